@@ -1,0 +1,93 @@
+"""Database access: any SQLAlchemy URL, the embedded SQLite file by default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from care_services.model import Base
+
+DATABASE_URL_VARIABLE = "CARECALC_DATABASE_URL"
+DEFAULT_DATABASE_PATH = Path("instance") / "carecalc.sqlite3"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else $CARECALC_DATABASE_URL, else instance/carecalc.sqlite3."""
+    return url or os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised through every test
+            # SQLite ignores foreign keys unless asked; the other databases enforce them anyway.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url)
+
+
+class SchemaMismatch(RuntimeError):
+    """The database was made by another version of carecalc."""
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables, then refuse to go on if an existing table lacks a column the model has."""
+    Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    missing = [
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
+    ]
+    if missing:
+        raise SchemaMismatch(
+            f"数据库结构与当前版本不一致（缺少列：{', '.join(missing)}）。请备份后删除数据库文件并重新运行 make run。"
+            f" / The database was made by another carecalc version (missing columns: {', '.join(missing)})."
+            " Back it up, remove it and run make run again."
+        )
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back (nothing half-written) on any error."""
+    session = sessionmaker(engine, expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def upsert(session: Session, model: type[Base], records: Iterable[dict]) -> int:
+    """Insert or replace rows by primary key; returns how many were written."""
+    count = 0
+    for record in records:
+        session.merge(model(**record))
+        count += 1
+    return count
+
+
+def existing_keys(session: Session, model: type[Base]) -> set:
+    """Primary keys already stored, as tuples."""
+    columns = list(model.__table__.primary_key.columns)
+    return {tuple(row) for row in session.execute(select(*columns))}

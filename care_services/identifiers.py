@@ -1,0 +1,139 @@
+"""Identifier rules: administrative division codes, resident ID numbers and disability certificate numbers.
+
+Sources (see ../shared/data/README.md):
+- GB/T 2260: six-digit codes, two digits each for province, city and county (``360000`` 江西省,
+  ``360400`` 九江市, ``360402`` 濂溪区). Township-level units are not in GB/T 2260; they carry the nine-digit
+  statistical code of GB/T 10114 (county code + three digits), which is what we accept for them.
+- GB 11643-1999: 18 characters = 6-digit address code, 8-digit birth date, 3-digit sequence (odd male, even
+  female), check character by ISO 7064 MOD 11-2.
+- 第二代残疾人证 (China Disabled Persons' Federation): the certificate number is the holder's 18-character ID
+  number followed by one digit for the category and one for the grade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARACTERS = "10X98765432"
+
+# 残疾类别代码 as printed in the certificate number (第二代残疾人证).
+DISABILITY_CATEGORY_CODES = {
+    "1": "visual",
+    "2": "hearing",
+    "3": "speech",
+    "4": "physical",
+    "5": "intellectual",
+    "6": "mental",
+    "7": "multiple",
+}
+
+_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+
+
+class IdentifierError(ValueError):
+    """A malformed identifier; ``reason_zh`` and ``reason_en`` are shown to users."""
+
+    def __init__(self, reason_zh: str, reason_en: str):
+        super().__init__(f"{reason_zh} / {reason_en}")
+        self.reason_zh = reason_zh
+        self.reason_en = reason_en
+
+
+def division_level(code: str) -> str:
+    """Return province / city / county / township for a well-formed division code."""
+    if not re.fullmatch(r"\d{6}|\d{9}", code or ""):
+        raise IdentifierError(
+            f"行政区划代码应为6位（省、市、县）或9位（乡级）数字，实际为“{code}”",
+            f"a division code has 6 digits (province, city, county) or 9 (township), got '{code}'",
+        )
+    if len(code) == 9:
+        return "township"
+    if code[2:] == "0000":
+        return "province"
+    if code[4:] == "00":
+        return "city"
+    return "county"
+
+
+def parent_division_code(code: str) -> str | None:
+    """The code of the unit one level up, as implied by the code itself (None for a province)."""
+    level = division_level(code)
+    if level == "township":
+        return code[:6]
+    if level == "county":
+        return code[:4] + "00"
+    if level == "city":
+        return code[:2] + "0000"
+    return None
+
+
+def id_check_character(first17: str) -> str:
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS))
+    return ID_CHECK_CHARACTERS[total % 11]
+
+
+def validate_resident_id(value: str) -> str:
+    """Return the normalised (upper-case X) ID number, or raise IdentifierError saying what is wrong."""
+    number = (value or "").strip().upper()
+    if not _ID_PATTERN.match(number):
+        raise IdentifierError(
+            "身份证号应为18位：17位数字加1位校验码（数字或X）",
+            "an ID number has 18 characters: 17 digits and a check character (digit or X)",
+        )
+    try:
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise IdentifierError(
+            f"身份证号中的出生日期{number[6:14]}不是有效日期",
+            f"the birth date {number[6:14]} in the ID number is not a valid date",
+        ) from None
+    expected = id_check_character(number[:17])
+    if number[17] != expected:
+        raise IdentifierError(
+            f"身份证号校验码错误：应为{expected}，实际为{number[17]}",
+            f"wrong check character: expected {expected}, got {number[17]}",
+        )
+    return number
+
+
+def birth_date_from_id(number: str) -> dt.date:
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def sex_from_id(number: str) -> str:
+    return "male" if int(number[16]) % 2 else "female"
+
+
+def make_resident_id(address_code: str, birth_date: dt.date, sequence: int) -> str:
+    """Compose a valid ID number (used by the synthetic generator and tests)."""
+    first17 = f"{address_code}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + id_check_character(first17)
+
+
+def validate_disability_certificate(value: str, id_number: str | None = None) -> str:
+    """A 20-character certificate number: the ID number, the category digit (1-7) and the grade digit (1-4)."""
+    number = (value or "").strip().upper()
+    if len(number) != 20:
+        raise IdentifierError(
+            "残疾人证号应为20位：18位身份证号加残疾类别和等级各1位",
+            "a disability certificate number has 20 characters: the ID number, a category digit and a grade digit",
+        )
+    validate_resident_id(number[:18])
+    if number[18] not in DISABILITY_CATEGORY_CODES:
+        raise IdentifierError(
+            f"残疾人证号第19位（残疾类别）应为1–7，实际为{number[18]}",
+            f"character 19 (category) must be 1-7, got {number[18]}",
+        )
+    if number[19] not in "1234":
+        raise IdentifierError(
+            f"残疾人证号第20位（残疾等级）应为1–4，实际为{number[19]}",
+            f"character 20 (grade) must be 1-4, got {number[19]}",
+        )
+    if id_number and number[:18] != id_number.strip().upper():
+        raise IdentifierError(
+            "残疾人证号前18位与身份证号不一致",
+            "the first 18 characters of the certificate number differ from the ID number",
+        )
+    return number

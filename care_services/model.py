@@ -1,0 +1,340 @@
+"""The carecalc domain model: one set of SQLAlchemy models.
+
+Every column carries, in ``info``, what a spreadsheet needs to know about it: the Chinese header officials
+write (``zh``), other headers we accept (``aliases``), the allowed values (``choices``, a vocabulary from
+:mod:`care_services.vocabulary`), a lower bound (``minimum``), an identifier check (``check``) and a short
+``description``. :mod:`care_services.spreadsheet` derives templates, readers and writers from that, so a new
+column needs to be declared once, here.
+
+Types are portable (no SQLite- or PostgreSQL-only types) so any SQLAlchemy URL works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from care_services import vocabulary as v
+from care_services.identifiers import DISABILITY_CATEGORY_CODES, birth_date_from_id, sex_from_id
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def field(
+    zh: str,
+    type_: Any,
+    *column_args: Any,
+    aliases: tuple[str, ...] = (),
+    choices: dict | None = None,
+    check: str | None = None,
+    minimum: float | None = None,
+    description: str = "",
+    **column_kwargs: Any,
+):
+    """A mapped column with its spreadsheet metadata."""
+    info = {
+        "zh": zh,
+        "aliases": aliases,
+        "choices": choices,
+        "check": check,
+        "minimum": minimum,
+        "description": description,
+    }
+    return mapped_column(type_, *column_args, info=info, **column_kwargs)
+
+
+SOURCE = dict(aliases=("来源", "出处", "source"), description="Citation of where the figures come from")
+NOTE = dict(aliases=("说明", "注", "note"), description="Free-text remark")
+
+
+class Division(Base):
+    """An administrative division: province > city > county > township."""
+
+    __tablename__ = "divisions"
+    __title_zh__ = "行政区划"
+
+    code: Mapped[str] = field(
+        "行政区划代码", String(9), primary_key=True, check="division_code",
+        aliases=("区划代码", "代码", "code"),
+        description="GB/T 2260 six-digit code; township-level units use the nine-digit GB/T 10114 code",
+    )
+    name: Mapped[str] = field("名称", String(64), aliases=("区划名称", "县（市、区）", "name"))
+    level: Mapped[str] = field("层级", String(16), choices=v.DIVISION_LEVEL, aliases=("级别", "level"))
+    parent_code: Mapped[str | None] = field(
+        "上级代码", String(9), ForeignKey("divisions.code"), check="division_code", aliases=("上级区划代码", "parent_code"),
+        description="Code of the unit one level up; implied by the code itself when left blank",
+    )
+    subdistricts: Mapped[int | None] = field("街道数", Integer, minimum=0, description="街道 under a county")
+    towns: Mapped[int | None] = field("镇数", Integer, minimum=0, description="镇 under a county")
+    townships: Mapped[int | None] = field("乡数", Integer, minimum=0, description="乡 under a county")
+    other_township_units: Mapped[int | None] = field(
+        "其他乡级单位数", Integer, minimum=0, description="Development zones, farms and similar township-level units"
+    )
+    source: Mapped[str | None] = field("来源说明", Text, **SOURCE)
+
+
+class Population(Base):
+    """Resident population of a division in a census or estimate year."""
+
+    __tablename__ = "population"
+    __title_zh__ = "人口"
+
+    division_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
+        aliases=("区划代码", "代码", "division_code"),
+    )
+    year: Mapped[int] = field("年份", Integer, primary_key=True, minimum=1949, aliases=("year",))
+    total: Mapped[int] = field("常住人口", Integer, minimum=0, aliases=("常住人口数", "总人口", "total"))
+    urban: Mapped[int | None] = field("城镇人口", Integer, minimum=0)
+    aged_0_14: Mapped[int | None] = field("0-14岁人口", Integer, minimum=0, aliases=("0～14岁", "aged_0_14"))
+    aged_60_plus: Mapped[int | None] = field("60岁及以上人口", Integer, minimum=0, aliases=("60岁以上人口",))
+    aged_65_plus: Mapped[int | None] = field("65岁及以上人口", Integer, minimum=0, aliases=("65岁以上人口",))
+    aged_80_plus: Mapped[int | None] = field("80岁及以上人口", Integer, minimum=0, aliases=("80岁以上人口",))
+    aged_0: Mapped[int | None] = field("0岁人口", Integer, minimum=0)
+    aged_1_4: Mapped[int | None] = field("1-4岁人口", Integer, minimum=0)
+    under_3: Mapped[int | None] = field(
+        "3岁以下人口", Integer, minimum=0, aliases=("0-3岁人口", "婴幼儿数", "under_3"),
+        description="Children under 3 (the 托育 age group); see under_3_estimated",
+    )
+    under_3_estimated: Mapped[bool | None] = field(
+        "3岁以下为估算", Boolean,
+        description="True when under_3 is estimated (the 2020 census has no 0-2 band: age 0 + half of ages 1-4)",
+    )
+    households: Mapped[int | None] = field("户数", Integer, minimum=0)
+    source: Mapped[str | None] = field("来源说明", Text, **SOURCE)
+
+
+class PlanIndicator(Base):
+    """A row of a plan's indicator table (九府办字[2022]113号 表1 养老, 表2 托育)."""
+
+    __tablename__ = "plan_indicators"
+    __title_zh__ = "规划指标"
+
+    jurisdiction_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
+        aliases=("区划代码", "jurisdiction_code"),
+    )
+    domain: Mapped[str] = field("领域", String(16), primary_key=True, choices=v.PLAN_DOMAIN)
+    number: Mapped[int] = field("序号", Integer, primary_key=True, minimum=1)
+    name: Mapped[str] = field("指标名称", String(128))
+    unit: Mapped[str] = field("单位", String(32), description="Unit as printed after the name, e.g. % or 个")
+    baseline_2021: Mapped[float | None] = field("2021年基期值", Float, aliases=("基期值",))
+    target_2023: Mapped[float | None] = field("2023年规划值", Float)
+    target_2025: Mapped[float | None] = field("2025年规划值", Float)
+    at_least: Mapped[bool] = field(
+        "目标为下限", Boolean, default=False,
+        description="True where the table writes ≥ before the planned values",
+    )
+    nature: Mapped[str] = field("指标属性", String(16), choices=v.INDICATOR_NATURE)
+    responsible: Mapped[str | None] = field("责任单位", String(128))
+    source: Mapped[str | None] = field("来源说明", Text, **SOURCE)
+
+
+class SupplySummary(Base):
+    """Aggregate current supply of elderly-care beds and childcare places in a jurisdiction."""
+
+    __tablename__ = "supply_summaries"
+    __title_zh__ = "供给现状"
+
+    division_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
+        aliases=("区划代码", "division_code"),
+    )
+    year: Mapped[int] = field("年份", Integer, primary_key=True, minimum=1949)
+    elderly_institutions: Mapped[int | None] = field("养老机构数", Integer, minimum=0)
+    private_elderly_institutions: Mapped[int | None] = field("民办养老机构数", Integer, minimum=0)
+    elderly_beds: Mapped[int | None] = field("养老床位", Integer, minimum=0, aliases=("养老床位数",))
+    nursing_beds: Mapped[int | None] = field("护理型床位", Integer, minimum=0, aliases=("护理型床位数",))
+    childcare_institutions: Mapped[int | None] = field(
+        "托育机构数", Integer, minimum=0, description="Including kindergarten nursery classes where the source does"
+    )
+    private_childcare_institutions: Mapped[int | None] = field("民办托育机构数", Integer, minimum=0)
+    childcare_slots: Mapped[int | None] = field("托位数", Integer, minimum=0, aliases=("托位",))
+    source: Mapped[str | None] = field("来源说明", Text, **SOURCE)
+    note: Mapped[str | None] = field("备注", Text, **NOTE)
+
+
+class ElderlyInstitution(Base):
+    """An elderly-care institution (养老机构)."""
+
+    __tablename__ = "elderly_institutions"
+    __title_zh__ = "养老机构"
+
+    code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"))
+    name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"))
+    division_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("区划代码", "所在县（市、区）代码", "division_code"),
+    )
+    ownership: Mapped[str] = field("性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"))
+    premises: Mapped[str | None] = field("用房方式", String(32), choices=v.PREMISES, aliases=("用房性质", "premises"))
+    ordinary_beds: Mapped[int] = field("普通型床位", Integer, minimum=0, aliases=("普通床位",))
+    nursing_beds: Mapped[int] = field("护理型床位", Integer, minimum=0, aliases=("护理床位",))
+    in_central_city: Mapped[bool | None] = field(
+        "位于中心城区", Boolean, aliases=("中心城区",),
+        description="Inside Jiujiang's 中心城区, where the city top-ups of 附件3 items 13-14 apply",
+    )
+    opened_on: Mapped[dt.date | None] = field("开业日期", Date, aliases=("运营日期",))
+    lease_years: Mapped[float | None] = field(
+        "租用年限", Float, minimum=0, description="Lease term in years for rented or public-built-private-run premises"
+    )
+    note: Mapped[str | None] = field("备注", Text, **NOTE)
+
+    @property
+    def total_beds(self) -> int:
+        return (self.ordinary_beds or 0) + (self.nursing_beds or 0)
+
+
+class ChildcareInstitution(Base):
+    """A childcare institution (托育机构) for children under 3."""
+
+    __tablename__ = "childcare_institutions"
+    __title_zh__ = "托育机构"
+
+    code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"))
+    name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"))
+    division_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("区划代码", "所在县（市、区）代码", "division_code"),
+    )
+    ownership: Mapped[str] = field("性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"))
+    area: Mapped[str | None] = field("城乡", String(16), choices=v.AREA, aliases=("城市或农村",))
+    slots: Mapped[int] = field("托位数", Integer, minimum=0, aliases=("托位",))
+    inclusive: Mapped[bool] = field("普惠性", Boolean, default=False, aliases=("是否普惠", "普惠"))
+    monthly_fee: Mapped[float | None] = field("月收费（元）", Float, minimum=0, aliases=("收费标准", "月收费"))
+    opened_on: Mapped[dt.date | None] = field("开业日期", Date, aliases=("运营日期",))
+    note: Mapped[str | None] = field("备注", Text, **NOTE)
+
+
+class FacilityProject(Base):
+    """A construction project for beds or childcare places (as in 九府办字[2022]113号 附件4 项目清单)."""
+
+    __tablename__ = "facility_projects"
+    __title_zh__ = "项目清单"
+
+    code: Mapped[str] = field(
+        "项目编号", String(32), primary_key=True, aliases=("编号", "code"),
+        description="Our key: city-kind-number, e.g. JJ-E-07 for elderly project 7 of Jiujiang's list",
+    )
+    jurisdiction_code: Mapped[str] = field(
+        "清单所属区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("清单区划代码", "jurisdiction_code"), description="Whose project list this row belongs to (e.g. 360400 九江市)",
+    )
+    kind: Mapped[str] = field("项目类别", String(16), choices=v.PROJECT_KIND, aliases=("类别", "kind"))
+    list_section: Mapped[str | None] = field("所属分类", String(64), description="Section heading of the list")
+    list_number: Mapped[int | None] = field("序号", Integer, minimum=1)
+    name: Mapped[str] = field("项目名称", String(128), aliases=("名称", "name"))
+    project_type: Mapped[str | None] = field("项目类型", String(64))
+    ownership: Mapped[str | None] = field("性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质",))
+    construction: Mapped[str | None] = field("建设性质", String(32), choices=v.CONSTRUCTION)
+    period: Mapped[str | None] = field("建设期限", String(64), description="As written in the source")
+    start: Mapped[str | None] = field("开始时间", String(10), description="ISO date, year-month or year")
+    end: Mapped[str | None] = field("完成时间", String(10), description="ISO date, year-month or year")
+    location: Mapped[str | None] = field("建设地点", String(128))
+    division_code: Mapped[str | None] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("区划代码", "县（市、区）代码", "division_code"),
+        description="County-level unit; blank where the source names none (e.g. a 管委会 zone)",
+    )
+    capacity_added: Mapped[int | None] = field(
+        "新增或建设床位（托位数）", Integer, minimum=0, aliases=("新增床位", "新增托位", "床位（托位）数", "capacity_added"),
+    )
+    capacity_added_max: Mapped[int | None] = field(
+        "床位（托位）数上限", Integer, minimum=0, description="Upper end where the source gives a range"
+    )
+    content: Mapped[str | None] = field("主要建设内容和规模", Text, aliases=("建设内容",))
+    stage: Mapped[str | None] = field("目前进展阶段", String(64), aliases=("进展阶段", "进展"))
+    investment_10k_cny: Mapped[float | None] = field(
+        "总投资（万元）", Float, minimum=0, aliases=("总投资", "投资（万元）", "investment_10k_cny"),
+    )
+    organizer: Mapped[str | None] = field("组织实施单位", String(128), aliases=("实施单位",))
+    remark: Mapped[str | None] = field("备注", Text, description="The source's own 备注 column")
+    note: Mapped[str | None] = field(
+        "转录说明", Text, aliases=("note",), description="How an unclear cell of the source was read, or why it is blank"
+    )
+
+
+class Person(Base):
+    """An applicant (or recipient) with the facts the subsidy schemes need.
+
+    Sex and date of birth are read from the ID number, and the disability category and grade from the
+    certificate number, so they are never stored twice.
+    """
+
+    __tablename__ = "people"
+    __title_zh__ = "申请人"
+
+    id_number: Mapped[str] = field(
+        "身份证号", String(18), primary_key=True, check="resident_id",
+        aliases=("公民身份号码", "身份证号码", "id_number"),
+    )
+    name: Mapped[str] = field("姓名", String(64), aliases=("name",))
+    hukou_division_code: Mapped[str] = field(
+        "户籍地区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("户籍所在地代码", "hukou_division_code"),
+    )
+    hukou_area: Mapped[str | None] = field("城乡", String(16), choices=v.AREA, aliases=("户籍类型",))
+    dibao_household: Mapped[bool] = field("低保户", Boolean, default=False, aliases=("是否低保",))
+    at_risk_of_poverty: Mapped[bool] = field("易返贫致贫人口", Boolean, default=False, aliases=("易返贫致贫",))
+    tekun_supported: Mapped[bool] = field("特困供养", Boolean, default=False, aliases=("特困人员", "是否特困"))
+    disability_certificate_number: Mapped[str | None] = field(
+        "残疾人证号", String(20), check="disability_certificate", aliases=("残疾证号",),
+    )
+    adl_eating: Mapped[bool | None] = field("不能自主吃饭", Boolean)
+    adl_dressing: Mapped[bool | None] = field("不能自主穿衣", Boolean)
+    adl_transfer: Mapped[bool | None] = field("不能自主上下床", Boolean)
+    adl_toileting: Mapped[bool | None] = field("不能自主如厕", Boolean)
+    adl_walking_indoors: Mapped[bool | None] = field("不能室内行走", Boolean)
+    adl_bathing: Mapped[bool | None] = field("不能自主洗澡", Boolean)
+    care_level: Mapped[str | None] = field("失能等级", String(16), choices=v.CARE_LEVEL, aliases=("自理能力",))
+    requested_service: Mapped[str | None] = field(
+        "申请服务类别", String(32), choices=v.SERVICE_TYPE, aliases=("服务形式",)
+    )
+    synthetic: Mapped[bool] = field(
+        "合成数据", Boolean, default=False, description="True for generated (non-real) test applicants"
+    )
+    note: Mapped[str | None] = field("备注", Text, **NOTE)
+
+    ADL_FIELDS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
+
+    @property
+    def birth_date(self) -> dt.date:
+        return birth_date_from_id(self.id_number)
+
+    @property
+    def sex(self) -> str:
+        return sex_from_id(self.id_number)
+
+    @property
+    def disability_category(self) -> str | None:
+        number = self.disability_certificate_number
+        return DISABILITY_CATEGORY_CODES[number[18]] if number else None
+
+    @property
+    def disability_grade(self) -> int | None:
+        number = self.disability_certificate_number
+        return int(number[19]) if number else None
+
+    @property
+    def adl_failed_count(self) -> int | None:
+        """How many of the six daily activities the person cannot do; None if any is unknown."""
+        answers = [getattr(self, name) for name in self.ADL_FIELDS]
+        return None if any(a is None for a in answers) else sum(answers)
+
+
+# Order matters: parents before children when loading.
+ENTITY_MODELS = {
+    "divisions": Division,
+    "population": Population,
+    "plan_indicators": PlanIndicator,
+    "supply": SupplySummary,
+    "elderly_institutions": ElderlyInstitution,
+    "childcare_institutions": ChildcareInstitution,
+    "projects": FacilityProject,
+    "people": Person,
+}

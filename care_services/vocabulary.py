@@ -1,0 +1,62 @@
+"""Controlled vocabularies: stored value (English) -> label officials write (Simplified Chinese).
+
+Databases and code use the English values; spreadsheets and pages show the Chinese labels. Readers accept
+either, so an English-speaking user can fill a template too.
+"""
+
+DIVISION_LEVEL = {
+    "province": "省",
+    "city": "市",
+    "county": "县（市、区）",
+    "township": "乡（镇、街道）",
+}
+
+OWNERSHIP = {
+    "public": "公办",
+    "private": "民办",  # the project list only says 民办 (or 私企) without the non-profit distinction
+    "private_non_profit": "民办非营利",
+    "private_for_profit": "民办营利",
+}
+
+PREMISES = {
+    "self_built": "自建",
+    "purchased": "购买",
+    "rented": "租赁",
+    "public_built_private_run": "公建民营",
+}
+
+CONSTRUCTION = {
+    "new": "新建",
+    "renovation": "改建",
+    "expansion": "扩建",
+    "renovation_expansion": "改扩建",
+}
+
+PROJECT_KIND = {"elderly": "养老", "childcare": "托育"}
+
+AREA = {"urban": "城市", "rural": "农村"}
+
+PLAN_DOMAIN = {"elderly": "养老", "childcare": "托育"}
+
+INDICATOR_NATURE = {"binding": "约束性", "expected": "预期性"}
+
+DISABILITY_CATEGORY = {
+    "visual": "视力",
+    "hearing": "听力",
+    "speech": "言语",
+    "physical": "肢体",
+    "intellectual": "智力",
+    "mental": "精神",
+    "multiple": "多重",
+}
+
+CARE_LEVEL = {"independent": "自理", "semi_disabled": "半失能", "disabled": "失能"}
+
+# 宜府办发〔2023〕20号 四: 居家照护、日间照料和机构托养中的一种服务类别.
+SERVICE_TYPE = {
+    "home_care": "居家照护",
+    "day_care": "日间照料",
+    "institutional_care": "机构托养",
+}
+
+BOOLEAN = {True: "是", False: "否"}
