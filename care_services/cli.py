@@ -1,0 +1,300 @@
+"""The ``carecalc`` command.
+
+Exit codes: 0 done; 2 bad input (unknown file, bad rows, wrong arguments), with a message in Chinese and
+English; 1 anything unexpected, reported in one line (set CARECALC_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from care_services import __version__
+from care_services.db import SchemaMismatch
+from care_services.model import ENTITY_MODELS
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: shown as is, exit code 2."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(f"{zh}\n{en}")
+
+
+def _engine(args):
+    from care_services.db import init_db, make_engine
+
+    engine = make_engine(args.database)
+    init_db(engine)  # harmless when the tables exist; saves a step for every command
+    return engine
+
+
+def _existing_file(path: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"文件不存在：{path}", f"no such file: {path}")
+    return file
+
+
+def _writable(path: str, suffixes: tuple[str, ...]) -> Path:
+    file = Path(path)
+    if file.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"输出文件扩展名应为{'/'.join(suffixes)}：{path}", f"the output file must end in {'/'.join(suffixes)}: {path}"
+        )
+    if not file.parent.exists():
+        raise UsageError(f"目录不存在：{file.parent}", f"no such directory: {file.parent}")
+    return file
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+
+def cmd_db_init(args) -> int:
+    from care_services.db import database_url
+
+    _engine(args)
+    print(f"数据库已就绪 / database ready: {database_url(args.database)}")
+    return EXIT_OK
+
+
+def cmd_sample_load(args) -> int:
+    from care_services.store import load_sample
+
+    counts = load_sample(_engine(args))
+    for entity, count in counts.items():
+        print(f"{ENTITY_MODELS[entity].__title_zh__} / {entity}: {count}")
+    return EXIT_OK
+
+
+def cmd_sample_generate(args) -> int:
+    from care_services.spreadsheet import entity_spec, parse_rows, records_as_rows, write_workbook
+    from care_services.store import store
+    from care_services.synthetic import frame_records, generate_people
+
+    if args.people < 0:
+        raise UsageError("--people 不能为负数", "--people must not be negative")
+    if not args.output and not args.load:
+        raise UsageError("请指定 --output 文件或 --load", "give --output FILE or --load (or both)")
+    output = _writable(args.output, (".xlsx", ".csv")) if args.output else None
+    frame = generate_people(args.people, args.seed, city_prefixes=tuple(args.city), as_of=args.as_of)
+    print(f"已生成{len(frame)}名合成申请人（非真实数据）/ generated {len(frame)} synthetic applicants", file=sys.stderr)
+    # Through the same validation as any import: a generator bug shows up as bad rows, not bad data.
+    result = parse_rows(entity_spec("people"), records_as_rows(entity_spec("people"), frame_records(frame)), "synthetic")
+    if result.errors:
+        raise RuntimeError("generated rows failed validation: " + "; ".join(map(str, result.errors[:5])))
+    if output and output.suffix.lower() == ".csv":
+        frame.to_csv(output, index=False, encoding="utf-8-sig")
+    elif output:
+        with progress_bar(len(result.records), "写入 / writing") as tick:
+            write_workbook(output, "people", result.records, progress=tick)
+    if output:
+        print(f"已写入 / written: {output}")
+    if args.load:
+        store(_engine(args), result)
+        print(f"已载入数据库 / loaded: {len(result.records)}")
+        return _report(result)
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from care_services.spreadsheet import write_workbook
+
+    output = _writable(args.output, (".xlsx",))
+    write_workbook(output, args.entity)
+    print(f"模板已生成 / template written: {output}")
+    return EXIT_OK
+
+
+def _report(result, show: int = 50, report_path: str | None = None) -> int:
+    """Print what was kept and what was rejected (and why); exit 2 if anything was rejected."""
+    from care_services.spreadsheet import write_error_report
+
+    print(result.summary())
+    if result.ignored_headers:
+        print("未识别的列（已忽略）/ columns not recognised (ignored): " + ", ".join(result.ignored_headers))
+    for error in result.errors[:show]:
+        print("  " + str(error), file=sys.stderr)
+    if len(result.errors) > show:
+        print(f"  …另有{len(result.errors) - show}处错误 / {len(result.errors) - show} more", file=sys.stderr)
+    if result.errors and report_path:
+        write_error_report(_writable(report_path, (".xlsx",)), result)
+        print(f"错误报告 / error report: {report_path}")
+    if result.errors:
+        print("有错误的行未导入，其余行已导入 / rows with errors were not imported; all other rows were", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from care_services.spreadsheet import read_workbook
+    from care_services.store import store
+
+    source = _existing_file(args.file)
+    result = read_workbook(source, args.entity, engine=args.engine, sheet=args.sheet)
+    if result.records:
+        store(_engine(args), result)
+    return _report(result, args.show, args.report)
+
+
+def cmd_export(args) -> int:
+    from sqlalchemy import select
+
+    from care_services.db import session_scope
+    from care_services.spreadsheet import write_workbook
+
+    output = _writable(args.output, (".xlsx",))
+    model = ENTITY_MODELS[args.entity]
+    with session_scope(_engine(args)) as session:
+        rows = list(session.scalars(select(model)))
+        with progress_bar(len(rows), "写入 / writing") as tick:
+            write_workbook(output, args.entity, rows, progress=tick)
+    print(f"已导出{len(rows)}行 / exported {len(rows)} rows: {output}")
+    return EXIT_OK
+
+
+def cmd_entities(args) -> int:
+    for name, model in ENTITY_MODELS.items():
+        print(f"{name:24} {model.__title_zh__}")
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from waitress import serve
+
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": args.database})
+    print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port}", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------------------ parser
+
+
+class progress_bar:
+    """A one-line progress bar on stderr for long writes; silent for short ones."""
+
+    def __init__(self, total: int, label: str, minimum: int = 2000):
+        self.total, self.label, self.enabled = total, label, total >= minimum
+        self.last_percent = -1
+
+    def __enter__(self) -> Callable[[int], None]:
+        return self.update
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        percent = int(100 * done / self.total)
+        step = 1 if sys.stderr.isatty() else 10  # a log file gets one line per tenth, a terminal redraws
+        if percent // step != self.last_percent // step:
+            self.last_percent = percent
+            bar = "#" * (percent // 4)
+            end = "\r" if sys.stderr.isatty() else "\n"
+            print(f"{self.label} [{bar:<25}] {percent:3d}% ({done}/{self.total})", end=end, file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled and sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为YYYY-MM-DD / expected YYYY-MM-DD, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from care_services.spreadsheet import DEFAULT_READ_ENGINE, READ_ENGINES
+
+    parser = argparse.ArgumentParser(
+        prog="carecalc",
+        description="carecalc：“一老一小”补贴测算、资格审核、预算与设施规划 / "
+        "subsidies, eligibility, budgets and facility planning for elderly care and childcare",
+    )
+    parser.add_argument("--version", action="version", version=f"carecalc {__version__}")
+    parser.add_argument(
+        "--database", metavar="URL", default=None,
+        help="SQLAlchemy URL (default: $CARECALC_DATABASE_URL or sqlite:///instance/carecalc.sqlite3)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    entities = list(ENTITY_MODELS)
+
+    db = commands.add_parser("db", help="数据库 / database").add_subparsers(dest="db_command", metavar="ACTION")
+    db.add_parser("init", help="创建数据表 / create the tables").set_defaults(handler=cmd_db_init)
+
+    sample = commands.add_parser("sample", help="示例数据 / sample data").add_subparsers(dest="sample_command", metavar="ACTION")
+    sample.add_parser("load", help="载入示例数据 / load the bundled sample data").set_defaults(handler=cmd_sample_load)
+    generate = sample.add_parser("generate", help="生成合成申请人 / generate synthetic applicants")
+    generate.add_argument("--people", type=int, required=True, help="how many")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (same seed, same people)")
+    generate.add_argument("--city", action="append", default=None, metavar="PREFIX",
+                          help="4-digit city code prefix, repeatable (default 3609 宜春)")
+    generate.add_argument("--as-of", type=_iso_date, default=dt.date(2025, 1, 1), help="reference date for ages")
+    generate.add_argument("--output", help="FILE.xlsx or FILE.csv")
+    generate.add_argument("--load", action="store_true", help="also store them in the database")
+    generate.set_defaults(handler=cmd_sample_generate)
+
+    template = commands.add_parser("template", help="下载导入模板 / write an import template")
+    template.add_argument("entity", choices=entities)
+    template.add_argument("--output", required=True, help="FILE.xlsx")
+    template.set_defaults(handler=cmd_template)
+
+    importer = commands.add_parser("import", help="从Excel导入 / import from a workbook")
+    importer.add_argument("entity", choices=entities)
+    importer.add_argument("file")
+    importer.add_argument("--sheet", help="sheet name (default: the entity's Chinese title, else the first)")
+    importer.add_argument("--engine", choices=READ_ENGINES, default=DEFAULT_READ_ENGINE)
+    importer.add_argument("--report", help="write the rejected cells to this .xlsx")
+    importer.add_argument("--show", type=int, default=50, help="how many errors to print")
+    importer.set_defaults(handler=cmd_import)
+
+    exporter = commands.add_parser("export", help="导出为Excel / export to a workbook")
+    exporter.add_argument("entity", choices=entities)
+    exporter.add_argument("--output", required=True, help="FILE.xlsx")
+    exporter.set_defaults(handler=cmd_export)
+
+    commands.add_parser("entities", help="数据类别 / list the entities").set_defaults(handler=cmd_entities)
+
+    serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "city", "unset") is None:
+        args.city = ["3609"]
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT if args.command else EXIT_OK
+    try:
+        return handler(args)
+    except (UsageError, SchemaMismatch) as error:
+        print(f"错误 / error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("已中断 / interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # never a traceback for users; developers can ask for one
+        if os.environ.get("CARECALC_DEBUG"):
+            raise
+        print(f"内部错误 / internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

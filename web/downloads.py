@@ -1,0 +1,29 @@
+"""Downloads area: the import template of each entity."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, send_file
+
+from care_services.model import ENTITY_MODELS
+from care_services.spreadsheet import write_workbook
+from web.i18n import error_response
+from web.schemas import EntityPath, ValidationError, load
+
+bp = Blueprint("downloads", __name__, url_prefix="/templates")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/<entity>.xlsx")
+def template(entity: str):
+    try:
+        entity = load(EntityPath(), {"entity": entity})["entity"]
+    except ValidationError:
+        return error_response(404, f"没有“{entity}”这一数据类别", f"no entity '{entity}'")
+    buffer = io.BytesIO()
+    write_workbook(buffer, entity)
+    buffer.seek(0)
+    name = f"carecalc-{entity}-{ENTITY_MODELS[entity].__title_zh__}模板.xlsx"  # ASCII part for old browsers
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
