@@ -11,14 +11,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# A stamp per extra so `make test` after `make run` installs only what is missing. "compat" editable mode
-# puts the checkout on sys.path, so a package added later is importable without reinstalling.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e . --config-settings editable_mode=compat
+# A stamp per extra so `make test` after `make run` installs only what is missing. The editable install maps
+# the packages that exist when it runs, so adding a package (a new __init__.py) reinstalls.
+PACKAGES = $(wildcard */__init__.py)
+
+$(VENV)/.installed: pyproject.toml $(PACKAGES) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+$(VENV)/.installed-dev: pyproject.toml $(PACKAGES) $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed
