@@ -68,6 +68,7 @@ class ColumnSpec:
     choices: dict | None = None
     check: str | None = None
     minimum: float | None = None
+    max_length: int | None = None
     description: str = ""
 
     @property
@@ -119,6 +120,7 @@ def _column_spec(column) -> ColumnSpec:
         choices=info.get("choices"),
         check=info.get("check"),
         minimum=info.get("minimum"),
+        max_length=getattr(column.type, "length", None),
         description=info.get("description") or "",
     )
 
@@ -308,6 +310,9 @@ def convert_cell(column: ColumnSpec, value: Any) -> Any:
                 f"'{value}' is not one of: {', '.join(column.choices)}",
             )
         converted = key
+    if column.max_length and len(converted) > column.max_length:
+        # PostgreSQL enforces VARCHAR(n), SQLite does not: checked here so both refuse the same rows.
+        raise CellError(f"超过最大长度{column.max_length}个字符", f"longer than {column.max_length} characters")
     if column.minimum is not None and converted < column.minimum:
         raise CellError(f"不能小于{column.minimum:g}", f"must not be less than {column.minimum:g}")
     if column.check == "division_code":

@@ -1,19 +1,35 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from care_services.db import init_db, make_engine
+from care_services.model import Base
 from care_services.store import load_sample
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+POSTGRES_URL_VARIABLE = "CARECALC_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """Every database test runs on the embedded SQLite file and on PostgreSQL (CI always provides one)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:
+        url = os.environ.get(POSTGRES_URL_VARIABLE)
+        if not url:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI must set {POSTGRES_URL_VARIABLE} (.ci/run starts a PostgreSQL server)")
+            pytest.skip(f"set {POSTGRES_URL_VARIABLE} to run the database tests on PostgreSQL too")
+    engine = make_engine(url)
+    if request.param == "postgresql":
+        Base.metadata.drop_all(engine)  # a shared server: start every test from empty tables
     init_db(engine)
     yield engine
     engine.dispose()
@@ -29,7 +45,7 @@ def loaded_engine(engine):
 def app(loaded_engine, tmp_path):
     from web import create_app
 
-    return create_app({"DATABASE_URL": str(loaded_engine.url), "TESTING": True})
+    return create_app({"DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False), "TESTING": True})
 
 
 @pytest.fixture

@@ -230,3 +230,12 @@ def test_error_report_workbook(tmp_path):
     assert rows[0] == ("工作表", "行", "列", "列名", "填写值", "原因", "reason")
     assert len(rows) == len(result.errors) + 1
     assert ("Sheet1", 4, "A", "身份证号") == rows[1][:4]
+
+
+def test_text_longer_than_its_column_is_refused_on_every_database(tmp_path):
+    path = tmp_path / "institutions.xlsx"
+    too_long = complete("childcare_institutions", code="CC-9", name="托" * 129, division_code="360403",
+                        ownership="public", slots=10, inclusive=False)
+    write_workbook(path, "childcare_institutions", [too_long])
+    (error,) = read_workbook(path, "childcare_institutions").errors
+    assert error.header == "机构名称" and "128" in error.reason_zh

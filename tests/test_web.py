@@ -63,5 +63,5 @@ def test_not_found_answers_in_both_languages(client):
 def test_empty_database_says_how_to_load(engine):
     from web import create_app
 
-    page = create_app({"DATABASE_URL": str(engine.url)}).test_client().get("/").get_data(as_text=True)
+    page = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False)}).test_client().get("/").get_data(as_text=True)
     assert "carecalc sample load" in page
