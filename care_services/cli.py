@@ -83,7 +83,7 @@ def cmd_sample_generate(args) -> int:
     if not args.output and not args.load:
         raise UsageError("请指定 --output 文件或 --load", "give --output FILE or --load (or both)")
     output = _writable(args.output, (".xlsx", ".csv")) if args.output else None
-    frame = generate_people(args.people, args.seed, city_prefixes=tuple(args.city), as_of=args.as_of)
+    frame = generate_people(args.people, args.seed, city_prefixes=tuple(args.city or ["3609"]), as_of=args.as_of)
     print(f"已生成{len(frame)}名合成申请人（非真实数据）/ generated {len(frame)} synthetic applicants", file=sys.stderr)
     # Through the same validation as any import: a generator bug shows up as bad rows, not bad data.
     result = parse_rows(entity_spec("people"), records_as_rows(entity_spec("people"), frame_records(frame)), "synthetic")
@@ -275,8 +275,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "city", "unset") is None:
-        args.city = ["3609"]
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

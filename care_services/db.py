@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,9 +85,3 @@ def upsert(session: Session, model: type[Base], records: Iterable[dict]) -> int:
         session.merge(model(**record))
         count += 1
     return count
-
-
-def existing_keys(session: Session, model: type[Base]) -> set:
-    """Primary keys already stored, as tuples."""
-    columns = list(model.__table__.primary_key.columns)
-    return {tuple(row) for row in session.execute(select(*columns))}

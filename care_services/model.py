@@ -159,19 +159,28 @@ class SupplySummary(Base):
     note: Mapped[str | None] = field("备注", Text, **NOTE)
 
 
-class ElderlyInstitution(Base):
+class InstitutionColumns:
+    """What every care institution has; its own columns stand between these (``sort_order`` keeps the order)."""
+
+    code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"), sort_order=-4)
+    name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"), sort_order=-3)
+    division_code: Mapped[str] = field(
+        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
+        aliases=("区划代码", "所在县（市、区）代码", "division_code"), sort_order=-2,
+    )
+    ownership: Mapped[str] = field(
+        "性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"), sort_order=-1
+    )
+    opened_on: Mapped[dt.date | None] = field("开业日期", Date, aliases=("运营日期",), sort_order=1)
+    note: Mapped[str | None] = field("备注", Text, sort_order=2, **NOTE)
+
+
+class ElderlyInstitution(InstitutionColumns, Base):
     """An elderly-care institution (养老机构)."""
 
     __tablename__ = "elderly_institutions"
     __title_zh__ = "养老机构"
 
-    code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"))
-    name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"))
-    division_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("区划代码", "所在县（市、区）代码", "division_code"),
-    )
-    ownership: Mapped[str] = field("性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"))
     premises: Mapped[str | None] = field("用房方式", String(32), choices=v.PREMISES, aliases=("用房性质", "premises"))
     ordinary_beds: Mapped[int] = field("普通型床位", Integer, minimum=0, aliases=("普通床位",))
     nursing_beds: Mapped[int] = field("护理型床位", Integer, minimum=0, aliases=("护理床位",))
@@ -179,36 +188,25 @@ class ElderlyInstitution(Base):
         "位于中心城区", Boolean, aliases=("中心城区",),
         description="Inside Jiujiang's 中心城区, where the city top-ups of 附件3 items 13-14 apply",
     )
-    opened_on: Mapped[dt.date | None] = field("开业日期", Date, aliases=("运营日期",))
     lease_years: Mapped[float | None] = field(
         "租用年限", Float, minimum=0, description="Lease term in years for rented or public-built-private-run premises"
     )
-    note: Mapped[str | None] = field("备注", Text, **NOTE)
 
     @property
     def total_beds(self) -> int:
         return (self.ordinary_beds or 0) + (self.nursing_beds or 0)
 
 
-class ChildcareInstitution(Base):
+class ChildcareInstitution(InstitutionColumns, Base):
     """A childcare institution (托育机构) for children under 3."""
 
     __tablename__ = "childcare_institutions"
     __title_zh__ = "托育机构"
 
-    code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"))
-    name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"))
-    division_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("区划代码", "所在县（市、区）代码", "division_code"),
-    )
-    ownership: Mapped[str] = field("性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"))
     area: Mapped[str | None] = field("城乡", String(16), choices=v.AREA, aliases=("城市或农村",))
     slots: Mapped[int] = field("托位数", Integer, minimum=0, aliases=("托位",))
     inclusive: Mapped[bool] = field("普惠性", Boolean, default=False, aliases=("是否普惠", "普惠"))
     monthly_fee: Mapped[float | None] = field("月收费（元）", Float, minimum=0, aliases=("收费标准", "月收费"))
-    opened_on: Mapped[dt.date | None] = field("开业日期", Date, aliases=("运营日期",))
-    note: Mapped[str | None] = field("备注", Text, **NOTE)
 
 
 class FacilityProject(Base):

@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
-    app.config.update({k: v for k, v in (config or {}).items() if v is not None or k not in app.config})
+    app.config.update(config or {})
     engine = make_engine(app.config["DATABASE_URL"])
     init_db(engine)
     app.extensions["carecalc_engine"] = engine
