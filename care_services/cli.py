@@ -165,6 +165,102 @@ def cmd_entities(args) -> int:
     return EXIT_OK
 
 
+def _parameters(args):
+    """The shipped parameters, with any --scenario reform files applied in memory."""
+    import yaml
+
+    from subsidy_rules.parameters import ParameterError, default_parameters, reform_from_mapping
+
+    parameters = default_parameters()
+    for path in getattr(args, "scenario", None) or []:
+        try:
+            data = yaml.safe_load(_existing_file(path).read_text(encoding="utf-8")) or {}
+            parameters = parameters.with_changes(reform_from_mapping(data))
+        except (ParameterError, yaml.YAMLError, TypeError, AttributeError) as error:
+            raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
+    return parameters
+
+
+def cmd_evaluate(args) -> int:
+    import json
+
+    from subsidy_rules.engine import FactError, UnknownScheme, evaluate, get_scheme
+
+    try:
+        scheme = get_scheme(args.scheme)
+    except UnknownScheme as error:
+        raise UsageError(str(error), "see: carecalc schemes") from None
+    parameters = _parameters(args)
+    if bool(args.facts) == bool(args.input):
+        raise UsageError("请指定 --facts FILE.json 或 --input FILE.xlsx（二选一）", "give --facts FILE.json or --input FILE.xlsx")
+    if args.facts:
+        try:
+            facts = json.loads(_existing_file(args.facts).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise UsageError(f"JSON格式错误：{error}", f"not valid JSON: {error}") from None
+        if not isinstance(facts, dict):
+            raise UsageError("事实文件应为JSON对象", "the facts file must hold a JSON object")
+        if not args.jurisdiction:
+            raise UsageError("请用 --jurisdiction 指定行政区划代码", "give --jurisdiction CODE (e.g. 360902)")
+        try:
+            answer = evaluate(scheme.id, facts, date=args.date, jurisdiction=args.jurisdiction, parameters=parameters)
+        except FactError as error:
+            print(json.dumps({"fact_errors": error.errors}, ensure_ascii=False, indent=2))
+            return EXIT_BAD_INPUT
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from subsidy_rules.batch import evaluate_cases, read_cases, write_results
+
+    if not args.output:
+        raise UsageError("批量测算需要 --output FILE.xlsx", "a batch needs --output FILE.xlsx")
+    output = _writable(args.output, (".xlsx",))
+    try:
+        cases = read_cases(_existing_file(args.input), scheme)
+    except ValueError as error:
+        raise UsageError(str(error), "check the header row") from None
+    if "jurisdiction" not in cases and not args.jurisdiction:
+        raise UsageError("请用 --jurisdiction 指定行政区划代码，或在表中加“行政区划代码”列",
+                         "give --jurisdiction or a jurisdiction column")
+    with progress_bar(len(cases), "测算 / evaluating", minimum=1) as tick:
+        results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
+                                 parameters=parameters, progress=tick)
+    write_results(output, scheme, cases, results)
+    bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
+    eligible = int(results["eligible"].eq(True).sum()) if len(results) else 0
+    print(f"测算{len(cases)}行，符合{eligible}行，输入有误{bad}行 / {len(cases)} rows, {eligible} eligible, {bad} with bad facts")
+    print(f"已写入 / written: {output}")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def cmd_schemes(args) -> int:
+    import json
+
+    from subsidy_rules.engine import all_schemes
+    from subsidy_rules.parameters import default_parameters
+
+    parameters = default_parameters()
+    listing = []
+    for scheme in all_schemes():
+        described = scheme.describe()
+        described["parameters"] = [
+            p.as_dict() for (name, _), p in sorted(parameters.parameters.items()) if name.split(".")[0] == scheme.id
+        ]
+        listing.append(described)
+    if args.json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for scheme in listing:
+        print(f"{scheme['id']}  {scheme['title_zh']} / {scheme['title_en']}  [{scheme['unit']}]  {scheme['source']}")
+        for item in scheme["facts"]:
+            choices = f" ({'/'.join(item['choices'])})" if item["choices"] else ""
+            print(f"    fact  {item['name']:28} {item['type']:8} {item['zh']}{choices}")
+        for item in scheme["parameters"]:
+            values = ", ".join(f"{d}: {v}" for d, v in item["values"].items())
+            print(f"    param {item['name']} @{item['jurisdiction']} [{item['kind']}, {item['unit']}] {values}")
+        print()
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     from waitress import serve
 
@@ -264,6 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("entities", help="数据类别 / list the entities").set_defaults(handler=cmd_entities)
 
+    evaluate = commands.add_parser("evaluate", help="补贴测算 / evaluate a scheme for one case or a workbook of cases")
+    evaluate.add_argument("scheme", help="scheme id (see: carecalc schemes)")
+    evaluate.add_argument("--facts", help="one case: FILE.json with the facts")
+    evaluate.add_argument("--input", help="a batch: FILE.xlsx, one case per row")
+    evaluate.add_argument("--output", help="the batch result FILE.xlsx")
+    evaluate.add_argument("--date", type=_iso_date, default=None, help="evaluation date (default today)")
+    evaluate.add_argument("--jurisdiction", help="county code, e.g. 360902 (or a column in the workbook)")
+    evaluate.add_argument("--scenario", action="append", metavar="FILE.yaml", help="reform: parameter overrides")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    schemes = commands.add_parser("schemes", help="补贴项目、事实和参数 / list schemes, their facts and parameters")
+    schemes.add_argument("--json", action="store_true")
+    schemes.set_defaults(handler=cmd_schemes)
+
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -284,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SchemaMismatch) as error:
         print(f"错误 / error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `carecalc schemes | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return EXIT_FAILURE

@@ -1,0 +1,687 @@
+"""Every scheme of 九府办字[2022]113号 (Jiujiang) and 宜府办发〔2023〕20号 (Yichun).
+
+Scheme ids are part of the public interface. Amounts come from parameters (subsidy_rules/parameters); this file
+holds the logic and the clause each criterion rests on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from care_services import vocabulary as v
+from subsidy_rules.engine import (
+    Criterion,
+    Inputs,
+    Scheme,
+    age_on,
+    boolean,
+    fact,
+    isin,
+    months_between,
+    number,
+    falsity,
+    register,
+    startswith,
+    truth,
+    yuan,
+)
+from subsidy_rules.parameters import Range, Reference
+
+JJ = "九府办字[2022]113号"
+YC = "宜府办发〔2023〕20号"
+ITEM13 = Reference(JJ, "附件3 第13项", "省财政对按标准建设、依规定运营的普通型、护理型民办养老机构,分别按核定床位每张3000元、5000元的标准给予一次性建设补助,租赁用房、公建民营的减半补助")
+ITEM13_CITY = Reference(JJ, "附件3 第13项", "市财政对中心城区按标准建设、依规定运营的普通型、护理型非营利性养老机构,自建或购买用房兴办30张床位以上且运营满一年的……对租赁用房、公建民营且租用期5年以上的……")
+ITEM14 = Reference(JJ, "附件3 第14项", "对市中心城区按标准建设、依规定运营的非营利性养老机构接收本辖区户籍老年人且入住满一个月以上的(不含政府供养对象),给予每张每月补50元床位运营补助,补贴期限三年")
+ITEM15 = Reference(JJ, "附件3 第15项", "省财政对按规划和标准建设的城乡社区居家养老服务中心(站)每个补10-20万元……对运营半年以上的中心城区社区居家养老服务中心(站)给予每年1万元的运营补贴")
+ITEM16 = Reference(JJ, "附件3 第16项", "按实际接收的失能、半失能老年人每人每月分别不低于200元、100元的标准,不区分经营性质落实运营补贴")
+ELDERLY = Reference("中华人民共和国老年人权益保障法", "第二条", "本法所称老年人是指六十周岁以上的公民")
+HOME_CARE = Reference(JJ, "附件2 第3项", "为居住在家的特殊困难老年人提供生活照料、康复护理、精神慰藉等基本养老服务……对符合条件的服务对象按照每人每月200元的标准提供居家养老服务")
+ITEM22 = Reference(JJ, "附件3 第22项", "托育机构规划建设期间,城市新建托育机构按每个托位600元予以一次性建设资金补助")
+ITEM23 = Reference(JJ, "附件3 第23项", "对托育机构按照当地政府普惠指导价招收3岁以下婴幼儿的,依据实际收托数,按每人每月不低于200元的标准给与保育费补助")
+PRICE = Reference(JJ, "三（二）增加普惠服务供给", "力争达到普惠价格不高于当地同等服务市场平均价格的80%")
+PUHUI = Reference(JJ, "三（二）增加普惠服务供给", "鼓励各县(市、区)人民政府与普惠机构签订普惠协议,政府给予一定的运营补贴")
+
+
+def _scope(number: str, quote: str) -> Reference:
+    return Reference(YC, f"三（一）第{number}项", quote)
+
+
+LEASED = ("rented", "public_built_private_run")
+LEVELS = ("province", "city", "county")
+CENTRAL = Reference(JJ, "附件3 第13项", "市财政对中心城区……非营利性养老机构")
+
+
+def _funding_to_level(inputs: Inputs, out: pd.DataFrame, amount: pd.Series, parameter: str) -> None:
+    """Put the whole amount on the level a parameter names (province / city / county)."""
+    level = inputs.p(parameter)
+    for name in LEVELS:
+        out[f"fund.{name}"] = amount.where(level == name, 0.0)
+    out["x.funding_level"] = level
+
+
+def _failed(row: Mapping, scheme_criteria: tuple[Criterion, ...], component: str) -> str:
+    titles = [c.title_zh for c in scheme_criteria if c.component == component and falsity(row[f"crit.{c.id}"])]
+    unknown = [c.title_zh for c in scheme_criteria if c.component == component and pd.isna(row[f"crit.{c.id}"])]
+    return "；".join([*(f"不符合：{t}" for t in titles), *(f"待确认：{t}" for t in unknown)])
+
+
+# ------------------------------------------------------------------------ elderly_institution_construction
+
+CONSTRUCTION_CRITERIA = (
+    Criterion("private_institution", "民办养老机构", "a private (non-government) institution", ("ownership",), ITEM13),
+    Criterion("built_to_standard", "按标准建设、依规定运营", "built to standard and run as required", ("built_to_standard",), ITEM13),
+    Criterion("central_city", "位于中心城区", "in the central city", ("in_central_city",), ITEM13_CITY, "city"),
+    Criterion("non_profit", "非营利性养老机构", "a non-profit institution", ("ownership",), ITEM13_CITY, "city"),
+    Criterion("min_beds", "30张床位以上", "30 beds or more", ("ordinary_beds", "nursing_beds", "premises"), ITEM13_CITY, "city"),
+    Criterion("operating_one_year", "运营满一年", "operating for a year or more", ("opened_on", "premises"), ITEM13_CITY, "city"),
+    Criterion("lease_term", "租赁用房、公建民营的租用期5年以上", "rented premises leased for 5 years or more", ("premises", "lease_years"), ITEM13_CITY, "city"),
+)
+
+
+def _construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    ordinary, nursing = f["ordinary_beds"].astype("Float64"), f["nursing_beds"].astype("Float64")
+    leased = isin(f["premises"], LEASED)
+    out["crit.private_institution"] = isin(f["ownership"], ("private", "private_non_profit", "private_for_profit"))
+    out["crit.built_to_standard"] = f["built_to_standard"]
+
+    factor = f.p("elderly_institution_construction.province.leased_factor").where(leased, 1.0).mask(leased.isna())
+    out["x.province_rate_ordinary"] = f.p("elderly_institution_construction.province.per_bed_ordinary")
+    out["x.province_rate_nursing"] = f.p("elderly_institution_construction.province.per_bed_nursing")
+    out["x.province_before_factor"] = ordinary * out["x.province_rate_ordinary"] + nursing * out["x.province_rate_nursing"]
+    out["x.leased"] = leased
+    out["x.factor"] = factor
+    province = out["x.province_before_factor"] * factor
+
+    city_defined = f.configured("elderly_institution_construction.city.per_bed_ordinary_owned")
+    needs_size = ~leased | f.flag("elderly_institution_construction.city.leased_requires_size_and_operation").fillna(True)
+    total_beds = ordinary + nursing
+    out["x.total_beds"] = total_beds
+    min_beds = f.p("elderly_institution_construction.city.min_beds")
+    months = months_between(f["opened_on"], f.date)
+    out["x.operating_months"] = months
+    city_criteria = {
+        "central_city": f["in_central_city"],
+        "non_profit": isin(f["ownership"], ("private_non_profit",)).mask(f["ownership"] == "private"),
+        "min_beds": (total_beds >= min_beds) | ~needs_size,
+        "operating_one_year": (months >= f.p("elderly_institution_construction.city.min_operating_months")) | ~needs_size,
+        "lease_term": (f["lease_years"] >= f.p("elderly_institution_construction.city.min_lease_years")) | ~leased,
+    }
+    for name, value in city_criteria.items():  # outside Jiujiang there is no city top-up at all
+        out[f"crit.{name}"] = boolean(value).where(city_defined, False)
+    city_ok = out["crit.built_to_standard"] & out["crit.private_institution"]
+    for name in city_criteria:
+        city_ok = city_ok & out[f"crit.{name}"]
+    out["x.city_eligible"] = city_ok
+
+    def part(beds: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+        owned_rate = f.p(f"elderly_institution_construction.city.per_bed_{kind}_owned")
+        leased_rate = f.p(f"elderly_institution_construction.city.per_bed_{kind}_leased")
+        owned_cap = f.p(f"elderly_institution_construction.city.cap_{kind}_owned")
+        leased_cap = f.p(f"elderly_institution_construction.city.cap_{kind}_leased")
+        rate = leased_rate.where(leased, owned_rate)
+        cap = leased_cap.where(leased, owned_cap)
+        raw = beds * rate
+        return rate, cap, raw.where(raw <= cap, cap)
+
+    for kind, beds in (("ordinary", ordinary), ("nursing", nursing)):
+        rate, cap, capped = part(beds, kind)
+        out[f"x.city_rate_{kind}"], out[f"x.city_cap_{kind}"], out[f"x.city_{kind}"] = rate, cap, capped
+    city = (out["x.city_ordinary"] + out["x.city_nursing"]).where(city_ok, 0.0).mask(city_ok.isna())
+    city = city.where(city_defined, 0.0)
+    share = f.p("elderly_institution_construction.county.stack_share_of_province").fillna(0.0)
+    out["x.county_share"] = share
+    county = province * share
+    out["fund.province"], out["fund.city"], out["fund.county"] = province, city, county
+    out["amount"] = province + city + county
+
+
+def _construction_steps(row: Mapping) -> list[str]:
+    steps = []
+    steps.append(
+        f"省级建设补助：普通型床位{number(row['fact.ordinary_beds'])}张、护理型床位{number(row['fact.nursing_beds'])}张，"
+        f"按每张{yuan(row['x.province_rate_ordinary'])}、{yuan(row['x.province_rate_nursing'])}计 = {yuan(row['x.province_before_factor'])}"
+    )
+    if truth(row["x.leased"]):
+        steps.append(f"租赁用房或公建民营，减半（×{row['x.factor']}）= {yuan(row['fund.province'])}")
+    if truth(row["x.city_eligible"]):
+        for kind, label in (("ordinary", "普通型"), ("nursing", "护理型")):
+            raw = (row[f"fact.{kind}_beds"] or 0) * (row[f"x.city_rate_{kind}"] or 0)
+            capped = "（达到上限）" if raw > (row[f"x.city_cap_{kind}"] or 0) else ""
+            steps.append(
+                f"市级{label}：{number(row[f'fact.{kind}_beds'])}张×{yuan(row[f'x.city_rate_{kind}'])}，"
+                f"上限{yuan(row[f'x.city_cap_{kind}'])} = {yuan(row[f'x.city_{kind}'])}{capped}"
+            )
+    else:
+        reasons = _failed(row, CONSTRUCTION_CRITERIA, "city")
+        steps.append(f"市级补助：{yuan(row['fund.city'])}" + (f"（{reasons}）" if reasons else ""))
+    steps.append(f"县级叠加：省级补助×{number(row['x.county_share'] * 100)}% = {yuan(row['fund.county'])}")
+    steps.append(f"合计 = {yuan(row['amount'])}")
+    return steps
+
+
+register(Scheme(
+    id="elderly_institution_construction",
+    title_zh="民办养老机构一次性建设补助",
+    title_en="One-off construction subsidy for private elderly-care institutions",
+    source=f"{JJ} 附件3 第13、16项",
+    unit="CNY",
+    facts=(
+        fact("ownership", "机构性质", "text", "public / private / private_non_profit / private_for_profit", choices=v.OWNERSHIP),
+        fact("premises", "用房方式", "text", "self_built / purchased / rented / public_built_private_run", choices=v.PREMISES),
+        fact("ordinary_beds", "核定普通型床位", "integer", "approved ordinary beds", minimum=0),
+        fact("nursing_beds", "核定护理型床位", "integer", "approved nursing beds", minimum=0),
+        fact("built_to_standard", "按标准建设、依规定运营", "boolean", "built to standard and run as required"),
+        fact("in_central_city", "位于中心城区", "boolean", "inside Jiujiang's central city (中心城区)"),
+        fact("opened_on", "开始运营日期", "date", "date the institution started operating"),
+        fact("lease_years", "租用年限", "number", "lease term in years (rented or public-built-private-run)", minimum=0),
+    ),
+    criteria=CONSTRUCTION_CRITERIA,
+    formula=_construction_formula,
+    steps=_construction_steps,
+    amount_facts=("ordinary_beds", "nursing_beds", "premises"),
+))
+
+
+# --------------------------------------------------------------------------- elderly_institution_operation
+
+OPERATION_CRITERIA = (
+    Criterion("central_city", "位于市中心城区", "in the central city", ("in_central_city",), ITEM14),
+    Criterion("non_profit", "非营利性养老机构", "a non-profit institution", ("ownership",), ITEM14),
+    Criterion("built_to_standard", "按标准建设、依规定运营", "built to standard and run as required", ("built_to_standard",), ITEM14),
+    Criterion("local_hukou", "本辖区户籍老年人", "a resident with local hukou", ("resident_local_hukou",), ITEM14),
+    Criterion("not_government_supported", "不含政府供养对象", "not a government-supported person", ("government_supported",), ITEM14),
+    Criterion("stay_one_month", "入住满一个月以上", "stayed a month or more", ("admitted_on",), ITEM14),
+    Criterion("within_three_years", "补贴期限三年内", "within the three-year subsidy period", ("subsidy_started_on",), ITEM14),
+)
+
+
+def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    defined = f.configured("elderly_institution_operation.per_bed_month")
+    stay = months_between(f["admitted_on"], f.date)
+    period = months_between(f["subsidy_started_on"], f.date)
+    out["x.stay_months"], out["x.subsidy_months"] = stay, period
+    out["x.max_subsidy_months"] = f.p("elderly_institution_operation.max_subsidy_months")
+    criteria = {
+        "central_city": f["in_central_city"],
+        "non_profit": isin(f["ownership"], f.p("elderly_institution_operation.eligible_ownership")),
+        "built_to_standard": f["built_to_standard"],
+        "local_hukou": f["resident_local_hukou"],
+        "not_government_supported": ~f["government_supported"],
+        "stay_one_month": stay >= f.p("elderly_institution_operation.min_stay_months"),
+        "within_three_years": (period < f.p("elderly_institution_operation.max_subsidy_months")).fillna(True)
+        .where(f["subsidy_started_on"].notna(), True),
+    }
+    for name, value in criteria.items():
+        out[f"crit.{name}"] = boolean(value).where(defined, False)
+    amount = f.p("elderly_institution_operation.per_bed_month").fillna(0.0)
+    out["amount"] = amount
+    _funding_to_level(f, out, amount, "elderly_institution_operation.funding_level")
+
+
+def _operation_steps(row: Mapping) -> list[str]:
+    return [
+        f"入住{number(row['x.stay_months'])}个月；补贴已发放{number(row['x.subsidy_months']) if pd.notna(row['x.subsidy_months']) else '0'}个月（期限{number(row['x.max_subsidy_months'])}个月）",
+        f"每张床位每月 {yuan(row['amount'])}，由{_level_zh(row['x.funding_level'])}负担",
+    ]
+
+
+def _level_zh(level) -> str:
+    return {"province": "省级", "city": "市级", "county": "县级"}.get(level, "未配置的层级")
+
+
+register(Scheme(
+    id="elderly_institution_operation",
+    title_zh="非营利性养老机构床位运营补助",
+    title_en="Bed operating subsidy for non-profit elderly-care institutions",
+    source=f"{JJ} 附件3 第14项",
+    unit="CNY/month",
+    facts=(
+        fact("in_central_city", "位于市中心城区", "boolean", "institution inside the central city"),
+        fact("ownership", "机构性质", "text", "ownership of the institution", choices=v.OWNERSHIP),
+        fact("built_to_standard", "按标准建设、依规定运营", "boolean", "built to standard and run as required"),
+        fact("resident_local_hukou", "本辖区户籍", "boolean", "the resident has local hukou"),
+        fact("government_supported", "政府供养对象", "boolean", "the resident is supported by government (特困 etc.)"),
+        fact("admitted_on", "入住日期", "date", "date the resident moved in"),
+        fact("subsidy_started_on", "补贴起始日期", "date", "when the institution's bed subsidy first started (blank: first claim)"),
+    ),
+    criteria=OPERATION_CRITERIA,
+    formula=_operation_formula,
+    steps=_operation_steps,
+))
+
+
+# -------------------------------------------------------------------- elderly_disability_care_operation
+
+CARE_OPERATION_CRITERIA = (
+    Criterion("elderly", "老年人（60周岁以上）", "aged 60 or over", ("birth_date",), ELDERLY),
+    Criterion("disabled_or_semi", "失能或半失能", "disabled or semi-disabled", ("care_level",), ITEM16),
+)
+
+
+def _care_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
+    defined = f.configured("elderly_disability_care_operation.per_disabled_resident_month")
+    out["crit.elderly"] = boolean(age >= f.p("elderly_disability_care_operation.min_age")).where(defined, False)
+    out["crit.disabled_or_semi"] = isin(f["care_level"], ("disabled", "semi_disabled")).where(defined, False)
+    disabled = f.p("elderly_disability_care_operation.per_disabled_resident_month")
+    semi = f.p("elderly_disability_care_operation.per_semi_disabled_resident_month")
+    amount = pd.Series(np.where(f["care_level"] == "disabled", disabled, semi), index=out.index).astype("Float64")
+    out["amount"] = amount.where(f["care_level"].notna())
+    _funding_to_level(f, out, out["amount"], "elderly_disability_care_operation.funding_level")
+
+
+def _care_operation_steps(row: Mapping) -> list[str]:
+    level = v.CARE_LEVEL.get(row["fact.care_level"], "—")
+    return [f"{number(row['x.age'])}岁，{level}：每人每月 {yuan(row['amount'])}（不低于标准），由{_level_zh(row['x.funding_level'])}负担"]
+
+
+register(Scheme(
+    id="elderly_disability_care_operation",
+    title_zh="养老机构失能、半失能老年人运营补贴",
+    title_en="Operating subsidy for disabled and semi-disabled residents of elderly-care institutions",
+    source=f"{JJ} 附件3 第16项",
+    unit="CNY/month",
+    facts=(
+        fact("birth_date", "出生日期", "date", "the resident's date of birth"),
+        fact("care_level", "失能等级", "text", "independent / semi_disabled / disabled", choices=v.CARE_LEVEL),
+    ),
+    criteria=CARE_OPERATION_CRITERIA,
+    formula=_care_operation_formula,
+    steps=_care_operation_steps,
+    amount_facts=("care_level",),
+))
+
+
+# --------------------------------------------------------------------------------- community_care_center
+
+COMMUNITY_COMPONENTS = {"construction": "建设补助", "operation": "运营补贴"}
+COMMUNITY_CRITERIA = (
+    Criterion("built_to_plan", "按规划和标准建设", "built to plan and standard", ("built_to_plan_and_standard",), ITEM15),
+    Criterion("province_amount_in_range", "省级核定金额在10-20万元之间", "approved provincial amount within 10-20万",
+              ("province_approved_amount",), ITEM15),
+    Criterion("operation_in_central_city", "运营补贴限中心城区", "operating subsidy only in the central city",
+              ("component", "in_central_city"), ITEM15),
+    Criterion("operating_six_months", "运营半年以上", "operating for six months or more", ("component", "opened_on"), ITEM15),
+    Criterion("central_city", "中心城区（市级建设补助）", "central city (city construction subsidy)", ("in_central_city",), ITEM15, "city"),
+)
+
+
+def _within(amount: pd.Series, ranges: pd.Series) -> pd.Series:
+    lows = ranges.map(lambda r: r.min if isinstance(r, Range) else np.nan).astype(float)
+    highs = ranges.map(lambda r: r.max if isinstance(r, Range) else np.nan).astype(float)
+    return boolean((amount >= lows) & (amount <= highs)).where(amount.notna(), True)
+
+
+def _range_floor(ranges: pd.Series) -> pd.Series:
+    return ranges.map(lambda r: r.min if isinstance(r, Range) else (r if r is not None else np.nan)).astype("Float64")
+
+
+def _community_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    component = f["component"]
+    construction, operation = component == "construction", component == "operation"
+    province_range = f.p("community_care_center.province.construction")
+    city_range = f.p("community_care_center.city.construction")
+    months = months_between(f["opened_on"], f.date)
+    out["x.operating_months"] = months
+    out["crit.built_to_plan"] = f["built_to_plan_and_standard"]
+    out["crit.province_amount_in_range"] = _within(f["province_approved_amount"].astype(float), province_range) \
+        .where(construction.fillna(False), True)
+    out["crit.operation_in_central_city"] = boolean(f["in_central_city"]).where(operation, True).mask(component.isna())
+    out["crit.operating_six_months"] = boolean(months >= f.p("community_care_center.city.min_operating_months")) \
+        .where(operation, True).mask(component.isna())
+    city_defined = city_range.notna()
+    out["crit.central_city"] = boolean(f["in_central_city"]).where(city_defined, False)
+    out["applies.province_amount_in_range"] = construction
+    out["applies.operation_in_central_city"] = operation
+    out["applies.operating_six_months"] = operation
+    out["applies.central_city"] = construction
+
+    province = f["province_approved_amount"].astype("Float64").fillna(_range_floor(province_range))
+    out["x.province_is_floor"] = f["province_approved_amount"].isna()
+    city_construction = f["city_approved_amount"].astype("Float64").fillna(_range_floor(city_range))
+    out["x.city_is_floor"] = f["city_approved_amount"].isna()
+    city_construction = city_construction.where(out["crit.central_city"], 0.0).mask(out["crit.central_city"].isna())
+    city_operation = f.p("community_care_center.city.operation_per_year").fillna(0.0)
+    city = city_construction.where(construction, city_operation)
+    share = f.p("community_care_center.district.match_share_of_city")
+    is_district = share.notna()
+    topup = f.p("community_care_center.county.construction_topup")
+    out["x.is_district"] = is_district
+    out["x.county_not_configured"] = ~is_district & topup.isna() & construction.fillna(False)
+    county = (city * share).where(is_district, topup.fillna(0.0).where(construction, 0.0))
+    out["fund.province"] = province.where(construction, 0.0)
+    out["fund.city"] = city
+    out["fund.county"] = county
+    out["amount"] = out["fund.province"] + out["fund.city"] + out["fund.county"]
+    out["x.component"] = component
+
+
+def _community_steps(row: Mapping) -> list[str]:
+    steps = []
+    if row["x.component"] == "construction":
+        floor = "（未填核定金额，按区间下限计）" if row["x.province_is_floor"] else ""
+        steps.append(f"省级建设补助：{yuan(row['fund.province'])}{floor}")
+        city_floor = "（未填核定金额，按区间下限计）" if row["x.city_is_floor"] and row["fund.city"] else ""
+        steps.append(f"市级建设补助（中心城区）：{yuan(row['fund.city'])}{city_floor}")
+    else:
+        steps.append(f"运营{number(row['x.operating_months'])}个月，市级运营补贴每年 {yuan(row['fund.city'])}")
+    if truth(row["x.is_district"]):
+        steps.append(f"区级按不低于市级补助的标准奖补：{yuan(row['fund.county'])}")
+    elif truth(row["x.county_not_configured"]):
+        steps.append("县（市）叠加建设补贴由各地自行确定，当前未配置，按0计 / county top-up not configured, counted as 0")
+    else:
+        steps.append(f"县级：{yuan(row['fund.county'])}")
+    steps.append(f"合计 = {yuan(row['amount'])}")
+    return steps
+
+
+register(Scheme(
+    id="community_care_center",
+    title_zh="城乡社区居家养老服务中心（站）建设和运营补助",
+    title_en="Construction and operating subsidies for community home-care centres",
+    source=f"{JJ} 附件3 第15项",
+    unit="CNY",
+    facts=(
+        fact("component", "补助类别", "text", "construction (one-off) or operation (per year)", choices=COMMUNITY_COMPONENTS),
+        fact("built_to_plan_and_standard", "按规划和标准建设", "boolean", "built to plan and standard"),
+        fact("in_central_city", "位于中心城区", "boolean", "inside Jiujiang's central city"),
+        fact("opened_on", "开始运营日期", "date", "when the centre started operating (for the operating subsidy)"),
+        fact("province_approved_amount", "省级核定建设补助", "number", "amount the province approved (10-20万)", minimum=0),
+        fact("city_approved_amount", "市级核定建设补助", "number", "amount the city approved (5-10万)", minimum=0),
+    ),
+    criteria=COMMUNITY_CRITERIA,
+    formula=_community_formula,
+    steps=_community_steps,
+    amount_facts=("component",),
+    unit_fact="component",
+    units={"construction": "CNY", "operation": "CNY/year"},
+))
+
+
+# ------------------------------------------------------------------------------------- home_care_service
+
+HOME_CARE_CRITERIA = (
+    Criterion("elderly", "老年人（60周岁以上）", "aged 60 or over", ("birth_date",), ELDERLY),
+    Criterion("special_hardship", "特殊困难老年人", "an elderly person in special hardship", ("special_hardship",), HOME_CARE),
+    Criterion("living_at_home", "居住在家", "living at home", ("living_at_home",), HOME_CARE),
+)
+
+
+def _home_care_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    defined = f.configured("home_care_service.per_person_month")
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
+    out["crit.elderly"] = boolean(age >= f.p("home_care_service.min_age")).where(defined, False)
+    out["crit.special_hardship"] = boolean(f["special_hardship"]).where(defined, False)
+    out["crit.living_at_home"] = boolean(f["living_at_home"]).where(defined, False)
+    out["amount"] = f.p("home_care_service.per_person_month").fillna(0.0)
+    _funding_to_level(f, out, out["amount"], "home_care_service.funding_level")
+
+
+register(Scheme(
+    id="home_care_service",
+    title_zh="特殊困难老年人居家养老服务",
+    title_en="Home care service for elderly people in special hardship",
+    source=f"{JJ} 附件2 第3项",
+    unit="CNY/month",
+    facts=(
+        fact("birth_date", "出生日期", "date", "date of birth"),
+        fact("special_hardship", "特殊困难老年人", "boolean", "assessed as an elderly person in special hardship"),
+        fact("living_at_home", "居住在家", "boolean", "lives at home (not in an institution)"),
+    ),
+    criteria=HOME_CARE_CRITERIA,
+    formula=_home_care_formula,
+    steps=lambda row: [f"{number(row['x.age'])}岁：每人每月 {yuan(row['amount'])}，由{_level_zh(row['x.funding_level'])}负担"],
+))
+
+
+# ---------------------------------------------------------------------------------- childcare_construction
+
+CHILDCARE_CONSTRUCTION_CRITERIA = (
+    Criterion("planning_or_construction", "托育机构规划建设期间", "during planning or construction",
+              ("in_planning_or_construction",), ITEM22),
+)
+
+
+def _childcare_construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    new = f["construction"] == "new"
+    urban = f["area"] == "urban"
+    rate = pd.Series(np.select(
+        [new & urban, new & ~urban, ~new & urban, ~new & ~urban],
+        [f.p("childcare_construction.per_slot.urban_new"), f.p("childcare_construction.per_slot.rural_new"),
+         f.p("childcare_construction.per_slot.urban_expansion"), f.p("childcare_construction.per_slot.rural_expansion")],
+        default=np.nan,
+    ), index=out.index).astype("Float64").mask(f["construction"].isna() | f["area"].isna())
+    defined = f.configured("childcare_construction.city_share")
+    out["crit.planning_or_construction"] = boolean(f["in_planning_or_construction"]).where(defined, False)
+    total = f["slots_added"].astype("Float64") * rate
+    out["x.rate"], out["x.total"] = rate, total
+    out["x.city_share"] = f.p("childcare_construction.city_share")
+    out["x.county_share"] = f.p("childcare_construction.county_share")
+    city = total * out["x.city_share"]
+    standard_county = total * out["x.county_share"]
+    public = f["government_or_joint_investment"].fillna(False)
+    out["x.county_set_locally"] = public
+    county = standard_county.where(~public, f["county_part_agreed"].astype("Float64"))
+    out["fund.city"], out["fund.county"] = city, county
+    out["amount"] = city + county
+
+
+def _childcare_construction_steps(row: Mapping) -> list[str]:
+    kind = v.CONSTRUCTION.get(row["fact.construction"], "—")
+    area = v.AREA.get(row["fact.area"], "—")
+    steps = [f"{area}{kind}：新增托位{number(row['fact.slots_added'])}个×{yuan(row['x.rate'])} = {yuan(row['x.total'])}",
+             f"市级负担{number(row['x.city_share'] * 100)}% = {yuan(row['fund.city'])}"]
+    if truth(row["x.county_set_locally"]):
+        steps.append(f"政府投资或公民合资：县（区）配套由当地确定或双方协商 = {yuan(row['fund.county'])}")
+    else:
+        steps.append(f"县（区）负担{number(row['x.county_share'] * 100)}% = {yuan(row['fund.county'])}")
+    steps.append(f"合计 = {yuan(row['amount'])}")
+    return steps
+
+
+register(Scheme(
+    id="childcare_construction",
+    title_zh="托育机构一次性建设资金补助",
+    title_en="One-off construction subsidy per childcare place",
+    source=f"{JJ} 附件3 第22项",
+    unit="CNY",
+    facts=(
+        fact("area", "城乡", "text", "urban or rural", choices=v.AREA),
+        fact("construction", "建设性质", "text", "new / renovation / expansion / renovation_expansion", choices=v.CONSTRUCTION),
+        fact("slots_added", "新增托位数", "integer", "places added (all places for a new institution)", minimum=0),
+        fact("in_planning_or_construction", "处于规划建设期间", "boolean", "the institution is being planned or built"),
+        fact("government_or_joint_investment", "政府投资或公民合资", "boolean", "government-invested or public-private"),
+        fact("county_part_agreed", "县（区）配套金额", "number", "county part set locally (government or joint investment)", minimum=0),
+    ),
+    criteria=CHILDCARE_CONSTRUCTION_CRITERIA,
+    formula=_childcare_construction_formula,
+    steps=_childcare_construction_steps,
+    amount_facts=("area", "construction", "slots_added", "county_part_agreed"),
+))
+
+
+# ------------------------------------------------------------------------------------ childcare_operation
+
+CHILDCARE_OPERATION_CRITERIA = (
+    Criterion("inclusive_institution", "普惠托育机构（签订普惠协议）", "an inclusive (普惠) institution", ("inclusive",), PUHUI),
+    Criterion("fee_within_guidance", "按当地普惠指导价收费", "charges no more than the local 普惠 price",
+              ("monthly_fee", "local_inclusive_price"), ITEM23),
+    Criterion("guidance_within_market_share", "普惠价不高于市场均价的80%", "普惠 price at most 80% of the market average",
+              ("local_inclusive_price", "market_average_fee"), PRICE),
+)
+
+
+def _childcare_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    defined = f.configured("childcare_operation.per_child_month")
+    out["crit.inclusive_institution"] = boolean(f["inclusive"]).where(defined, False)
+    out["crit.fee_within_guidance"] = boolean(f["monthly_fee"] <= f["local_inclusive_price"]).where(defined, False)
+    limit = f["market_average_fee"] * f.p("childcare_operation.max_price_share_of_market")
+    out["x.price_limit"] = limit
+    market_given = f["market_average_fee"].notna()
+    out["crit.guidance_within_market_share"] = boolean(f["local_inclusive_price"] <= limit).where(market_given, True) \
+        .where(defined, False)
+    out["applies.guidance_within_market_share"] = market_given
+    per_child = f.p("childcare_operation.per_child_month")
+    out["x.per_child"] = per_child
+    out["amount"] = f["enrolled_under_3"].astype("Float64") * per_child
+    _funding_to_level(f, out, out["amount"], "childcare_operation.funding_level")
+
+
+register(Scheme(
+    id="childcare_operation",
+    title_zh="普惠托育机构保育费补助",
+    title_en="Operating subsidy per child for inclusive childcare institutions",
+    source=f"{JJ} 附件3 第23项、三（二）",
+    unit="CNY/month",
+    facts=(
+        fact("inclusive", "普惠托育机构", "boolean", "has a 普惠 agreement with the county"),
+        fact("monthly_fee", "月收费（元）", "number", "the institution's monthly fee", minimum=0),
+        fact("local_inclusive_price", "当地普惠指导价（元/月）", "number", "the county's 普惠 guidance price", minimum=0),
+        fact("market_average_fee", "当地同等服务市场平均价（元/月）", "number", "local market average (optional)", minimum=0),
+        fact("enrolled_under_3", "实际收托3岁以下婴幼儿数", "integer", "children under 3 actually enrolled this month", minimum=0),
+    ),
+    criteria=CHILDCARE_OPERATION_CRITERIA,
+    formula=_childcare_operation_formula,
+    steps=lambda row: [f"实际收托{number(row['fact.enrolled_under_3'])}人×每人每月{yuan(row['x.per_child'])} = {yuan(row['amount'])}，"
+                       f"由{_level_zh(row['x.funding_level'])}负担"],
+    amount_facts=("enrolled_under_3",),
+))
+
+
+# ------------------------------------------------------------------------------------------ disability_care
+
+INSTITUTION_TYPES = {"comprehensive_disability": "残疾人综合托养服务机构", "private": "民办机构", "public_elderly": "公办养老机构"}
+ADL_FACTS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
+DISABILITY_CRITERIA = (
+    Criterion("yichun_hukou", "具有宜春户籍", "Yichun hukou", ("hukou_division_code",), _scope("1", "具有宜春户籍")),
+    Criterion("age_16_plus", "年满16周岁", "aged 16 or over", ("birth_date",), _scope("2", "年满16周岁")),
+    Criterion("low_income", "低保户或易返贫致贫人口", "低保 household or at risk of poverty",
+              ("dibao_household", "at_risk_of_poverty"), _scope("3", "低保户和易返贫致贫人口")),
+    Criterion("certificate", "持残疾人证，一、二级精神、智力或肢体残疾", "grade 1-2 physical, intellectual or mental disability",
+              ("disability_category", "disability_grade"),
+              _scope("4", "持有中华人民共和国残疾人证且残疾等级为一、二级的精神、智力和肢体残疾人")),
+    Criterion("not_tekun", "未纳入特困人员救助供养范围", "not in 特困 support", ("tekun_supported",), _scope("5", "未纳入特困人员救助供养范围")),
+    Criterion("severe_adl", "6项指标中4—6项不能达到", "fails 4-6 of the 6 daily activities", ADL_FACTS,
+              _scope("6", "按照自主吃饭、穿衣、上下床、如厕、室内行走、洗澡等6项指标，有4—6项不能达到的重度失能残疾人")),
+)
+
+
+def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Known failures decide early: 4 known failures pass, too few possible failures fail, else unknown."""
+    known = sum(f[name].fillna(False).astype(int) for name in ADL_FACTS)
+    possible = sum(f[name].fillna(True).astype(int) for name in ADL_FACTS)
+    result = pd.Series(pd.NA, index=f.facts.index, dtype="boolean")
+    result = result.mask(known >= minimum, True).mask(possible < minimum, False)
+    return result, known
+
+
+def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    prefix = f.p("disability_care.hukou_prefix")
+    defined = prefix.notna()
+    out["crit.yichun_hukou"] = startswith(f["hukou_division_code"], prefix)
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
+    out["crit.age_16_plus"] = boolean(age >= f.p("disability_care.min_age"))
+    both = f.flag("disability_care.low_income_requires_both").fillna(False)
+    dibao, at_risk = f["dibao_household"], f["at_risk_of_poverty"]
+    out["crit.low_income"] = (dibao & at_risk).where(both, dibao | at_risk)
+    out["crit.certificate"] = isin(f["disability_category"], f.p("disability_care.accepted_categories")) \
+        & isin(f["disability_grade"], f.p("disability_care.accepted_grades"))
+    out["crit.not_tekun"] = ~f["tekun_supported"]
+    adl, known = _adl_test(f, f.p("disability_care.min_adl_failed"))
+    out["crit.severe_adl"], out["x.adl_failed"] = adl, known
+    for criterion in DISABILITY_CRITERIA:  # outside Yichun the scheme does not apply
+        out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(defined, False)
+
+    service, place = f["requested_service"], f["institution_type"]
+    public = f.p("disability_care.public_institution_support_month") + f.p("disability_care.public_institution_care_month")
+    institution = pd.Series(np.where(place == "public_elderly", public, f.p("disability_care.institution_month")),
+                            index=out.index).astype("Float64").mask(place.isna())
+    amount = pd.Series(np.select(
+        [service == "home_care", service == "day_care", service == "institutional_care"],
+        [f.p("disability_care.home_care_month"), f.p("disability_care.day_care_month"), institution],
+        default=np.nan,
+    ), index=out.index).astype("Float64").mask(service.isna())
+    out["x.public_not_configured"] = ((service == "institutional_care") & (place == "public_elderly") & public.isna()) \
+        .fillna(False)
+    out["amount"] = amount
+
+    institutional = service == "institutional_care"
+    allowed_home = f.p("disability_care.integrable_funds.home_or_day_care")
+    allowed_institution = f.p("disability_care.integrable_funds.institutional_care")
+    allowed = allowed_institution.where(institutional.fillna(False), allowed_home)
+    funds = {"two_subsidies": f["two_subsidies_month"], "dibao": f["dibao_month"], "elderly_allowance": f["elderly_allowance_month"]}
+    available = sum(
+        funds[name].astype("Float64").fillna(0.0).where(isin(pd.Series([name] * len(out), index=out.index), allowed), 0.0)
+        for name in funds
+    )
+    out["x.integrable_available"] = available
+    integrated = available.where(available <= amount, amount)
+    out["fund.integrated"] = integrated
+    out["fund.finance_fallback"] = amount - integrated
+    approved = pd.to_datetime(f["approved_on"])
+    first = (approved + pd.offsets.MonthBegin(1)).dt.strftime("%Y-%m")
+    out["first_payment_month"] = first.where(approved.notna(), None)
+
+
+def _disability_steps(row: Mapping) -> list[str]:
+    service = row["fact.requested_service"]
+    label = v.SERVICE_TYPE.get(service, "—")
+    if service == "institutional_care":
+        label += f"（{INSTITUTION_TYPES.get(row['fact.institution_type'], '机构类型未填')}）"
+    steps = [f"6项指标中{number(row['x.adl_failed'])}项不能达到；年龄{number(row['x.age'])}岁"]
+    if truth(row["x.public_not_configured"]):
+        steps.append("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额 / "
+                     "the 特困 support and care standard is not configured yet")
+    else:
+        steps.append(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）")
+    steps.append(f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
+                 f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）")
+    if row.get("first_payment_month"):
+        steps.append(f"审批后次月起发放：{row['first_payment_month']}")
+    return steps
+
+
+register(Scheme(
+    id="disability_care",
+    title_zh="困难重度失能残疾人照护和托养补助",
+    title_en="Care for people in hardship with severe disabilities",
+    source=f"{YC} 三、四、五",
+    unit="CNY/month",
+    facts=(
+        fact("hukou_division_code", "户籍地区划代码", "text", "six-digit code of the hukou county"),
+        fact("birth_date", "出生日期", "date", "date of birth"),
+        fact("dibao_household", "低保户", "boolean", "member of a 低保 household"),
+        fact("at_risk_of_poverty", "易返贫致贫人口", "boolean", "identified as at risk of (returning to) poverty"),
+        fact("disability_category", "残疾类别", "text", "category on the disability certificate", choices=v.DISABILITY_CATEGORY),
+        fact("disability_grade", "残疾等级", "integer", "grade 1-4 on the disability certificate", minimum=1),
+        fact("tekun_supported", "已纳入特困供养", "boolean", "already in 特困 support"),
+        *(fact(name, zh, "boolean", f"cannot {en} unaided") for name, zh, en in (
+            ("adl_eating", "不能自主吃饭", "eat"), ("adl_dressing", "不能自主穿衣", "dress"),
+            ("adl_transfer", "不能自主上下床", "get in and out of bed"), ("adl_toileting", "不能自主如厕", "use the toilet"),
+            ("adl_walking_indoors", "不能室内行走", "walk indoors"), ("adl_bathing", "不能自主洗澡", "bathe"))),
+        fact("requested_service", "申请服务类别", "text", "home_care / day_care / institutional_care", choices=v.SERVICE_TYPE),
+        fact("institution_type", "托养机构类型", "text", "for institutional care", choices=INSTITUTION_TYPES),
+        fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's 两项补贴 per month", minimum=0),
+        fact("dibao_month", "低保金（元/月）", "number", "the person's 低保 payment per month", minimum=0),
+        fact("elderly_allowance_month", "老龄补贴（元/月）", "number", "the person's elderly allowance per month", minimum=0),
+        fact("approved_on", "审批日期", "date", "date finance approved (payment starts the next month)"),
+    ),
+    criteria=DISABILITY_CRITERIA,
+    formula=_disability_formula,
+    steps=_disability_steps,
+    amount_facts=("requested_service", "institution_type"),
+))
