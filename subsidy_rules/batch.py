@@ -67,7 +67,7 @@ def evaluate_cases(
     for start in range(0, len(cases), CHUNK_ROWS):
         chunk = cases.iloc[start:start + CHUNK_ROWS]
         result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
-        facts = result.attrs["facts"]
+        facts = result.attrs["context"].facts
         result["missing_facts"] = [
             ", ".join(missing_facts(scheme, facts.iloc[i], result.iloc[i])) for i in range(len(result))
         ]

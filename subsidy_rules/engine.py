@@ -70,9 +70,11 @@ class Inputs:
         self.parameters = parameters
         self.used: dict[str, pd.Series] = {}  # parameter name -> the jurisdiction whose value applied, per row
         # Group rows by (jurisdiction, date): parameters are looked up once per group, then broadcast.
-        pairs = pd.DataFrame({"j": self.jurisdiction.to_numpy(), "d": self.date.dt.date.to_numpy()})
-        self._codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
-        self._groups = list(uniques)
+        jurisdiction_codes, jurisdictions = pd.factorize(self.jurisdiction)
+        date_codes, dates = pd.factorize(self.date)
+        combined = jurisdiction_codes.astype(np.int64) * max(len(dates), 1) + date_codes
+        self._codes, combos = pd.factorize(combined)
+        self._groups = [(jurisdictions[c // max(len(dates), 1)], dates[c % max(len(dates), 1)].date()) for c in combos]
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -95,18 +97,54 @@ class Inputs:
             self._cache[name] = (np.array(values + [None], dtype=object)[:-1], np.array(sources + [None], dtype=object)[:-1])
         return self._cache[name]
 
+    def _note_used(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        values, sources = self._lookup(name)
+        self.used[name] = sources  # per group; a row's group is self._codes[row] (looked up only to explain)
+        return values, sources
+
+    def source_of(self, name: str, position: int) -> str | None:
+        return self.used[name][self._codes[position]]
+
+    def rows_by_value(self, name: str) -> list[tuple[Any, np.ndarray]]:
+        """(parameter value, row mask) for each distinct value the parameter takes in this frame."""
+        values, _ = self._note_used(name)
+        keys = [tuple(v) if isinstance(v, list) else v for v in values]
+        found = []
+        for key in {k for k in keys if k is not None}:
+            groups = [i for i, k in enumerate(keys) if k == key]
+            found.append((list(key) if isinstance(key, tuple) else key, np.isin(self._codes, groups)))
+        return found
+
+    def isin_param(self, series: pd.Series, name: str) -> pd.Series:
+        """Whether each value is in the row's parameter list (unknown where either is missing)."""
+        result = pd.Series(pd.NA, index=series.index, dtype="boolean")
+        for allowed, rows in self.rows_by_value(name):
+            result[rows] = series[rows].isin(allowed).to_numpy()
+        return result.mask(series.isna())
+
+    def startswith_param(self, series: pd.Series, name: str) -> pd.Series:
+        """Whether each text starts with the row's parameter prefix; computed on distinct texts, then broadcast."""
+        result = pd.Series(pd.NA, index=series.index, dtype="boolean")
+        codes, texts = pd.factorize(series)
+        for prefix, rows in self.rows_by_value(name):
+            answers = np.array([str(t).startswith(prefix) for t in texts] + [False])
+            result[rows] = answers[codes[rows]]
+        return result.mask(series.isna())
+
     def p(self, name: str) -> pd.Series:
         """A parameter as a column (numeric where it can be; None where it is not in force or not configured)."""
-        values, sources = self._lookup(name)
-        self.used[name] = pd.Series(sources[self._codes], index=self.facts.index)
-        column = values[self._codes]
-        series = pd.Series(column, index=self.facts.index)
+        values, _ = self._note_used(name)
         present = [v for v in values if v is not None]
-        if not present:  # not in force anywhere here: unknown, and comparisons with it stay unknown
-            return series.astype("Float64")
+        if present and all(isinstance(v, bool) for v in present):
+            per_group = np.array([bool(v) for v in values] + [False])[:-1]
+            missing = np.array([v is None for v in values] + [False])[:-1]
+            return pd.Series(pd.arrays.BooleanArray(per_group[self._codes], missing[self._codes]), index=self.facts.index)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-            return series.astype("Float64")
-        return series
+            # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
+            per_group = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+            column = per_group[self._codes]
+            return pd.Series(pd.arrays.FloatingArray(column, np.isnan(column)), index=self.facts.index)
+        return pd.Series(values[self._codes], index=self.facts.index)
 
     def scalar_groups(self, name: str) -> list[Any]:
         return list(self._lookup(name)[0])
@@ -126,26 +164,9 @@ def boolean(values: Any, index: pd.Index | None = None) -> pd.Series:
     return series.astype("boolean")
 
 
-def _per_value(allowed: pd.Series, test: Callable[[pd.Series, Any], pd.Series], series: pd.Series) -> pd.Series:
-    """Apply ``test`` once per distinct parameter value (parameters vary by jurisdiction, so there are few)."""
-    result = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    keys = allowed.map(lambda a: tuple(a) if isinstance(a, list) else a)
-    for key in keys.dropna().unique():
-        rows = (keys == key).to_numpy()
-        result[rows] = test(series[rows], list(key) if isinstance(key, tuple) else key).astype("boolean")
-    return result.mask(series.isna())
-
-
-def isin(series: pd.Series, allowed: pd.Series | Iterable) -> pd.Series:
-    """Membership with unknown kept unknown; ``allowed`` may be a parameter column of lists."""
-    if isinstance(allowed, pd.Series):
-        return _per_value(allowed, lambda part, values: part.isin(values), series)
+def isin(series: pd.Series, allowed: Iterable) -> pd.Series:
+    """Membership with unknown kept unknown."""
     return series.isin(list(allowed)).astype("boolean").mask(series.isna())
-
-
-def startswith(series: pd.Series, prefixes: pd.Series) -> pd.Series:
-    """Whether each text starts with the row's prefix (unknown where either is missing)."""
-    return _per_value(prefixes, lambda part, prefix: part.astype(str).str.startswith(prefix), series)
 
 
 def age_on(birth: pd.Series, date: pd.Series) -> pd.Series:
@@ -232,38 +253,77 @@ def all_schemes() -> list[Scheme]:
 # ----------------------------------------------------------------------------------------------- converting
 
 
-def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed fact columns, and per row the fact errors (a dict, empty when the row is fine).
+def _typed(spec: ColumnSpec, column: pd.Series) -> pd.Series | None:
+    """The column as the fact's dtype when it already is one (database, generator, pandas); else None."""
+    dtype = column.dtype
+    if spec.kind == "boolean" and pd.api.types.is_bool_dtype(dtype):
+        return column.astype("boolean")
+    if spec.kind == "integer" and pd.api.types.is_integer_dtype(dtype):
+        return column.astype("Int64")
+    if spec.kind == "number" and pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return column.astype("Float64")
+    if spec.kind == "date" and pd.api.types.is_datetime64_any_dtype(dtype):
+        return column
+    if spec.kind == "text" and (dtype == object or pd.api.types.is_string_dtype(dtype)
+                                or isinstance(dtype, pd.CategoricalDtype)):
+        # One hashing pass both checks and converts: texts repeat (codes, vocabularies), categories are cheap.
+        if spec.choices:
+            categorical = pd.Categorical(column, categories=list(spec.choices))
+            if (categorical.isna() & column.notna().to_numpy()).any():
+                return None  # labels such as 城市 or typos: the per-cell path converts or reports them
+        else:
+            categorical = pd.Categorical(column)
+            if not all(isinstance(c, str) for c in categorical.categories):
+                return None
+        return pd.Series(categorical, index=column.index)
+    return None
 
-    Unknown columns are ignored; absent facts are missing (unknown), never guessed.
+
+def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, dict]]:
+    """Typed fact columns, and the fact errors of the rows that have any: {position: {fact: reasons}}.
+
+    Columns that already have the fact's type are checked as whole columns; anything else (JSON, spreadsheet
+    cells) goes cell by cell through the same converter as imports, so the messages are the same. Unknown
+    columns are ignored; absent facts are missing (unknown), never guessed.
     """
     converted = {}
-    errors: list[dict] = [{} for _ in range(len(frame))]
+    errors: dict[int, dict] = {}
     for spec in scheme.facts:
         if spec.key not in frame.columns:
             converted[spec.key] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
             continue
-        raw = frame[spec.key]
+        column = _typed(spec, frame[spec.key])
+        if column is not None:
+            if spec.minimum is not None:
+                below = (column < spec.minimum).fillna(False).to_numpy()
+                for position in np.flatnonzero(below):
+                    errors.setdefault(int(position), {})[spec.key] = {
+                        "reason_zh": f"不能小于{spec.minimum:g}", "reason_en": f"must not be less than {spec.minimum:g}"}
+                column = column.mask(below)
+            converted[spec.key] = column
+            continue
         values = []
-        for position, value in enumerate(raw.tolist()):
+        for position, value in enumerate(frame[spec.key].tolist()):
             try:
                 values.append(convert_cell(spec, value))
             except (CellError, IdentifierError) as error:
-                errors[position][spec.key] = {"reason_zh": error.reason_zh, "reason_en": error.reason_en}
+                errors.setdefault(position, {})[spec.key] = {"reason_zh": error.reason_zh, "reason_en": error.reason_en}
                 values.append(None)
-        converted[spec.key] = pd.Series(values, index=frame.index, dtype=object)
-    facts = pd.DataFrame(converted, index=frame.index)
-    for spec in scheme.facts:
-        column = facts[spec.key]
-        if spec.kind == "boolean":
-            facts[spec.key] = column.astype("boolean")
-        elif spec.kind == "integer":
-            facts[spec.key] = column.astype("Int64")
-        elif spec.kind == "number":
-            facts[spec.key] = column.astype("Float64")
-        elif spec.kind == "date":
-            facts[spec.key] = pd.to_datetime(column)
-    return facts, pd.Series(errors, index=frame.index)
+        converted[spec.key] = _as_kind(spec, pd.Series(values, index=frame.index, dtype=object))
+    return pd.DataFrame(converted, index=frame.index), errors
+
+
+def _as_kind(spec: ColumnSpec, column: pd.Series) -> pd.Series:
+    if spec.kind == "boolean":
+        return column.astype("boolean")
+    if spec.kind == "integer":
+        return column.astype("Int64")
+    if spec.kind == "number":
+        return column.astype("Float64")
+    if spec.kind == "date":
+        return pd.to_datetime(column)
+    categories = list(spec.choices) if spec.choices else None
+    return pd.Series(pd.Categorical(column, categories=categories), index=column.index)
 
 
 # ---------------------------------------------------------------------------------------------- evaluating
@@ -272,8 +332,8 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd
 def _date_column(frame: pd.DataFrame, date: dt.date | str | None) -> pd.Series:
     if "date" in frame.columns and date is None:
         return pd.to_datetime(frame["date"])
-    value = pd.Timestamp(date or dt.date.today())
-    return pd.Series([value] * len(frame), index=frame.index)
+    value = np.datetime64(pd.Timestamp(date or dt.date.today()).to_datetime64(), "ns")
+    return pd.Series(np.full(len(frame), value), index=frame.index)
 
 
 def _jurisdiction_column(frame: pd.DataFrame, jurisdiction: str | None) -> pd.Series:
@@ -319,16 +379,28 @@ def evaluate_frame(
             out[column] = money(out[column].astype("Float64").mask(out["eligible"].eq(False).fillna(False), 0.0)
                                 .mask(out["amount"].isna()))
     out["unit"] = _units(scheme, facts)
-    if errors is not None and any(errors):
-        bad = errors.map(bool)
+    if errors:
+        bad = np.zeros(len(out), dtype=bool)
+        bad[list(errors)] = True
         out.loc[bad, "eligible"] = pd.NA
         out.loc[bad, "amount"] = pd.NA
-        out["fact_errors"] = errors
-    out.attrs["parameters_used"] = inputs.used
-    out.attrs["jurisdiction"] = inputs.jurisdiction
-    out.attrs["date"] = inputs.date
-    out.attrs["facts"] = facts
+        out["fact_errors"] = [errors.get(position, {}) for position in range(len(out))]
+    out.attrs["context"] = Context(inputs, facts)
     return out
+
+
+class Context:
+    """What explaining a row needs (facts, dates, parameter sources), kept beside a result frame.
+
+    pandas copies ``attrs`` deeply on some operations; this object is shared instead, so a million-row
+    result is never duplicated behind the user's back.
+    """
+
+    def __init__(self, inputs: Inputs, facts: pd.DataFrame):
+        self.inputs, self.facts = inputs, facts
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _units(scheme: Scheme, facts: pd.DataFrame) -> pd.Series:
@@ -367,6 +439,8 @@ def _plain(value: Any) -> Any:
         return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
+    if isinstance(value, pd.Period):
+        return str(value)
     if isinstance(value, (dt.date,)):
         return value.isoformat()
     if isinstance(value, np.generic):
@@ -381,9 +455,10 @@ def _plain(value: Any) -> Any:
 def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters: ParameterSet) -> dict:
     """One evaluated row as the JSON the CLI and the API answer with."""
     out = result.iloc[position]
-    facts = result.attrs["facts"].iloc[position]
-    jurisdiction = result.attrs["jurisdiction"].iloc[position]
-    date = result.attrs["date"].iloc[position].date()
+    context = result.attrs["context"]
+    facts = context.facts.iloc[position]
+    jurisdiction = context.inputs.jurisdiction.iloc[position]
+    date = context.inputs.date.iloc[position].date()
     row = {**{f"fact.{k}": v for k, v in facts.items()}, **out.to_dict()}
     errors = out.get("fact_errors") if "fact_errors" in result else None
     answer: dict[str, Any] = {
@@ -417,8 +492,9 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
         answer["first_payment_month"] = _plain(out["first_payment_month"])
     if errors:
         answer["fact_errors"] = errors
-    for name, sources in result.attrs["parameters_used"].items():
-        source = sources.iloc[position]
+    inputs = context.inputs
+    for name in inputs.used:
+        source = inputs.source_of(name, position)
         if source is None:
             continue
         parameter = parameters.parameters[(name, source)]

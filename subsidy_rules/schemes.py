@@ -24,7 +24,6 @@ from subsidy_rules.engine import (
     number,
     falsity,
     register,
-    startswith,
     truth,
     yuan,
 )
@@ -208,7 +207,7 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["x.max_subsidy_months"] = f.p("elderly_institution_operation.max_subsidy_months")
     criteria = {
         "central_city": f["in_central_city"],
-        "non_profit": isin(f["ownership"], f.p("elderly_institution_operation.eligible_ownership")),
+        "non_profit": f.isin_param(f["ownership"], "elderly_institution_operation.eligible_ownership"),
         "built_to_standard": f["built_to_standard"],
         "local_hukou": f["resident_local_hukou"],
         "not_government_supported": ~f["government_supported"],
@@ -570,7 +569,7 @@ DISABILITY_CRITERIA = (
     Criterion("low_income", "低保户或易返贫致贫人口", "低保 household or at risk of poverty",
               ("dibao_household", "at_risk_of_poverty"), _scope("3", "低保户和易返贫致贫人口")),
     Criterion("certificate", "持残疾人证，一、二级精神、智力或肢体残疾", "grade 1-2 physical, intellectual or mental disability",
-              ("disability_category", "disability_grade"),
+              ("has_disability_certificate", "disability_category", "disability_grade"),
               _scope("4", "持有中华人民共和国残疾人证且残疾等级为一、二级的精神、智力和肢体残疾人")),
     Criterion("not_tekun", "未纳入特困人员救助供养范围", "not in 特困 support", ("tekun_supported",), _scope("5", "未纳入特困人员救助供养范围")),
     Criterion("severe_adl", "6项指标中4—6项不能达到", "fails 4-6 of the 6 daily activities", ADL_FACTS,
@@ -580,8 +579,9 @@ DISABILITY_CRITERIA = (
 
 def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Known failures decide early: 4 known failures pass, too few possible failures fail, else unknown."""
-    known = sum(f[name].fillna(False).astype(int) for name in ADL_FACTS)
-    possible = sum(f[name].fillna(True).astype(int) for name in ADL_FACTS)
+    known = sum(f[name].to_numpy(dtype=bool, na_value=False).astype(np.int8) for name in ADL_FACTS)
+    possible = sum(f[name].to_numpy(dtype=bool, na_value=True).astype(np.int8) for name in ADL_FACTS)
+    known = pd.Series(known, index=f.facts.index)
     result = pd.Series(pd.NA, index=f.facts.index, dtype="boolean")
     result = result.mask(known >= minimum, True).mask(possible < minimum, False)
     return result, known
@@ -591,15 +591,16 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
     prefix = f.p("disability_care.hukou_prefix")
     defined = prefix.notna()
-    out["crit.yichun_hukou"] = startswith(f["hukou_division_code"], prefix)
+    out["crit.yichun_hukou"] = f.startswith_param(f["hukou_division_code"], "disability_care.hukou_prefix")
     age = age_on(f["birth_date"], f.date)
     out["x.age"] = age
     out["crit.age_16_plus"] = boolean(age >= f.p("disability_care.min_age"))
     both = f.flag("disability_care.low_income_requires_both").fillna(False)
     dibao, at_risk = f["dibao_household"], f["at_risk_of_poverty"]
     out["crit.low_income"] = (dibao & at_risk).where(both, dibao | at_risk)
-    out["crit.certificate"] = isin(f["disability_category"], f.p("disability_care.accepted_categories")) \
-        & isin(f["disability_grade"], f.p("disability_care.accepted_grades"))
+    covered = f.isin_param(f["disability_category"], "disability_care.accepted_categories") \
+        & f.isin_param(f["disability_grade"], "disability_care.accepted_grades")
+    out["crit.certificate"] = covered.mask(f["has_disability_certificate"].eq(False).fillna(False), False)
     out["crit.not_tekun"] = ~f["tekun_supported"]
     adl, known = _adl_test(f, f.p("disability_care.min_adl_failed"))
     out["crit.severe_adl"], out["x.adl_failed"] = adl, known
@@ -620,21 +621,23 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["amount"] = amount
 
     institutional = service == "institutional_care"
-    allowed_home = f.p("disability_care.integrable_funds.home_or_day_care")
-    allowed_institution = f.p("disability_care.integrable_funds.institutional_care")
-    allowed = allowed_institution.where(institutional.fillna(False), allowed_home)
     funds = {"two_subsidies": f["two_subsidies_month"], "dibao": f["dibao_month"], "elderly_allowance": f["elderly_allowance_month"]}
-    available = sum(
-        funds[name].astype("Float64").fillna(0.0).where(isin(pd.Series([name] * len(out), index=out.index), allowed), 0.0)
-        for name in funds
-    )
+    # Which of the person's own funds may be integrated depends on the service (四: 两项补贴 only for home or
+    # day care; 两项补贴, 低保 and 老龄补贴 for institutions).
+    institutional_rows = institutional.fillna(False).to_numpy()
+    may = {name: np.zeros(len(out), dtype=bool) for name in funds}
+    for parameter, applies in (("disability_care.integrable_funds.home_or_day_care", ~institutional_rows),
+                               ("disability_care.integrable_funds.institutional_care", institutional_rows)):
+        for listed, rows in f.rows_by_value(parameter):
+            for name in listed:
+                may[name] |= rows & applies
+    available = sum(funds[name].astype("Float64").fillna(0.0).where(may[name], 0.0) for name in funds)
     out["x.integrable_available"] = available
     integrated = available.where(available <= amount, amount)
     out["fund.integrated"] = integrated
     out["fund.finance_fallback"] = amount - integrated
-    approved = pd.to_datetime(f["approved_on"])
-    first = (approved + pd.offsets.MonthBegin(1)).dt.strftime("%Y-%m")
-    out["first_payment_month"] = first.where(approved.notna(), None)
+    # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
+    out["first_payment_month"] = pd.to_datetime(f["approved_on"]).dt.to_period("M") + 1
 
 
 def _disability_steps(row: Mapping) -> list[str]:
@@ -650,7 +653,7 @@ def _disability_steps(row: Mapping) -> list[str]:
         steps.append(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）")
     steps.append(f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
                  f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）")
-    if row.get("first_payment_month"):
+    if not pd.isna(row.get("first_payment_month")):
         steps.append(f"审批后次月起发放：{row['first_payment_month']}")
     return steps
 
@@ -666,6 +669,7 @@ register(Scheme(
         fact("birth_date", "出生日期", "date", "date of birth"),
         fact("dibao_household", "低保户", "boolean", "member of a 低保 household"),
         fact("at_risk_of_poverty", "易返贫致贫人口", "boolean", "identified as at risk of (returning to) poverty"),
+        fact("has_disability_certificate", "持有残疾人证", "boolean", "holds a disability certificate (false decides)"),
         fact("disability_category", "残疾类别", "text", "category on the disability certificate", choices=v.DISABILITY_CATEGORY),
         fact("disability_grade", "残疾等级", "integer", "grade 1-4 on the disability certificate", minimum=1),
         fact("tekun_supported", "已纳入特困供养", "boolean", "already in 特困 support"),

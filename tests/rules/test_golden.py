@@ -321,6 +321,8 @@ DISABILITY = [
     ("Y三(一)4 hearing disability not covered", PERSON | dict(disability_category="hearing"), False, 0, {}),
     ("Y三(一)4 mental disability grade 2", PERSON | dict(disability_category="mental", disability_grade=2), True, 600, {}),
     ("Y三(一)5 already in 特困 support", PERSON | dict(tekun_supported=True), False, 0, {}),
+    ("Y三(一)4 no disability certificate", PERSON | dict(has_disability_certificate=False, disability_category=None,
+                                                      disability_grade=None), False, 0, {}),
     ("Y三(一)1 Jiujiang hukou", PERSON | dict(hukou_division_code="360402"), False, 0, {}),
     ("Y三(一)3 neither 低保 nor at risk", PERSON | dict(dibao_household=False, at_risk_of_poverty=False), False, 0, {}),
     ("Y三(一)3 at risk of poverty only", PERSON | dict(dibao_household=False, at_risk_of_poverty=True), True, 600, {}),
