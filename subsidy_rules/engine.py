@@ -266,16 +266,19 @@ def _typed(spec: ColumnSpec, column: pd.Series) -> pd.Series | None:
         return column
     if spec.kind == "text" and (dtype == object or pd.api.types.is_string_dtype(dtype)
                                 or isinstance(dtype, pd.CategoricalDtype)):
-        # One hashing pass both checks and converts: texts repeat (codes, vocabularies), categories are cheap.
+        # One hashing pass: texts repeat (codes, vocabularies), so the distinct values are few and cheap to check.
+        codes, uniques = pd.factorize(column)  # missing -> -1
         if spec.choices:
-            categorical = pd.Categorical(column, categories=list(spec.choices))
-            if (categorical.isna() & column.notna().to_numpy()).any():
-                return None  # labels such as 城市 or typos: the per-cell path converts or reports them
-        else:
-            categorical = pd.Categorical(column)
-            if not all(isinstance(c, str) for c in categorical.categories):
-                return None
-        return pd.Series(categorical, index=column.index)
+            allowed = list(spec.choices)
+            position = {value: i for i, value in enumerate(allowed)}
+            mapped = np.array([position.get(u, -2) for u in uniques] + [-1], dtype=np.int64)
+            if (mapped[:-1] == -2).any():
+                return None  # labels such as 城市, or typos: the per-cell path converts or reports them
+            return pd.Series(pd.Categorical.from_codes(mapped[codes], categories=allowed), index=column.index)
+        if not all(isinstance(u, str) for u in uniques):
+            return None
+        categories = pd.Index(list(uniques), dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=column.index)
     return None
 
 
@@ -289,8 +292,8 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, di
     converted = {}
     errors: dict[int, dict] = {}
     for spec in scheme.facts:
-        if spec.key not in frame.columns:
-            converted[spec.key] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        if spec.key not in frame.columns:  # absent: unknown, but typed like any other column of that fact
+            converted[spec.key] = _as_kind(spec, pd.Series([None] * len(frame), index=frame.index, dtype=object))
             continue
         column = _typed(spec, frame[spec.key])
         if column is not None:
@@ -452,6 +455,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _steps(scheme: Scheme, row: Mapping) -> list[str]:
+    """How the amount was reached; for an ineligible or undecided case, why there is no amount."""
+    if falsity(row["eligible"]):
+        failed = [c for c in scheme.criteria if c.component in scheme.main_components and falsity(row[f"crit.{c.id}"])]
+        return [f"不符合：{c.title_zh}（{c.reference.document} {c.reference.clause}） / not met: {c.title_en}" for c in failed]
+    if _absent(row["eligible"]):
+        return ["资格待定：缺少事实，见 missing_facts / eligibility undecided: facts are missing"]
+    return scheme.steps(row)
+
+
 def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters: ParameterSet) -> dict:
     """One evaluated row as the JSON the CLI and the API answer with."""
     out = result.iloc[position]
@@ -485,7 +498,7 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
             level: _plain(out[f"fund.{level}"]) for level in FUNDING_LEVELS
             if f"fund.{level}" in out and not _absent(out[f"fund.{level}"])
         },
-        "steps": [] if errors else scheme.steps(row),
+        "steps": [] if errors else _steps(scheme, row),
         "parameters": [],
     }
     if "first_payment_month" in out:
@@ -532,6 +545,10 @@ def yuan(value: Any) -> str:
     if _absent(value):
         return "—"
     return f"{float(value):,.2f}元"
+
+
+def percent(share: Any) -> str:
+    return "—" if _absent(share) else f"{float(share) * 100:g}%"
 
 
 def number(value: Any) -> str:

@@ -19,10 +19,11 @@ from subsidy_rules.engine import (
     age_on,
     boolean,
     fact,
+    falsity,
     isin,
     months_between,
     number,
-    falsity,
+    percent,
     register,
     truth,
     yuan,
@@ -157,7 +158,7 @@ def _construction_steps(row: Mapping) -> list[str]:
     else:
         reasons = _failed(row, CONSTRUCTION_CRITERIA, "city")
         steps.append(f"市级补助：{yuan(row['fund.city'])}" + (f"（{reasons}）" if reasons else ""))
-    steps.append(f"县级叠加：省级补助×{number(row['x.county_share'] * 100)}% = {yuan(row['fund.county'])}")
+    steps.append(f"县级叠加：省级补助×{percent(row['x.county_share'])} = {yuan(row['fund.county'])}")
     steps.append(f"合计 = {yuan(row['amount'])}")
     return steps
 
@@ -480,11 +481,11 @@ def _childcare_construction_steps(row: Mapping) -> list[str]:
     kind = v.CONSTRUCTION.get(row["fact.construction"], "—")
     area = v.AREA.get(row["fact.area"], "—")
     steps = [f"{area}{kind}：新增托位{number(row['fact.slots_added'])}个×{yuan(row['x.rate'])} = {yuan(row['x.total'])}",
-             f"市级负担{number(row['x.city_share'] * 100)}% = {yuan(row['fund.city'])}"]
+             f"市级负担{percent(row['x.city_share'])} = {yuan(row['fund.city'])}"]
     if truth(row["x.county_set_locally"]):
         steps.append(f"政府投资或公民合资：县（区）配套由当地确定或双方协商 = {yuan(row['fund.county'])}")
     else:
-        steps.append(f"县（区）负担{number(row['x.county_share'] * 100)}% = {yuan(row['fund.county'])}")
+        steps.append(f"县（区）负担{percent(row['x.county_share'])} = {yuan(row['fund.county'])}")
     steps.append(f"合计 = {yuan(row['amount'])}")
     return steps
 
