@@ -69,7 +69,7 @@ def evaluate_cases(
         result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
         facts = result.attrs["context"].facts
         result["missing_facts"] = [
-            ", ".join(missing_facts(scheme, facts.iloc[i], result.iloc[i])) for i in range(len(result))
+            ", ".join(missing_facts(scheme, facts.row(i), result.iloc[i])) for i in range(len(result))
         ]
         result["failed_criteria"] = [
             ", ".join(c.id for c in scheme.criteria if falsity(result.iloc[i][f"crit.{c.id}"]))

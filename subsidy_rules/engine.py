@@ -63,7 +63,7 @@ class UnknownScheme(KeyError):
 class Inputs:
     """What a formula sees: converted facts, per-row jurisdiction and date, and parameter columns."""
 
-    def __init__(self, facts: pd.DataFrame, jurisdiction: pd.Series, date: pd.Series, parameters: ParameterSet):
+    def __init__(self, facts: FactColumns, jurisdiction: pd.Series, date: pd.Series, parameters: ParameterSet):
         self.facts = facts
         self.jurisdiction = jurisdiction.astype(str)
         self.date = pd.to_datetime(date)
@@ -71,14 +71,18 @@ class Inputs:
         self.used: dict[str, pd.Series] = {}  # parameter name -> the jurisdiction whose value applied, per row
         # Group rows by (jurisdiction, date): parameters are looked up once per group, then broadcast.
         jurisdiction_codes, jurisdictions = pd.factorize(self.jurisdiction)
-        date_codes, dates = pd.factorize(self.date)
+        first = self.date.iloc[0] if len(self.date) else None
+        if len(self.date) and (self.date.to_numpy() == np.datetime64(first)).all():  # the usual case: one date
+            date_codes, dates = np.zeros(len(self.date), dtype=np.int64), pd.DatetimeIndex([first])
+        else:
+            date_codes, dates = pd.factorize(self.date)
         combined = jurisdiction_codes.astype(np.int64) * max(len(dates), 1) + date_codes
         self._codes, combos = pd.factorize(combined)
         self._groups = [(jurisdictions[c // max(len(dates), 1)], dates[c % max(len(dates), 1)].date()) for c in combos]
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
-        return len(self.facts)
+        return len(self.facts.index)
 
     def __getitem__(self, name: str) -> pd.Series:
         return self.facts[name]
@@ -153,7 +157,10 @@ class Inputs:
         return self.p(name).astype("boolean")
 
     def configured(self, name: str) -> pd.Series:
-        return self.p(name).notna()
+        """Whether the parameter is in force for each row (decided per group, then broadcast)."""
+        values, _ = self._note_used(name)
+        per_group = np.array([v is not None for v in values] + [False])[:-1]
+        return pd.Series(per_group[self._codes], index=self.facts.index)
 
 
 # --------------------------------------------------------------------------------------------- the helpers
@@ -169,19 +176,32 @@ def isin(series: pd.Series, allowed: Iterable) -> pd.Series:
     return series.isin(list(allowed)).astype("boolean").mask(series.isna())
 
 
+def _ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day as integers, and where the date is missing (numpy datetime arithmetic: fast)."""
+    stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(stamps)
+    days = stamps.astype("datetime64[D]")
+    months = stamps.astype("datetime64[M]")
+    year = months.astype(np.int64) // 12 + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return year, month, day, missing
+
+
 def age_on(birth: pd.Series, date: pd.Series) -> pd.Series:
     """Completed years on ``date`` (a birthday counts on the day itself)."""
-    birth = pd.to_datetime(birth)
-    years = date.dt.year - birth.dt.year
-    before_birthday = (date.dt.month < birth.dt.month) | ((date.dt.month == birth.dt.month) & (date.dt.day < birth.dt.day))
-    return (years - before_birthday.astype(int)).astype("Int64")
+    by, bm, bd, b_missing = _ymd(birth)
+    dy, dm, dd, d_missing = _ymd(date)
+    years = dy - by - ((dm < bm) | ((dm == bm) & (dd < bd)))
+    return pd.Series(pd.arrays.IntegerArray(years, b_missing | d_missing), index=birth.index)
 
 
 def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     """Whole months from ``start`` to ``end`` (a month is complete on the same day of the month)."""
-    start = pd.to_datetime(start)
-    months = (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
-    return (months - (end.dt.day < start.dt.day).astype(int)).astype("Int64")
+    sy, sm, sd, s_missing = _ymd(start)
+    ey, em, ed, e_missing = _ymd(end)
+    months = (ey - sy) * 12 + (em - sm) - (ed < sd)
+    return pd.Series(pd.arrays.IntegerArray(months, s_missing | e_missing), index=start.index)
 
 
 def money(series: pd.Series) -> pd.Series:
@@ -282,7 +302,7 @@ def _typed(spec: ColumnSpec, column: pd.Series) -> pd.Series | None:
     return None
 
 
-def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, dict]]:
+def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dict[int, dict]]:
     """Typed fact columns, and the fact errors of the rows that have any: {position: {fact: reasons}}.
 
     Columns that already have the fact's type are checked as whole columns; anything else (JSON, spreadsheet
@@ -293,7 +313,7 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, di
     errors: dict[int, dict] = {}
     for spec in scheme.facts:
         if spec.key not in frame.columns:  # absent: unknown, but typed like any other column of that fact
-            converted[spec.key] = _as_kind(spec, pd.Series([None] * len(frame), index=frame.index, dtype=object))
+            converted[spec.key] = _unknown(spec, frame.index)
             continue
         column = _typed(spec, frame[spec.key])
         if column is not None:
@@ -313,7 +333,34 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[pd.DataFrame, di
                 errors.setdefault(position, {})[spec.key] = {"reason_zh": error.reason_zh, "reason_en": error.reason_en}
                 values.append(None)
         converted[spec.key] = _as_kind(spec, pd.Series(values, index=frame.index, dtype=object))
-    return pd.DataFrame(converted, index=frame.index), errors
+    return FactColumns(converted, frame.index), errors
+
+
+class FactColumns(dict):
+    """Typed fact columns by name (not consolidated into one frame: that would copy every column)."""
+
+    def __init__(self, columns: dict[str, pd.Series], index: pd.Index):
+        super().__init__(columns)
+        self.index = index
+
+    def row(self, position: int) -> pd.Series:
+        return pd.Series({name: column.iloc[position] for name, column in self.items()}, dtype=object)
+
+
+def _unknown(spec: ColumnSpec, index: pd.Index) -> pd.Series:
+    """An all-unknown column of the fact's type, built without converting a million Nones."""
+    n = len(index)
+    if spec.kind == "boolean":
+        array = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    elif spec.kind == "integer":
+        array = pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    elif spec.kind == "number":
+        array = pd.arrays.FloatingArray(np.zeros(n, dtype=np.float64), np.ones(n, dtype=bool))
+    elif spec.kind == "date":
+        array = np.full(n, np.datetime64("NaT", "ns"))
+    else:
+        array = pd.Categorical.from_codes(np.full(n, -1), categories=list(spec.choices or []))
+    return pd.Series(array, index=index)
 
 
 def _as_kind(spec: ColumnSpec, column: pd.Series) -> pd.Series:
@@ -399,7 +446,7 @@ class Context:
     result is never duplicated behind the user's back.
     """
 
-    def __init__(self, inputs: Inputs, facts: pd.DataFrame):
+    def __init__(self, inputs: Inputs, facts: FactColumns):
         self.inputs, self.facts = inputs, facts
 
     def __deepcopy__(self, memo):
@@ -409,7 +456,8 @@ class Context:
 def _units(scheme: Scheme, facts: pd.DataFrame) -> pd.Series:
     if scheme.unit_fact:
         return facts[scheme.unit_fact].map(lambda v: scheme.units.get(v, scheme.unit) if pd.notna(v) else scheme.unit)
-    return pd.Series([scheme.unit] * len(facts), index=facts.index)
+    return pd.Series(pd.Categorical.from_codes(np.zeros(len(facts.index), dtype=np.int8), [scheme.unit]),
+                     index=facts.index)
 
 
 def missing_facts(scheme: Scheme, facts: pd.Series, out: pd.Series) -> list[str]:
@@ -469,7 +517,7 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
     """One evaluated row as the JSON the CLI and the API answer with."""
     out = result.iloc[position]
     context = result.attrs["context"]
-    facts = context.facts.iloc[position]
+    facts = context.facts.row(position)
     jurisdiction = context.inputs.jurisdiction.iloc[position]
     date = context.inputs.date.iloc[position].date()
     row = {**{f"fact.{k}": v for k, v in facts.items()}, **out.to_dict()}

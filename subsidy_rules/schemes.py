@@ -590,8 +590,7 @@ def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
-    prefix = f.p("disability_care.hukou_prefix")
-    defined = prefix.notna()
+    defined = f.configured("disability_care.hukou_prefix")
     out["crit.yichun_hukou"] = f.startswith_param(f["hukou_division_code"], "disability_care.hukou_prefix")
     age = age_on(f["birth_date"], f.date)
     out["x.age"] = age
@@ -638,7 +637,12 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["fund.integrated"] = integrated
     out["fund.finance_fallback"] = amount - integrated
     # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
-    out["first_payment_month"] = pd.to_datetime(f["approved_on"]).dt.to_period("M") + 1
+    approved = f["approved_on"]
+    if approved.notna().any():
+        out["first_payment_month"] = pd.to_datetime(approved).dt.to_period("M") + 1
+    else:  # nobody approved yet: an empty month column without converting a million missing dates
+        out["first_payment_month"] = pd.Series(
+            pd.arrays.PeriodArray(np.full(len(out), np.iinfo(np.int64).min), dtype="period[M]"), index=out.index)
 
 
 def _disability_steps(row: Mapping) -> list[str]:
