@@ -48,6 +48,17 @@ def field(
     return mapped_column(type_, *column_args, info=info, **column_kwargs)
 
 
+def division_code_field(zh: str = "行政区划代码", *, aliases: tuple[str, ...] = (), **column_kwargs: Any):
+    """A column holding a division code that must exist in ``divisions``.
+
+    Only the main 行政区划代码 column of a table also answers to the generic header 区划代码, so that a sheet with
+    two code columns (a project's list owner and its county) stays unambiguous.
+    """
+    generic = ("区划代码",) if zh == "行政区划代码" else ()
+    return field(zh, String(9), ForeignKey("divisions.code"), check="division_code",
+                 aliases=(*generic, *aliases), **column_kwargs)
+
+
 SOURCE = dict(aliases=("来源", "出处", "source"), description="Citation of where the figures come from")
 NOTE = dict(aliases=("说明", "注", "note"), description="Free-text remark")
 
@@ -84,10 +95,7 @@ class Population(Base):
     __tablename__ = "population"
     __title_zh__ = "人口"
 
-    division_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
-        aliases=("区划代码", "代码", "division_code"),
-    )
+    division_code: Mapped[str] = division_code_field(aliases=("代码", "division_code"), primary_key=True)
     year: Mapped[int] = field("年份", Integer, primary_key=True, minimum=1949, aliases=("year",))
     total: Mapped[int] = field("常住人口", Integer, minimum=0, aliases=("常住人口数", "总人口", "total"))
     urban: Mapped[int | None] = field("城镇人口", Integer, minimum=0)
@@ -115,10 +123,7 @@ class PlanIndicator(Base):
     __tablename__ = "plan_indicators"
     __title_zh__ = "规划指标"
 
-    jurisdiction_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
-        aliases=("区划代码", "jurisdiction_code"),
-    )
+    jurisdiction_code: Mapped[str] = division_code_field(aliases=("jurisdiction_code",), primary_key=True)
     domain: Mapped[str] = field("领域", String(16), primary_key=True, choices=v.PLAN_DOMAIN)
     number: Mapped[int] = field("序号", Integer, primary_key=True, minimum=1)
     name: Mapped[str] = field("指标名称", String(128))
@@ -141,10 +146,7 @@ class SupplySummary(Base):
     __tablename__ = "supply_summaries"
     __title_zh__ = "供给现状"
 
-    division_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), primary_key=True, check="division_code",
-        aliases=("区划代码", "division_code"),
-    )
+    division_code: Mapped[str] = division_code_field(aliases=("division_code",), primary_key=True)
     year: Mapped[int] = field("年份", Integer, primary_key=True, minimum=1949)
     elderly_institutions: Mapped[int | None] = field("养老机构数", Integer, minimum=0)
     private_elderly_institutions: Mapped[int | None] = field("民办养老机构数", Integer, minimum=0)
@@ -164,10 +166,7 @@ class InstitutionColumns:
 
     code: Mapped[str] = field("机构编号", String(32), primary_key=True, aliases=("编号", "code"), sort_order=-4)
     name: Mapped[str] = field("机构名称", String(128), aliases=("名称", "name"), sort_order=-3)
-    division_code: Mapped[str] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("区划代码", "所在县（市、区）代码", "division_code"), sort_order=-2,
-    )
+    division_code: Mapped[str] = division_code_field(aliases=("所在县（市、区）代码", "division_code"), sort_order=-2)
     ownership: Mapped[str] = field(
         "性质", String(32), choices=v.OWNERSHIP, aliases=("举办性质", "ownership"), sort_order=-1
     )
@@ -219,9 +218,9 @@ class FacilityProject(Base):
         "项目编号", String(32), primary_key=True, aliases=("编号", "code"),
         description="Our key: city-kind-number, e.g. JJ-E-07 for elderly project 7 of Jiujiang's list",
     )
-    jurisdiction_code: Mapped[str] = field(
-        "清单所属区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("清单区划代码", "jurisdiction_code"), description="Whose project list this row belongs to (e.g. 360400 九江市)",
+    jurisdiction_code: Mapped[str] = division_code_field(
+        "清单所属区划代码", aliases=("清单区划代码", "jurisdiction_code"),
+        description="Whose project list this row belongs to (e.g. 360400 九江市)",
     )
     kind: Mapped[str] = field("项目类别", String(16), choices=v.PROJECT_KIND, aliases=("类别", "kind"))
     list_section: Mapped[str | None] = field("所属分类", String(64), description="Section heading of the list")
@@ -234,9 +233,8 @@ class FacilityProject(Base):
     start: Mapped[str | None] = field("开始时间", String(10), description="ISO date, year-month or year")
     end: Mapped[str | None] = field("完成时间", String(10), description="ISO date, year-month or year")
     location: Mapped[str | None] = field("建设地点", String(128))
-    division_code: Mapped[str | None] = field(
-        "行政区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("区划代码", "县（市、区）代码", "division_code"),
+    division_code: Mapped[str | None] = division_code_field(
+        aliases=("县（市、区）代码", "division_code"),
         description="County-level unit; blank where the source names none (e.g. a 管委会 zone)",
     )
     capacity_added: Mapped[int | None] = field(
@@ -272,10 +270,8 @@ class Person(Base):
         aliases=("公民身份号码", "身份证号码", "id_number"),
     )
     name: Mapped[str] = field("姓名", String(64), aliases=("name",))
-    hukou_division_code: Mapped[str] = field(
-        "户籍地区划代码", String(9), ForeignKey("divisions.code"), check="division_code",
-        aliases=("户籍所在地代码", "hukou_division_code"),
-    )
+    hukou_division_code: Mapped[str] = division_code_field(
+        "户籍地区划代码", aliases=("户籍所在地代码", "hukou_division_code"))
     hukou_area: Mapped[str | None] = field("城乡", String(16), choices=v.AREA, aliases=("户籍类型",))
     dibao_household: Mapped[bool] = field("低保户", Boolean, default=False, aliases=("是否低保",))
     at_risk_of_poverty: Mapped[bool] = field("易返贫致贫人口", Boolean, default=False, aliases=("易返贫致贫",))
