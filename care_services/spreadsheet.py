@@ -178,7 +178,7 @@ _DATE_PATTERNS = (
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and value != value:  # NaN from pandas
@@ -287,7 +287,7 @@ _CHECKS: dict[str, Callable[[str], str]] = {
 
 def convert_cell(column: ColumnSpec, value: Any) -> Any:
     """The stored value for one cell, or CellError saying why it cannot be stored."""
-    if _is_blank(value):
+    if is_blank(value):
         if column.required:
             raise CellError("必填项为空", "required value is missing")
         return None
@@ -467,11 +467,16 @@ _ENGINES = {
 }
 
 
-def _match_headers(spec: EntitySpec, row: Sequence) -> dict[int, ColumnSpec]:
+def read_sheets(source: Source, engine: str = DEFAULT_READ_ENGINE) -> dict[str, Callable[[], list[list]]]:
+    """Each sheet's rows (raw cell values), read on demand, by any of the read engines."""
+    return _ENGINES[engine](source)
+
+
+def match_headers(spec: EntitySpec, row: Sequence) -> dict[int, ColumnSpec]:
     lookup = {normalise_label(h): c for c in spec.columns for h in c.headers}
     matched: dict[int, ColumnSpec] = {}
     for index, cell in enumerate(row):
-        if _is_blank(cell):
+        if is_blank(cell):
             continue
         column = lookup.get(normalise_label(cell))
         if column and column not in matched.values():
@@ -496,7 +501,7 @@ def read_workbook(
     """Read one entity's rows from a workbook, reporting every bad cell and keeping every good row."""
     spec = entity_spec(entity)
     try:
-        sheets = _ENGINES[engine](source)
+        sheets = read_sheets(source, engine)
     except KeyError:
         raise ValueError(f"unknown read engine {engine!r}; one of {READ_ENGINES}") from None
     except Exception as error:  # a corrupt or non-xlsx file: say so, do not crash
@@ -528,7 +533,7 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
     result = ImportResult(spec.name, sheet_name)
     header_index, header_map = 0, {}
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        matched = _match_headers(spec, row)
+        matched = match_headers(spec, row)
         if len(matched) > len(header_map):
             header_index, header_map = index, matched
     missing = [c for c in spec.columns if c.required and c not in header_map.values()]
@@ -541,13 +546,13 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
         return result
     header_row = rows[header_index]
     result.ignored_headers = [
-        str(cell) for i, cell in enumerate(header_row) if i not in header_map and not _is_blank(cell)
+        str(cell) for i, cell in enumerate(header_row) if i not in header_map and not is_blank(cell)
     ]
     absent = [c for c in spec.columns if c not in header_map.values()]
     seen_keys: dict[tuple, int] = {}
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         cells = {c: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(_is_blank(value) for value in cells.values()):
+        if all(is_blank(value) for value in cells.values()):
             continue
         record: dict[str, Any] = {c.key: None for c in absent if not c.required}
         row_errors: list[RowError] = []

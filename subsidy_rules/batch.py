@@ -11,7 +11,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from care_services.spreadsheet import ColumnSpec, _ENGINES, _is_blank, _match_headers, HEADER_SEARCH_ROWS
+from care_services.spreadsheet import HEADER_SEARCH_ROWS, ColumnSpec, is_blank, match_headers, read_sheets
 from subsidy_rules.engine import FUNDING_LEVELS, Scheme, evaluate_frame, falsity, get_scheme, missing_facts
 from subsidy_rules.parameters import ParameterSet
 
@@ -29,12 +29,12 @@ class _Sheet:
 
 def read_cases(path: str | Path, scheme: Scheme, engine: str = "calamine") -> pd.DataFrame:
     """Cases as raw values (converted later, so a bad cell becomes that row's fact error, not a crash)."""
-    sheets = _ENGINES[engine](path)
+    sheets = read_sheets(path, engine)
     rows = next(iter(sheets.values()))()
     spec = _Sheet((*scheme.facts, *CONTEXT_COLUMNS))
     header_index, header_map = 0, {}
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        matched = _match_headers(spec, row)
+        matched = match_headers(spec, row)
         if len(matched) > len(header_map):
             header_index, header_map = index, matched
     if not header_map:
@@ -45,9 +45,9 @@ def read_cases(path: str | Path, scheme: Scheme, engine: str = "calamine") -> pd
     records, numbers = [], []
     for number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         values = {c.key: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(_is_blank(v) for v in values.values()):
+        if all(is_blank(v) for v in values.values()):
             continue
-        records.append({k: (None if _is_blank(v) else v) for k, v in values.items()})
+        records.append({k: (None if is_blank(v) else v) for k, v in values.items()})
         numbers.append(number)
     return pd.DataFrame(records, index=pd.Index(numbers, name="row"))
 
