@@ -37,7 +37,7 @@ def _engine(args):
 
 def _existing_file(path: str) -> Path:
     file = Path(path)
-    if not file.is_file():
+    if not file.exists() or file.is_dir():  # pipes such as /dev/stdin or <(…) are files to read too
         raise UsageError(f"文件不存在：{path}", f"no such file: {path}")
     return file
 

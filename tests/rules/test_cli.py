@@ -116,3 +116,16 @@ def test_schemes_lists_every_scheme_with_facts_and_parameters(capsys):
     assert any(p["name"] == "disability_care.home_care_month" for p in disability["parameters"])
     assert main(["schemes"]) == 0
     assert "childcare_operation.per_child_month @3604 [floor" in capsys.readouterr().out
+
+
+def test_facts_from_standard_input():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "care_services.cli", "evaluate", "disability_care", "--facts", "/dev/stdin",
+         "--jurisdiction", "360902", "--date", "2024-04-01"],
+        input=json.dumps(PERSON), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["amount"] == 600
