@@ -285,6 +285,10 @@ _CHECKS: dict[str, Callable[[str], str]] = {
 }
 
 
+def below_minimum(minimum: float) -> CellError:
+    return CellError(f"不能小于{minimum:g}", f"must not be less than {minimum:g}")
+
+
 def convert_cell(column: ColumnSpec, value: Any) -> Any:
     """The stored value for one cell, or CellError saying why it cannot be stored."""
     if is_blank(value):
@@ -314,7 +318,7 @@ def convert_cell(column: ColumnSpec, value: Any) -> Any:
         # PostgreSQL enforces VARCHAR(n), SQLite does not: checked here so both refuse the same rows.
         raise CellError(f"超过最大长度{column.max_length}个字符", f"longer than {column.max_length} characters")
     if column.minimum is not None and converted < column.minimum:
-        raise CellError(f"不能小于{column.minimum:g}", f"must not be less than {column.minimum:g}")
+        raise below_minimum(column.minimum)
     if column.check == "division_code":
         division_level(converted)
     elif column.check in _CHECKS:
@@ -484,6 +488,16 @@ def match_headers(spec: EntitySpec, row: Sequence) -> dict[int, ColumnSpec]:
     return matched
 
 
+def find_header(spec, rows: Sequence[Sequence]) -> tuple[int, dict[int, ColumnSpec]]:
+    """The header row among the first rows (the one naming most columns of ``spec``) and its columns."""
+    header_index, header_map = 0, {}
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        matched = match_headers(spec, row)
+        if len(matched) > len(header_map):
+            header_index, header_map = index, matched
+    return header_index, header_map
+
+
 def _choose_sheet(spec: EntitySpec, names: Sequence[str], wanted: str | None) -> str:
     if wanted:
         if wanted not in names:
@@ -531,11 +545,7 @@ def records_as_rows(spec: EntitySpec, records: Iterable[dict]) -> list[list]:
 def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> ImportResult:
     """Validate rows (the first rows may hold titles; the header is found among them)."""
     result = ImportResult(spec.name, sheet_name)
-    header_index, header_map = 0, {}
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        matched = match_headers(spec, row)
-        if len(matched) > len(header_map):
-            header_index, header_map = index, matched
+    header_index, header_map = find_header(spec, rows)
     missing = [c for c in spec.columns if c.required and c not in header_map.values()]
     if missing:
         result.errors.append(RowError(

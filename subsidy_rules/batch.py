@@ -7,11 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
-from care_services.spreadsheet import HEADER_SEARCH_ROWS, ColumnSpec, is_blank, match_headers, read_sheets
+from care_services.spreadsheet import ColumnSpec, find_header, is_blank, read_sheets
+from care_services.vocabulary import BOOLEAN
 from subsidy_rules.engine import FUNDING_LEVELS, Scheme, evaluate_frame, falsity, get_scheme, missing_facts
 from subsidy_rules.parameters import ParameterSet
 
@@ -32,11 +35,7 @@ def read_cases(path: str | Path, scheme: Scheme, engine: str = "calamine") -> pd
     sheets = read_sheets(path, engine)
     rows = next(iter(sheets.values()))()
     spec = _Sheet((*scheme.facts, *CONTEXT_COLUMNS))
-    header_index, header_map = 0, {}
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        matched = match_headers(spec, row)
-        if len(matched) > len(header_map):
-            header_index, header_map = index, matched
+    header_index, header_map = find_header(spec, rows)
     if not header_map:
         raise ValueError(
             f"工作表中没有{scheme.id}的事实列（如{scheme.facts[0].key}或{scheme.facts[0].zh}） / "
@@ -86,46 +85,45 @@ def _shown(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
-    if isinstance(value, bool) or str(type(value)).endswith("bool_'>"):
-        return "是" if value else "否"
+    if isinstance(value, (bool, np.bool_)):
+        return BOOLEAN[bool(value)]
     return value
+
+
+def _decided(value) -> str:
+    """是 / 否, or 待定 while unknown."""
+    return "待定" if pd.isna(value) else BOOLEAN[bool(value)]
 
 
 def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> None:
     """The input facts, then the answer: eligibility, amount, funding, missing facts, failed criteria, errors."""
-    workbook = Workbook(write_only=True)
+    workbook = Workbook(write_only=True)  # streams rows: a large batch is never held as cell objects
     sheet = workbook.create_sheet("测算结果")
+    sheet.freeze_panes = "B2"
     funding = [level for level in FUNDING_LEVELS if f"fund.{level}" in results]
     fact_columns = [c for c in (*scheme.facts, *CONTEXT_COLUMNS) if c.key in cases]
     header = ["行号", *[c.zh for c in fact_columns], "是否符合", "金额（元）", "单位",
               *[f"资金:{level}" for level in funding], "缺少的事实", "不符合的条件",
               *[f"条件:{c.id}" for c in scheme.criteria], "输入错误"]
-    sheet.append(header)
+    sheet.append([_header_cell(sheet, title) for title in header])
     for position, (row_number, case) in enumerate(cases.iterrows()):
         out = results.iloc[position]
         errors = out.get("fact_errors") if "fact_errors" in results else None
-        eligible = out["eligible"]
         sheet.append([
             row_number,
             *[_shown(case.get(c.key)) for c in fact_columns],
-            "待定" if pd.isna(eligible) else ("是" if eligible else "否"),
+            _decided(out["eligible"]),
             _shown(out["amount"]), out["unit"],
             *[_shown(out[f"fund.{level}"]) for level in funding],
             out["missing_facts"], out["failed_criteria"],
-            *[("待定" if pd.isna(out[f"crit.{c.id}"]) else ("是" if out[f"crit.{c.id}"] else "否")) for c in scheme.criteria],
+            *[_decided(out[f"crit.{c.id}"]) for c in scheme.criteria],
             "; ".join(f"{k}: {v['reason_zh']} / {v['reason_en']}" for k, v in errors.items()) if errors else None,
         ])
     workbook.save(path)
-    _style_header(path)
 
 
-def _style_header(path: str | Path) -> None:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path)
-    sheet = workbook.active
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    sheet.freeze_panes = "B2"
-    workbook.save(path)
+def _header_cell(sheet, title: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=title)
+    cell.font = Font(bold=True)
+    cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    return cell
