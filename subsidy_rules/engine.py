@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from care_services.spreadsheet import CellError, ColumnSpec, convert_cell
+from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 
@@ -68,7 +68,7 @@ class Inputs:
         self.jurisdiction = jurisdiction.astype(str)
         self.date = pd.to_datetime(date)
         self.parameters = parameters
-        self.used: dict[str, pd.Series] = {}  # parameter name -> the jurisdiction whose value applied, per row
+        self.used: dict[str, np.ndarray] = {}  # parameter name -> the jurisdiction whose value applied, per group
         # Group rows by (jurisdiction, date): parameters are looked up once per group, then broadcast.
         jurisdiction_codes, jurisdictions = pd.factorize(self.jurisdiction)
         first = self.date.iloc[0] if len(self.date) else None
@@ -76,9 +76,9 @@ class Inputs:
             date_codes, dates = np.zeros(len(self.date), dtype=np.int64), pd.DatetimeIndex([first])
         else:
             date_codes, dates = pd.factorize(self.date)
-        combined = jurisdiction_codes.astype(np.int64) * max(len(dates), 1) + date_codes
-        self._codes, combos = pd.factorize(combined)
-        self._groups = [(jurisdictions[c // max(len(dates), 1)], dates[c % max(len(dates), 1)].date()) for c in combos]
+        width = max(len(dates), 1)
+        self._codes, combos = pd.factorize(jurisdiction_codes.astype(np.int64) * width + date_codes)
+        self._groups = [(jurisdictions[c // width], dates[c % width].date()) for c in combos]
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -98,6 +98,7 @@ class Inputs:
                 except ParameterNotFound:
                     values.append(None)
                     sources.append(None)
+            # The trailing None keeps numpy from turning list values (e.g. accepted categories) into a 2-D array.
             self._cache[name] = (np.array(values + [None], dtype=object)[:-1], np.array(sources + [None], dtype=object)[:-1])
         return self._cache[name]
 
@@ -140,8 +141,8 @@ class Inputs:
         values, _ = self._note_used(name)
         present = [v for v in values if v is not None]
         if present and all(isinstance(v, bool) for v in present):
-            per_group = np.array([bool(v) for v in values] + [False])[:-1]
-            missing = np.array([v is None for v in values] + [False])[:-1]
+            per_group = np.array([bool(v) for v in values], dtype=bool)
+            missing = np.array([v is None for v in values], dtype=bool)
             return pd.Series(pd.arrays.BooleanArray(per_group[self._codes], missing[self._codes]), index=self.facts.index)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
             # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
@@ -150,24 +151,20 @@ class Inputs:
             return pd.Series(pd.arrays.FloatingArray(column, np.isnan(column)), index=self.facts.index)
         return pd.Series(values[self._codes], index=self.facts.index)
 
-    def scalar_groups(self, name: str) -> list[Any]:
-        return list(self._lookup(name)[0])
-
     def flag(self, name: str) -> pd.Series:
         return self.p(name).astype("boolean")
 
     def configured(self, name: str) -> pd.Series:
         """Whether the parameter is in force for each row (decided per group, then broadcast)."""
         values, _ = self._note_used(name)
-        per_group = np.array([v is not None for v in values] + [False])[:-1]
+        per_group = np.array([v is not None for v in values], dtype=bool)
         return pd.Series(per_group[self._codes], index=self.facts.index)
 
 
 # --------------------------------------------------------------------------------------------- the helpers
 
 
-def boolean(values: Any, index: pd.Index | None = None) -> pd.Series:
-    series = values if isinstance(values, pd.Series) else pd.Series(values, index=index)
+def boolean(series: pd.Series) -> pd.Series:
     return series.astype("boolean")
 
 
@@ -226,13 +223,11 @@ class Scheme:
     main_components: tuple[str, ...] = ("main",)  # components whose criteria decide `eligible`
     unit_fact: str | None = None  # a fact that selects the unit (e.g. construction vs operation)
     units: dict = field(default_factory=dict)
+    in_force: str | None = None  # a parameter: where it has no value, the scheme does not apply (every criterion fails)
 
     @property
     def fact_names(self) -> list[str]:
         return [f.key for f in self.facts]
-
-    def fact_spec(self, name: str) -> ColumnSpec:
-        return next(f for f in self.facts if f.key == name)
 
     def describe(self) -> dict:
         return {
@@ -319,9 +314,9 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dic
         if column is not None:
             if spec.minimum is not None:
                 below = (column < spec.minimum).fillna(False).to_numpy()
+                error = below_minimum(spec.minimum)
                 for position in np.flatnonzero(below):
-                    errors.setdefault(int(position), {})[spec.key] = {
-                        "reason_zh": f"不能小于{spec.minimum:g}", "reason_en": f"must not be less than {spec.minimum:g}"}
+                    errors.setdefault(int(position), {})[spec.key] = {"reason_zh": error.reason_zh, "reason_en": error.reason_en}
                 column = column.mask(below)
             converted[spec.key] = column
             continue
@@ -401,39 +396,41 @@ def evaluate_frame(
     date: dt.date | str | None = None,
     jurisdiction: str | None = None,
     parameters: ParameterSet | None = None,
-    facts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Evaluate every row. Columns: eligible, crit.<id>, amount, fund.<level>, x.<intermediate>, ….
 
-    Rows whose facts could not be converted have eligible and amount missing and their reasons in ``fact_errors``.
+    Rows whose facts could not be converted have eligible, amount and funding missing and their reasons in
+    ``fact_errors``.
     """
     scheme = get_scheme(scheme_id)
     parameters = parameters or default_parameters()
-    errors = None
-    if facts is None:
-        facts, errors = convert_facts(scheme, frame)
+    facts, errors = convert_facts(scheme, frame)
     inputs = Inputs(facts, _jurisdiction_column(frame, jurisdiction), _date_column(frame, date), parameters)
     out = pd.DataFrame(index=frame.index)
     scheme.formula(inputs, out)
+    if scheme.in_force:
+        applies = inputs.configured(scheme.in_force)
+        for criterion in scheme.criteria:
+            out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(applies, False)
     main = [out[f"crit.{c.id}"] for c in scheme.criteria if c.component in scheme.main_components]
     eligible = main[0]
     for criterion in main[1:]:
         eligible = eligible & criterion
-    out.insert(0, "eligible", eligible.astype("boolean"))
-    # Ineligible means nothing is paid; unknown eligibility means the amount is unknown too.
-    out["amount"] = money(out["amount"].astype("Float64").mask(out["eligible"].eq(False).fillna(False), 0.0)
-                          .mask(out["eligible"].isna()))
-    for level in FUNDING_LEVELS:
-        column = f"fund.{level}"
-        if column in out:
-            out[column] = money(out[column].astype("Float64").mask(out["eligible"].eq(False).fillna(False), 0.0)
-                                .mask(out["amount"].isna()))
-    out["unit"] = _units(scheme, facts)
+    eligible = eligible.astype("boolean")
     if errors:
         bad = np.zeros(len(out), dtype=bool)
         bad[list(errors)] = True
-        out.loc[bad, "eligible"] = pd.NA
-        out.loc[bad, "amount"] = pd.NA
+        eligible = eligible.mask(bad)
+    out.insert(0, "eligible", eligible)
+    # Ineligible means nothing is paid; unknown eligibility (or amount) means the parts are unknown too.
+    ineligible = eligible.eq(False).fillna(False)
+    out["amount"] = money(out["amount"].astype("Float64").mask(ineligible, 0.0).mask(eligible.isna()))
+    for level in FUNDING_LEVELS:
+        column = f"fund.{level}"
+        if column in out:
+            out[column] = money(out[column].astype("Float64").mask(ineligible, 0.0).mask(out["amount"].isna()))
+    out["unit"] = _units(scheme, facts)
+    if errors:
         out["fact_errors"] = [errors.get(position, {}) for position in range(len(out))]
     out.attrs["context"] = Context(inputs, facts)
     return out

@@ -201,7 +201,6 @@ OPERATION_CRITERIA = (
 
 def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
-    defined = f.configured("elderly_institution_operation.per_bed_month")
     stay = months_between(f["admitted_on"], f.date)
     period = months_between(f["subsidy_started_on"], f.date)
     out["x.stay_months"], out["x.subsidy_months"] = stay, period
@@ -217,7 +216,7 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
         .where(f["subsidy_started_on"].notna(), True),
     }
     for name, value in criteria.items():
-        out[f"crit.{name}"] = boolean(value).where(defined, False)
+        out[f"crit.{name}"] = boolean(value)
     amount = f.p("elderly_institution_operation.per_bed_month").fillna(0.0)
     out["amount"] = amount
     _funding_to_level(f, out, amount, "elderly_institution_operation.funding_level")
@@ -236,6 +235,7 @@ def _level_zh(level) -> str:
 
 register(Scheme(
     id="elderly_institution_operation",
+    in_force="elderly_institution_operation.per_bed_month",
     title_zh="非营利性养老机构床位运营补助",
     title_en="Bed operating subsidy for non-profit elderly-care institutions",
     source=f"{JJ} 附件3 第14项",
@@ -267,9 +267,8 @@ def _care_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
     age = age_on(f["birth_date"], f.date)
     out["x.age"] = age
-    defined = f.configured("elderly_disability_care_operation.per_disabled_resident_month")
-    out["crit.elderly"] = boolean(age >= f.p("elderly_disability_care_operation.min_age")).where(defined, False)
-    out["crit.disabled_or_semi"] = isin(f["care_level"], ("disabled", "semi_disabled")).where(defined, False)
+    out["crit.elderly"] = boolean(age >= f.p("elderly_disability_care_operation.min_age"))
+    out["crit.disabled_or_semi"] = isin(f["care_level"], ("disabled", "semi_disabled"))
     disabled = f.p("elderly_disability_care_operation.per_disabled_resident_month")
     semi = f.p("elderly_disability_care_operation.per_semi_disabled_resident_month")
     amount = pd.Series(np.where(f["care_level"] == "disabled", disabled, semi), index=out.index).astype("Float64")
@@ -284,6 +283,7 @@ def _care_operation_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="elderly_disability_care_operation",
+    in_force="elderly_disability_care_operation.per_disabled_resident_month",
     title_zh="养老机构失能、半失能老年人运营补贴",
     title_en="Operating subsidy for disabled and semi-disabled residents of elderly-care institutions",
     source=f"{JJ} 附件3 第16项",
@@ -417,18 +417,18 @@ HOME_CARE_CRITERIA = (
 
 def _home_care_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
-    defined = f.configured("home_care_service.per_person_month")
     age = age_on(f["birth_date"], f.date)
     out["x.age"] = age
-    out["crit.elderly"] = boolean(age >= f.p("home_care_service.min_age")).where(defined, False)
-    out["crit.special_hardship"] = boolean(f["special_hardship"]).where(defined, False)
-    out["crit.living_at_home"] = boolean(f["living_at_home"]).where(defined, False)
+    out["crit.elderly"] = boolean(age >= f.p("home_care_service.min_age"))
+    out["crit.special_hardship"] = boolean(f["special_hardship"])
+    out["crit.living_at_home"] = boolean(f["living_at_home"])
     out["amount"] = f.p("home_care_service.per_person_month").fillna(0.0)
     _funding_to_level(f, out, out["amount"], "home_care_service.funding_level")
 
 
 register(Scheme(
     id="home_care_service",
+    in_force="home_care_service.per_person_month",
     title_zh="特殊困难老年人居家养老服务",
     title_en="Home care service for elderly people in special hardship",
     source=f"{JJ} 附件2 第3项",
@@ -462,8 +462,7 @@ def _childcare_construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
          f.p("childcare_construction.per_slot.urban_expansion"), f.p("childcare_construction.per_slot.rural_expansion")],
         default=np.nan,
     ), index=out.index).astype("Float64").mask(f["construction"].isna() | f["area"].isna())
-    defined = f.configured("childcare_construction.city_share")
-    out["crit.planning_or_construction"] = boolean(f["in_planning_or_construction"]).where(defined, False)
+    out["crit.planning_or_construction"] = boolean(f["in_planning_or_construction"])
     total = f["slots_added"].astype("Float64") * rate
     out["x.rate"], out["x.total"] = rate, total
     out["x.city_share"] = f.p("childcare_construction.city_share")
@@ -492,6 +491,7 @@ def _childcare_construction_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="childcare_construction",
+    in_force="childcare_construction.city_share",
     title_zh="托育机构一次性建设资金补助",
     title_en="One-off construction subsidy per childcare place",
     source=f"{JJ} 附件3 第22项",
@@ -524,14 +524,12 @@ CHILDCARE_OPERATION_CRITERIA = (
 
 def _childcare_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
-    defined = f.configured("childcare_operation.per_child_month")
-    out["crit.inclusive_institution"] = boolean(f["inclusive"]).where(defined, False)
-    out["crit.fee_within_guidance"] = boolean(f["monthly_fee"] <= f["local_inclusive_price"]).where(defined, False)
+    out["crit.inclusive_institution"] = boolean(f["inclusive"])
+    out["crit.fee_within_guidance"] = boolean(f["monthly_fee"] <= f["local_inclusive_price"])
     limit = f["market_average_fee"] * f.p("childcare_operation.max_price_share_of_market")
     out["x.price_limit"] = limit
     market_given = f["market_average_fee"].notna()
-    out["crit.guidance_within_market_share"] = boolean(f["local_inclusive_price"] <= limit).where(market_given, True) \
-        .where(defined, False)
+    out["crit.guidance_within_market_share"] = boolean(f["local_inclusive_price"] <= limit).where(market_given, True)
     out["applies.guidance_within_market_share"] = market_given
     per_child = f.p("childcare_operation.per_child_month")
     out["x.per_child"] = per_child
@@ -541,6 +539,7 @@ def _childcare_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
 register(Scheme(
     id="childcare_operation",
+    in_force="childcare_operation.per_child_month",
     title_zh="普惠托育机构保育费补助",
     title_en="Operating subsidy per child for inclusive childcare institutions",
     source=f"{JJ} 附件3 第23项、三（二）",
@@ -590,7 +589,6 @@ def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
-    defined = f.configured("disability_care.hukou_prefix")
     out["crit.yichun_hukou"] = f.startswith_param(f["hukou_division_code"], "disability_care.hukou_prefix")
     age = age_on(f["birth_date"], f.date)
     out["x.age"] = age
@@ -604,8 +602,6 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["crit.not_tekun"] = ~f["tekun_supported"]
     adl, known = _adl_test(f, f.p("disability_care.min_adl_failed"))
     out["crit.severe_adl"], out["x.adl_failed"] = adl, known
-    for criterion in DISABILITY_CRITERIA:  # outside Yichun the scheme does not apply
-        out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(defined, False)
 
     service, place = f["requested_service"], f["institution_type"]
     public = f.p("disability_care.public_institution_support_month") + f.p("disability_care.public_institution_care_month")
@@ -665,6 +661,7 @@ def _disability_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="disability_care",
+    in_force="disability_care.hukou_prefix",
     title_zh="困难重度失能残疾人照护和托养补助",
     title_en="Care for people in hardship with severe disabilities",
     source=f"{YC} 三、四、五",

@@ -385,3 +385,16 @@ def test_Y四_county_cannot_pay_less_than_600(parameter_tree):
 def test_Y_scheme_does_not_apply_in_jiujiang():
     answer = evaluate("disability_care", PERSON, date="2024-04-01", jurisdiction="360402")
     assert answer["eligible"] is False and answer["amount"] == 0
+
+
+def test_a_row_with_a_bad_fact_has_no_amount_and_no_funding():
+    import pandas as pd
+
+    from subsidy_rules.engine import evaluate_frame
+
+    frame = pd.DataFrame([PERSON, PERSON | dict(approved_on="not a date")])
+    result = evaluate_frame("disability_care", frame, date="2024-04-01", jurisdiction="360902")
+    assert result["amount"].iloc[0] == 600 and result["fund.integrated"].iloc[0] == 150
+    assert pd.isna(result["eligible"].iloc[1]) and pd.isna(result["amount"].iloc[1])
+    assert pd.isna(result["fund.integrated"].iloc[1]) and pd.isna(result["fund.finance_fallback"].iloc[1])
+    assert "approved_on" in result["fact_errors"].iloc[1]
