@@ -253,8 +253,8 @@ class ParameterSet:
     def check(self) -> None:
         """Floors may only be raised below, and a range only narrowed to a value inside it."""
         for (name, jurisdiction), parameter in self.parameters.items():
-            for parent in self.chain(name, jurisdiction)[1:]:
-                if parent.jurisdiction == jurisdiction or parent.kind == "exact":
+            for parent in self.chain(name, jurisdiction)[1:]:  # the definitions above this one
+                if parent.kind == "exact":
                     continue
                 for date in sorted({d for d, _ in parameter.values} | {d for d, _ in parent.values}):
                     try:
@@ -283,21 +283,19 @@ class ParameterSet:
             targets = [key for key in parameters if key[0] == change.name]
             if not targets:
                 raise ParameterError(f"reform: no parameter named {change.name}")
+            value = Range(**change.value) if isinstance(change.value, Mapping) else change.value
             if change.jurisdiction is not None:
                 base = self.chain(change.name, change.jurisdiction)
                 if not base:
                     raise ParameterError(f"reform: {change.name} does not apply to {change.jurisdiction}")
                 key = (change.name, change.jurisdiction)
-                template = parameters.get(key) or replace(
-                    base[0], jurisdiction=change.jurisdiction, values=(), kind=base[0].kind,
-                    source=f"reform:{change.name}@{change.jurisdiction}",
+                parameters[key] = parameters.get(key) or replace(
+                    base[0], jurisdiction=change.jurisdiction, values=(), source=f"reform:{change.name}@{change.jurisdiction}",
                 )
                 targets = [key]
-                parameters[key] = template
             for key in targets:
                 parameter = parameters[key]
                 kept = tuple((d, v) for d, v in parameter.values if d < change.start)
-                value = Range(**change.value) if isinstance(change.value, Mapping) else change.value
                 parameters[key] = replace(parameter, values=(*kept, (change.start, value)),
                                           source=f"reform:{change.name}")
         result = ParameterSet(parameters)
