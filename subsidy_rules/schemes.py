@@ -165,6 +165,7 @@ def _construction_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="elderly_institution_construction",
+    in_force="elderly_institution_construction.province.per_bed_ordinary",
     title_zh="民办养老机构一次性建设补助",
     title_en="One-off construction subsidy for private elderly-care institutions",
     source=f"{JJ} 附件3 第13、16项",
@@ -385,6 +386,7 @@ def _community_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="community_care_center",
+    in_force="community_care_center.province.construction",
     title_zh="城乡社区居家养老服务中心（站）建设和运营补助",
     title_en="Construction and operating subsidies for community home-care centres",
     source=f"{JJ} 附件3 第15项",

@@ -398,3 +398,9 @@ def test_a_row_with_a_bad_fact_has_no_amount_and_no_funding():
     assert pd.isna(result["eligible"].iloc[1]) and pd.isna(result["amount"].iloc[1])
     assert pd.isna(result["fund.integrated"].iloc[1]) and pd.isna(result["fund.finance_fallback"].iloc[1])
     assert "approved_on" in result["fact_errors"].iloc[1]
+
+
+@pytest.mark.parametrize("scheme, facts", [("elderly_institution_construction", OWNED), ("community_care_center", CENTRE)])
+def test_jiangxi_subsidies_do_not_apply_outside_jiangxi(scheme, facts):
+    answer = evaluate(scheme, facts, date="2024-01-01", jurisdiction="110105")  # a Beijing district
+    assert answer["eligible"] is False and answer["amount"] == 0
