@@ -17,14 +17,14 @@ from care_services import __version__
 from care_services.db import SchemaMismatch
 from care_services.model import ENTITY_MODELS
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input from the user: shown as is, exit code 2."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh}\n{en}")
+from care_services.cli_common import (  # noqa: F401  (re-exported for the command modules)
+    EXIT_BAD_INPUT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+)
+from care_services.cli_common import existing_file as _existing_file
+from care_services.cli_common import writable as _writable
 
 
 def _engine(args):
@@ -33,24 +33,6 @@ def _engine(args):
     engine = make_engine(args.database)
     init_db(engine)  # harmless when the tables exist; saves a step for every command
     return engine
-
-
-def _existing_file(path: str) -> Path:
-    file = Path(path)
-    if not file.exists() or file.is_dir():  # pipes such as /dev/stdin or <(…) are files to read too
-        raise UsageError(f"文件不存在：{path}", f"no such file: {path}")
-    return file
-
-
-def _writable(path: str, suffixes: tuple[str, ...]) -> Path:
-    file = Path(path)
-    if file.suffix.lower() not in suffixes:
-        raise UsageError(
-            f"输出文件扩展名应为{'/'.join(suffixes)}：{path}", f"the output file must end in {'/'.join(suffixes)}: {path}"
-        )
-    if not file.parent.exists():
-        raise UsageError(f"目录不存在：{file.parent}", f"no such directory: {file.parent}")
-    return file
 
 
 # ---------------------------------------------------------------------------------------------------- commands
@@ -373,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemes = commands.add_parser("schemes", help="补贴项目、事实和参数 / list schemes, their facts and parameters")
     schemes.add_argument("--json", action="store_true")
     schemes.set_defaults(handler=cmd_schemes)
+
+    from allocator.command import add_parser as add_allocate
+
+    add_allocate(commands)
 
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")

@@ -29,7 +29,7 @@ def test_every_shipped_parameter_is_cited_and_dated():
         assert parameter.kind in ("exact", "floor", "range")
 
 
-def test_floors_are_where_the_texts_say_不低于():
+def test_floors_are_where_the_texts_say_不低于_or_不少于():
     parameters = default_parameters()
     floors = {name for (name, _), p in parameters.parameters.items() if p.kind == "floor"}
     assert {"disability_care.home_care_month", "disability_care.day_care_month", "disability_care.institution_month",
@@ -37,7 +37,7 @@ def test_floors_are_where_the_texts_say_不低于():
             "elderly_institution_construction.county.stack_share_of_province"} <= floors
     for (name, _), p in parameters.parameters.items():
         if p.kind == "floor":
-            assert "不低于" in p.reference.quote, name
+            assert "不低于" in p.reference.quote or "不少于" in p.reference.quote, name  # same meaning
 
 
 def test_resolution_county_over_city_over_province(parameter_tree):

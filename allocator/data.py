@@ -1,0 +1,288 @@
+"""Districts and candidate projects as the allocator reads them: columns, defaults, checks, the Jiujiang sample.
+
+Planners bring spreadsheets with Chinese or English headers; ``districts_frame`` and ``projects_frame`` turn them
+into typed frames or raise ``PlanningInputError`` listing every bad cell (row, column, reason in both languages).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from care_services.spreadsheet import normalise_label, read_sheets
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    kind: str  # text, integer, number, coordinate, boolean, share, year, choice
+    required: bool = False  # the column must be present
+    default: Any = None
+    may_be_blank: bool = False  # a required column whose blank cells are allowed (the row is then set aside)
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+DISTRICT_COLUMNS = (
+    Column("division_code", "区划代码", "text", True, aliases=("代码", "区县代码", "乡镇代码")),
+    Column("name", "名称", "text", aliases=("区划名称", "县（市、区）")),
+    Column("population", "常住人口", "integer", True, aliases=("总人口", "人口", "total")),
+    Column("aged_60_plus", "60岁及以上人口", "integer", default=0, aliases=("60岁以上人口",)),
+    Column("under_3", "3岁以下人口", "integer", default=0, aliases=("0-3岁人口",)),
+    Column("elderly_beds", "现有养老床位", "integer", default=0, aliases=("养老床位",)),
+    Column("nursing_beds", "现有护理型床位", "integer", default=0, aliases=("护理型床位",)),
+    Column("childcare_slots", "现有托位", "integer", default=0, aliases=("托位", "托位数")),
+    Column("inclusive_slots", "现有普惠托位", "integer", default=0, aliases=("普惠托位",)),
+    Column("residential_area", "居住区类型", "choice", choices=("new", "old"),
+           aliases=("居住区",)),
+    Column("area", "城乡", "choice", default="urban", choices=("urban", "rural")),
+    Column("in_central_city", "位于中心城区", "boolean", default=False, aliases=("中心城区",)),
+    Column("x_km", "横坐标（公里）", "coordinate"),
+    Column("y_km", "纵坐标（公里）", "coordinate"),
+    Column("estimated", "现有供给为估算", "boolean", default=False),
+)
+
+PROJECT_COLUMNS = (
+    Column("code", "项目编号", "text", True, aliases=("编号",)),
+    Column("name", "项目名称", "text", aliases=("名称",)),
+    Column("division_code", "区划代码", "text", aliases=("县（市、区）代码", "所在区划代码")),
+    Column("kind", "项目类别", "choice", True, choices=("elderly", "childcare"), aliases=("类别",)),
+    Column("construction", "建设性质", "choice", default="new",
+           choices=("new", "renovation", "expansion", "renovation_expansion")),
+    Column("capacity", "新增床位（托位）", "integer", True, may_be_blank=True, aliases=("新增床位", "新增托位", "床位（托位）数", "capacity_added")),
+    Column("capacity_max", "床位（托位）数上限", "integer", aliases=("capacity_added_max", "可扩展至")),
+    Column("nursing_share", "护理型床位占比", "share"),
+    Column("inclusive", "普惠托位", "boolean", aliases=("普惠",)),
+    Column("ownership", "性质", "choice", choices=("public", "private", "private_non_profit", "private_for_profit"),
+           aliases=("举办性质",)),
+    Column("cost", "总投资（元）", "number", aliases=("投资（元）",)),
+    Column("investment_10k_cny", "总投资（万元）", "number", aliases=("总投资", "投资（万元）")),
+    Column("earliest_year", "最早建成年份", "year", aliases=("最早年份", "建成年份")),
+    Column("area", "城乡", "choice", choices=("urban", "rural")),
+    Column("premises", "用房方式", "choice", default="self_built",
+           choices=("self_built", "purchased", "rented", "public_built_private_run")),
+    Column("x_km", "横坐标（公里）", "coordinate"),
+    Column("y_km", "纵坐标（公里）", "coordinate"),
+)
+
+CHOICE_WORDS = {
+    "新建": "new", "改建": "renovation", "扩建": "expansion", "改扩建": "renovation_expansion",
+    "养老": "elderly", "托育": "childcare", "公办": "public", "民办": "private",
+    "民办非营利": "private_non_profit", "民办营利": "private_for_profit",
+    "城市": "urban", "农村": "rural", "新建居住区": "new", "老城区": "old", "已建成居住区": "old",
+    "自建": "self_built", "购买": "purchased", "租赁": "rented", "公建民营": "public_built_private_run",
+}
+TRUE_WORDS = {"true", "1", "yes", "y", "是", "√", "普惠"}
+FALSE_WORDS = {"false", "0", "no", "n", "否", "×", ""}
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    table: str
+    row: int | None  # spreadsheet row (header is row 1) or None for the whole table
+    column: str
+    reason_zh: str
+    reason_en: str
+
+    def __str__(self) -> str:
+        where = f"{self.table} 第{self.row}行 " if self.row else f"{self.table} "
+        return f"{where}{self.column}：{self.reason_zh} / {self.reason_en}"
+
+    def as_dict(self) -> dict:
+        return {"table": self.table, "row": self.row, "field": self.column,
+                "reason_zh": self.reason_zh, "reason_en": self.reason_en}
+
+
+class PlanningInputError(ValueError):
+    def __init__(self, problems: Iterable[InputProblem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()) or value is pd.NA
+
+
+def _convert(column: Column, value: Any) -> Any:
+    """Convert one cell or raise ValueError(zh, en)."""
+    if column.kind == "text":
+        text = str(value).strip()
+        return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+    if column.kind in ("integer", "year"):
+        number = float(str(value).replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+        if not number.is_integer():
+            raise ValueError("应为整数", "must be a whole number")
+        if number < 0:
+            raise ValueError("不能为负数", "must not be negative")
+        if column.kind == "year" and not 2000 <= number <= 2100:
+            raise ValueError("应为2000-2100之间的年份", "must be a year between 2000 and 2100")
+        return int(number)
+    if column.kind == "coordinate":
+        number = float(str(value).replace(",", "").strip())
+        if not math.isfinite(number):
+            raise ValueError("应为数字", "must be a number")
+        return number
+    if column.kind in ("number", "share"):
+        text = str(value).replace(",", "").strip()
+        share = column.kind == "share" and text.endswith("%")
+        number = float(text.rstrip("%")) / (100 if share else 1)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError("应为非负数", "must be a non-negative number")
+        if column.kind == "share" and number > 1:
+            raise ValueError("占比应在0到1之间（或0%-100%）", "a share must be between 0 and 1 (or 0%-100%)")
+        return number
+    if column.kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise ValueError("应为是/否", "must be yes or no")
+    if column.kind == "choice":
+        text = str(value).strip()
+        text = CHOICE_WORDS.get(text, text)
+        if text not in column.choices:
+            raise ValueError(f"应为以下之一：{'、'.join(column.choices)}", f"must be one of {', '.join(column.choices)}")
+        return text
+    raise AssertionError(column.kind)
+
+
+def _header_map(columns: tuple[Column, ...], headers: Iterable[Any]) -> dict[Any, Column]:
+    lookup = {}
+    for column in columns:
+        for label in (column.name, column.zh, *column.aliases):
+            lookup[normalise_label(label)] = column
+    return {h: lookup[normalise_label(h)] for h in headers if normalise_label(h) in lookup}
+
+
+def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str) -> pd.DataFrame:
+    """Rename known headers, convert every cell, fill defaults; collect every problem before raising."""
+    mapping = _header_map(columns, raw.columns)
+    problems: list[InputProblem] = []
+    seen = set()
+    for column in mapping.values():
+        if column.name in seen:
+            problems.append(InputProblem(table, None, column.zh, "列重复", "the column appears twice"))
+        seen.add(column.name)
+    for column in columns:
+        if column.required and column.name not in seen:
+            problems.append(InputProblem(table, None, f"{column.zh}（{column.name}）", "缺少必填列", "required column missing"))
+    if problems:
+        raise PlanningInputError(problems)
+    frame = raw.rename(columns={h: c.name for h, c in mapping.items()})[[c.name for c in mapping.values()]]
+    out = {}
+    for column in columns:
+        values = []
+        source = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
+        for position, value in enumerate(source.tolist()):
+            if _blank(value):
+                if column.required and not column.may_be_blank:
+                    problems.append(InputProblem(table, position + 2, column.zh, "不能为空", "must not be blank"))
+                values.append(column.default)
+                continue
+            try:
+                values.append(_convert(column, value))
+            except ValueError as error:
+                zh, en = error.args if len(error.args) == 2 else ("无法识别", str(error))
+                problems.append(InputProblem(table, position + 2, column.zh, f"“{value}”{zh}", f"'{value}' {en}"))
+                values.append(None)
+        out[column.name] = values
+    if problems:
+        raise PlanningInputError(problems)
+    result = pd.DataFrame(out)
+    key = columns[0].name
+    duplicated = result[key][result[key].duplicated()].tolist()
+    if duplicated:
+        raise PlanningInputError([InputProblem(table, None, columns[0].zh, f"重复：{'、'.join(map(str, duplicated[:5]))}",
+                                               f"duplicated: {', '.join(map(str, duplicated[:5]))}")])
+    return result
+
+
+def districts_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    frame = typed_frame(raw, DISTRICT_COLUMNS, "区划表 districts")
+    problems = []
+    for position, row in frame.iterrows():
+        if row["nursing_beds"] > row["elderly_beds"]:
+            problems.append(InputProblem("区划表 districts", position + 2, "现有护理型床位",
+                                         "多于现有养老床位", "more than the existing beds"))
+        if row["inclusive_slots"] > row["childcare_slots"]:
+            problems.append(InputProblem("区划表 districts", position + 2, "现有普惠托位",
+                                         "多于现有托位", "more than the existing places"))
+    if problems:
+        raise PlanningInputError(problems)
+    frame["name"] = frame["name"].fillna(frame["division_code"])
+    return frame.set_index("division_code", drop=False)
+
+
+def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: int,
+                   default_nursing_share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidates ready to plan, and the rows left out with the reason (e.g. capacity not stated)."""
+    frame = typed_frame(raw, PROJECT_COLUMNS, "项目表 projects") if len(raw) else pd.DataFrame(
+        columns=[c.name for c in PROJECT_COLUMNS])
+    problems, excluded = [], []
+    unknown = sorted(set(frame["division_code"].dropna()) - set(districts.index))
+    for code in unknown:
+        problems.append(InputProblem("项目表 projects", None, "区划代码", f"“{code}”不在区划表中",
+                                     f"'{code}' is not in the districts table"))
+    if problems:
+        raise PlanningInputError(problems)
+    cost = frame["cost"].astype("Float64")
+    cost = cost.fillna(frame["investment_10k_cny"].astype("Float64") * 10_000)
+    frame["cost"] = cost.round().astype("Int64")
+    frame["capacity_max"] = frame["capacity_max"].fillna(frame["capacity"])
+    frame["earliest_year"] = frame["earliest_year"].fillna(first_year).clip(lower=first_year).astype(int)
+    elderly = frame["kind"] == "elderly"
+    frame["nursing_share"] = frame["nursing_share"].where(~elderly, frame["nursing_share"].fillna(default_nursing_share))
+    frame["nursing_share"] = frame["nursing_share"].where(elderly, 0.0).astype(float)
+    # Public childcare is inclusive (普惠) unless the file says otherwise; private places only when stated.
+    inclusive = frame["inclusive"].astype("boolean").fillna(frame["ownership"] == "public")
+    frame["inclusive"] = inclusive.where(~elderly, False).astype(bool)
+    district_area = frame["division_code"].map(districts["area"]) if len(districts) else None
+    frame["area"] = frame["area"].fillna(district_area).fillna("urban")
+    reasons = []
+    for position, row in frame.iterrows():
+        if pd.isna(row["capacity"]) or row["capacity"] == 0:
+            reasons.append((position, "未写明新增床位（托位）数", "capacity not stated"))
+        elif pd.isna(row["cost"]):
+            reasons.append((position, "未写明总投资", "cost not stated"))
+        elif row["capacity_max"] < row["capacity"]:
+            raise PlanningInputError([InputProblem("项目表 projects", position + 2, "床位（托位）数上限",
+                                                   "小于新增数", "smaller than the capacity")])
+    if reasons:
+        drop = [p for p, _, _ in reasons]
+        excluded = frame.loc[drop, ["code", "name", "kind", "division_code"]].assign(
+            reason_zh=[r for _, r, _ in reasons], reason_en=[r for _, _, r in reasons])
+        frame = frame.drop(index=drop)
+    else:
+        excluded = pd.DataFrame(columns=["code", "name", "kind", "division_code", "reason_zh", "reason_en"])
+    frame["capacity"] = frame["capacity"].astype(int)
+    frame["capacity_max"] = frame["capacity_max"].astype(int)
+    frame["cost"] = frame["cost"].astype("int64")
+    return frame.reset_index(drop=True), excluded.reset_index(drop=True)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The first sheet of a workbook (or a CSV) whose header row names our columns."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    sheets = read_sheets(path)
+    known = {normalise_label(label) for column in (*DISTRICT_COLUMNS, *PROJECT_COLUMNS)
+             for label in (column.name, column.zh, *column.aliases)}
+    for rows in (load() for load in sheets.values()):
+        for index, row in enumerate(rows[:20]):
+            if sum(normalise_label(cell) in known for cell in row if cell is not None) >= 2:
+                header = [str(cell) if cell is not None else f"_{i}" for i, cell in enumerate(row)]
+                body = [list(r) + [None] * (len(header) - len(r)) for r in rows[index + 1:]]
+                body = [r[:len(header)] for r in body if any(not _blank(c) for c in r)]
+                return pd.DataFrame(body, columns=header)
+    raise PlanningInputError([InputProblem(path.name, None, "表头", "找不到含区划或项目列名的表头行",
+                                           "no header row with district or project columns found")])

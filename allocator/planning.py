@@ -1,0 +1,907 @@
+"""Which candidate projects to fund, and in which year, so districts meet the targets of 九府办字[2022]113号.
+
+Notation
+--------
+d ∈ D districts, with population P_d, existing places/beds E_d, qualifying (inclusive places, nursing beds) Q_d;
+p ∈ Π candidate projects: district d(p) (may be none: a 管委会 zone counts only towards city-wide targets), kind,
+capacity c_p (up to C_p when scalable), nursing share η_p or inclusive flag, cost κ_p (yuan), earliest year e_p;
+t ∈ T = first_year … plan_year; checkpoints y: the years a target is dated (2023, 2025) up to the plan year, and
+the plan year itself; targets g, each with a scope: one row per district, or one city-wide row (aggregate).
+
+Decisions
+---------
+x_pt ∈ {0,1}   project p completes in year t (t ≥ e_p);       Σ_t x_pt ≤ 1
+q_pt ∈ ℤ       places/beds it adds when scalable:             c_p x_pt ≤ q_pt ≤ C_p x_pt   (else q_pt = c_p x_pt)
+n_pt ∈ ℤ       nursing beds of a scalable elderly project:    den(η_p) n_pt ≤ num(η_p) q_pt (else round(η_p c_p) x_pt)
+s_guy ∈ ℤ≥0    shortfall against target g, unit u, checkpoint y
+
+Capacity at checkpoint y:  S_uy = E_u + Σ_{p∈u, t≤y} q_pt,    R_uy = Q_u + Σ_{p∈u, t≤y} (qualifying part of q_pt)
+
+Targets (integer coefficients throughout, so CP-SAT and the MIP backend solve the same model exactly)
+    per 1,000 residents r:   S_uy + s ≥ ⌈r · P_u / 1000⌉
+    share σ = num/den:       den · (R_uy + s) ≥ num · S_uy          (s counts missing qualifying places/beds)
+    count B (aggregate):     S_uy + s ≥ B;  proportional scope: ⌈B · A_u / Σ A⌉ with A the population aged 60+
+
+Budgets
+    Σ_pt κ_pt ≤ budget;  Σ_p κ_pt ≤ budget_t (each year);  Σ_pt σ^ℓ_pt ≤ budget^ℓ for funding level ℓ, where σ^ℓ is
+    the construction subsidy the rules engine computes for p at level ℓ (province / city / county). A scalable
+    project's cost and subsidy are pro rata per place (κ_p / C_p, rounded to whole yuan).
+
+Objectives
+    shortfall (default): lexicographic — first min Σ w_g s_guy, then min Σ κ keeping that shortfall;
+    cost: min Σ κ with every s = 0 (infeasible input is re-solved as "shortfall" to explain what cannot be met);
+    coverage: maximal covering within a radius (allocator.facility_location.MaximalCovering);
+    distance: capacitated facility location on the districts' unmet need (CapacitatedFacilityLocation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+from ortools.math_opt.python import mathopt
+
+from allocator.data import districts_frame, projects_frame
+from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering, as_fraction
+from allocator.sample import largest_remainder
+from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
+from allocator.targets import Target, load_targets
+from subsidy_rules.engine import evaluate_frame
+from subsidy_rules.parameters import ParameterSet, default_parameters
+
+OBJECTIVES = {
+    "shortfall": "先使目标缺口最小，再使投资最省 / least shortfall, then least cost",
+    "cost": "满足全部目标的最省方案 / cheapest plan meeting every target",
+    "coverage": "服务半径内覆盖人口最多 / most residents within the service radius",
+    "distance": "按人口加权的服务距离最短（考虑容量） / least population-weighted distance, with capacities",
+}
+LEVELS = ("province", "city", "county")
+CITY_WIDE = "全市"
+REASONS = {
+    "no_candidates": ("该区域没有可选的此类项目", "no candidate project of this kind in the area"),
+    "capacity": ("全部候选项目建成仍不足", "not enough even if every candidate is built"),
+    "budget": ("预算不足", "the budget runs out"),
+    "trade_off": ("与其他目标冲突，整体缺口已最小", "meeting it would leave a larger gap elsewhere"),
+}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    total: float | None = None
+    per_year: Mapping[int, float] | float | None = None
+    per_level: Mapping[str, float] | None = None  # province / city / county -> yuan of construction subsidies
+
+    def year(self, year: int) -> float | None:
+        if isinstance(self.per_year, Mapping):
+            return self.per_year.get(year)
+        return self.per_year
+
+    @property
+    def any(self) -> bool:
+        return self.total is not None or self.per_year is not None or bool(self.per_level)
+
+
+# ----------------------------------------------------------------------------------------- subsidies
+
+
+def construction_subsidies(plan: pd.DataFrame, districts: pd.DataFrame, jurisdiction: str,
+                           parameters: ParameterSet) -> pd.DataFrame:
+    """The one-off construction subsidy each planned project triggers, by funding level, from the rules engine.
+
+    ``plan`` has code, kind, division_code, year, capacity, nursing_beds, ownership, construction, area, premises.
+    Evaluated one year after completion (a city top-up needs 运营满一年); a public project gets none of item 13.
+    Amounts the rules cannot settle (e.g. a county part agreed locally) are NaN and counted as undetermined.
+    """
+    columns = ["scheme", *(f"fund.{level}" for level in LEVELS), "subsidy", "subsidy_undetermined"]
+    out = pd.DataFrame(index=plan.index, columns=columns, dtype=object)
+    if plan.empty:
+        return out
+    where = plan["division_code"].fillna(jurisdiction).astype(str)
+    central = plan["division_code"].map(districts["in_central_city"]).fillna(False).astype(bool)
+    completed = pd.to_datetime(plan["year"].astype(int).astype(str) + "-12-31")
+    for kind, scheme in (("elderly", "elderly_institution_construction"), ("childcare", "childcare_construction")):
+        rows = plan[plan["kind"] == kind]
+        if rows.empty:
+            continue
+        if kind == "elderly":
+            facts = pd.DataFrame({
+                "ownership": rows["ownership"], "premises": rows["premises"],
+                "ordinary_beds": rows["capacity"] - rows["nursing_beds"], "nursing_beds": rows["nursing_beds"],
+                "built_to_standard": True, "in_central_city": central[rows.index],
+                "opened_on": completed[rows.index].dt.date, "lease_years": None,
+            })
+        else:
+            facts = pd.DataFrame({
+                "area": rows["area"], "construction": rows["construction"], "slots_added": rows["capacity"],
+                "in_planning_or_construction": True,
+                "government_or_joint_investment": rows["ownership"] == "public", "county_part_agreed": None,
+            })
+        facts["jurisdiction"] = where[rows.index]
+        facts["date"] = (completed[rows.index] + pd.DateOffset(years=1)).dt.date
+        result = evaluate_frame(scheme, facts, parameters=parameters)
+        funds = pd.DataFrame({level: pd.to_numeric(result.get(f"fund.{level}", pd.Series(0.0, index=rows.index)),
+                                                   errors="coerce") for level in LEVELS}, index=rows.index)
+        ineligible = result["eligible"].astype("boolean").eq(False).fillna(False)
+        funds = funds.mask(ineligible, 0.0)
+        out.loc[rows.index, "scheme"] = scheme
+        for level in LEVELS:
+            out.loc[rows.index, f"fund.{level}"] = funds[level]
+        out.loc[rows.index, "subsidy_undetermined"] = funds.isna().any(axis=1)
+        out.loc[rows.index, "subsidy"] = funds.fillna(0.0).sum(axis=1)
+    for column in columns[1:-1]:
+        out[column] = pd.to_numeric(out[column], errors="coerce")
+    out["subsidy_undetermined"] = out["subsidy_undetermined"].astype(bool)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- result
+
+
+@dataclass
+class PlacementResult:
+    objective: str
+    status: str  # optimal | feasible | infeasible | no_solution | error
+    phases: list[tuple[str, SolveStats]]
+    plan: pd.DataFrame  # chosen projects, one row each, with year, capacity, cost and subsidies
+    districts: pd.DataFrame  # per district (and the city row): supply and ratios before and after
+    targets: pd.DataFrame  # per target, unit and checkpoint: required, before, after, met, shortfall, reason
+    excluded: pd.DataFrame  # candidate rows set aside, with the reason
+    spending: dict
+    messages: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def stats(self) -> SolveStats:
+        return self.phases[-1][1]
+
+    @property
+    def all_met(self) -> bool:
+        return bool(self.targets["met"].all()) if len(self.targets) else True
+
+    def subsidy_summary(self) -> pd.DataFrame:
+        """Construction subsidies of the plan by scheme and funding level (yuan)."""
+        columns = [f"fund.{level}" for level in LEVELS]
+        if self.plan.empty:
+            return pd.DataFrame(columns=["scheme", *columns, "subsidy", "undetermined_projects"])
+        grouped = self.plan.groupby("scheme", dropna=False)
+        summary = grouped[[*columns, "subsidy"]].sum(min_count=1).fillna(0.0)
+        summary["undetermined_projects"] = grouped["subsidy_undetermined"].sum().astype(int)
+        return summary.reset_index()
+
+    def explanation(self) -> list[str]:
+        lines = [f"目标 / objective: {OBJECTIVES[self.objective]}"]
+        for label, stats in self.phases:
+            gap = "—" if stats.gap is None else f"{stats.gap:.4%}"
+            lines.append(f"{label}: {STATUS_ZH[stats.status]} / {stats.status}; 目标值 objective {_shown(stats.objective)}; "
+                         f"界 bound {_shown(stats.bound)}; 差距 gap {gap}; {stats.seconds:.2f}s ({stats.backend})")
+        lines.extend(f"{zh} / {en}" for zh, en in self.messages)
+        if len(self.plan):
+            lines.append(f"选中项目 {len(self.plan)} 个，投资 {self.spending['total']:,.0f} 元 / "
+                         f"{len(self.plan)} projects chosen, cost {self.spending['total']:,.0f} CNY")
+        for row in self.targets[~self.targets["met"]].itertuples():
+            lines.append(f"未达标 not met: {row.target_zh} {row.unit_name} {row.year}年 缺口 {row.shortfall:g} — "
+                         f"{row.reason_zh} / {row.reason_en}")
+        if self.all_met and len(self.targets):
+            lines.append("全部目标均已达到 / every target is met")
+        return lines
+
+    def as_dict(self) -> dict:
+        def records(frame: pd.DataFrame) -> list[dict]:
+            return json_records(frame)
+        return {
+            "objective": self.objective, "status": self.status, "status_zh": STATUS_ZH[self.status],
+            "phases": [{"phase": label, **stats.as_dict()} for label, stats in self.phases],
+            "plan": records(self.plan), "districts": records(self.districts), "targets": records(self.targets),
+            "subsidies": records(self.subsidy_summary()), "excluded": records(self.excluded),
+            "spending": self.spending, "messages": [{"zh": zh, "en": en} for zh, en in self.messages],
+            "explanation": self.explanation(),
+        }
+
+
+def _combined(parts: list[SolveStats], backend: str, seconds: float) -> SolveStats:
+    """Independent parts solved one by one: objectives and bounds add up; optimal only if every part is."""
+    order = ["optimal", "feasible", "no_solution", "infeasible", "unbounded", "error"]
+    status = max((s.status for s in parts), key=order.index, default="optimal")
+    objective = sum(s.objective or 0.0 for s in parts)
+    bound = None if any(s.bound is None for s in parts) else sum(s.bound for s in parts)
+    return SolveStats(backend, status, objective, bound, seconds)
+
+
+def _shown(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, (np.integer,)):
+                value = int(value)
+            elif isinstance(value, (np.floating, float)):
+                value = None if math.isnan(value) else float(value)
+            elif isinstance(value, np.bool_):
+                value = bool(value)
+            elif value is pd.NA or value is pd.NaT:
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ problem
+
+
+@dataclass
+class _Model:
+    model: mathopt.Model
+    choose: dict  # (project position, year) -> x
+    size: dict  # (project position, year) -> places/beds added (expression)
+    qualifying: dict  # (project position, year) -> nursing beds / inclusive places added
+    spend: object  # total cost (expression)
+    weighted: object  # total weighted shortfall (expression)
+    shortfalls: list  # (unit, weight, s)
+    budgets: list  # the budget constraints (total, per year, per funding level)
+
+
+@dataclass
+class _TargetRow:
+    target: Target
+    unit: str  # district code or CITY_WIDE
+    required: int | None  # count to reach (per_1000, total)
+    share: Fraction | None  # for share targets
+
+
+@dataclass
+class PlacementProblem:
+    districts: pd.DataFrame
+    projects: pd.DataFrame
+    excluded: pd.DataFrame
+    targets: list[Target]
+    budgets: Budgets
+    first_year: int
+    plan_year: int
+    jurisdiction: str
+    parameters: ParameterSet
+
+    @classmethod
+    def from_frames(
+        cls,
+        districts: pd.DataFrame,
+        projects: pd.DataFrame,
+        *,
+        plan_year: int,
+        first_year: int = 2023,
+        budget: float | None = None,
+        budget_per_year: Mapping[int, float] | float | None = None,
+        level_budgets: Mapping[str, float] | None = None,
+        jurisdiction: str = "360400",
+        parameters: ParameterSet | None = None,
+        only_targets: tuple[str, ...] | None = None,
+        scopes: Mapping[str, str] | None = None,
+        weights: Mapping[str, int] | None = None,
+    ) -> PlacementProblem:
+        """Check and type the two tables (PlanningInputError lists every bad cell) and read the targets."""
+        if first_year > plan_year:
+            raise ValueError(f"起始年份{first_year}晚于规划年份{plan_year} / first year after the plan year")
+        parameters = parameters or default_parameters()
+        districts = districts_frame(districts)
+        nursing_default = parameters.get_or("planning_targets.project_nursing_share_default", jurisdiction,
+                                            dt.date(plan_year, 12, 31), 0.0)
+        projects, excluded = projects_frame(projects, districts, first_year=first_year,
+                                            default_nursing_share=float(nursing_default or 0.0))
+        late = projects["earliest_year"] > plan_year
+        if late.any():
+            excluded = pd.concat([excluded, projects.loc[late, ["code", "name", "kind", "division_code"]].assign(
+                reason_zh=f"最早建成年份晚于{plan_year}年", reason_en=f"cannot be completed by {plan_year}")],
+                ignore_index=True)
+            projects = projects[~late].reset_index(drop=True)
+        for level in (level_budgets or {}):
+            if level not in LEVELS:
+                raise ValueError(f"资金层级应为 province/city/county，不能为 {level!r} / unknown funding level")
+        targets = load_targets(parameters, jurisdiction, first_year, plan_year, only=only_targets,
+                               scopes=scopes, weights=weights)
+        problem = cls(districts, projects, excluded, targets, Budgets(budget, budget_per_year, level_budgets),
+                      first_year, plan_year, jurisdiction, parameters)
+        problem._prepare()
+        return problem
+
+    # ---------------------------------------------------------------------------------- preparation
+
+    def _prepare(self) -> None:
+        p = self.projects
+        p["scalable"] = p["capacity_max"] > p["capacity"]
+        p["unit_cost"] = np.where(p["scalable"], np.round(p["cost"] / p["capacity_max"]), 0).astype("int64")
+        p["fixed_nursing"] = np.where(p["kind"] == "elderly", np.round(p["nursing_share"] * p["capacity"]), 0).astype(int)
+        # subsidy coefficients for per-level budgets: evaluated at full capacity in the earliest year
+        probe = p.assign(year=p["earliest_year"], capacity=p["capacity_max"],
+                         nursing_beds=np.where(p["kind"] == "elderly",
+                                               np.floor(p["nursing_share"] * p["capacity_max"] + 1e-9), 0).astype(int))
+        subsidies = construction_subsidies(probe, self.districts, self.jurisdiction, self.parameters)
+        for level in LEVELS:
+            amount = subsidies[f"fund.{level}"].fillna(0.0)
+            p[f"subsidy_full.{level}"] = amount.round().astype("int64")
+        self._index_units()
+        self._rows = self._target_rows()
+
+    def _target_rows(self) -> list[_TargetRow]:
+        rows = []
+        d = self.districts
+        for target in self.targets:
+            spec = target.spec
+            if spec.scope == "aggregate":
+                units = [(CITY_WIDE, int(d["population"].sum()))]
+            else:
+                chosen = d if spec.residential_area is None else d[d["residential_area"] == spec.residential_area]
+                units = list(zip(chosen.index, chosen["population"].astype(int)))
+            proportional = None
+            if spec.scope == "proportional":
+                proportional = largest_remainder(int(target.value), d["aged_60_plus"].clip(lower=0) + 0)
+            for unit, population in units:
+                if spec.measure == "per_1000":
+                    rows.append(_TargetRow(target, unit, math.ceil(as_fraction(target.value) * population / 1000), None))
+                elif spec.measure == "total":
+                    need = int(proportional[unit]) if proportional is not None else math.ceil(target.value)
+                    rows.append(_TargetRow(target, unit, need, None))
+                else:
+                    rows.append(_TargetRow(target, unit, None, as_fraction(target.value)))
+        return rows
+
+    def _existing(self, unit: str, kind: str) -> tuple[int, int]:
+        """Existing (all, qualifying) places or beds of a district or the whole city."""
+        return self._existing_by_unit[(unit, kind)]
+
+    def _members(self, unit: str, kind: str) -> pd.Index:
+        """Candidate projects that count for a district's (or the city's) target of this kind."""
+        return self._members_by_unit.get((unit, kind), pd.Index([], dtype=int))
+
+    def _index_units(self) -> None:
+        d, p = self.districts, self.projects
+        self._existing_by_unit = {}
+        for kind, (total, good) in (("elderly", ("elderly_beds", "nursing_beds")),
+                                    ("childcare", ("childcare_slots", "inclusive_slots"))):
+            for unit, a, b in zip(d.index, d[total].astype(int), d[good].astype(int)):
+                self._existing_by_unit[(unit, kind)] = (int(a), int(b))
+            self._existing_by_unit[(CITY_WIDE, kind)] = (int(d[total].sum()), int(d[good].sum()))
+        self._members_by_unit = {key: pd.Index(positions) for key, positions in
+                                 p.groupby(["division_code", "kind"]).indices.items()}
+        for kind, positions in p.groupby("kind").indices.items():
+            self._members_by_unit[(CITY_WIDE, kind)] = pd.Index(positions)
+
+    # ------------------------------------------------------------------------------------- the model
+
+    def _candidate_years(self) -> Callable[[int], list[int]]:
+        """Completion years worth distinguishing for a project that can be done from year ``e`` on.
+
+        Capacity only matters at checkpoints, so without yearly budgets two years before the same checkpoint are
+        interchangeable: offer the earliest year of each window between checkpoints (an exact reduction that
+        removes symmetric choices). With yearly budgets every year is a different decision.
+        """
+        if self.budgets.per_year is not None:
+            return lambda e: list(range(max(e, self.first_year), self.plan_year + 1))
+        checkpoints = sorted({r.target.year for r in self._rows} | {self.plan_year})
+        windows, start = [], self.first_year
+        for checkpoint in checkpoints:
+            if checkpoint >= start:
+                windows.append((start, checkpoint))
+                start = checkpoint + 1
+        return lambda e: [max(e, low) for low, high in windows if max(e, low) <= high]
+
+    def _build(self, allow_shortfall: bool, rows: list[_TargetRow] | None = None,
+               positions: np.ndarray | None = None, with_budgets: bool = True) -> _Model:
+        """The model for all targets and candidates, or for some (one district's) without the budgets."""
+        rows = self._rows if rows is None else rows
+        positions = np.arange(len(self.projects)) if positions is None else positions
+        model = mathopt.Model(name="placement")
+        p = self.projects
+        choose: dict[tuple[int, int], mathopt.Variable] = {}
+        size: dict[tuple[int, int], mathopt.LinearExpression | mathopt.Variable] = {}
+        qualifying: dict[tuple[int, int], object] = {}
+        cost: dict[tuple[int, int], object] = {}
+        years = range(self.first_year, self.plan_year + 1)
+        candidate_years = self._candidate_years()
+        for i, row in zip(positions.tolist(), p.iloc[positions].itertuples(index=False)):
+            own = []
+            for t in candidate_years(int(row.earliest_year)):
+                x = model.add_binary_variable(name=f"x[{row.code},{t}]")
+                choose[(i, t)] = x
+                own.append(x)
+                if row.scalable:
+                    q = model.add_integer_variable(lb=0, ub=int(row.capacity_max), name=f"q[{row.code},{t}]")
+                    model.add_linear_constraint(q >= int(row.capacity) * x)
+                    model.add_linear_constraint(q <= int(row.capacity_max) * x)
+                    size[(i, t)] = q
+                    cost[(i, t)] = int(row.unit_cost) * q
+                    if row.kind == "elderly":
+                        share = as_fraction(row.nursing_share)
+                        n = model.add_integer_variable(lb=0, ub=int(row.capacity_max), name=f"n[{row.code},{t}]")
+                        model.add_linear_constraint(share.denominator * n <= share.numerator * q)
+                        qualifying[(i, t)] = n
+                    else:
+                        qualifying[(i, t)] = q if row.inclusive else 0
+                else:
+                    size[(i, t)] = int(row.capacity) * x
+                    cost[(i, t)] = int(row.cost) * x
+                    qualifying[(i, t)] = (int(row.fixed_nursing) * x if row.kind == "elderly"
+                                          else (int(row.capacity) * x if row.inclusive else 0))
+            if len(own) > 1:
+                model.add_linear_constraint(mathopt.fast_sum(own) <= 1, name=f"once[{row.code}]")
+        by_project_year = defaultdict(list)
+        for (i, t) in choose:
+            by_project_year[i].append(t)
+
+        def added(members: pd.Index, year: int, which: dict) -> list:
+            return [which[(int(i), t)] for i in members for t in by_project_year[int(i)] if t <= year
+                    and not (isinstance(which[(int(i), t)], int) and which[(int(i), t)] == 0)]
+
+        shortfalls = []
+        for k, row in enumerate(rows):
+            kind, year = row.target.spec.kind, row.target.year
+            members = self._members(row.unit, kind)
+            total_existing, qualifying_existing = self._existing(row.unit, kind)
+            total = total_existing + mathopt.fast_sum(added(members, year, size))
+            s = None
+            if allow_shortfall:
+                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, total_existing + int(
+                    self.projects.loc[members, "capacity_max"].sum()), 1), name=f"s[{k}]")
+                shortfalls.append((row.unit, row.target.weight, s))
+            if row.share is None:
+                model.add_linear_constraint(total + (s if s is not None else 0) >= row.required, name=f"target[{k}]")
+            else:
+                good = qualifying_existing + mathopt.fast_sum(added(members, year, qualifying))
+                num, den = row.share.numerator, row.share.denominator
+                model.add_linear_constraint(den * (good + (s if s is not None else 0)) >= num * total,
+                                            name=f"target[{k}]")
+        spend = mathopt.fast_sum(cost.values())
+        budgets = []
+        if not with_budgets:
+            weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
+            return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets)
+        if self.budgets.total is not None:
+            budgets.append(model.add_linear_constraint(spend <= math.floor(self.budgets.total), name="budget"))
+        for year in years:
+            limit = self.budgets.year(year)
+            if limit is not None:
+                budgets.append(model.add_linear_constraint(
+                    mathopt.fast_sum(c for (i, t), c in cost.items() if t == year) <= math.floor(limit),
+                    name=f"budget[{year}]"))
+        for level, limit in (self.budgets.per_level or {}).items():
+            column = p[f"subsidy_full.{level}"].to_numpy()
+            terms = []
+            for (i, t), x in choose.items():
+                if column[i]:
+                    if p.at[i, "scalable"]:
+                        terms.append(round(column[i] / p.at[i, "capacity_max"]) * size[(i, t)])
+                    else:
+                        terms.append(int(column[i]) * x)
+            budgets.append(model.add_linear_constraint(mathopt.fast_sum(terms) <= math.floor(limit),
+                                                       name=f"budget[{level}]"))
+        weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
+        return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets)
+
+    # ------------------------------------------------------------------------------------- solving
+
+    def solve(self, objective: str = "shortfall", options: SolverOptions | None = None,
+              on_progress: Callable[[Progress], None] | None = None, *, kind: str = "childcare",
+              radius_km: float = 1.0) -> PlacementResult:
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}")
+        options = options or SolverOptions()
+        if objective == "coverage":
+            return self._solve_coverage(options, on_progress, kind, radius_km)
+        if objective == "distance":
+            return self._solve_distance(options, on_progress, kind)
+        if objective == "cost":
+            built = self._build(allow_shortfall=False)
+            built.model.minimize(built.spend)
+            started = dt.datetime.now()
+            result, stats = solve_model(built.model, options, on_progress, time_limit_s=self._left(options, started),
+                                        hint=self._warm_start(built, options))
+            if stats.status != "infeasible":
+                return self._result("cost", [("最省投资 cost", stats)], result, built)
+            explained = self.solve("shortfall", options, on_progress)
+            explained.objective = "cost"
+            explained.status = "infeasible"
+            explained.phases.insert(0, ("满足全部目标 all targets", stats))
+            explained.messages.insert(0, ("在给定预算和候选项目下无法达到全部目标；下面是缺口最小的方案及原因",
+                                          "the targets cannot all be met with these candidates and budgets; "
+                                          "below is the plan with the least shortfall and why"))
+            return explained
+        return self._solve_lexicographic(options, on_progress)
+
+    def _solve_lexicographic(self, options: SolverOptions, on_progress) -> PlacementResult:
+        """Least weighted shortfall first; then the cheapest plan with no more shortfall than that."""
+        started = dt.datetime.now()
+        if not any(row.unit == CITY_WIDE for row in self._rows):
+            found = self._lexicographic_by_district(options, on_progress, started)
+            if found is not None:
+                return found
+        built = self._build(allow_shortfall=True)
+        model = built.model
+        model.minimize(built.weighted)
+        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
+                                    hint=self._warm_start(built, options))
+        phases = [("最小缺口 shortfall", stats1)]
+        if not first.has_primal_feasible_solution():
+            return self._result("shortfall", phases, first, built)
+        values = first.variable_values()
+        least = math.floor(stats1.objective + 1e-6)  # a whole number of places
+        model.add_linear_constraint(built.weighted <= least, name="keep_shortfall")
+        model.minimize(built.spend)
+        # A first cheap plan: keep every district's shortfall where phase 1 left it (the problem then splits by
+        # district apart from the budget, and solves fast); it seeds the exact search, which only keeps the total.
+        per_unit = defaultdict(list)
+        for unit, weight, s in built.shortfalls:
+            per_unit[unit].append((weight, s))
+        fixed = [model.add_linear_constraint(
+                     mathopt.fast_sum(w * s for w, s in terms) <= round(sum(w * values[s] for w, s in terms)))
+                 for terms in per_unit.values()]
+        seeded, _ = solve_model(model, options, None, time_limit_s=self._left(options, started) * 0.3,
+                                hint=mathopt.SolutionHint(variable_values=values))
+        for constraint in fixed:
+            model.delete_linear_constraint(constraint)
+        if seeded.has_primal_feasible_solution():
+            values = seeded.variable_values()
+        second, stats2 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
+                                     hint=mathopt.SolutionHint(variable_values=values))
+        phases.append(("最省投资 cost", stats2))
+        final = second if second.has_primal_feasible_solution() else (seeded if seeded.has_primal_feasible_solution()
+                                                                      else first)
+        return self._result("shortfall", phases, final, built)
+
+    def _lexicographic_by_district(self, options: SolverOptions, on_progress,
+                                   started: dt.datetime) -> PlacementResult | None:
+        """The exact shortcut when every target is per district and the budgets do not bind.
+
+        Without budgets the model falls apart into one small problem per district (a project serves only its own
+        district's targets), and the lexicographic optimum is the union of each district's lexicographic optimum.
+        Each district is solved on its own, which is far faster than one model with a hundred independent parts.
+        Budgets are lifted for this (a relaxation): if the union fits them, it is optimal with them as well, and
+        the summed bounds are valid bounds. Otherwise None, and the caller solves the coupled model.
+        """
+        groups = self.projects.groupby("division_code").indices
+        rows_by_unit = defaultdict(list)
+        for row in self._rows:
+            rows_by_unit[row.unit].append(row)
+        chosen, phase1, phase2 = [], [], []
+        exact = SolverOptions(options.backend, options.time_limit_s, 0.0, options.threads)
+        for unit, rows in rows_by_unit.items():
+            positions = np.asarray(groups.get(unit, []), dtype=int)
+            if len(positions) == 0:
+                continue  # nothing to decide: the targets table reports the shortfall as is
+            built = self._build(True, rows, positions, with_budgets=False)
+            built.model.minimize(built.weighted)
+            left = self._left(options, started)
+            first, stats1 = solve_model(built.model, exact, None, time_limit_s=left)
+            if stats1.status != "optimal":
+                return None
+            values = first.variable_values()
+            built.model.add_linear_constraint(built.weighted <= round(stats1.objective))
+            built.model.minimize(built.spend)
+            second, stats2 = solve_model(built.model, exact, None, time_limit_s=self._left(options, started),
+                                         hint=mathopt.SolutionHint(variable_values=values))
+            if not second.has_primal_feasible_solution():
+                return None
+            phase1.append(stats1)
+            phase2.append(stats2)
+            chosen.extend(self._chosen(second.variable_values(), built))
+            if on_progress is not None:
+                done = sum(s.objective or 0 for s in phase2)
+                on_progress(Progress((dt.datetime.now() - started).total_seconds(), done, None))
+        plan = self._plan_frame(chosen)
+        if not self._within_budgets(plan, chosen):
+            return None
+        seconds = (dt.datetime.now() - started).total_seconds()
+        phases = [(label, _combined(stats, options.backend, seconds if k else sum(s.seconds for s in phase1)))
+                  for k, (label, stats) in enumerate((("最小缺口 shortfall", phase1), ("最省投资 cost", phase2)))]
+        result = self._assemble("shortfall", phases[-1][1].status, phases, plan)
+        result.messages.append(("各区划分别求解（目标均按区划计，预算未形成约束）",
+                                "solved district by district (every target is per district and the budgets "
+                                "do not bind)"))
+        return result
+
+    def _within_budgets(self, plan: pd.DataFrame, chosen: list[tuple[int, int, int, int]]) -> bool:
+        """Does the plan respect every budget, counted as the model counts (subsidies per place when scalable)?"""
+        if self.budgets.total is not None and plan["cost"].sum() > self.budgets.total:
+            return False
+        if self.budgets.per_year is not None:
+            for year, spent in plan.groupby("year")["cost"].sum().items():
+                limit = self.budgets.year(int(year))
+                if limit is not None and spent > limit:
+                    return False
+        p = self.projects
+        for level, limit in (self.budgets.per_level or {}).items():
+            column = p[f"subsidy_full.{level}"]
+            used = sum(round(column[i] / p.at[i, "capacity_max"]) * capacity if p.at[i, "scalable"] else column[i]
+                       for i, _, capacity, _ in chosen)
+            if used > limit:
+                return False
+        return True
+
+    WARM_START_FROM = 500  # candidate decisions; smaller models are solved outright
+
+    def _warm_start(self, built: _Model, options: SolverOptions):
+        if len(built.choose) < self.WARM_START_FROM:
+            return None
+        return relax_and_fix(built.model, list(built.choose.values()), options, options.time_limit_s * 0.15)
+
+    @staticmethod
+    def _left(options: SolverOptions, started: dt.datetime) -> float:
+        """What is left of the time limit, never less than a tenth of it (so a last phase still gets a try)."""
+        used = (dt.datetime.now() - started).total_seconds()
+        return max(options.time_limit_s - used, options.time_limit_s * 0.1)
+
+    # ------------------------------------------------------------------------------------- reading
+
+    def _plan_frame(self, chosen: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+        """chosen: (project index, year, capacity, nursing beds)."""
+        p = self.projects
+        if not chosen:
+            plan = p.iloc[0:0].assign(year=pd.Series(dtype=int), nursing_beds=pd.Series(dtype=int))
+        else:
+            index = [i for i, _, _, _ in chosen]
+            plan = p.loc[index].copy()
+            plan["year"] = [t for _, t, _, _ in chosen]
+            plan["capacity"] = [c for _, _, c, _ in chosen]
+            plan["nursing_beds"] = [n for _, _, _, n in chosen]
+            plan["cost"] = np.where(plan["scalable"], plan["unit_cost"] * plan["capacity"], plan["cost"])
+        plan["inclusive_places"] = np.where(plan["inclusive"], plan["capacity"], 0).astype(int)
+        subsidies = construction_subsidies(plan, self.districts, self.jurisdiction, self.parameters)
+        plan = pd.concat([plan, subsidies], axis=1)
+        keep = ["code", "name", "division_code", "kind", "year", "capacity", "nursing_beds", "inclusive_places",
+                "ownership", "construction", "cost", "scheme", *(f"fund.{l}" for l in LEVELS), "subsidy",
+                "subsidy_undetermined"]
+        plan["division_name"] = plan["division_code"].map(self.districts["name"]).fillna("（未定区划）")
+        return plan[["code", "name", "division_code", "division_name", *keep[3:]]].sort_values(
+            ["year", "kind", "division_code", "code"], na_position="last").reset_index(drop=True)
+
+    def _chosen(self, values, built: _Model) -> list[tuple[int, int, int, int]]:
+        """(project position, year, places/beds, nursing beds) of every project the solution builds."""
+        def value(expression) -> int:
+            if isinstance(expression, int):
+                return expression
+            if isinstance(expression, mathopt.Variable):
+                return round(values[expression])
+            return round(mathopt.evaluate_expression(expression, values))
+
+        chosen = []
+        for (i, t), x in built.choose.items():
+            if values[x] > 0.5:
+                capacity = value(built.size[(i, t)])
+                row = self.projects.loc[i]
+                nursing = (int(math.floor(row["nursing_share"] * capacity + 1e-9)) if row["scalable"]
+                           else int(row["fixed_nursing"])) if row["kind"] == "elderly" else 0
+                chosen.append((i, t, capacity, nursing))
+        return chosen
+
+    def _result(self, objective: str, phases, result, built: _Model) -> PlacementResult:
+        status = phases[-1][1].status
+        if any(s.status == "feasible" for _, s in phases) and status == "optimal":
+            status = "feasible"
+        chosen = self._chosen(result.variable_values(), built) if result.has_primal_feasible_solution() else []
+        plan = self._plan_frame(chosen)
+        return self._assemble(objective, status, phases, plan)
+
+    def _assemble(self, objective: str, status: str, phases, plan: pd.DataFrame,
+                  messages: list[tuple[str, str]] | None = None) -> PlacementResult:
+        spending = {
+            "total": float(plan["cost"].sum()),
+            "by_year": {int(y): float(v) for y, v in plan.groupby("year")["cost"].sum().items()},
+            "budget": self.budgets.total,
+            "budget_per_year": (dict(self.budgets.per_year) if isinstance(self.budgets.per_year, Mapping)
+                                else self.budgets.per_year),
+            "subsidies_by_level": {level: float(plan[f"fund.{level}"].fillna(0).sum()) for level in LEVELS},
+            "level_budgets": dict(self.budgets.per_level or {}),
+        }
+        result = PlacementResult(objective, status, phases, plan, self.district_table(plan),
+                                 self.target_table(plan, spending), self.excluded, spending, list(messages or []))
+        if not self.districts["estimated"].eq(False).all():
+            result.messages.append(("部分现有床位、托位为按人口比例估算的数", "some existing supply figures are "
+                                    "estimates shared out by population (see the district table)"))
+        return result
+
+    # ------------------------------------------------------------------------------ before and after
+
+    def supply(self, plan: pd.DataFrame, year: int) -> pd.DataFrame:
+        """Beds, nursing beds, places and inclusive places per district (and city-wide) at the end of ``year``."""
+        d = self.districts
+        built = plan[plan["year"] <= year]
+        added = lambda kind, column: built[built["kind"] == kind].groupby("division_code")[column].sum()  # noqa: E731
+        frame = pd.DataFrame({
+            "elderly_beds": d["elderly_beds"] + added("elderly", "capacity").reindex(d.index, fill_value=0),
+            "nursing_beds": d["nursing_beds"] + added("elderly", "nursing_beds").reindex(d.index, fill_value=0),
+            "childcare_slots": d["childcare_slots"] + added("childcare", "capacity").reindex(d.index, fill_value=0),
+            "inclusive_slots": d["inclusive_slots"] + added("childcare", "inclusive_places").reindex(d.index, fill_value=0),
+        })
+        city = frame.sum()
+        for kind, columns in (("elderly", ("capacity", "nursing_beds")), ("childcare", ("capacity", "inclusive_places"))):
+            zone = built[(built["kind"] == kind) & built["division_code"].isna()]
+            names = ("elderly_beds", "nursing_beds") if kind == "elderly" else ("childcare_slots", "inclusive_slots")
+            for name, column in zip(names, columns):
+                city[name] += zone[column].sum()
+        frame.loc[CITY_WIDE] = city
+        population = pd.concat([d["population"], pd.Series({CITY_WIDE: d["population"].sum()})])
+        frame["population"] = population
+        return frame.astype("int64")
+
+    def district_table(self, plan: pd.DataFrame) -> pd.DataFrame:
+        empty = plan.iloc[0:0]
+        before, after = self.supply(empty, self.plan_year), self.supply(plan, self.plan_year)
+
+        def ratios(frame: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame({
+                "elderly_beds": frame["elderly_beds"],
+                "nursing_share": frame["nursing_beds"] / frame["elderly_beds"].where(frame["elderly_beds"] > 0),
+                "childcare_slots": frame["childcare_slots"],
+                "slots_per_1000": frame["childcare_slots"] * 1000 / frame["population"].where(frame["population"] > 0),
+                "inclusive_share": frame["inclusive_slots"] / frame["childcare_slots"].where(frame["childcare_slots"] > 0),
+            })
+        names = pd.concat([self.districts["name"], pd.Series({CITY_WIDE: CITY_WIDE})])
+        table = pd.concat([ratios(before).add_suffix("_before"), ratios(after).add_suffix("_after")], axis=1)
+        table.insert(0, "name", names)
+        table.insert(1, "population", before["population"])
+        table.insert(0, "division_code", table.index)
+        order = [c for pair in zip(ratios(before).add_suffix("_before").columns, ratios(after).add_suffix("_after").columns)
+                 for c in pair]
+        return table[["division_code", "name", "population", *order]].reset_index(drop=True)
+
+    def target_table(self, plan: pd.DataFrame, spending: Mapping) -> pd.DataFrame:
+        rows = []
+        chosen = set(plan["code"])
+        supplies = {year: self.supply(plan, year) for year in {r.target.year for r in self._rows}}
+        befores = {year: self.supply(plan.iloc[0:0], year) for year in supplies}
+        for row in self._rows:
+            target, spec = row.target, row.target.spec
+            names = ("elderly_beds", "nursing_beds") if spec.kind == "elderly" else ("childcare_slots", "inclusive_slots")
+            after, before = supplies[target.year].loc[row.unit], befores[target.year].loc[row.unit]
+            if row.share is None:
+                required, achieved, had = row.required, int(after[names[0]]), int(before[names[0]])
+                shortfall = max(0, required - achieved)
+                shown_before = had if spec.measure == "total" else had * 1000 / max(int(before["population"]), 1)
+                shown_after = achieved if spec.measure == "total" else achieved * 1000 / max(int(after["population"]), 1)
+            else:
+                required = math.ceil(row.share * int(after[names[0]]))
+                shortfall = max(0, required - int(after[names[1]]))
+                shown_before = before[names[1]] / before[names[0]] if before[names[0]] else None
+                shown_after = after[names[1]] / after[names[0]] if after[names[0]] else None
+            reason = self._reason(row, shortfall, spending, chosen) if shortfall else None
+            rows.append({
+                "target": target.id, "target_zh": spec.title_zh, "target_en": spec.title_en, "year": target.year,
+                "value": target.value, "measure": spec.measure, "scope": spec.scope, "unit": row.unit,
+                "unit_name": CITY_WIDE if row.unit == CITY_WIDE else self.districts.at[row.unit, "name"],
+                "required": required, "before": shown_before, "after": shown_after, "met": shortfall == 0,
+                "shortfall": shortfall, "reason": reason,
+                "reason_zh": REASONS[reason][0] if reason else None, "reason_en": REASONS[reason][1] if reason else None,
+                "citation": f"{target.reference.document} {target.reference.clause}",
+            })
+        columns = ["target", "target_zh", "target_en", "year", "value", "measure", "scope", "unit", "unit_name",
+                   "required", "before", "after", "met", "shortfall", "reason", "reason_zh", "reason_en", "citation"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: set[str]) -> str:
+        """Why a target is short: nothing to build there, not enough even building everything, or money."""
+        spec, year = row.target.spec, row.target.year
+        members = self._members(row.unit, spec.kind)
+        candidates = self.projects.loc[members]
+        candidates = candidates[candidates["earliest_year"] <= year]
+        if spec.measure == "share":
+            useful = candidates[(candidates["nursing_share"] > 0) if spec.kind == "elderly" else candidates["inclusive"]]
+        else:
+            useful = candidates
+        if useful.empty:
+            return "no_candidates"
+        total, good = self._existing(row.unit, spec.kind)
+        if row.share is None:
+            reachable = total + int(useful["capacity_max"].sum()) >= row.required
+        else:
+            gained = (np.floor(useful["nursing_share"] * useful["capacity_max"] + 1e-9) if spec.kind == "elderly"
+                      else useful["capacity_max"]).sum()
+            reachable = row.share.denominator * (good + gained) >= row.share.numerator * (total + useful["capacity_max"].sum())
+        if not reachable:
+            return "capacity"
+        unchosen = useful[~useful["code"].isin(chosen)]
+        if unchosen.empty or self._affordable(unchosen, spending, year):
+            return "trade_off"
+        return "budget"
+
+    def _affordable(self, candidates: pd.DataFrame, spending: Mapping, year: int) -> bool:
+        """Could the money left buy at least one of these (unchosen) candidates by ``year``?"""
+        cost = np.where(candidates["scalable"], candidates["unit_cost"] * candidates["capacity"], candidates["cost"])
+        fits = pd.Series(True, index=candidates.index)
+        if self.budgets.total is not None:
+            fits &= cost <= self.budgets.total - spending["total"]
+        if self.budgets.per_year is not None:
+            room = pd.Series(False, index=candidates.index)
+            for t in range(self.first_year, year + 1):
+                limit = self.budgets.year(t)
+                left = float("inf") if limit is None else limit - spending["by_year"].get(t, 0.0)
+                room |= (candidates["earliest_year"] <= t) & (cost <= left)
+            fits &= room
+        for level, limit in (self.budgets.per_level or {}).items():
+            fits &= candidates[f"subsidy_full.{level}"] <= limit - spending["subsidies_by_level"][level]
+        return bool(fits.any())
+
+    # ------------------------------------------------------------------------- spatial objectives
+
+    def _need(self, kind: str) -> pd.Series:
+        """Places/beds each district still needs at the plan year (the per-district target minus what exists)."""
+        rows = [r for r in self._rows if r.target.spec.kind == kind and r.share is None and r.target.year == self.plan_year
+                and r.unit != CITY_WIDE]
+        need = pd.Series(0, index=self.districts.index, dtype="int64")
+        for r in rows:
+            need[r.unit] = max(need[r.unit], r.required)
+        existing = self.districts["elderly_beds" if kind == "elderly" else "childcare_slots"]
+        if not rows and kind == "elderly":  # a city-wide bed count: share it by population aged 60+
+            total = next((r.required for r in self._rows if r.target.id == "elderly_beds_total"
+                          and r.target.year == self.plan_year), 0)
+            need = largest_remainder(int(total), self.districts["aged_60_plus"])
+        return (need - existing).clip(lower=0)
+
+    def _coordinates(self, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        sites = self.projects[self.projects["kind"] == kind]
+        missing_sites = sites["x_km"].isna() | sites["y_km"].isna()
+        missing_districts = self.districts["x_km"].isna() | self.districts["y_km"].isna()
+        if len(sites) == 0 or missing_sites.all() or missing_districts.any():
+            raise ValueError("此目标需要区划和项目的坐标（x_km, y_km） / this objective needs x_km and y_km "
+                             "for every district and for the candidate projects")
+        return sites[~missing_sites], self.districts
+
+    def _spatial_plan(self, chosen_codes: list[str], capacities: Mapping[str, int] | None = None) -> pd.DataFrame:
+        index = self.projects.index[self.projects["code"].isin(chosen_codes)]
+        chosen = []
+        for i in index:
+            row = self.projects.loc[i]
+            capacity = int(capacities.get(row["code"], row["capacity_max"])) if capacities else int(row["capacity_max"])
+            capacity = max(capacity, int(row["capacity"]))
+            nursing = int(math.floor(row["nursing_share"] * capacity + 1e-9)) if row["kind"] == "elderly" else 0
+            chosen.append((i, int(row["earliest_year"]), capacity, nursing))
+        return self._plan_frame(chosen)
+
+    def _solve_coverage(self, options, on_progress, kind: str, radius_km: float) -> PlacementResult:
+        sites, districts = self._coordinates(kind)
+        dx = sites["x_km"].to_numpy()[:, None] - districts["x_km"].to_numpy()[None, :]
+        dy = sites["y_km"].to_numpy()[:, None] - districts["y_km"].to_numpy()[None, :]
+        near = np.argwhere(np.hypot(dx, dy) <= radius_km)
+        within = pd.DataFrame({"site": sites["code"].to_numpy()[near[:, 0]], "district": districts.index[near[:, 1]]})
+        weight = districts["under_3" if kind == "childcare" else "aged_60_plus"].where(lambda s: s > 0,
+                                                                                     districts["population"])
+        covered_already = (districts["childcare_slots" if kind == "childcare" else "elderly_beds"] > 0).astype(int)
+        budget = self.budgets.total if self.budgets.total is not None else float(sites["cost"].sum())
+        problem = MaximalCovering(sites.set_index("code")[["cost"]].rename(columns={"cost": "capital_cost"}),
+                                  pd.DataFrame({"weight": weight, "covered_already": covered_already}), within, budget)
+        opened, covered, stats = problem.solve(options, on_progress)
+        plan = self._spatial_plan(opened)
+        result = self._assemble("coverage", stats.status, [("覆盖人口 coverage", stats)], plan)
+        people = int(weight[covered].sum()) if covered else 0
+        result.messages.append((f"服务半径{radius_km:g}公里内覆盖{people:,}人（{len(covered)}个区划）",
+                                f"{people:,} people in {len(covered)} districts within {radius_km:g} km"))
+        return result
+
+    def _solve_distance(self, options, on_progress, kind: str) -> PlacementResult:
+        sites, districts = self._coordinates(kind)
+        need = self._need(kind)
+        customers = pd.DataFrame({"demand": need[need > 0]})
+        if customers.empty:
+            return self._assemble("distance", "optimal", [], self._plan_frame([]),
+                                  [("各区划已达到目标，无需新增", "every district already meets its target")])
+        distance = np.hypot(sites["x_km"].to_numpy()[:, None] - districts.loc[customers.index, "x_km"].to_numpy()[None, :],
+                            sites["y_km"].to_numpy()[:, None] - districts.loc[customers.index, "y_km"].to_numpy()[None, :])
+        problem = CapacitatedFacilityLocation(
+            pd.DataFrame({"fixed_cost": 0.0, "capacity": sites["capacity_max"].to_numpy(),
+                          "capital_cost": sites["cost"].to_numpy()}, index=sites["code"]),
+            customers, distance * customers["demand"].to_numpy()[None, :], budget=self.budgets.total,
+            name="distance", unmet_penalty=float(distance.max() * 10 + 1))
+        solved = problem.solve(options, on_progress)
+        used = solved.assignment.groupby("site")["quantity"].sum().round().astype(int).to_dict()
+        plan = self._spatial_plan(solved.opened, used)
+        result = self._assemble("distance", solved.stats.status, [("服务距离 distance", solved.stats)], plan)
+        if len(solved.unserved):
+            result.messages.append((f"{len(solved.unserved)}个区划的需求未能全部满足（共{solved.unserved.sum():,.0f}）",
+                                    f"demand of {len(solved.unserved)} districts not fully served "
+                                    f"({solved.unserved.sum():,.0f} places)"))
+        return result

@@ -1,0 +1,242 @@
+"""One way to hand a MathOpt model to CP-SAT or a MIP solver, with limits and a progress line.
+
+Every allocator model is built once with ``ortools.math_opt`` and solved by whichever backend is asked for, so
+CP-SAT and the MIP backend are compared on the same formulation. CP-SAT needs integer variables and coefficients;
+the models here are written that way (places, beds and yuan are whole numbers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ortools.math_opt.python import mathopt
+
+BACKENDS = {
+    "highs": mathopt.SolverType.HIGHS,
+    "cp-sat": mathopt.SolverType.CP_SAT,
+    "scip": mathopt.SolverType.GSCIP,
+}
+# bench/allocator.py compares the backends; HiGHS proved the Jiujiang and province instances faster and closed the
+# township instance's gap where CP-SAT stalled, so it is the default (rerun the bench before changing this).
+DEFAULT_BACKEND = "highs"
+
+STATUS_ZH = {
+    "optimal": "已证明最优",
+    "feasible": "可行解（未证明最优）",
+    "infeasible": "无可行解",
+    "no_solution": "时限内未找到可行解",
+    "unbounded": "无界",
+    "error": "求解出错",
+}
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    backend: str = DEFAULT_BACKEND
+    time_limit_s: float = 60.0
+    relative_gap: float = 0.0  # prove optimality unless told otherwise
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if not self.time_limit_s > 0:
+            raise ValueError("time_limit_s must be positive")
+        if not 0 <= self.relative_gap < 1:
+            raise ValueError("relative_gap must be in [0, 1)")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError("threads must be at least 1")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the solver reports while it works: best plan so far, best bound, their gap."""
+
+    seconds: float
+    incumbent: float | None
+    bound: float | None
+
+    @property
+    def gap(self) -> float | None:
+        return relative_gap(self.incumbent, self.bound)
+
+    def line(self) -> str:
+        def show(value: float | None) -> str:
+            return "—" if value is None else f"{value:,.0f}"
+        gap = "—" if self.gap is None else f"{self.gap:.2%}"
+        return (f"求解中 {self.seconds:6.1f}s  当前最优 {show(self.incumbent)}  界 {show(self.bound)}  差距 {gap}"
+                f" / solving: incumbent, bound, gap")
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    backend: str
+    status: str  # a key of STATUS_ZH
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+    @property
+    def gap(self) -> float | None:
+        if self.status == "optimal":
+            return 0.0
+        return relative_gap(self.objective, self.bound)
+
+    def as_dict(self) -> dict:
+        return {"backend": self.backend, "status": self.status, "status_zh": STATUS_ZH[self.status],
+                "objective": self.objective, "bound": self.bound, "gap": self.gap, "seconds": round(self.seconds, 3)}
+
+
+def relative_gap(incumbent: float | None, bound: float | None) -> float | None:
+    if incumbent is None or bound is None or not math.isfinite(incumbent) or not math.isfinite(bound):
+        return None
+    return abs(incumbent - bound) / max(abs(incumbent), 1e-9)
+
+
+# HiGHS prints one row per improvement: "  T  0  0  0  0.00%  9362  9360  0.02% ...": BestBound, BestSol, Gap.
+_HIGHS_ROW = re.compile(r"^\s*\S?\s+\d+\s+\d+\s+\d+\s+[\d.]+%\s+(\S+)\s+(\S+)\s+(\S+%|inf|Large)")
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+@contextlib.contextmanager
+def native_stdout_to_stderr() -> Iterator[None]:
+    """HiGHS prints debugging lines straight to file descriptor 1; keep stdout clean for JSON and pipes."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (e.g. under a test runner capturing it): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def solve_model(
+    model: mathopt.Model,
+    options: SolverOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+    time_limit_s: float | None = None,
+    hint: mathopt.SolutionHint | None = None,
+) -> tuple[mathopt.SolveResult, SolveStats]:
+    """Solve and classify the outcome; ``on_progress`` hears incumbent/bound updates where the backend gives them."""
+    started = time.perf_counter()
+    limit = options.time_limit_s if time_limit_s is None else time_limit_s
+    params = mathopt.SolveParameters(
+        time_limit=dt.timedelta(seconds=limit),
+        relative_gap_tolerance=options.relative_gap,
+        absolute_gap_tolerance=0.0,
+        # HiGHS refuses a thread count through MathOpt; it uses its own default.
+        threads=None if options.backend == "highs" else options.threads,
+    )
+    kwargs: dict = {}
+    if hint is not None:
+        kwargs["model_params"] = mathopt.ModelSolveParameters(solution_hints=[hint])
+    if on_progress is not None:
+        if options.backend == "cp-sat":
+            def callback(data: mathopt.CallbackData) -> mathopt.CallbackResult:
+                stats = data.mip_stats
+                on_progress(Progress(time.perf_counter() - started, _number(str(stats.primal_bound)),
+                                     _number(str(stats.dual_bound))))
+                return mathopt.CallbackResult()
+            kwargs.update(callback_reg=mathopt.CallbackRegistration(events={mathopt.Event.MIP}), cb=callback)
+        elif options.backend == "highs":
+            def log(lines) -> None:
+                for text in lines:
+                    match = _HIGHS_ROW.match(text)
+                    if match:
+                        on_progress(Progress(time.perf_counter() - started, _number(match.group(2)),
+                                             _number(match.group(1))))
+            kwargs["msg_cb"] = log
+    try:
+        with native_stdout_to_stderr():
+            result = mathopt.solve(model, BACKENDS[options.backend], params=params, **kwargs)
+    except Exception as error:  # a solver refusing the model is reported, never a traceback to the planner
+        raise SolverFailure(options.backend, str(error)) from error
+    return result, _stats(result, options.backend, time.perf_counter() - started)
+
+
+def relax_and_fix(model: mathopt.Model, decisions: list[mathopt.Variable], options: SolverOptions,
+                  time_limit_s: float) -> mathopt.SolutionHint | None:
+    """A good first plan for large instances: solve the LP relaxation, fix the decisions it leaves at 0 or 1, and
+    solve the much smaller rest as a MIP. The result is only a starting point (a hint) for the full solve, which
+    still proves its own bound; without it the MIP backends spend most of their time finding any good plan."""
+    integer = [v for v in model.variables() if v.integer]
+    for variable in integer:
+        variable.integer = False
+    try:
+        with native_stdout_to_stderr():
+            relaxed = mathopt.solve(model, mathopt.SolverType.HIGHS,
+                                    params=mathopt.SolveParameters(time_limit=dt.timedelta(seconds=time_limit_s / 2)))
+    finally:
+        for variable in integer:
+            variable.integer = True
+    if not relaxed.has_primal_feasible_solution():
+        return None
+    values = relaxed.variable_values()
+    saved = {v: (v.lower_bound, v.upper_bound) for v in decisions}
+    for variable in decisions:
+        if values[variable] >= 1 - 1e-6:
+            variable.lower_bound = 1
+        elif values[variable] <= 1e-6:
+            variable.upper_bound = 0
+    try:
+        fixed, stats = solve_model(model, SolverOptions(options.backend if options.backend != "cp-sat" else "highs",
+                                                        time_limit_s, max(options.relative_gap, 1e-3)),
+                                   time_limit_s=time_limit_s / 2)
+    finally:
+        for variable, (low, high) in saved.items():
+            variable.lower_bound, variable.upper_bound = low, high
+    if not fixed.has_primal_feasible_solution():
+        return None
+    return mathopt.SolutionHint(variable_values=fixed.variable_values())
+
+
+class SolverFailure(RuntimeError):
+    def __init__(self, backend: str, detail: str):
+        super().__init__(f"求解器 {backend} 出错 / solver {backend} failed: {detail}")
+
+
+def _stats(result: mathopt.SolveResult, backend: str, seconds: float) -> SolveStats:
+    reason = result.termination.reason
+    has_solution = result.has_primal_feasible_solution()
+    if reason == mathopt.TerminationReason.OPTIMAL:
+        status = "optimal"
+    elif reason == mathopt.TerminationReason.INFEASIBLE:
+        status = "infeasible"
+    elif reason in (mathopt.TerminationReason.UNBOUNDED, mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED):
+        status = "unbounded"
+    elif has_solution:
+        status = "feasible"
+    elif reason in (mathopt.TerminationReason.NO_SOLUTION_FOUND, mathopt.TerminationReason.FEASIBLE):
+        status = "no_solution"
+    else:
+        status = "error"
+    objective = result.objective_value() if has_solution else None
+    try:
+        bound = result.best_objective_bound()
+    except Exception:  # some terminations carry no bound
+        bound = None
+    bound = bound if bound is not None and math.isfinite(bound) else None
+    if status == "optimal" and bound is None:
+        bound = objective
+    return SolveStats(backend, status, objective, bound, seconds)
