@@ -85,6 +85,10 @@ def cmd_allocate(args) -> int:
             projects = read_table(existing_file(args.projects))
         except PlanningInputError as error:
             raise UsageError(str(error), "check the header row") from None
+    try:
+        distances = read_table(existing_file(args.distances)) if args.distances else None
+    except PlanningInputError as error:
+        raise UsageError(str(error), "check the header row") from None
     output = writable(args.output, (".xlsx",)) if args.output else None
     try:
         options = SolverOptions(args.backend, args.time_limit, args.gap, args.threads)
@@ -96,7 +100,7 @@ def cmd_allocate(args) -> int:
             budget_per_year=_per_year(args.budget_per_year),
             level_budgets=_pairs(args.level_budget, "--level-budget", parse_amount) or None,
             jurisdiction=args.jurisdiction, scopes=_pairs(args.scope, "--scope", str) or None,
-            weights=_pairs(args.weight, "--weight", int) or None,
+            weights=_pairs(args.weight, "--weight", int) or None, distances=distances,
         )
     except PlanningInputError as error:
         for problem_ in error.problems[:50]:
@@ -160,11 +164,14 @@ def add_parser(commands) -> None:
     allocate.add_argument("--kind", choices=("childcare", "elderly"), default="childcare",
                           help="coverage/distance 目标针对的类别 / kind for coverage and distance")
     allocate.add_argument("--radius-km", type=float, default=1.0, help="服务半径（公里） / service radius for coverage")
+    allocate.add_argument("--distances", metavar="FILE.xlsx",
+                          help="项目到区划的距离表（项目编号、区划代码、距离（公里）） / project-district distances")
     allocate.add_argument("--scope", action="append", metavar="TARGET=SCOPE",
                           help="目标范围 each_district/aggregate/proportional，如 elderly_beds_total=proportional")
     allocate.add_argument("--weight", action="append", metavar="TARGET=N", help="目标缺口权重（整数） / shortfall weight")
     allocate.add_argument("--jurisdiction", default="360400", help="读取指标的行政区划 / whose targets (360400)")
-    allocate.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help="求解器 / solver")
+    allocate.add_argument("--backend", choices=["auto", *BACKENDS], default=DEFAULT_BACKEND,
+                          help="求解器；auto按模型选择（见bench/allocator.py） / solver; auto picks per model")
     allocate.add_argument("--time-limit", type=float, default=60.0, help="时限（秒） / seconds (60)")
     allocate.add_argument("--gap", type=float, default=0.0, help="相对差距 / relative gap to stop at (0: prove optimal)")
     allocate.add_argument("--threads", type=int, default=None, help="线程数 / threads (CP-SAT, SCIP)")

@@ -71,6 +71,12 @@ PROJECT_COLUMNS = (
     Column("y_km", "纵坐标（公里）", "coordinate"),
 )
 
+DISTANCE_COLUMNS = (
+    Column("code", "项目编号", "text", True, aliases=("编号",)),
+    Column("division_code", "区划代码", "text", True, aliases=("县（市、区）代码", "乡镇代码")),
+    Column("km", "距离（公里）", "number", True, aliases=("距离", "distance_km")),
+)
+
 CHOICE_WORDS = {
     "新建": "new", "改建": "renovation", "扩建": "expansion", "改扩建": "renovation_expansion",
     "养老": "elderly", "托育": "childcare", "公办": "public", "民办": "private",
@@ -163,7 +169,7 @@ def _header_map(columns: tuple[Column, ...], headers: Iterable[Any]) -> dict[Any
     return {h: lookup[normalise_label(h)] for h in headers if normalise_label(h) in lookup}
 
 
-def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str) -> pd.DataFrame:
+def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str, unique: bool = True) -> pd.DataFrame:
     """Rename known headers, convert every cell, fill defaults; collect every problem before raising."""
     mapping = _header_map(columns, raw.columns)
     problems: list[InputProblem] = []
@@ -198,6 +204,8 @@ def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str) -> p
     if problems:
         raise PlanningInputError(problems)
     result = pd.DataFrame(out)
+    if not unique:
+        return result
     key = columns[0].name
     duplicated = result[key][result[key].duplicated()].tolist()
     if duplicated:
@@ -269,13 +277,27 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     return frame.reset_index(drop=True), excluded.reset_index(drop=True)
 
 
+def distances_frame(raw: pd.DataFrame, districts: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """Project-to-district distances; every code must name a row of the other two tables."""
+    frame = typed_frame(raw, DISTANCE_COLUMNS, "距离表 distances", unique=False)
+    problems = [InputProblem("距离表 distances", None, "项目编号", f"“{code}”不在项目表中",
+                             f"'{code}' is not in the projects table")
+                for code in sorted(set(frame["code"]) - set(projects["code"]))]
+    problems += [InputProblem("距离表 distances", None, "区划代码", f"“{code}”不在区划表中",
+                              f"'{code}' is not in the districts table")
+                 for code in sorted(set(frame["division_code"]) - set(districts.index))]
+    if problems:
+        raise PlanningInputError(problems)
+    return frame
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """The first sheet of a workbook (or a CSV) whose header row names our columns."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     sheets = read_sheets(path)
-    known = {normalise_label(label) for column in (*DISTRICT_COLUMNS, *PROJECT_COLUMNS)
+    known = {normalise_label(label) for column in (*DISTRICT_COLUMNS, *PROJECT_COLUMNS, *DISTANCE_COLUMNS)
              for label in (column.name, column.zh, *column.aliases)}
     for rows in (load() for load in sheets.values()):
         for index, row in enumerate(rows[:20]):

@@ -116,7 +116,7 @@ class CapacitatedFacilityLocation:
 
     def solve(self, options: SolverOptions | None = None,
               on_progress: Callable[[Progress], None] | None = None) -> FacilityLocationResult:
-        options = options or SolverOptions()
+        options = (options or SolverOptions()).resolved("facility")
         model, opened, flows = self.build(integer_flows=options.backend == "cp-sat")
         result, stats = solve_model(model, options, on_progress)
         if not result.has_primal_feasible_solution():
@@ -149,7 +149,7 @@ class MaximalCovering:
 
     def solve(self, options: SolverOptions | None = None,
               on_progress: Callable[[Progress], None] | None = None) -> tuple[list[str], list[str], SolveStats]:
-        options = options or SolverOptions()
+        options = (options or SolverOptions()).resolved("facility")
         model = mathopt.Model(name="mclp")
         x = {s: model.add_binary_variable(name=f"open[{s}]") for s in self.sites.index}
         z = {d: model.add_binary_variable(name=f"covered[{d}]") for d in self.demand.index}

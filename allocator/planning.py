@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from ortools.math_opt.python import mathopt
 
-from allocator.data import districts_frame, projects_frame
+from allocator.data import districts_frame, distances_frame, projects_frame
 from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering, as_fraction
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
@@ -268,6 +268,7 @@ class PlacementProblem:
     plan_year: int
     jurisdiction: str
     parameters: ParameterSet
+    distances: pd.DataFrame | None = None  # code, division_code, km
 
     @classmethod
     def from_frames(
@@ -285,8 +286,12 @@ class PlacementProblem:
         only_targets: tuple[str, ...] | None = None,
         scopes: Mapping[str, str] | None = None,
         weights: Mapping[str, int] | None = None,
+        distances: pd.DataFrame | None = None,
     ) -> PlacementProblem:
-        """Check and type the two tables (PlanningInputError lists every bad cell) and read the targets."""
+        """Check and type the tables (PlanningInputError lists every bad cell) and read the targets.
+
+        ``distances`` (project code, division code, km) serves the coverage and distance objectives where
+        coordinates are not known or straight lines would mislead (mountain counties)."""
         if first_year > plan_year:
             raise ValueError(f"起始年份{first_year}晚于规划年份{plan_year} / first year after the plan year")
         parameters = parameters or default_parameters()
@@ -307,7 +312,8 @@ class PlacementProblem:
         targets = load_targets(parameters, jurisdiction, first_year, plan_year, only=only_targets,
                                scopes=scopes, weights=weights)
         problem = cls(districts, projects, excluded, targets, Budgets(budget, budget_per_year, level_budgets),
-                      first_year, plan_year, jurisdiction, parameters)
+                      first_year, plan_year, jurisdiction, parameters,
+                      None if distances is None else distances_frame(distances, districts, projects))
         problem._prepare()
         return problem
 
@@ -326,6 +332,9 @@ class PlacementProblem:
         for level in LEVELS:
             amount = subsidies[f"fund.{level}"].fillna(0.0)
             p[f"subsidy_full.{level}"] = amount.round().astype("int64")
+        self._records = list(p.itertuples(index=False))  # row access without pandas overhead in hot loops
+        self._narrow = p[["code", "earliest_year", "nursing_share", "inclusive", "capacity", "capacity_max", "cost",
+                          "scalable", "unit_cost", *(f"subsidy_full.{level}" for level in LEVELS)]]
         self._index_units()
         self._rows = self._target_rows()
 
@@ -405,7 +414,8 @@ class PlacementProblem:
         cost: dict[tuple[int, int], object] = {}
         years = range(self.first_year, self.plan_year + 1)
         candidate_years = self._candidate_years()
-        for i, row in zip(positions.tolist(), p.iloc[positions].itertuples(index=False)):
+        for i in positions.tolist():
+            row = self._records[i]
             own = []
             for t in candidate_years(int(row.earliest_year)):
                 x = model.add_binary_variable(name=f"x[{row.code},{t}]")
@@ -447,8 +457,8 @@ class PlacementProblem:
             total = total_existing + mathopt.fast_sum(added(members, year, size))
             s = None
             if allow_shortfall:
-                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, total_existing + int(
-                    self.projects.loc[members, "capacity_max"].sum()), 1), name=f"s[{k}]")
+                most = total_existing + sum(self._records[i].capacity_max for i in members)
+                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, most, 1), name=f"s[{k}]")
                 shortfalls.append((row.unit, row.target.weight, s))
             if row.share is None:
                 model.add_linear_constraint(total + (s if s is not None else 0) >= row.required, name=f"target[{k}]")
@@ -569,6 +579,7 @@ class PlacementProblem:
         for row in self._rows:
             rows_by_unit[row.unit].append(row)
         chosen, phase1, phase2 = [], [], []
+        options = options.resolved("district")
         exact = SolverOptions(options.backend, options.time_limit_s, 0.0, options.threads)
         for unit, rows in rows_by_unit.items():
             positions = np.asarray(groups.get(unit, []), dtype=int)
@@ -590,9 +601,11 @@ class PlacementProblem:
             phase1.append(stats1)
             phase2.append(stats2)
             chosen.extend(self._chosen(second.variable_values(), built))
+            if self.budgets.total is not None and sum(s.objective or 0 for s in phase2) > self.budgets.total:
+                return None  # the budget binds: no need to solve the other districts alone
             if on_progress is not None:
-                done = sum(s.objective or 0 for s in phase2)
-                on_progress(Progress((dt.datetime.now() - started).total_seconds(), done, None))
+                on_progress(Progress((dt.datetime.now() - started).total_seconds(), None, None,
+                                     (len(phase2), len(rows_by_unit))))
         plan = self._plan_frame(chosen)
         if not self._within_budgets(plan, chosen):
             return None
@@ -673,9 +686,9 @@ class PlacementProblem:
         for (i, t), x in built.choose.items():
             if values[x] > 0.5:
                 capacity = value(built.size[(i, t)])
-                row = self.projects.loc[i]
-                nursing = (int(math.floor(row["nursing_share"] * capacity + 1e-9)) if row["scalable"]
-                           else int(row["fixed_nursing"])) if row["kind"] == "elderly" else 0
+                row = self._records[i]
+                nursing = (int(math.floor(row.nursing_share * capacity + 1e-9)) if row.scalable
+                           else int(row.fixed_nursing)) if row.kind == "elderly" else 0
                 chosen.append((i, t, capacity, nursing))
         return chosen
 
@@ -753,12 +766,13 @@ class PlacementProblem:
     def target_table(self, plan: pd.DataFrame, spending: Mapping) -> pd.DataFrame:
         rows = []
         chosen = set(plan["code"])
-        supplies = {year: self.supply(plan, year) for year in {r.target.year for r in self._rows}}
-        befores = {year: self.supply(plan.iloc[0:0], year) for year in supplies}
+        supplies = {year: self.supply(plan, year).to_dict("index") for year in {r.target.year for r in self._rows}}
+        befores = {year: self.supply(plan.iloc[0:0], year).to_dict("index") for year in supplies}
+        names_by_unit = self.districts["name"].to_dict()
         for row in self._rows:
             target, spec = row.target, row.target.spec
             names = ("elderly_beds", "nursing_beds") if spec.kind == "elderly" else ("childcare_slots", "inclusive_slots")
-            after, before = supplies[target.year].loc[row.unit], befores[target.year].loc[row.unit]
+            after, before = supplies[target.year][row.unit], befores[target.year][row.unit]
             if row.share is None:
                 required, achieved, had = row.required, int(after[names[0]]), int(before[names[0]])
                 shortfall = max(0, required - achieved)
@@ -773,7 +787,7 @@ class PlacementProblem:
             rows.append({
                 "target": target.id, "target_zh": spec.title_zh, "target_en": spec.title_en, "year": target.year,
                 "value": target.value, "measure": spec.measure, "scope": spec.scope, "unit": row.unit,
-                "unit_name": CITY_WIDE if row.unit == CITY_WIDE else self.districts.at[row.unit, "name"],
+                "unit_name": CITY_WIDE if row.unit == CITY_WIDE else names_by_unit[row.unit],
                 "required": required, "before": shown_before, "after": shown_after, "met": shortfall == 0,
                 "shortfall": shortfall, "reason": reason,
                 "reason_zh": REASONS[reason][0] if reason else None, "reason_en": REASONS[reason][1] if reason else None,
@@ -786,9 +800,8 @@ class PlacementProblem:
     def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: set[str]) -> str:
         """Why a target is short: nothing to build there, not enough even building everything, or money."""
         spec, year = row.target.spec, row.target.year
-        members = self._members(row.unit, spec.kind)
-        candidates = self.projects.loc[members]
-        candidates = candidates[candidates["earliest_year"] <= year]
+        members = [i for i in self._members(row.unit, spec.kind) if self._records[i].earliest_year <= year]
+        candidates = self._narrow.take(members)
         if spec.measure == "share":
             useful = candidates[(candidates["nursing_share"] > 0) if spec.kind == "elderly" else candidates["inclusive"]]
         else:
@@ -842,14 +855,23 @@ class PlacementProblem:
             need = largest_remainder(int(total), self.districts["aged_60_plus"])
         return (need - existing).clip(lower=0)
 
-    def _coordinates(self, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _distances(self, kind: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """Candidate sites of this kind and their distance (km) to every district: from the distance table when
+        one was given (pairs it lacks are out of reach), else straight lines between x_km/y_km coordinates."""
         sites = self.projects[self.projects["kind"] == kind]
+        if self.distances is not None:
+            matrix = (self.distances.pivot_table(index="code", columns="division_code", values="km", aggfunc="min")
+                      .reindex(index=sites["code"], columns=self.districts.index))
+            reachable = matrix.notna().any(axis=1).to_numpy()
+            return sites[reachable], matrix.to_numpy(dtype=float)[reachable]
         missing_sites = sites["x_km"].isna() | sites["y_km"].isna()
-        missing_districts = self.districts["x_km"].isna() | self.districts["y_km"].isna()
-        if len(sites) == 0 or missing_sites.all() or missing_districts.any():
-            raise ValueError("此目标需要区划和项目的坐标（x_km, y_km） / this objective needs x_km and y_km "
-                             "for every district and for the candidate projects")
-        return sites[~missing_sites], self.districts
+        if len(sites) == 0 or missing_sites.all() or self.districts[["x_km", "y_km"]].isna().any(axis=None):
+            raise ValueError("此目标需要距离表，或区划和项目的坐标（x_km, y_km） / this objective needs a distance "
+                             "table, or x_km and y_km for every district and for the candidate projects")
+        sites = sites[~missing_sites]
+        d = self.districts
+        return sites, np.hypot(sites["x_km"].to_numpy(dtype=float)[:, None] - d["x_km"].to_numpy(dtype=float)[None, :],
+                               sites["y_km"].to_numpy(dtype=float)[:, None] - d["y_km"].to_numpy(dtype=float)[None, :])
 
     def _spatial_plan(self, chosen_codes: list[str], capacities: Mapping[str, int] | None = None) -> pd.DataFrame:
         index = self.projects.index[self.projects["code"].isin(chosen_codes)]
@@ -863,10 +885,9 @@ class PlacementProblem:
         return self._plan_frame(chosen)
 
     def _solve_coverage(self, options, on_progress, kind: str, radius_km: float) -> PlacementResult:
-        sites, districts = self._coordinates(kind)
-        dx = sites["x_km"].to_numpy()[:, None] - districts["x_km"].to_numpy()[None, :]
-        dy = sites["y_km"].to_numpy()[:, None] - districts["y_km"].to_numpy()[None, :]
-        near = np.argwhere(np.hypot(dx, dy) <= radius_km)
+        sites, distance = self._distances(kind)
+        districts = self.districts
+        near = np.argwhere(distance <= radius_km)
         within = pd.DataFrame({"site": sites["code"].to_numpy()[near[:, 0]], "district": districts.index[near[:, 1]]})
         weight = districts["under_3" if kind == "childcare" else "aged_60_plus"].where(lambda s: s > 0,
                                                                                      districts["population"])
@@ -883,19 +904,19 @@ class PlacementProblem:
         return result
 
     def _solve_distance(self, options, on_progress, kind: str) -> PlacementResult:
-        sites, districts = self._coordinates(kind)
+        sites, distance = self._distances(kind)
         need = self._need(kind)
         customers = pd.DataFrame({"demand": need[need > 0]})
         if customers.empty:
             return self._assemble("distance", "optimal", [], self._plan_frame([]),
                                   [("各区划已达到目标，无需新增", "every district already meets its target")])
-        distance = np.hypot(sites["x_km"].to_numpy()[:, None] - districts.loc[customers.index, "x_km"].to_numpy()[None, :],
-                            sites["y_km"].to_numpy()[:, None] - districts.loc[customers.index, "y_km"].to_numpy()[None, :])
+        distance = distance[:, self.districts.index.get_indexer(customers.index)]
+        reach = distance[np.isfinite(distance)]
         problem = CapacitatedFacilityLocation(
             pd.DataFrame({"fixed_cost": 0.0, "capacity": sites["capacity_max"].to_numpy(),
                           "capital_cost": sites["cost"].to_numpy()}, index=sites["code"]),
             customers, distance * customers["demand"].to_numpy()[None, :], budget=self.budgets.total,
-            name="distance", unmet_penalty=float(distance.max() * 10 + 1))
+            name="distance", unmet_penalty=float((reach.max() if reach.size else 0.0) * 10 + 1))
         solved = problem.solve(options, on_progress)
         used = solved.assignment.groupby("site")["quantity"].sum().round().astype(int).to_dict()
         plan = self._spatial_plan(solved.opened, used)

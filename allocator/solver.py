@@ -24,9 +24,12 @@ BACKENDS = {
     "cp-sat": mathopt.SolverType.CP_SAT,
     "scip": mathopt.SolverType.GSCIP,
 }
-# bench/allocator.py compares the backends; HiGHS proved the Jiujiang and province instances faster and closed the
-# township instance's gap where CP-SAT stalled, so it is the default (rerun the bench before changing this).
-DEFAULT_BACKEND = "highs"
+# "auto" picks per model, from what bench/allocator.py measures (rerun it before changing this): CP-SAT solves the
+# many small per-district models of the placement problem about twice as fast as HiGHS (province 6.8 s vs 14.7 s);
+# HiGHS is far better on the coupled models (a binding budget, city-wide targets) and on facility location
+# (OR-Library cap101: 0.02 s vs 57 s).
+AUTO = {"district": "cp-sat", "coupled": "highs", "facility": "highs"}
+DEFAULT_BACKEND = "auto"
 
 STATUS_ZH = {
     "optimal": "已证明最优",
@@ -45,9 +48,15 @@ class SolverOptions:
     relative_gap: float = 0.0  # prove optimality unless told otherwise
     threads: int | None = None
 
+    def resolved(self, model_kind: str) -> SolverOptions:
+        """These options with "auto" replaced by the backend that suits this kind of model (see AUTO)."""
+        if self.backend != "auto":
+            return self
+        return SolverOptions(AUTO[model_kind], self.time_limit_s, self.relative_gap, self.threads)
+
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.backend not in (*BACKENDS, "auto"):
+            raise ValueError(f"backend must be auto or one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if not self.time_limit_s > 0:
             raise ValueError("time_limit_s must be positive")
         if not 0 <= self.relative_gap < 1:
@@ -63,12 +72,16 @@ class Progress:
     seconds: float
     incumbent: float | None
     bound: float | None
+    done: tuple[int, int] | None = None  # parts solved, of how many (district by district)
 
     @property
     def gap(self) -> float | None:
         return relative_gap(self.incumbent, self.bound)
 
     def line(self) -> str:
+        if self.done is not None:
+            return (f"求解中 {self.seconds:6.1f}s  已完成 {self.done[0]}/{self.done[1]} 个区划 / "
+                    f"solving district by district: {self.done[0]} of {self.done[1]}")
         def show(value: float | None) -> str:
             return "—" if value is None else f"{value:,.0f}"
         gap = "—" if self.gap is None else f"{self.gap:.2%}"
@@ -139,6 +152,7 @@ def solve_model(
     hint: mathopt.SolutionHint | None = None,
 ) -> tuple[mathopt.SolveResult, SolveStats]:
     """Solve and classify the outcome; ``on_progress`` hears incumbent/bound updates where the backend gives them."""
+    options = options.resolved("coupled")
     started = time.perf_counter()
     limit = options.time_limit_s if time_limit_s is None else time_limit_s
     params = mathopt.SolveParameters(

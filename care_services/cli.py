@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from care_services import __version__
 from care_services.db import SchemaMismatch

@@ -261,3 +261,18 @@ def test_progress_reports_incumbent_and_bound():
     problem.solve("shortfall", SolverOptions("cp-sat", 30), seen.append)
     assert seen and any(p.incumbent is not None for p in seen)
     assert "当前最优" in seen[-1].line() and "差距" in seen[-1].line()
+
+
+def test_a_distance_table_replaces_coordinates():
+    # By road the middle site is out of reach of the right district; the left site is 1 km from the left one.
+    rows = districts(("L", "左", 10_000, 0, 0, 0, 0, 0), ("R", "右", 30_000, 0, 0, 0, 0, 0))
+    rows = rows.assign(under_3=[200, 600])
+    sites = projects(("S1", "L", "childcare", 100, 500_000, 2025, "public"),
+                     ("S2", "R", "childcare", 100, 500_000, 2025, "public"))
+    table = pd.DataFrame({"项目编号": ["S1", "S2"], "区划代码": ["L", "L"], "距离（公里）": [1.0, 0.5]})
+    problem = PlacementProblem.from_frames(rows, sites, plan_year=2025, first_year=2025, budget=500_000,
+                                           only_targets=PER_1000, distances=table)
+    covered = problem.solve("coverage", SolverOptions("highs", 10), radius_km=2.0)
+    assert any("200人" in zh for zh, _ in covered.messages)  # only L can be reached, by either site
+    with pytest.raises(PlanningInputError):
+        PlacementProblem.from_frames(rows, sites, plan_year=2025, distances=table.assign(项目编号="S9"))
