@@ -7,12 +7,9 @@ What the sources give and what is estimated (the district table marks estimated 
   1.42万张, 托位1.68万个). They are shared out to the 13 counties in proportion to the population aged 60+ (beds)
   and the total population (places), by largest remainders so the county figures add up to the city totals;
 - existing inclusive (普惠) places: 10% of places, the 2021 base value of 表2 第8项;
-- central city (中心城区): the three municipal districts 濂溪区、浔阳区、柴桑区 (assumption; the document does
-  not list them);
-- urban or rural: a county is urban when at least half its residents live in towns (census urban population).
-Projects come from 附件4 with their completion year as the earliest year; blank ownership in the elderly list's
-sections (一)-(四) (public welfare homes, township homes, embedded and community facilities) is read as public and
-in section (五) 市场化养老项目 as private.
+- central city, urban or rural, and the ownership of projects where 附件4 leaves it blank: as read in
+  care_services/jiujiang.py.
+Projects come from 附件4 with their completion year as the earliest year.
 """
 
 from __future__ import annotations
@@ -20,15 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from care_services.store import read_sample
+from care_services.jiujiang import CENTRAL_CITY, CITY, county_areas, project_list, records
 
-CITY = "360400"
-CENTRAL_CITY = ("360402", "360403", "360404")
 INCLUSIVE_BASE_SHARE = 0.10  # 表2 第8项 普惠性托位占比 2021年基期值 10%
-
-
-def _records(entity: str, filename: str) -> pd.DataFrame:
-    return pd.DataFrame(read_sample(entity, filename).records)
 
 
 def largest_remainder(total: int, weights: pd.Series) -> pd.Series:
@@ -42,10 +33,10 @@ def largest_remainder(total: int, weights: pd.Series) -> pd.Series:
 
 
 def jiujiang_districts() -> pd.DataFrame:
-    population = _records("population", "population_2020.csv")
+    population = records("population", "population_2020.csv")
     population = population[population["division_code"].str.startswith("3604")].copy()
-    divisions = _records("divisions", "divisions.csv").set_index("code")["name"]
-    supply = _records("supply", "supply_jiujiang.csv").set_index("division_code").loc[CITY]
+    divisions = records("divisions", "divisions.csv").set_index("code")["name"]
+    supply = records("supply", "supply_jiujiang.csv").set_index("division_code").loc[CITY]
     frame = population.set_index("division_code", drop=False)
     slots = largest_remainder(int(supply["childcare_slots"]), frame["total"])
     return pd.DataFrame({
@@ -58,19 +49,14 @@ def jiujiang_districts() -> pd.DataFrame:
         "nursing_beds": largest_remainder(int(supply["nursing_beds"]), frame["aged_60_plus"]),
         "childcare_slots": slots,
         "inclusive_slots": largest_remainder(round(int(supply["childcare_slots"]) * INCLUSIVE_BASE_SHARE), frame["total"]),
-        "area": np.where(frame["urban"] * 2 >= frame["total"], "urban", "rural"),
+        "area": frame["division_code"].map(county_areas()),
         "in_central_city": frame["division_code"].isin(CENTRAL_CITY),
         "estimated": True,
     }).reset_index(drop=True)
 
 
 def jiujiang_projects() -> pd.DataFrame:
-    projects = _records("projects", "projects_jiujiang.csv")
-    completion = projects["end"].fillna(projects["start"]).str[:4].astype("Int64")
-    ownership = projects["ownership"].copy()
-    elderly_blank = (projects["kind"] == "elderly") & ownership.isna()
-    market = projects["list_section"].str.contains("市场化", na=False)
-    ownership = ownership.mask(elderly_blank & market, "private").mask(elderly_blank & ~market, "public")
+    projects = project_list()
     return pd.DataFrame({
         "code": projects["code"],
         "name": projects["name"],
@@ -79,7 +65,7 @@ def jiujiang_projects() -> pd.DataFrame:
         "construction": projects["construction"],
         "capacity": projects["capacity_added"],
         "capacity_max": projects["capacity_added_max"],
-        "ownership": ownership,
+        "ownership": projects["ownership"],
         "investment_10k_cny": projects["investment_10k_cny"],
-        "earliest_year": completion,
+        "earliest_year": projects["completion"].str[:4].astype("Int64"),
     })

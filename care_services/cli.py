@@ -356,8 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemes.set_defaults(handler=cmd_schemes)
 
     from allocator.command import add_parser as add_allocate
+    from subsidy_rules.budget_command import add_parser as add_budget
 
     add_allocate(commands)
+    add_budget(commands)
 
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")

@@ -1,0 +1,128 @@
+"""`carecalc budget`: project outlays for a caseload and a facility pipeline under scenarios; write the report."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+
+from care_services.cli_common import EXIT_OK, UsageError, existing_file, writable
+
+
+def cmd_budget(args) -> int:
+    import yaml
+
+    from care_services.cli import progress_bar
+    from subsidy_rules.budget import Assumptions, Horizon, Scenario, project
+    from subsidy_rules.budget_report import BudgetInputError, read_caseload, read_pipeline, report_json, write_report
+    from subsidy_rules.budget_sample import jiujiang_pipeline, synthetic_caseload
+    from subsidy_rules.parameters import ParameterError, default_parameters
+
+    try:
+        horizon = Horizon.years(args.first_year, args.last_year)
+        base = Assumptions(args.occupancy, args.enrolment, args.growth)
+    except ValueError as error:
+        raise UsageError(str(error), "check --from/--to and the assumptions") from None
+    if sum(bool(x) for x in (args.caseload, args.synthetic, args.people_from)) > 1:
+        raise UsageError("--caseload、--synthetic、--people-from 只能选一个", "give one of --caseload, --synthetic, --people-from")
+    if not (args.caseload or args.synthetic or args.people_from or args.projects or args.sample):
+        raise UsageError("请指定 --caseload 或 --projects（或 --sample / --synthetic N）",
+                         "give --caseload and/or --projects (or --sample / --synthetic N)")
+    output = writable(args.output, (".xlsx",)) if args.output else None
+    scenarios = [Scenario("baseline", default_parameters(), base)]
+    for path in args.scenario or []:
+        try:
+            data = yaml.safe_load(existing_file(path).read_text(encoding="utf-8")) or {}
+            if not isinstance(data, dict):
+                raise ValueError("方案文件应为YAML映射 / a scenario file holds a YAML mapping")
+            scenarios.append(Scenario.from_mapping(data, assumptions=base, name=existing_file(path).stem))
+        except (ParameterError, yaml.YAMLError, ValueError, TypeError) as error:
+            raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
+    try:
+        projects = read_pipeline(existing_file(args.projects)) if args.projects else (
+            jiujiang_pipeline() if args.sample else None)
+    except BudgetInputError as error:
+        raise UsageError(str(error), "check the projects workbook") from None
+    projections = []
+    registered = _people_caseload(args) if args.people_from else None
+    for scenario in scenarios:
+        if registered is not None:
+            chunks, total = [registered], len(registered)
+        elif args.caseload:
+            chunks = read_caseload(existing_file(args.caseload))
+            total = None
+        elif args.synthetic:
+            cases = synthetic_caseload(args.synthetic, seed=args.seed)
+            chunks = (cases.iloc[i:i + 200_000] for i in range(0, len(cases), 200_000))
+            total = len(cases)
+        else:
+            chunks, total = None, None
+        label = f"测算 {scenario.name} / projecting"
+        ticker = progress_bar(total, label, minimum=100_000) if total else contextlib.nullcontext(
+            lambda done: print(f"{label}: {done:,} 行 / rows", file=sys.stderr, flush=True))
+        try:
+            with ticker as tick:
+                projections.append(project(chunks, projects, horizon, scenario, progress=tick))
+        except (BudgetInputError, ValueError) as error:
+            raise UsageError(str(error), "check the caseload and projects workbooks") from None
+    for p in projections:
+        years = p.by("year").set_index("year")["amount"]
+        shown = "；".join(f"{year}年 {amount / 10_000:,.2f}万元" for year, amount in years.items())
+        print(f"{p.scenario}: {shown or '无支出 / nothing to pay'}")
+        missing = p.undetermined()
+        if len(missing):
+            print(f"  {int(missing['months'].sum())} 个对象·月因缺少事实无法测算，见“待定”页 / recipient-months "
+                  f"could not be computed for missing facts (see the Undetermined sheet)")
+    if output:
+        write_report(projections, output)
+        print(f"已写入 / written: {output}")
+    if args.json:
+        json.dump(report_json(projections), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    return EXIT_OK
+
+
+def _people_caseload(args):
+    """The people in the database as disability_care recipients from a month (a register-wide what-if)."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from care_services.cli import _engine
+    from care_services.db import session_scope
+    from care_services.model import Person
+    from care_services.spreadsheet import to_record
+    from subsidy_rules.budget import month_index
+    from subsidy_rules.budget_sample import disability_caseload
+
+    try:
+        month_index(args.people_from)
+    except ValueError as error:
+        raise UsageError(str(error), "--people-from takes a month, e.g. 2024-01") from None
+    with session_scope(_engine(args)) as session:
+        people = pd.DataFrame([to_record(p) for p in session.scalars(select(Person))])
+    if people.empty:
+        raise UsageError("数据库中没有人员记录（先 carecalc import people …）", "no people in the database (import some first)")
+    return disability_caseload(people, args.people_from[:7])
+
+
+def add_parser(commands) -> None:
+    budget = commands.add_parser(
+        "budget", help="预算测算：按补贴项目、年度、县和资金层级 / budget projections by scheme, year, county, level")
+    budget.add_argument("--caseload", metavar="FILE.xlsx",
+                        help="在册对象，每个按月补贴项目一张工作表（含起始、结束月份） / recipients, a sheet per scheme")
+    budget.add_argument("--projects", metavar="FILE.xlsx", help="建设项目（建成月份、床位/托位） / facility pipeline")
+    budget.add_argument("--sample", action="store_true", help="使用九江项目清单（附件4） / the Jiujiang pipeline")
+    budget.add_argument("--synthetic", type=int, metavar="N", help="N个合成的宜春困难重度残疾人 / synthetic caseload")
+    budget.add_argument("--people-from", metavar="YYYY-MM",
+                        help="以数据库中的人员为在册对象（困难重度残疾人照护），自该月起 / the database's people from a month")
+    budget.add_argument("--seed", type=int, default=1)
+    budget.add_argument("--from", dest="first_year", type=int, default=2023)
+    budget.add_argument("--to", dest="last_year", type=int, default=2027)
+    budget.add_argument("--scenario", action="append", metavar="FILE.yaml",
+                        help="改革方案：parameters / assumptions（可多次） / a reform scenario (repeatable)")
+    budget.add_argument("--occupancy", type=float, default=0.7, help="新增床位入住率 / occupancy of new beds (0.7)")
+    budget.add_argument("--enrolment", type=float, default=0.7, help="新增托位入托率 / enrolment of new places (0.7)")
+    budget.add_argument("--growth", type=float, default=0.0, help="在册对象年增长率 / yearly caseload growth (0)")
+    budget.add_argument("--output", metavar="REPORT.xlsx")
+    budget.add_argument("--json", action="store_true")
+    budget.set_defaults(handler=cmd_budget)
