@@ -2,7 +2,8 @@
 
 Inputs
 - the caseload: one row per recipient (or institution) with ``scheme``, ``jurisdiction`` (county code), ``start``
-  and optional ``end`` (YYYY-MM, inclusive) and the scheme's facts as columns;
+  and optional ``end`` (YYYY-MM, inclusive), the scheme's facts as columns, and optionally ``count`` (a row that
+  stands for several identical recipients, e.g. the occupied beds of one home);
 - the facility pipeline: projects with ``code``, ``kind`` (elderly/childcare), ``division_code``, ``completion``
   (YYYY-MM), places/beds, ownership, construction and, where the operation subsidy needs them, its facts;
 - assumptions: occupancy of new beds, enrolment of new places, yearly caseload growth.
@@ -216,11 +217,14 @@ def project_partition(cases: pd.DataFrame, horizon: Horizon, parameters: Paramet
         position, seg_start, seg_end = _segments(start, end, parameter_breaks(parameters, horizon))
         facts = rows.iloc[position].reset_index(drop=True)
         # one evaluation per segment, at its first month (a date column: one engine call for the whole chunk)
-        facts = facts.drop(columns=["scheme", "start", "end"], errors="ignore").assign(date=month_starts(seg_start))
+        count = (pd.to_numeric(facts["count"]).fillna(1).to_numpy(dtype=float) if "count" in facts
+                 else np.ones(len(facts)))
+        facts = facts.drop(columns=["scheme", "start", "end", "count"], errors="ignore").assign(date=month_starts(seg_start))
         result = evaluate_frame(scheme.id, facts, parameters=parameters)
         amounts, undetermined = _amounts(result)
+        amounts = amounts.mul(count, axis=0).assign(undetermined_months=undetermined * count)
         keys = pd.DataFrame({"scheme": scheme.id, "county": facts["jurisdiction"].astype(str).to_numpy()})
-        out.append(_deltas(keys, amounts.assign(undetermined_months=undetermined), seg_start, seg_end, horizon))
+        out.append(_deltas(keys, amounts, seg_start, seg_end, horizon))
     if not out:
         return pd.DataFrame(columns=["scheme", "county", "level", "month", "delta"])
     return combine(out)
@@ -289,8 +293,8 @@ def _pipeline_operation(frame: pd.DataFrame, horizon: Horizon, parameters: Param
                                       start=[month_label(m + 1) for m in childcare["completion_month"]], end=None))
     elderly = frame[frame["kind"] == "elderly"]
     if len(elderly):
-        occupied = np.floor(elderly["capacity"].astype(float) * assumptions.occupancy + 1e-9).astype(int)
-        beds = elderly.loc[elderly.index.repeat(occupied)]  # the bed subsidy is per occupied bed
+        # the bed subsidy is per occupied bed: one case row per home, counted as its occupied beds
+        beds = elderly.assign(count=np.floor(elderly["capacity"].astype(float) * assumptions.occupancy + 1e-9))
         starts = beds["completion_month"] + 1
         limit = []
         for county, start in zip(beds["division_code"].astype(str), starts):
@@ -306,7 +310,7 @@ def _pipeline_operation(frame: pd.DataFrame, horizon: Horizon, parameters: Param
     parts = []
     for case in cases:
         scheme = get_scheme(str(case["scheme"].iloc[0]))
-        keep = ["scheme", "jurisdiction", "start", "end", *[f for f in scheme.fact_names if f in case.columns]]
+        keep = ["scheme", "jurisdiction", "start", "end", *[f for f in (*scheme.fact_names, "count") if f in case.columns]]
         parts.append(project_partition(case[keep], horizon, parameters))
     return combine(parts)
 

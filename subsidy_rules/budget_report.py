@@ -22,6 +22,7 @@ PERIOD_COLUMNS = (
     ColumnSpec("jurisdiction", "行政区划代码", "text", True, aliases=("区划代码", "县（市、区）代码")),
     ColumnSpec("start", "起始月份", "text", False, aliases=("开始月份", "发放起始月份")),
     ColumnSpec("end", "结束月份", "text", False, aliases=("终止月份", "发放结束月份")),
+    ColumnSpec("count", "人数", "integer", False, aliases=("数量", "床位数")),
 )
 PIPELINE_COLUMNS = (
     ColumnSpec("code", "项目编号", "text", True, aliases=("编号",)),

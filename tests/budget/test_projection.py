@@ -153,3 +153,9 @@ def test_a_policy_in_force_mid_month_pays_from_the_next_month():
     # first month paid: 3 x 600 in 2023 (150 integrated + 450 new money a month).
     p = project(pd.DataFrame([DISABLED | dict(start="2023-01", end="2023-12", approved_on="2022-12-31")]), None, HORIZON)
     assert yearly(p) == {(2023, "integrated"): 450, (2023, "finance_fallback"): 1_350}
+
+
+def test_a_row_can_stand_for_several_identical_recipients():
+    single = project(pd.DataFrame([HOME]), None, HORIZON)
+    triple = project(pd.DataFrame([HOME | dict(count=3)]), None, HORIZON)
+    assert triple.total() == 3 * single.total() == 7_200
