@@ -32,7 +32,7 @@ def _pairs(values: list[str] | None, option: str, convert) -> dict:
         try:
             out[key.strip()] = convert(value.strip())
         except (ValueError, argparse.ArgumentTypeError) as error:
-            raise UsageError(f"{option} {item!r}：{error}", f"{option} {item!r}: {error}") from None
+            raise UsageError(f"{option} {item!r}：值无法识别（{error}）", f"{option} {item!r}: not a valid value") from None
     return out
 
 
@@ -40,8 +40,15 @@ def _per_year(text: str | None):
     if text is None:
         return None
     if "=" in text:
-        return {int(k): v for k, v in _pairs(text.split(","), "--budget-per-year", parse_amount).items()}
-    return parse_amount(text)
+        amounts = _pairs(text.split(","), "--budget-per-year", parse_amount)
+        if not all(year.isdigit() and len(year) == 4 for year in amounts):
+            raise UsageError(f"--budget-per-year 的年份应为四位数字：{text!r}（例：2023=1亿,2024=2亿）",
+                             f"--budget-per-year needs four-digit years: {text!r} (e.g. 2023=1亿,2024=2亿)")
+        return {int(year): amount for year, amount in amounts.items()}
+    try:
+        return parse_amount(text)
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(str(error), "--budget-per-year takes AMOUNT or YEAR=AMOUNT,…") from None
 
 
 class ProgressLine:

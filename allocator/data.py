@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from care_services.spreadsheet import normalise_label, read_sheets
@@ -217,13 +218,11 @@ def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str, uniq
 def districts_frame(raw: pd.DataFrame) -> pd.DataFrame:
     frame = typed_frame(raw, DISTRICT_COLUMNS, "区划表 districts")
     problems = []
-    for position, row in frame.iterrows():
-        if row["nursing_beds"] > row["elderly_beds"]:
-            problems.append(InputProblem("区划表 districts", position + 2, "现有护理型床位",
-                                         "多于现有养老床位", "more than the existing beds"))
-        if row["inclusive_slots"] > row["childcare_slots"]:
-            problems.append(InputProblem("区划表 districts", position + 2, "现有普惠托位",
-                                         "多于现有托位", "more than the existing places"))
+    for column, zh, total, what_zh, what_en in (
+            ("nursing_beds", "现有护理型床位", "elderly_beds", "多于现有养老床位", "more than the existing beds"),
+            ("inclusive_slots", "现有普惠托位", "childcare_slots", "多于现有托位", "more than the existing places")):
+        for position in np.flatnonzero((frame[column] > frame[total]).to_numpy()):
+            problems.append(InputProblem("区划表 districts", int(position) + 2, zh, what_zh, what_en))
     if problems:
         raise PlanningInputError(problems)
     frame["name"] = frame["name"].fillna(frame["division_code"])
@@ -255,22 +254,19 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     frame["inclusive"] = inclusive.where(~elderly, False).astype(bool)
     district_area = frame["division_code"].map(districts["area"]) if len(districts) else None
     frame["area"] = frame["area"].fillna(district_area).fillna("urban")
-    reasons = []
-    for position, row in frame.iterrows():
-        if pd.isna(row["capacity"]) or row["capacity"] == 0:
-            reasons.append((position, "未写明新增床位（托位）数", "capacity not stated"))
-        elif pd.isna(row["cost"]):
-            reasons.append((position, "未写明总投资", "cost not stated"))
-        elif row["capacity_max"] < row["capacity"]:
-            raise PlanningInputError([InputProblem("项目表 projects", position + 2, "床位（托位）数上限",
-                                                   "小于新增数", "smaller than the capacity")])
-    if reasons:
-        drop = [p for p, _, _ in reasons]
-        excluded = frame.loc[drop, ["code", "name", "kind", "division_code"]].assign(
-            reason_zh=[r for _, r, _ in reasons], reason_en=[r for _, _, r in reasons])
-        frame = frame.drop(index=drop)
-    else:
-        excluded = pd.DataFrame(columns=["code", "name", "kind", "division_code", "reason_zh", "reason_en"])
+    capacity, maximum = frame["capacity"].astype("Float64"), frame["capacity_max"].astype("Float64")
+    no_capacity = (capacity.isna() | (capacity == 0)).fillna(True).to_numpy(dtype=bool)
+    no_cost = frame["cost"].isna().to_numpy() & ~no_capacity
+    too_small = ((maximum < capacity).fillna(False).to_numpy(dtype=bool)) & ~no_capacity & ~no_cost
+    if too_small.any():
+        raise PlanningInputError([InputProblem("项目表 projects", int(position) + 2, "床位（托位）数上限",
+                                               "小于新增数", "smaller than the capacity")
+                                  for position in np.flatnonzero(too_small)])
+    drop = no_capacity | no_cost
+    excluded = frame.loc[drop, ["code", "name", "kind", "division_code"]].assign(
+        reason_zh=np.where(no_capacity[drop], "未写明新增床位（托位）数", "未写明总投资"),
+        reason_en=np.where(no_capacity[drop], "capacity not stated", "cost not stated"))
+    frame = frame.loc[~drop]
     frame["capacity"] = frame["capacity"].astype(int)
     frame["capacity_max"] = frame["capacity_max"].astype(int)
     frame["cost"] = frame["cost"].astype("int64")

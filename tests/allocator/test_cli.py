@@ -77,3 +77,12 @@ def test_bad_cells_are_listed_row_by_row(tmp_path):
     assert answer.returncode == 2
     assert "区划表 districts 第3行 常住人口" in answer.stderr and "must not be negative" in answer.stderr
     assert "Traceback" not in answer.stderr
+
+
+def test_yearly_budgets_from_the_command_line():
+    answer = run("allocate", "--sample", "--year", "2025", "--budget-per-year", "2023=1亿,2024=1亿,2025=1亿", "--json")
+    assert answer.returncode == 0, answer.stderr
+    spending = json.loads(answer.stdout)["spending"]
+    assert all(amount <= 1e8 for amount in spending["by_year"].values())
+    refused = run("allocate", "--sample", "--year", "2025", "--budget-per-year", "2023=1亿,x=3")
+    assert refused.returncode == 2 and "four-digit years" in refused.stderr

@@ -276,3 +276,12 @@ def test_a_distance_table_replaces_coordinates():
     assert any("200人" in zh for zh, _ in covered.messages)  # only L can be reached, by either site
     with pytest.raises(PlanningInputError):
         PlacementProblem.from_frames(rows, sites, plan_year=2025, distances=table.assign(项目编号="S9"))
+
+
+def test_inconsistent_rows_are_refused_with_their_row():
+    with pytest.raises(PlanningInputError) as error:
+        PlacementProblem.from_frames(districts(A), CANDIDATES_A.assign(capacity_max=[10, 10, 10]), plan_year=2025)
+    assert [p.row for p in error.value.problems] == [2, 4]  # P1 (20 > 10) and P3 (15 > 10); P2 is 10
+    with pytest.raises(PlanningInputError) as error:
+        PlacementProblem.from_frames(districts(("Q", "q", 1000, 5, 6, 10, 11, 0)), projects(), plan_year=2025)
+    assert {p.column for p in error.value.problems} == {"现有护理型床位", "现有普惠托位"}
