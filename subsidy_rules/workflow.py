@@ -1,0 +1,212 @@
+"""The application procedure of 宜府办发〔2023〕20号 五、申报程序 as an explicit state machine (pure logic).
+
+    submitted ──township review──▶ township_reviewed ──ADL assessment──▶ assessed
+      ──civil affairs (public elderly-institution placement) or disability federation (all others)──▶ sector_reviewed
+      ──rural revitalisation identity check──▶ identity_checked ──finance approval──▶ approved
+      ──7-day public notice──▶ in_notice ──notice ends──▶ active ──exit──▶ exited
+    any step before active ──reject (reason shown to the applicant)──▶ rejected
+
+Who may act: each step belongs to one role; a user acts only on cases of their jurisdiction (the case's division
+code starts with theirs), and never on two consecutive steps of the same case (segregation of duties).
+Payments run from the month after approval (“申请人照护和托养补贴发放日期从审批之日的次月算起”) and stop from
+the month after an exit. This module decides; storing cases, users and the audit log is the database layer's job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+NOTICE_DAYS = 7  # “进行为期7天的公示”
+YC = "宜府办发〔2023〕20号 五、申报程序"
+
+ROLES = {
+    "township_reviewer": "乡镇（街道）残联或民政所初审",
+    "health_assessor": "县级卫健部门失能评估",
+    "civil_affairs_reviewer": "县级民政部门审核",
+    "disability_federation_reviewer": "县级残联审核",
+    "rural_revitalisation_officer": "县级乡村振兴部门核定易返贫致贫身份",
+    "finance_approver": "县级财政部门审批",
+    "administrator": "系统管理员",
+}
+STATES = {
+    "submitted": "已申请，待乡镇初审",
+    "township_reviewed": "初审通过，待失能评估",
+    "assessed": "已评估，待民政或残联审核",
+    "sector_reviewed": "审核通过，待乡村振兴部门核定",
+    "identity_checked": "已核定身份，待财政审批",
+    "approved": "已审批，待公示",
+    "in_notice": "公示中",
+    "active": "享受中",
+    "exited": "已退出",
+    "rejected": "未通过",
+}
+EXIT_REASONS = {"death": "死亡", "left_dibao": "退出低保", "moved_away": "迁出户籍地", "no_longer_eligible": "不再符合条件",
+                "entered_tekun": "纳入特困供养", "withdrawn": "本人或监护人申请退出"}
+ADL_ACTIVITIES = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
+
+# action -> (from state, to state, clause)
+ACTIONS = {
+    "township_review": ("submitted", "township_reviewed", "（二）乡镇（街道）初审"),
+    "assess": ("township_reviewed", "assessed", "（三）失能评估"),
+    "sector_review": ("assessed", "sector_reviewed", "（四）民政、残联审核"),
+    "identity_check": ("sector_reviewed", "identity_checked", "（五）乡村振兴部门核定"),
+    "approve": ("identity_checked", "approved", "（五）财政部门审批"),
+    "publish_notice": ("approved", "in_notice", "（五）公示"),
+    "activate": ("in_notice", "active", "（五）公示期满"),
+    "exit": ("active", "exited", "三（五）退出管理"),
+}
+ACTIVE_STEPS = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked", "approved",
+                "in_notice")
+
+
+class WorkflowError(Exception):
+    """A refused action: ``code`` is stable for programs (HTTP mapping), the texts are for people."""
+
+    def __init__(self, code: str, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: str
+    role: str
+    jurisdiction: str  # a division code: the user sees cases whose division starts with it
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    actor: str
+    role: str
+    on: dt.date
+    from_state: str
+    to_state: str
+    reason: str | None = None
+    details: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the procedure needs to know about an application; immutable: every action returns a new Case."""
+
+    division_code: str  # the applicant's hukou township or county
+    requested_service: str  # home_care / day_care / institutional_care
+    institution_type: str | None = None  # public_elderly for a public elderly-care institution
+    state: str = "submitted"
+    history: tuple[Step, ...] = field(default_factory=tuple)
+    approved_on: dt.date | None = None
+    notice_from: dt.date | None = None
+    exited_on: dt.date | None = None
+
+    @property
+    def last_actor(self) -> str | None:
+        return self.history[-1].actor if self.history else None
+
+
+def reviewer_role(case: Case) -> str:
+    """（四）: civil affairs reviews placements in public elderly-care institutions, the federation all others."""
+    if case.requested_service == "institutional_care" and case.institution_type == "public_elderly":
+        return "civil_affairs_reviewer"
+    return "disability_federation_reviewer"
+
+
+def role_for(case: Case, action: str) -> str:
+    if action == "township_review":
+        return "township_reviewer"
+    if action == "assess":
+        return "health_assessor"
+    if action == "identity_check":
+        return "rural_revitalisation_officer"
+    if action == "approve":
+        return "finance_approver"
+    # sector review, the notice, activation and exit are the reviewing department's (民政或残联)
+    return reviewer_role(case)
+
+
+def _check_actor(case: Case, actor: Actor, role: str) -> None:
+    if not case.division_code.startswith(actor.jurisdiction):
+        raise WorkflowError("jurisdiction", f"该申请不在您的辖区（{actor.jurisdiction}）内",
+                            f"this case is outside your jurisdiction ({actor.jurisdiction})")
+    if actor.role != role:
+        raise WorkflowError("role", f"此步骤须由“{ROLES[role]}”办理，您的角色是“{ROLES[actor.role]}”",
+                            f"this step is for the {role} role; yours is {actor.role}")
+    if case.last_actor == actor.user:
+        raise WorkflowError("segregation", "同一人员不能连续办理同一申请的两个环节",
+                            "the same user cannot take one case through two consecutive steps")
+
+
+def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Case:
+    """Carry out ``action`` or raise WorkflowError saying why not."""
+    if action == "reject":
+        return reject(case, actor, on, details.get("reason", ""))
+    if action not in ACTIONS:
+        raise WorkflowError("unknown_action", f"未知操作：{action}", f"unknown action {action!r}")
+    source, target, _ = ACTIONS[action]
+    if case.state != source:
+        raise WorkflowError("state", f"当前状态为“{STATES[case.state]}”，不能办理此操作",
+                            f"a case in state {case.state!r} cannot take the action {action!r}")
+    _check_actor(case, actor, role_for(case, action))
+    changes: dict = {}
+    if action == "assess":
+        failed = details.get("failed_activities")
+        doctor = details.get("doctor")
+        if not doctor or failed is None or not set(failed) <= set(ADL_ACTIVITIES):
+            raise WorkflowError("assessment", "评估须记录评估医生和未通过的生活自理能力指标（6项之中）",
+                                "an assessment records the doctor and which of the 6 activities are failed")
+        details = {"doctor": doctor, "failed_activities": tuple(sorted(failed))}
+    elif action == "approve":
+        changes["approved_on"] = on
+    elif action == "publish_notice":
+        changes["notice_from"] = on
+    elif action == "activate":
+        ends = case.notice_from + dt.timedelta(days=NOTICE_DAYS)
+        if on < ends:
+            raise WorkflowError("notice", f"公示期{NOTICE_DAYS}天，至{ends.isoformat()}方满",
+                                f"the {NOTICE_DAYS}-day notice runs until {ends.isoformat()}")
+    elif action == "exit":
+        if details.get("exit_reason") not in EXIT_REASONS:
+            raise WorkflowError("exit_reason", f"退出原因应为：{'、'.join(EXIT_REASONS.values())}",
+                                f"the exit reason must be one of {', '.join(EXIT_REASONS)}")
+        changes["exited_on"] = on
+    step = Step(action, actor.user, actor.role, on, case.state, target, details.get("reason"),
+                tuple(sorted(details.items())))
+    return Case(**{**case.__dict__, **changes, "state": target, "history": (*case.history, step)})
+
+
+def reject(case: Case, actor: Actor, on: dt.date, reason: str) -> Case:
+    """Any step before payments start can reject; the reason is what the applicant is told."""
+    if case.state not in ACTIVE_STEPS:
+        raise WorkflowError("state", f"当前状态为“{STATES[case.state]}”，不能驳回", f"a {case.state} case cannot be rejected")
+    if not reason or not reason.strip():
+        raise WorkflowError("reason", "驳回须写明原因（申请人可见）", "a rejection needs a reason the applicant will see")
+    step_action = {source: action for action, (source, _, _) in ACTIONS.items()}[case.state]
+    _check_actor(case, actor, role_for(case, step_action))
+    step = Step("reject", actor.user, actor.role, on, case.state, "rejected", reason.strip())
+    return Case(**{**case.__dict__, "state": "rejected", "history": (*case.history, step)})
+
+
+def month_index(date: dt.date) -> int:
+    return date.year * 12 + date.month - 1
+
+
+def paid_months(case: Case) -> tuple[int, int | None] | None:
+    """(first, last) month index paid once the case is active — from the month after approval to the month of the
+    exit (None: still paid) — or None while it is not (yet) a recipient."""
+    if case.approved_on is None or case.state not in ("active", "exited"):
+        return None
+    first = month_index(case.approved_on) + 1
+    return first, month_index(case.exited_on) if case.exited_on else None
+
+
+def is_paid_in(case: Case, year: int, month: int) -> bool:
+    months = paid_months(case)
+    if months is None:
+        return False
+    index = year * 12 + month - 1
+    return months[0] <= index and (months[1] is None or index <= months[1])
