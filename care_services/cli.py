@@ -38,10 +38,11 @@ def _engine(args):
 
 
 def cmd_db_init(args) -> int:
-    from care_services.db import database_url
+    from care_services.db import current_revision, database_url
 
-    _engine(args)
-    print(f"数据库已就绪 / database ready: {database_url(args.database)}")
+    engine = _engine(args)
+    print(f"数据库已就绪（结构版本 {current_revision(engine)}） / database ready at schema revision "
+          f"{current_revision(engine)}: {database_url(args.database)}")
     return EXIT_OK
 
 
@@ -307,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="数据库 / database").add_subparsers(dest="db_command", metavar="ACTION")
     db.add_parser("init", help="创建数据表 / create the tables").set_defaults(handler=cmd_db_init)
+    db.add_parser("upgrade", help="升级数据库结构到最新版本（Alembic） / migrate the schema to the newest revision"
+                  ).set_defaults(handler=cmd_db_init)
 
     sample = commands.add_parser("sample", help="示例数据 / sample data").add_subparsers(dest="sample_command", metavar="ACTION")
     sample.add_parser("load", help="载入示例数据 / load the bundled sample data").set_defaults(handler=cmd_sample_load)

@@ -46,22 +46,54 @@ class SchemaMismatch(RuntimeError):
     """The database was made by another version of carecalc."""
 
 
-def init_db(engine: Engine) -> None:
-    """Create missing tables, then refuse to go on if an existing table lacks a column the model has."""
-    Base.metadata.create_all(engine)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FIRST_REVISION = "0001"  # the schema carecalc made with create_all before migrations existed
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def init_db(engine: Engine) -> str | None:
+    """Bring the schema to the newest migration (Alembic); returns the revision.
+
+    A database made before migrations existed (tables, no alembic_version) is adopted: if it has every column of
+    the first revision it is stamped with it and upgraded from there; otherwise it is refused (SchemaMismatch).
+    """
+    from alembic import command
+
     inspector = inspect(engine)
-    missing = [
-        f"{table.name}.{column.name}"
-        for table in Base.metadata.sorted_tables
-        for column in table.columns
-        if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
-    ]
-    if missing:
-        raise SchemaMismatch(
-            f"数据库结构与当前版本不一致（缺少列：{', '.join(missing)}）。请备份后删除数据库文件并重新运行 make run。"
-            f" / The database was made by another carecalc version (missing columns: {', '.join(missing)})."
-            " Back it up, remove it and run make run again."
-        )
+    tables = set(inspector.get_table_names())
+    with engine.begin() as connection:
+        config = _alembic_config(connection)
+        if tables and "alembic_version" not in tables:
+            missing = [
+                f"{table.name}.{column.name}"
+                for table in Base.metadata.sorted_tables if table.name in tables
+                for column in table.columns
+                if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
+            ]
+            if missing:
+                raise SchemaMismatch(
+                    f"数据库结构与当前版本不一致（缺少列：{', '.join(missing)}）。请备份后删除数据库文件并重新运行 make run。"
+                    f" / The database was made by another carecalc version (missing columns: {', '.join(missing)})."
+                    " Back it up, remove it and run make run again."
+                )
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
+    return current_revision(engine)
 
 
 @contextmanager

@@ -30,6 +30,8 @@ def engine(request, tmp_path):
     engine = make_engine(url)
     if request.param == "postgresql":
         Base.metadata.drop_all(engine)  # a shared server: start every test from empty tables
+        with engine.begin() as connection:  # and from no migration history
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     init_db(engine)
     yield engine
     engine.dispose()
