@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from care_services.spreadsheet import normalise_label, read_sheets
+from care_services.spreadsheet import is_blank, normalise_label, read_sheets
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,6 @@ class PlanningInputError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()) or value is pd.NA
-
-
 def _convert(column: Column, value: Any) -> Any:
     """Convert one cell or raise ValueError(zh, en)."""
     if column.kind == "text":
@@ -190,7 +186,7 @@ def typed_frame(raw: pd.DataFrame, columns: tuple[Column, ...], table: str, uniq
         values = []
         source = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), index=frame.index)
         for position, value in enumerate(source.tolist()):
-            if _blank(value):
+            if is_blank(value):
                 if column.required and not column.may_be_blank:
                     problems.append(InputProblem(table, position + 2, column.zh, "不能为空", "must not be blank"))
                 values.append(column.default)
@@ -234,7 +230,7 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     """Candidates ready to plan, and the rows left out with the reason (e.g. capacity not stated)."""
     frame = typed_frame(raw, PROJECT_COLUMNS, "项目表 projects") if len(raw) else pd.DataFrame(
         columns=[c.name for c in PROJECT_COLUMNS])
-    problems, excluded = [], []
+    problems = []
     unknown = sorted(set(frame["division_code"].dropna()) - set(districts.index))
     for code in unknown:
         problems.append(InputProblem("项目表 projects", None, "区划代码", f"“{code}”不在区划表中",
@@ -300,7 +296,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             if sum(normalise_label(cell) in known for cell in row if cell is not None) >= 2:
                 header = [str(cell) if cell is not None else f"_{i}" for i, cell in enumerate(row)]
                 body = [list(r) + [None] * (len(header) - len(r)) for r in rows[index + 1:]]
-                body = [r[:len(header)] for r in body if any(not _blank(c) for c in r)]
+                body = [r[:len(header)] for r in body if any(not is_blank(c) for c in r)]
                 return pd.DataFrame(body, columns=header)
     raise PlanningInputError([InputProblem(path.name, None, "表头", "找不到含区划或项目列名的表头行",
                                            "no header row with district or project columns found")])

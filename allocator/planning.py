@@ -52,6 +52,7 @@ from allocator.facility_location import CapacitatedFacilityLocation, MaximalCove
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
 from allocator.targets import Target, load_targets
+from care_services.spreadsheet import frame_records
 from subsidy_rules.engine import evaluate_frame
 from subsidy_rules.parameters import ParameterSet, default_parameters
 
@@ -62,6 +63,8 @@ OBJECTIVES = {
     "distance": "按人口加权的服务距离最短（考虑容量） / least population-weighted distance, with capacities",
 }
 LEVELS = ("province", "city", "county")
+# the district columns of each kind's supply: (all places or beds, the qualifying ones: nursing beds / 普惠 places)
+SUPPLY_COLUMNS = {"elderly": ("elderly_beds", "nursing_beds"), "childcare": ("childcare_slots", "inclusive_slots")}
 CITY_WIDE = "全市"
 REASONS = {
     "no_candidates": ("该区域没有可选的此类项目", "no candidate project of this kind in the area"),
@@ -82,9 +85,10 @@ class Budgets:
             return self.per_year.get(year)
         return self.per_year
 
-    @property
-    def any(self) -> bool:
-        return self.total is not None or self.per_year is not None or bool(self.per_level)
+
+def nursing_beds_of(share, capacity):
+    """Nursing beds of a scalable project (or column of them): the most the model's den·n ≤ num·q allows."""
+    return np.floor(share * capacity + 1e-9)
 
 
 # ----------------------------------------------------------------------------------------- subsidies
@@ -156,10 +160,6 @@ class PlacementResult:
     messages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def stats(self) -> SolveStats:
-        return self.phases[-1][1]
-
-    @property
     def all_met(self) -> bool:
         return bool(self.targets["met"].all()) if len(self.targets) else True
 
@@ -191,13 +191,11 @@ class PlacementResult:
         return lines
 
     def as_dict(self) -> dict:
-        def records(frame: pd.DataFrame) -> list[dict]:
-            return json_records(frame)
-        return {
+            return {
             "objective": self.objective, "status": self.status, "status_zh": STATUS_ZH[self.status],
             "phases": [{"phase": label, **stats.as_dict()} for label, stats in self.phases],
-            "plan": records(self.plan), "districts": records(self.districts), "targets": records(self.targets),
-            "subsidies": records(self.subsidy_summary()), "excluded": records(self.excluded),
+            "plan": frame_records(self.plan), "districts": frame_records(self.districts), "targets": frame_records(self.targets),
+            "subsidies": frame_records(self.subsidy_summary()), "excluded": frame_records(self.excluded),
             "spending": self.spending, "messages": [{"zh": zh, "en": en} for zh, en in self.messages],
             "explanation": self.explanation(),
         }
@@ -214,24 +212,6 @@ def _combined(parts: list[SolveStats], backend: str, seconds: float) -> SolveSta
 
 def _shown(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def json_records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, (np.integer,)):
-                value = int(value)
-            elif isinstance(value, (np.floating, float)):
-                value = None if math.isnan(value) else float(value)
-            elif isinstance(value, np.bool_):
-                value = bool(value)
-            elif value is pd.NA or value is pd.NaT:
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out
 
 
 # ------------------------------------------------------------------------------------------ problem
@@ -327,11 +307,12 @@ class PlacementProblem:
         # subsidy coefficients for per-level budgets: evaluated at full capacity in the earliest year
         probe = p.assign(year=p["earliest_year"], capacity=p["capacity_max"],
                          nursing_beds=np.where(p["kind"] == "elderly",
-                                               np.floor(p["nursing_share"] * p["capacity_max"] + 1e-9), 0).astype(int))
+                                               nursing_beds_of(p["nursing_share"], p["capacity_max"]), 0).astype(int))
         subsidies = construction_subsidies(probe, self.districts, self.jurisdiction, self.parameters)
         for level in LEVELS:
             amount = subsidies[f"fund.{level}"].fillna(0.0)
             p[f"subsidy_full.{level}"] = amount.round().astype("int64")
+        self._subsidy_full = {level: p[f"subsidy_full.{level}"].to_numpy() for level in LEVELS}
         self._records = list(p.itertuples(index=False))  # row access without pandas overhead in hot loops
         self._narrow = p[["code", "earliest_year", "nursing_share", "inclusive", "capacity", "capacity_max", "cost",
                           "scalable", "unit_cost", *(f"subsidy_full.{level}" for level in LEVELS)]]
@@ -350,7 +331,7 @@ class PlacementProblem:
                 units = list(zip(chosen.index, chosen["population"].astype(int)))
             proportional = None
             if spec.scope == "proportional":
-                proportional = largest_remainder(int(target.value), d["aged_60_plus"].clip(lower=0) + 0)
+                proportional = largest_remainder(int(target.value), d["aged_60_plus"].clip(lower=0))
             for unit, population in units:
                 if spec.measure == "per_1000":
                     rows.append(_TargetRow(target, unit, math.ceil(as_fraction(target.value) * population / 1000), None))
@@ -372,8 +353,7 @@ class PlacementProblem:
     def _index_units(self) -> None:
         d, p = self.districts, self.projects
         self._existing_by_unit = {}
-        for kind, (total, good) in (("elderly", ("elderly_beds", "nursing_beds")),
-                                    ("childcare", ("childcare_slots", "inclusive_slots"))):
+        for kind, (total, good) in SUPPLY_COLUMNS.items():
             for unit, a, b in zip(d.index, d[total].astype(int), d[good].astype(int)):
                 self._existing_by_unit[(unit, kind)] = (int(a), int(b))
             self._existing_by_unit[(CITY_WIDE, kind)] = (int(d[total].sum()), int(d[good].sum()))
@@ -407,7 +387,6 @@ class PlacementProblem:
         rows = self._rows if rows is None else rows
         positions = np.arange(len(self.projects)) if positions is None else positions
         model = mathopt.Model(name="placement")
-        p = self.projects
         choose: dict[tuple[int, int], mathopt.Variable] = {}
         size: dict[tuple[int, int], mathopt.LinearExpression | mathopt.Variable] = {}
         qualifying: dict[tuple[int, int], object] = {}
@@ -469,30 +448,29 @@ class PlacementProblem:
                                             name=f"target[{k}]")
         spend = mathopt.fast_sum(cost.values())
         budgets = []
-        if not with_budgets:
-            weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
-            return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets)
-        if self.budgets.total is not None:
-            budgets.append(model.add_linear_constraint(spend <= math.floor(self.budgets.total), name="budget"))
-        for year in years:
-            limit = self.budgets.year(year)
-            if limit is not None:
-                budgets.append(model.add_linear_constraint(
-                    mathopt.fast_sum(c for (i, t), c in cost.items() if t == year) <= math.floor(limit),
-                    name=f"budget[{year}]"))
-        for level, limit in (self.budgets.per_level or {}).items():
-            column = p[f"subsidy_full.{level}"].to_numpy()
-            terms = []
-            for (i, t), x in choose.items():
-                if column[i]:
-                    if p.at[i, "scalable"]:
-                        terms.append(round(column[i] / p.at[i, "capacity_max"]) * size[(i, t)])
-                    else:
-                        terms.append(int(column[i]) * x)
-            budgets.append(model.add_linear_constraint(mathopt.fast_sum(terms) <= math.floor(limit),
-                                                       name=f"budget[{level}]"))
+        if with_budgets:
+            if self.budgets.total is not None:
+                budgets.append(model.add_linear_constraint(spend <= math.floor(self.budgets.total), name="budget"))
+            for year in years:
+                limit = self.budgets.year(year)
+                if limit is not None:
+                    budgets.append(model.add_linear_constraint(
+                        mathopt.fast_sum(c for (i, t), c in cost.items() if t == year) <= math.floor(limit),
+                        name=f"budget[{year}]"))
+            for level, limit in (self.budgets.per_level or {}).items():
+                terms = [self._level_subsidy(i, level, x, size[(i, t)]) for (i, t), x in choose.items()
+                         if self._subsidy_full[level][i]]
+                budgets.append(model.add_linear_constraint(mathopt.fast_sum(terms) <= math.floor(limit),
+                                                           name=f"budget[{level}]"))
         weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
         return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets)
+
+    def _level_subsidy(self, i: int, level: str, built, size):
+        """The construction subsidy project ``i`` gets from ``level`` as the budgets count it: exact for a fixed
+        project (``built`` is 1 or its choice variable), pro rata per place for a scalable one (``size`` places)."""
+        full = int(self._subsidy_full[level][i])
+        row = self._records[i]
+        return round(full / row.capacity_max) * size if row.scalable else full * built
 
     # ------------------------------------------------------------------------------------- solving
 
@@ -627,11 +605,8 @@ class PlacementProblem:
                 limit = self.budgets.year(int(year))
                 if limit is not None and spent > limit:
                     return False
-        p = self.projects
         for level, limit in (self.budgets.per_level or {}).items():
-            column = p[f"subsidy_full.{level}"]
-            used = sum(round(column[i] / p.at[i, "capacity_max"]) * capacity if p.at[i, "scalable"] else column[i]
-                       for i, _, capacity, _ in chosen)
+            used = sum(self._level_subsidy(i, level, 1, capacity) for i, _, capacity, _ in chosen)
             if used > limit:
                 return False
         return True
@@ -687,7 +662,7 @@ class PlacementProblem:
             if values[x] > 0.5:
                 capacity = value(built.size[(i, t)])
                 row = self._records[i]
-                nursing = (int(math.floor(row.nursing_share * capacity + 1e-9)) if row.scalable
+                nursing = (int(nursing_beds_of(row.nursing_share, capacity)) if row.scalable
                            else int(row.fixed_nursing)) if row.kind == "elderly" else 0
                 chosen.append((i, t, capacity, nursing))
         return chosen
@@ -724,20 +699,16 @@ class PlacementProblem:
         """Beds, nursing beds, places and inclusive places per district (and city-wide) at the end of ``year``."""
         d = self.districts
         built = plan[plan["year"] <= year]
-        added = lambda kind, column: built[built["kind"] == kind].groupby("division_code")[column].sum()  # noqa: E731
-        frame = pd.DataFrame({
-            "elderly_beds": d["elderly_beds"] + added("elderly", "capacity").reindex(d.index, fill_value=0),
-            "nursing_beds": d["nursing_beds"] + added("elderly", "nursing_beds").reindex(d.index, fill_value=0),
-            "childcare_slots": d["childcare_slots"] + added("childcare", "capacity").reindex(d.index, fill_value=0),
-            "inclusive_slots": d["inclusive_slots"] + added("childcare", "inclusive_places").reindex(d.index, fill_value=0),
-        })
-        city = frame.sum()
-        for kind, columns in (("elderly", ("capacity", "nursing_beds")), ("childcare", ("capacity", "inclusive_places"))):
-            zone = built[(built["kind"] == kind) & built["division_code"].isna()]
-            names = ("elderly_beds", "nursing_beds") if kind == "elderly" else ("childcare_slots", "inclusive_slots")
-            for name, column in zip(names, columns):
-                city[name] += zone[column].sum()
-        frame.loc[CITY_WIDE] = city
+        # what a built project adds to each supply column
+        added_by = {"elderly": ("capacity", "nursing_beds"), "childcare": ("capacity", "inclusive_places")}
+        frame, zones = pd.DataFrame(index=d.index), {}
+        for kind, names in SUPPLY_COLUMNS.items():
+            of_kind = built[built["kind"] == kind]
+            zone = of_kind[of_kind["division_code"].isna()]  # 管委会 zones count for the city only
+            for name, column in zip(names, added_by[kind]):
+                frame[name] = d[name] + of_kind.groupby("division_code")[column].sum().reindex(d.index, fill_value=0)
+                zones[name] = zone[column].sum()
+        frame.loc[CITY_WIDE] = frame.sum() + pd.Series(zones)
         population = pd.concat([d["population"], pd.Series({CITY_WIDE: d["population"].sum()})])
         frame["population"] = population
         return frame.astype("int64")
@@ -771,7 +742,7 @@ class PlacementProblem:
         names_by_unit = self.districts["name"].to_dict()
         for row in self._rows:
             target, spec = row.target, row.target.spec
-            names = ("elderly_beds", "nursing_beds") if spec.kind == "elderly" else ("childcare_slots", "inclusive_slots")
+            names = SUPPLY_COLUMNS[spec.kind]
             after, before = supplies[target.year][row.unit], befores[target.year][row.unit]
             if row.share is None:
                 required, achieved, had = row.required, int(after[names[0]]), int(before[names[0]])
@@ -812,7 +783,7 @@ class PlacementProblem:
         if row.share is None:
             reachable = total + int(useful["capacity_max"].sum()) >= row.required
         else:
-            gained = (np.floor(useful["nursing_share"] * useful["capacity_max"] + 1e-9) if spec.kind == "elderly"
+            gained = (nursing_beds_of(useful["nursing_share"], useful["capacity_max"]) if spec.kind == "elderly"
                       else useful["capacity_max"]).sum()
             reachable = row.share.denominator * (good + gained) >= row.share.numerator * (total + useful["capacity_max"].sum())
         if not reachable:
@@ -848,7 +819,7 @@ class PlacementProblem:
         need = pd.Series(0, index=self.districts.index, dtype="int64")
         for r in rows:
             need[r.unit] = max(need[r.unit], r.required)
-        existing = self.districts["elderly_beds" if kind == "elderly" else "childcare_slots"]
+        existing = self.districts[SUPPLY_COLUMNS[kind][0]]
         if not rows and kind == "elderly":  # a city-wide bed count: share it by population aged 60+
             total = next((r.required for r in self._rows if r.target.id == "elderly_beds_total"
                           and r.target.year == self.plan_year), 0)
@@ -877,11 +848,10 @@ class PlacementProblem:
         index = self.projects.index[self.projects["code"].isin(chosen_codes)]
         chosen = []
         for i in index:
-            row = self.projects.loc[i]
-            capacity = int(capacities.get(row["code"], row["capacity_max"])) if capacities else int(row["capacity_max"])
-            capacity = max(capacity, int(row["capacity"]))
-            nursing = int(math.floor(row["nursing_share"] * capacity + 1e-9)) if row["kind"] == "elderly" else 0
-            chosen.append((i, int(row["earliest_year"]), capacity, nursing))
+            row = self._records[i]
+            capacity = max(int((capacities or {}).get(row.code, row.capacity_max)), int(row.capacity))
+            nursing = int(nursing_beds_of(row.nursing_share, capacity)) if row.kind == "elderly" else 0
+            chosen.append((i, int(row.earliest_year), capacity, nursing))
         return self._plan_frame(chosen)
 
     def _solve_coverage(self, options, on_progress, kind: str, radius_km: float) -> PlacementResult:
@@ -891,7 +861,7 @@ class PlacementProblem:
         within = pd.DataFrame({"site": sites["code"].to_numpy()[near[:, 0]], "district": districts.index[near[:, 1]]})
         weight = districts["under_3" if kind == "childcare" else "aged_60_plus"].where(lambda s: s > 0,
                                                                                      districts["population"])
-        covered_already = (districts["childcare_slots" if kind == "childcare" else "elderly_beds"] > 0).astype(int)
+        covered_already = (districts[SUPPLY_COLUMNS[kind][0]] > 0).astype(int)
         budget = self.budgets.total if self.budgets.total is not None else float(sites["cost"].sum())
         problem = MaximalCovering(sites.set_index("code")[["cost"]].rename(columns={"cost": "capital_cost"}),
                                   pd.DataFrame({"weight": weight, "covered_already": covered_already}), within, budget)

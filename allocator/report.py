@@ -9,14 +9,13 @@ from typing import IO
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule, DataBarRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from allocator.planning import LEVELS, OBJECTIVES, PlacementResult
 from allocator.solver import STATUS_ZH
+from care_services.spreadsheet import HEADER_FONT, write_frame
 
-HEADER = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 RED = PatternFill("solid", fgColor="F8CBAD")
 GREEN = PatternFill("solid", fgColor="C6EFCE")
 YUAN = '#,##0"元"'
@@ -47,26 +46,8 @@ KIND_ZH = {"elderly": "养老", "childcare": "托育"}
 
 
 def _write_table(sheet, frame: pd.DataFrame, headers: dict[str, str], formats: dict[str, str] | None = None) -> None:
-    columns = [c for c in headers if c in frame.columns]
-    for index, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=headers[column])
-        cell.font, cell.fill = HEADER, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(36, 2.2 * len(headers[column]) + 2))
-    for row_number, row in enumerate(frame[columns].itertuples(index=False), start=2):
-        for index, value in enumerate(row, start=1):
-            if isinstance(value, float) and pd.isna(value):
-                value = None
-            elif value is pd.NA:
-                value = None
-            elif hasattr(value, "item"):
-                value = value.item()
-            cell = sheet.cell(row=row_number, column=index, value=value)
-            fmt = (formats or {}).get(columns[index - 1])
-            if fmt:
-                cell.number_format = fmt
-    sheet.freeze_panes = "C2" if len(columns) > 4 else "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    shown = sum(c in frame.columns for c in headers)
+    write_frame(sheet, frame, headers, formats, freeze="C2" if shown > 4 else "A2")
 
 
 def _column(frame_columns: list[str], headers: dict[str, str], name: str) -> str:
@@ -97,7 +78,7 @@ def write_plan_workbook(result: PlacementResult, target: str | Path | IO[bytes])
         rows.append(("说明 Note", f"{zh} / {en}"))
     summary.column_dimensions["A"].width, summary.column_dimensions["B"].width = 36, 70
     for number, (label, value) in enumerate(rows, start=1):
-        summary.cell(row=number, column=1, value=label).font = HEADER
+        summary.cell(row=number, column=1, value=label).font = HEADER_FONT
         cell = summary.cell(row=number, column=2, value=value)
         if isinstance(value, float) and ("元" in label or "cost" in label.lower()):
             cell.number_format = YUAN

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from care_services.spreadsheet import READ_ENGINES, read_workbook, write_workbook
-from care_services.synthetic import frame_records, generate_people
+from care_services.spreadsheet import READ_ENGINES, frame_records, read_workbook, write_workbook
+from care_services.synthetic import generate_people
 
 BASELINE = "openpyxl"
 

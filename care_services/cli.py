@@ -40,9 +40,9 @@ def _engine(args):
 def cmd_db_init(args) -> int:
     from care_services.db import current_revision, database_url
 
-    engine = _engine(args)
-    print(f"数据库已就绪（结构版本 {current_revision(engine)}） / database ready at schema revision "
-          f"{current_revision(engine)}: {database_url(args.database)}")
+    revision = current_revision(_engine(args))
+    print(f"数据库已就绪（结构版本 {revision}） / database ready at schema revision {revision}: "
+          f"{database_url(args.database)}")
     return EXIT_OK
 
 
@@ -56,9 +56,9 @@ def cmd_sample_load(args) -> int:
 
 
 def cmd_sample_generate(args) -> int:
-    from care_services.spreadsheet import entity_spec, parse_rows, records_as_rows, write_workbook
+    from care_services.spreadsheet import entity_spec, frame_records, parse_rows, records_as_rows, write_workbook
     from care_services.store import store
-    from care_services.synthetic import frame_records, generate_people
+    from care_services.synthetic import generate_people
 
     if args.people < 0:
         raise UsageError("--people 不能为负数", "--people must not be negative")

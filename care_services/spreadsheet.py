@@ -183,6 +183,8 @@ def is_blank(value: Any) -> bool:
         return True
     if isinstance(value, float) and value != value:  # NaN from pandas
         return True
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values of nullable columns and dates
+        return True
     return isinstance(value, str) and not value.strip()
 
 
@@ -542,6 +544,17 @@ def records_as_rows(spec: EntitySpec, records: Iterable[dict]) -> list[list]:
     return [keys, *([record.get(k) for k in keys] for record in records)]
 
 
+def frame_records(frame) -> list[dict]:
+    """Rows of a pandas frame as plain Python values (numpy numbers, NaN/NA/NaT become int, float, bool, None)."""
+    import numpy as np  # imported here: reading and writing workbooks does not need numpy or pandas
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, np.generic):
+                record[key] = value.item()
+    return records
+
+
 def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> ImportResult:
     """Validate rows (the first rows may hold titles; the header is found among them)."""
     result = ImportResult(spec.name, sheet_name)
@@ -605,6 +618,28 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 REQUIRED_FONT = Font(bold=True, color="C00000")
 HEADER_FONT = Font(bold=True)
+
+
+def write_frame(sheet, frame, headers: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+                freeze: str = "B2") -> None:
+    """A pandas frame as a report table from A1: a styled header (``headers`` picks, orders and labels the
+    columns), plain values, a number format per column for its numbers, frozen header, a filter on every column."""
+    columns = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
+    labels = [headers[c] for c in columns] if headers else [str(c) for c in columns]
+    for index, label in enumerate(labels, start=1):
+        cell = sheet.cell(row=1, column=index, value=label)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, 2.2 * len(label) + 2))
+    for row_number, record in enumerate(frame_records(frame[columns]), start=2):
+        for index, column in enumerate(columns, start=1):
+            value = record[column]
+            cell = sheet.cell(row=row_number, column=index, value=value)
+            fmt = (formats or {}).get(column)
+            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt
+    sheet.freeze_panes = freeze
+    sheet.auto_filter.ref = sheet.dimensions
 
 
 def to_record(instance: Base) -> dict:

@@ -154,13 +154,3 @@ def generate_people(
         "note": f"合成数据（非真实人员），seed={seed} / synthetic, not a real person",
     })
     return frame[[c.key for c in Person.__table__.columns]]
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain Python values (numpy booleans and NaN become bool and None)."""
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, np.generic):
-                record[key] = value.item()
-    return records

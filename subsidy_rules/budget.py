@@ -34,6 +34,7 @@ from subsidy_rules.engine import evaluate_frame, get_scheme
 from subsidy_rules.parameters import ParameterSet, default_parameters, reform_from_mapping
 
 MONTHLY_UNIT = "CNY/month"
+DELTA_COLUMNS = ["scheme", "county", "level", "month", "delta"]
 LEVEL_ORDER = ("province", "city", "county", "integrated", "finance_fallback")
 LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级", "integrated": "统筹整合资金",
             "finance_fallback": "财政兜底（新增财政资金）"}
@@ -190,17 +191,14 @@ def _deltas(keys: pd.DataFrame, amounts: pd.DataFrame, first: np.ndarray, last: 
         stop = (first[known] + 1) if last is None else (last[known] + 1)
         inside = stop <= horizon.last
         frames.append(base[inside].assign(month=stop[inside], delta=-value[known][inside]))
-    if not frames:
-        return pd.DataFrame(columns=["scheme", "county", "level", "month", "delta"])
-    out = pd.concat(frames, ignore_index=True)
-    return out.groupby(["scheme", "county", "level", "month"], as_index=False, sort=False)["delta"].sum()
+    return combine(frames)
 
 
 def project_partition(cases: pd.DataFrame, horizon: Horizon, parameters: ParameterSet) -> pd.DataFrame:
     """The deltas (scheme, county, level, month, delta) of one chunk of the caseload; outputs of chunks add up.
 
-    Also counts what the rules could not settle: rows whose facts are missing or wrong give ``level`` =
-    "undetermined" with the number of such recipient-months as ``delta``-style counts (so the report can say so).
+    Also counts what the rules could not settle: rows whose facts are missing or wrong add their recipient-months
+    under ``level`` = "undetermined_months" (so the report can say so).
     """
     out = []
     for scheme_id, rows in cases.groupby("scheme", sort=False):
@@ -225,8 +223,6 @@ def project_partition(cases: pd.DataFrame, horizon: Horizon, parameters: Paramet
         amounts = amounts.mul(count, axis=0).assign(undetermined_months=undetermined * count)
         keys = pd.DataFrame({"scheme": scheme.id, "county": facts["jurisdiction"].astype(str).to_numpy()})
         out.append(_deltas(keys, amounts, seg_start, seg_end, horizon))
-    if not out:
-        return pd.DataFrame(columns=["scheme", "county", "level", "month", "delta"])
     return combine(out)
 
 
@@ -234,8 +230,8 @@ def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Add the deltas of partitions (associative and commutative: any order, any grouping)."""
     frames = [p for p in parts if len(p)]
     if not frames:
-        return pd.DataFrame(columns=["scheme", "county", "level", "month", "delta"])
-    return pd.concat(frames, ignore_index=True).groupby(["scheme", "county", "level", "month"], as_index=False)["delta"].sum()
+        return pd.DataFrame(columns=DELTA_COLUMNS)
+    return pd.concat(frames, ignore_index=True).groupby(DELTA_COLUMNS[:-1], as_index=False)["delta"].sum()
 
 
 def monthly_from_deltas(deltas: pd.DataFrame, horizon: Horizon) -> pd.DataFrame:
@@ -267,7 +263,8 @@ def project_pipeline(projects: pd.DataFrame, horizon: Horizon, parameters: Param
                                    ("childcare", "childcare_construction", 0)):
         rows = frame[frame["kind"] == kind]
         paid = rows["completion_month"].to_numpy() + delay
-        rows, paid = rows[(paid >= horizon.first) & (paid <= horizon.last)], paid[(paid >= horizon.first) & (paid <= horizon.last)]
+        inside = (paid >= horizon.first) & (paid <= horizon.last)
+        rows, paid = rows[inside], paid[inside]
         if rows.empty:
             continue
         facts = rows.assign(slots_added=rows["capacity"], opened_on=[month_start(m) for m in rows["completion_month"]])
@@ -327,7 +324,7 @@ class Projection:
     def long(self) -> pd.DataFrame:
         """scheme, county, level, month ('YYYY-MM'), year, amount — without the undetermined counts."""
         frame = self.monthly.drop(index="undetermined_months", level="level", errors="ignore")
-        long = frame.stack().rename("amount").reset_index().rename(columns={"level_3": "month"})
+        long = frame.stack().rename("amount").reset_index()
         long.columns = ["scheme", "county", "level", "month", "amount"]
         long = long[long["amount"] != 0]
         long["year"] = long["month"] // 12
@@ -336,10 +333,6 @@ class Projection:
 
     def by(self, *keys: str) -> pd.DataFrame:
         return self.long().groupby(list(keys), as_index=False)["amount"].sum()
-
-    def yearly(self) -> pd.DataFrame:
-        """Scheme × year × county × level."""
-        return self.by("scheme", "year", "county", "level")
 
     def total(self) -> float:
         return float(self.long()["amount"].sum())

@@ -10,10 +10,8 @@ from typing import IO
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from care_services.spreadsheet import ColumnSpec, find_header, is_blank, read_sheets
+from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets, write_frame
 from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Projection, compare
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
 from subsidy_rules.engine import REGISTRY, get_scheme
@@ -36,8 +34,6 @@ PIPELINE_SCHEMES = ("elderly_institution_construction", "childcare_construction"
 KIND_WORDS = {"养老": "elderly", "托育": "childcare"}
 BOOLEAN_WORDS = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False}
 
-HEADER = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 YUAN = '#,##0.00"元"'
 WAN = '#,##0.00"万元"'
 
@@ -136,23 +132,6 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- output
 
 
-def _table(sheet, frame: pd.DataFrame, top: int = 1, formats: dict[str, str] | None = None) -> None:
-    for j, column in enumerate(frame.columns, start=1):
-        cell = sheet.cell(row=top, column=j, value=str(column))
-        cell.font, cell.fill = HEADER, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True)
-        sheet.column_dimensions[get_column_letter(j)].width = max(12, min(40, 2 * len(str(column)) + 4))
-    for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
-        for j, value in enumerate(row, start=1):
-            if hasattr(value, "item"):
-                value = value.item()
-            cell = sheet.cell(row=i, column=j, value=value)
-            fmt = (formats or {}).get(frame.columns[j - 1])
-            if fmt and isinstance(value, (int, float)):
-                cell.number_format = fmt
-    sheet.freeze_panes = sheet.cell(row=top + 1, column=2)
-
-
 def _level_table(projection: Projection) -> pd.DataFrame:
     table = projection.by("year", "level").pivot_table(index="year", columns="level", values="amount", fill_value=0.0)
     levels = [lv for lv in LEVEL_ORDER if lv in table.columns]
@@ -175,7 +154,7 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes]) 
     base = projections[0].scenario
     for p in projections[1:]:
         table[f"{p.scenario} − {base}（万元）"] = table[f"{p.scenario}（万元）"] - table[f"{base}（万元）"]
-    _table(summary, table, formats={c: WAN for c in table.columns if c != "年份"})
+    write_frame(summary, table, formats={c: WAN for c in table.columns if c != "年份"})
     chart = LineChart()
     chart.title, chart.y_axis.title, chart.x_axis.title = "各方案年度支出 / outlay per scenario", "万元", "年份"
     chart.add_data(Reference(summary, min_col=2, max_col=1 + len(projections), min_row=1, max_row=1 + len(years)),
@@ -187,7 +166,7 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes]) 
     for p in projections:
         sheet = book.create_sheet(f"资金层级 {p.scenario}"[:31])
         levels = _level_table(p)
-        _table(sheet, levels, formats={c: WAN for c in levels.columns if c != "年份"})
+        write_frame(sheet, levels, formats={c: WAN for c in levels.columns if c != "年份"})
         bar = BarChart()
         bar.type, bar.grouping, bar.overlap = "col", "stacked", 100
         bar.title = f"{p.scenario}：按资金层级 / by funding level"
@@ -206,35 +185,32 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes]) 
         frame = pd.concat(parts, ignore_index=True)[["scenario", *keys, "amount"]]
         if "level" in frame:
             frame["level"] = frame["level"].map(LEVEL_ZH).fillna(frame["level"])
-        _table(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
+        write_frame(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
     sheet = book.create_sheet("按月 Monthly")
     monthly = pd.concat([p.by("month", "scheme", "level").assign(scenario=p.scenario) for p in projections])
-    _table(sheet, monthly[["scenario", "month", "scheme", "level", "amount"]].rename(columns={"amount": "金额（元）"}),
+    write_frame(sheet, monthly[["scenario", "month", "scheme", "level", "amount"]].rename(columns={"amount": "金额（元）"}),
            formats={"金额（元）": YUAN})
     if len(projections) > 1:
         sheet = book.create_sheet("方案对比 Scenarios")
         comparison = compare(projections, by=("scheme", "year"))
-        _table(sheet, comparison, formats={c: YUAN for c in comparison.columns if c not in ("scheme", "year")})
+        write_frame(sheet, comparison, formats={c: YUAN for c in comparison.columns if c not in ("scheme", "year")})
     sheet = book.create_sheet("待定 Undetermined")
     undetermined = pd.concat([p.undetermined().assign(scenario=p.scenario) for p in projections], ignore_index=True)
-    _table(sheet, undetermined.rename(columns={"months": "无法测算的月数（缺少事实）"}))
+    write_frame(sheet, undetermined.rename(columns={"months": "无法测算的月数（缺少事实）"}))
     book.save(target)
 
 
 def report_json(projections: list[Projection]) -> dict:
     """The report's figures for the web app."""
-    def records(frame: pd.DataFrame) -> list[dict]:
-        return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                for row in frame.to_dict(orient="records")]
     out = {"horizon": {"first": projections[0].horizon.labels()[0], "last": projections[0].horizon.labels()[-1]},
            "scenarios": []}
     for p in projections:
         out["scenarios"].append({
             "name": p.scenario, "total": p.total(),
-            "by_year": records(p.by("year")), "by_year_level": records(p.by("year", "level")),
-            "by_scheme_year": records(p.by("scheme", "year")), "by_county_year": records(p.by("county", "year")),
-            "undetermined": records(p.undetermined()),
+            "by_year": frame_records(p.by("year")), "by_year_level": frame_records(p.by("year", "level")),
+            "by_scheme_year": frame_records(p.by("scheme", "year")), "by_county_year": frame_records(p.by("county", "year")),
+            "undetermined": frame_records(p.undetermined()),
         })
     if len(projections) > 1:
-        out["comparison"] = records(compare(projections, by=("scheme", "year")))
+        out["comparison"] = frame_records(compare(projections, by=("scheme", "year")))
     return out

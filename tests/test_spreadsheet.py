@@ -12,12 +12,13 @@ from care_services.model import ENTITY_MODELS, Person
 from care_services.spreadsheet import (
     READ_ENGINES,
     entity_spec,
+    frame_records,
     read_workbook,
     write_error_report,
     write_workbook,
 )
 from care_services.store import SAMPLE_FILES, read_sample, store
-from care_services.synthetic import frame_records, generate_people
+from care_services.synthetic import generate_people
 
 
 def complete(entity, **values):

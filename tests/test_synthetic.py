@@ -3,8 +3,8 @@
 import pytest
 
 from care_services.identifiers import validate_disability_certificate, validate_resident_id
-from care_services.spreadsheet import entity_spec, parse_rows, records_as_rows
-from care_services.synthetic import SURVEY_2006_CATEGORY_SHARES, frame_records, generate_people
+from care_services.spreadsheet import entity_spec, frame_records, parse_rows, records_as_rows
+from care_services.synthetic import SURVEY_2006_CATEGORY_SHARES, generate_people
 
 
 @pytest.fixture(scope="module")

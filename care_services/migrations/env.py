@@ -1,4 +1,4 @@
-"""Alembic environment: run by care_services.db.upgrade with an open connection (no alembic.ini needed)."""
+"""Alembic environment: run by care_services.db.init_db with an open connection (no alembic.ini needed)."""
 
 from __future__ import annotations
 
