@@ -149,8 +149,7 @@ def cmd_allocate(args) -> int:
 
 
 def add_parser(commands) -> None:
-    from allocator.planning import OBJECTIVES
-    from allocator.solver import BACKENDS, DEFAULT_BACKEND
+    from allocator.names import BACKEND_NAMES, DEFAULT_BACKEND, OBJECTIVES
 
     allocate = commands.add_parser(
         "allocate", help="设施规划：选择项目以达到千人指标 / choose projects to meet the per-1,000 targets",
@@ -177,7 +176,7 @@ def add_parser(commands) -> None:
                           help="目标范围 each_district/aggregate/proportional，如 elderly_beds_total=proportional")
     allocate.add_argument("--weight", action="append", metavar="TARGET=N", help="目标缺口权重（整数） / shortfall weight")
     allocate.add_argument("--jurisdiction", default="360400", help="读取指标的行政区划 / whose targets (360400)")
-    allocate.add_argument("--backend", choices=["auto", *BACKENDS], default=DEFAULT_BACKEND,
+    allocate.add_argument("--backend", choices=["auto", *BACKEND_NAMES], default=DEFAULT_BACKEND,
                           help="求解器；auto按模型选择（见bench/allocator.py） / solver; auto picks per model")
     allocate.add_argument("--time-limit", type=float, default=60.0, help="时限（秒） / seconds (60)")
     allocate.add_argument("--gap", type=float, default=0.0, help="相对差距 / relative gap to stop at (0: prove optimal)")

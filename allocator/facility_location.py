@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -165,8 +164,3 @@ class MaximalCovering:
             return [], [], stats
         values = result.variable_values()
         return ([s for s, v in x.items() if values[v] > 0.5], [d for d, v in z.items() if values[v] > 0.5], stats)
-
-
-def as_fraction(value: float, limit: int = 10_000) -> Fraction:
-    """A share such as 0.6 as an exact ratio 3/5, so share constraints have integer coefficients."""
-    return Fraction(str(value)).limit_denominator(limit)

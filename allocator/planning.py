@@ -48,7 +48,8 @@ import pandas as pd
 from ortools.math_opt.python import mathopt
 
 from allocator.data import districts_frame, distances_frame, projects_frame
-from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering, as_fraction
+from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering
+from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
 from allocator.targets import Target, load_targets
@@ -56,12 +57,6 @@ from care_services.spreadsheet import frame_records
 from subsidy_rules.engine import evaluate_frame
 from subsidy_rules.parameters import ParameterSet, default_parameters
 
-OBJECTIVES = {
-    "shortfall": "先使目标缺口最小，再使投资最省 / least shortfall, then least cost",
-    "cost": "满足全部目标的最省方案 / cheapest plan meeting every target",
-    "coverage": "服务半径内覆盖人口最多 / most residents within the service radius",
-    "distance": "按人口加权的服务距离最短（考虑容量） / least population-weighted distance, with capacities",
-}
 LEVELS = ("province", "city", "county")
 # the district columns of each kind's supply: (all places or beds, the qualifying ones: nursing beds / 普惠 places)
 SUPPLY_COLUMNS = {"elderly": ("elderly_beds", "nursing_beds"), "childcare": ("childcare_slots", "inclusive_slots")}
@@ -84,6 +79,11 @@ class Budgets:
         if isinstance(self.per_year, Mapping):
             return self.per_year.get(year)
         return self.per_year
+
+
+def as_fraction(value: float, limit: int = 10_000) -> Fraction:
+    """A share such as 0.6 as an exact ratio 3/5, so share constraints have integer coefficients."""
+    return Fraction(str(value)).limit_denominator(limit)
 
 
 def nursing_beds_of(share, capacity):

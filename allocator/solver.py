@@ -19,17 +19,9 @@ from dataclasses import dataclass
 
 from ortools.math_opt.python import mathopt
 
-BACKENDS = {
-    "highs": mathopt.SolverType.HIGHS,
-    "cp-sat": mathopt.SolverType.CP_SAT,
-    "scip": mathopt.SolverType.GSCIP,
-}
-# "auto" picks per model, from what bench/allocator.py measures (rerun it before changing this): CP-SAT solves the
-# many small per-district models of the placement problem about twice as fast as HiGHS (province 6.8 s vs 14.7 s);
-# HiGHS is far better on the coupled models (a binding budget, city-wide targets) and on facility location
-# (OR-Library cap101: 0.02 s vs 57 s).
-AUTO = {"district": "cp-sat", "coupled": "highs", "facility": "highs"}
-DEFAULT_BACKEND = "auto"
+from allocator.names import AUTO, BACKEND_NAMES, DEFAULT_BACKEND  # noqa: F401  (AUTO and the default: part of this module's interface)
+
+BACKENDS = dict(zip(BACKEND_NAMES, (mathopt.SolverType.HIGHS, mathopt.SolverType.CP_SAT, mathopt.SolverType.GSCIP)))
 
 STATUS_ZH = {
     "optimal": "已证明最优",

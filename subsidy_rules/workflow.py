@@ -18,7 +18,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 NOTICE_DAYS = 7  # “进行为期7天的公示”
-YC = "宜府办发〔2023〕20号 五、申报程序"
 
 ROLES = {
     "township_reviewer": "乡镇（街道）残联或民政所初审",
@@ -56,6 +55,7 @@ ACTIONS = {
     "activate": ("in_notice", "active", "（五）公示期满"),
     "exit": ("active", "exited", "三（五）退出管理"),
 }
+STEP_AWAITED = {source: action for action, (source, _, _) in ACTIONS.items()}  # state -> the action it waits for
 ACTIVE_STEPS = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked", "approved",
                 "in_notice")
 
@@ -185,8 +185,7 @@ def reject(case: Case, actor: Actor, on: dt.date, reason: str) -> Case:
         raise WorkflowError("state", f"当前状态为“{STATES[case.state]}”，不能驳回", f"a {case.state} case cannot be rejected")
     if not reason or not reason.strip():
         raise WorkflowError("reason", "驳回须写明原因（申请人可见）", "a rejection needs a reason the applicant will see")
-    step_action = {source: action for action, (source, _, _) in ACTIONS.items()}[case.state]
-    _check_actor(case, actor, role_for(case, step_action))
+    _check_actor(case, actor, role_for(case, STEP_AWAITED[case.state]))
     step = Step("reject", actor.user, actor.role, on, case.state, "rejected", reason.strip())
     return Case(**{**case.__dict__, "state": "rejected", "history": (*case.history, step)})
 
