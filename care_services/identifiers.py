@@ -57,6 +57,17 @@ def division_level(code: str) -> str:
     return "county"
 
 
+def code_prefix(code: str) -> str:
+    """What every code inside a division starts with: 360000 → 36, 360900 → 3609, 360902 → 360902."""
+    level = division_level(code)
+    return {"province": code[:2], "city": code[:4]}.get(level, code)
+
+
+def within(code: str, jurisdiction: str) -> bool:
+    """Whether the division ``code`` lies in (or is) the division ``jurisdiction``."""
+    return code.startswith(code_prefix(jurisdiction))
+
+
 def parent_division_code(code: str) -> str | None:
     """The code of the unit one level up, as implied by the code itself (None for a province)."""
     level = division_level(code)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Integer, Numeric,
+                        String, Text)
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from care_services import vocabulary as v
@@ -319,6 +321,139 @@ class Person(Base):
         """How many of the six daily activities the person cannot do; None if any is unknown."""
         answers = [getattr(self, name) for name in self.ADL_FIELDS]
         return None if any(a is None for a in answers) else sum(answers)
+
+
+def utc_now() -> dt.datetime:
+    """Stored times are UTC without a zone (SQLite keeps no zone); pages convert to Beijing time."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class User(Base):
+    """A member of staff: one role (subsidy_rules.workflow.ROLES) in one jurisdiction (a division and all below)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(40))
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))
+    password_hash: Mapped[str] = mapped_column(String(255))  # werkzeug's salted scrypt; the password is never kept
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class CareCase(Base):
+    """An application under 宜府办发〔2023〕20号, with what its 《审批表》 records; the state is changed only through
+    care_services.casework (one transaction with its audit entry), and ``version`` makes a stale write fail."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(64), default="disability_care")
+    person_id_number: Mapped[str] = mapped_column(String(18), ForeignKey("people.id_number"))
+    division_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))  # most specific known unit
+    township_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：乡镇（街道）
+    community_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：村（社区）, where the notice is posted
+    applied_by: Mapped[str] = mapped_column(String(16), default="applicant")
+    proxy_name: Mapped[str | None] = mapped_column(String(64))
+    proxy_relation: Mapped[str | None] = mapped_column(String(32))
+    proxy_id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    requested_service: Mapped[str] = mapped_column(String(32))
+    institution_type: Mapped[str | None] = mapped_column(String(32))
+    carer_or_institution: Mapped[str | None] = mapped_column(String(128))  # 照护人姓名 or 照护/托养机构名称
+    carer_relation: Mapped[str | None] = mapped_column(String(32))
+    bank_account_name: Mapped[str | None] = mapped_column(String(128))  # 户名
+    bank_name: Mapped[str | None] = mapped_column(String(128))  # 开户行
+    bank_account: Mapped[str | None] = mapped_column(String(40))  # 账号; shown masked everywhere but the bank file
+    two_subsidies_month: Mapped[float | None] = mapped_column(Float)  # recorded at the sector review (统筹整合)
+    dibao_month: Mapped[float | None] = mapped_column(Float)
+    elderly_allowance_month: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(32), default="submitted")
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    notice_from: Mapped[dt.date | None] = mapped_column(Date)
+    exited_on: Mapped[dt.date | None] = mapped_column(Date)
+    exit_reason: Mapped[str | None] = mapped_column(String(32))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)  # what the applicant is told
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEntry(Base):
+    """One change, appended and never altered (the ORM refuses, and the migration adds database triggers)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(32))  # case / user / payroll
+    entity_key: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    parameter_version: Mapped[str | None] = mapped_column(String(16))
+    explanation: Mapped[dict | None] = mapped_column(JSON)  # the rules engine's answer at this step
+
+
+class AppendOnly(RuntimeError):
+    """Someone tried to change or remove an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_changes(_mapper, _connection, entry) -> None:
+    raise AppendOnly(f"审计日志只能追加，不能修改或删除 / the audit log is append-only (entry {entry.id})")
+
+
+class PayrollMonth(Base):
+    """A month's payment roll for a jurisdiction: a draft can be generated again; a closed one is fixed."""
+
+    __tablename__ = "payroll_months"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    recipients: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Numeric(14, 2, asdecimal=False))
+    digest: Mapped[str] = mapped_column(String(64))  # of the lines: the same roll has the same digest
+    parameter_version: Mapped[str] = mapped_column(String(16))
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    generated_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PayrollLine(Base):
+    """One recipient's payment in a roll, as computed when the roll was generated."""
+
+    __tablename__ = "payroll_lines"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, ForeignKey("cases.id"), primary_key=True)
+    person_name: Mapped[str] = mapped_column(String(64))
+    division_code: Mapped[str] = mapped_column(String(9))
+    township_name: Mapped[str | None] = mapped_column(String(64))
+    community_name: Mapped[str | None] = mapped_column(String(64))
+    requested_service: Mapped[str] = mapped_column(String(32))
+    payee: Mapped[str | None] = mapped_column(String(128))
+    bank_name: Mapped[str | None] = mapped_column(String(128))
+    account_masked: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
+    integrated: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
+    finance_fallback: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
+    problem: Mapped[str | None] = mapped_column(Text)  # why no amount could be paid (needs review)
+
+    __table_args__ = (ForeignKeyConstraint(["jurisdiction_code", "month"],
+                                           ["payroll_months.jurisdiction_code", "payroll_months.month"]),)
 
 
 # Order matters: parents before children when loading.

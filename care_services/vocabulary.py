@@ -60,3 +60,15 @@ SERVICE_TYPE = {
 }
 
 BOOLEAN = {True: "是", False: "否"}
+
+# 《审批表》 申请方式: □本人，□监护人，□照护机构.
+APPLIED_BY = {"applicant": "本人", "guardian": "监护人", "care_institution": "照护机构"}
+
+# 宜府办发〔2023〕20号 四（三）: 托养机构 — the public elderly-care institutions are reviewed by civil affairs.
+INSTITUTION_TYPE = {
+    "comprehensive_disability": "残疾人综合托养机构",
+    "private": "民办托养机构",
+    "public_elderly": "公办养老机构",
+}
+
+PAYROLL_STATUS = {"draft": "草稿", "closed": "已关账"}

@@ -24,9 +24,12 @@ outside itself, is refused when the files are loaded, naming file and key.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +217,14 @@ class ParameterSet:
             result.parameters[key] = parameter
         result.check()
         return result
+
+    @cached_property
+    def version(self) -> str:
+        """A short fingerprint of every value, date and citation: the same parameters, the same version. The audit
+        log and payment rolls record it, so any figure can be traced to the parameters that produced it."""
+        content = json.dumps([p.as_dict() for _, p in sorted(self.parameters.items())], ensure_ascii=False,
+                             sort_keys=True, default=str)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:12]
 
     # ------------------------------------------------------------------------------------------ lookup
 

@@ -1,0 +1,94 @@
+"""A county with staff for every step of 宜府办发〔2023〕20号 五, and one applicant's 《审批表》."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from care_services.accounts import create_user
+from care_services.db import session_scope
+from care_services.identifiers import make_resident_id
+from care_services.model import Division, User
+
+TOWNSHIP = "360902100"  # a township of 袁州区 (code made up for the tests; the sample has no townships)
+STAFF = {  # username: (role, jurisdiction)
+    "li": ("township_reviewer", TOWNSHIP),
+    "wang": ("health_assessor", "360902"),
+    "zhao": ("disability_federation_reviewer", "360902"),
+    "wu": ("disability_federation_reviewer", "360902"),
+    "qian": ("civil_affairs_reviewer", "360902"),
+    "sun": ("rural_revitalisation_officer", "360902"),
+    "zhou": ("finance_approver", "360902"),
+    "admin": ("administrator", "360900"),
+    "outsider": ("township_reviewer", "360921"),
+}
+PASSWORD = "correct horse 1"
+SUBMITTED = dt.date(2024, 3, 1)
+
+
+@pytest.fixture
+def county(loaded_engine, monkeypatch):
+    import functools
+
+    from care_services import accounts
+
+    # scrypt takes ~0.2 s a hash by design; the tests' staff share one password, so hash it once
+    monkeypatch.setattr(accounts, "generate_password_hash", functools.lru_cache(accounts.generate_password_hash))
+    with session_scope(loaded_engine) as session:
+        session.add(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
+        session.flush()
+        for username, (role, jurisdiction) in STAFF.items():
+            create_user(session, username, PASSWORD, role, jurisdiction, created_by="test")
+    return loaded_engine
+
+
+def staff(session, username: str) -> User:
+    from sqlalchemy import select
+
+    return session.scalar(select(User).where(User.username == username))
+
+
+def application(sequence: int = 1, **changes) -> dict:
+    id_number = make_resident_id("360902", dt.date(1960, 5, 1), sequence)
+    return {
+        "id_number": id_number, "name": "欧阳建国" if sequence == 1 else f"李秀{'英梅兰'[sequence % 3]}",
+        "division_code": TOWNSHIP, "township_name": "测试镇", "community_name": "红星村", "hukou_area": "rural",
+        "dibao_household": True, "at_risk_of_poverty": False, "tekun_supported": False,
+        "disability_certificate_number": id_number + "41",  # physical (4), grade 1
+        "applied_by": "guardian", "proxy_name": "欧阳娜", "proxy_relation": "女儿", "phone": "13800000000",
+        "requested_service": "home_care", "carer_or_institution": "欧阳娜", "carer_relation": "女儿",
+        "bank_name": "中国农业银行宜春分行", "bank_account": "6228 4800 1234 5678 901", **changes,
+    }
+
+
+FOUR_FAILED = ["adl_eating", "adl_dressing", "adl_transfer", "adl_toileting"]
+STEPS = [  # (action, user, details, days after submission)
+    ("township_review", "li", {}, 1),
+    ("assess", "wang", {"doctor": "王医生", "failed_activities": FOUR_FAILED}, 3),
+    ("sector_review", "zhao", {"two_subsidies_month": 200}, 4),
+    ("identity_check", "sun", {"at_risk_of_poverty": False}, 5),
+    ("approve", "zhou", {}, 6),
+    ("publish_notice", "zhao", {}, 7),
+    ("activate", "wu", {}, 14),
+]
+
+
+def walk(engine, case_id: int, until: str | None = None) -> None:
+    """Take a case through the steps (each its own transaction, as each is its own request) up to ``until``."""
+    from care_services.casework import act
+    from care_services.model import CareCase
+
+    for action, username, details, days in STEPS:
+        with session_scope(engine) as session:
+            if session.get(CareCase, case_id).state == until:
+                return
+            act(session, staff(session, username), case_id, action, on=SUBMITTED + dt.timedelta(days=days), **details)
+
+
+def submit(engine, sequence: int = 1, **changes) -> int:
+    from care_services.casework import submit_application
+
+    with session_scope(engine) as session:
+        return submit_application(session, application(sequence, **changes), on=SUBMITTED,
+                                  by=staff(session, "li")).id
