@@ -14,6 +14,7 @@ from care_services.model import Division, User
 TOWNSHIP = "360902100"  # a township of 袁州区 (code made up for the tests; the sample has no townships)
 STAFF = {  # username: (role, jurisdiction)
     "li": ("township_reviewer", TOWNSHIP),
+    "ma": ("township_reviewer", TOWNSHIP),
     "wang": ("health_assessor", "360902"),
     "zhao": ("disability_federation_reviewer", "360902"),
     "wu": ("disability_federation_reviewer", "360902"),
