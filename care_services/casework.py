@@ -33,8 +33,18 @@ from care_services.model import AuditEntry, CareCase, Division, Person, User
 from subsidy_rules import workflow as wf
 from subsidy_rules.parameters import ParameterSet, default_parameters
 
-SCHEME = "disability_care"
+SCHEME = "disability_care"  # people's applications; the payroll and the notice are for this scheme
 OPEN_STATES = (*wf.ACTIVE_STEPS, "active")  # a person with a case in one of these cannot apply again
+# Subsidies institutions apply for (九府办字[2022]113号 附件3), with the department that leads their sector (附件1)
+INSTITUTION_SCHEMES = {
+    "elderly_institution_construction": "elderly", "elderly_institution_operation": "elderly",
+    "elderly_disability_care_operation": "elderly", "community_care_center": "elderly",
+    "childcare_construction": "childcare", "childcare_operation": "childcare",
+}
+
+
+def procedure_of(case: CareCase) -> str:
+    return "disability_care" if case.scheme == SCHEME else "institution_subsidy"
 
 
 def _not_found(case_id: Any) -> wf.WorkflowError:
@@ -49,8 +59,11 @@ def _stale(case_id: Any) -> wf.WorkflowError:
 # ------------------------------------------------------------------------------------------------ facts, engine
 
 
-def case_facts(case: CareCase, person: Person, **overrides: Any) -> dict[str, Any]:
-    """The disability_care facts of a case: the person's record plus what the application and its steps recorded."""
+def case_facts(case: CareCase, person: Person | None, **overrides: Any) -> dict[str, Any]:
+    """The scheme's facts of a case: an institution's as applied and verified; for disability care the person's
+    record plus what the application and its steps recorded."""
+    if case.scheme != SCHEME:
+        return {**(case.facts or {}), **overrides}
     certificate = person.disability_certificate_number
     facts = {
         "hukou_division_code": person.hukou_division_code,
@@ -78,14 +91,15 @@ def county_of(case: CareCase) -> str:
     return case.division_code[:6]
 
 
-def explain(facts: Mapping[str, Any], county: str, on: dt.date, parameters: ParameterSet) -> dict:
+def explain(case: CareCase, person: Person | None, on: dt.date, parameters: ParameterSet, **overrides: Any) -> dict:
     """The rules engine's answer (eligibility per criterion with its clause, amount, funding split) on ``on``."""
     from subsidy_rules.engine import FactError, evaluate
 
     try:
-        return evaluate(SCHEME, dict(facts), date=on, jurisdiction=county, parameters=parameters)
+        return evaluate(case.scheme, case_facts(case, person, **overrides), date=on, jurisdiction=county_of(case),
+                        parameters=parameters)
     except FactError as error:
-        return {"scheme": SCHEME, "eligible": None, "fact_errors": error.errors}
+        return {"scheme": case.scheme, "eligible": None, "fact_errors": error.errors}
 
 
 def people_of(session: Session, cases: list[CareCase]) -> dict[str, Person]:
@@ -203,14 +217,63 @@ def submit_application(session: Session, application: Mapping[str, Any], *, on: 
                     submitted_on=on, state="submitted", **{name: data[name] for name in CASE_FIELDS})
     session.add(case)
     session.flush()
+    _log_submission(session, case, person, by, on, parameters,
+                    {"applied_by": case.applied_by, "requested_service": case.requested_service})
+    return case
+
+
+def _log_submission(session: Session, case: CareCase, person: Person | None, by: User | None, on: dt.date,
+                    parameters: ParameterSet | None, details: dict) -> None:
     parameters = parameters or default_parameters()
     session.add(AuditEntry(
         username=by.username if by else "applicant", role=by.role if by else None, entity="case",
         entity_key=str(case.id), action="submit", to_state="submitted", parameter_version=parameters.version,
-        details={"applied_by": case.applied_by, "requested_service": case.requested_service},
-        explanation=explain(case_facts(case, person), county_of(case), on, parameters),
-    ))
+        details=details, explanation=explain(case, person, on, parameters)))
     session.flush()
+
+
+def submit_institution_application(session: Session, scheme: str, application: Mapping[str, Any], *,
+                                   on: dt.date, by: User | None = None,
+                                   parameters: ParameterSet | None = None) -> CareCase:
+    """An institution applies for a subsidy of 九府办字[2022]113号 附件3 with the scheme's facts; returns the case.
+
+    ``application``: institution_name, division_code (its county), facts {name: value}, bank_account (and
+    optionally institution_code, bank_name, bank_account_name, phone). The facts are checked by the rules engine's
+    converter; the reviewing department may correct them at its review (核定).
+    """
+    errors: dict[str, dict] = {}
+    if scheme not in INSTITUTION_SCHEMES:
+        raise InputError({"scheme": problem(f"机构补助项目应为：{'、'.join(INSTITUTION_SCHEMES)}",
+                                            f"one of {', '.join(INSTITUTION_SCHEMES)}")})
+    name = _text(application.get("institution_name"))
+    if not name:
+        errors["institution_name"] = problem("请填写机构名称", "the institution's name is required")
+    code = _text(application.get("division_code")) or ""
+    division = session.get(Division, code)
+    if division is None or division.level not in ("county", "township"):
+        errors["division_code"] = problem("请填写机构所在县（市、区）的区划代码", "give the code of the institution's county")
+    elif by is not None and not within(code, by.jurisdiction_code):
+        errors["division_code"] = problem(f"不在您的辖区（{by.jurisdiction_code}）内", f"outside your jurisdiction ({by.jurisdiction_code})")
+    facts = application.get("facts") or {}
+    if not isinstance(facts, Mapping):
+        errors["facts"] = problem("事实项应为“名称: 值”的形式", "facts are a mapping of name to value")
+    else:
+        facts, fact_errors = scheme_facts(scheme, facts, code[:6] or "36")
+        errors.update(fact_errors)
+    account = "".join(ch for ch in str(application.get("bank_account") or "") if ch.isdigit())
+    if not 8 <= len(account) <= 30:
+        errors["bank_account"] = problem("银行账号应为8–30位数字", "a bank account number has 8-30 digits")
+    if errors:
+        raise InputError(errors)
+    case = CareCase(
+        scheme=scheme, institution_code=_text(application.get("institution_code")), division_code=code,
+        facts=dict(facts), carer_or_institution=name,
+        applied_by="care_institution", phone=_text(application.get("phone")),
+        bank_account_name=_text(application.get("bank_account_name")) or name,
+        bank_name=_text(application.get("bank_name")), bank_account=account, submitted_on=on, state="submitted")
+    session.add(case)
+    session.flush()
+    _log_submission(session, case, None, by, on, parameters, {"scheme": scheme, "institution": name})
     return case
 
 
@@ -245,35 +308,72 @@ def as_workflow_case(case: CareCase, entries: list[AuditEntry]) -> wf.Case:
         for e in entries if e.from_state is not None
     )
     return wf.Case(case.division_code, case.requested_service, case.institution_type, case.state, steps,
-                   case.approved_on, case.notice_from, case.exited_on)
+                   case.approved_on, case.notice_from, case.exited_on, procedure_of(case),
+                   INSTITUTION_SCHEMES.get(case.scheme))
 
 
 def work_queue(session: Session, user: User) -> list[CareCase]:
     """Cases in the user's jurisdiction waiting for a step of the user's role, oldest first."""
-    cases = session.scalars(select(CareCase).where(visible(user), CareCase.state.in_(wf.ACTIVE_STEPS))
-                            .order_by(CareCase.submitted_on, CareCase.id))
-    return [case for case in cases
-            if wf.role_for(as_workflow_case(case, []), wf.STEP_AWAITED[case.state]) == user.role]
+    pending = {state for procedure in wf.PROCEDURES.values() for state in procedure.pending}
+    waiting = []
+    for case in session.scalars(select(CareCase).where(visible(user), CareCase.state.in_(pending))
+                                .order_by(CareCase.submitted_on, CareCase.id)):
+        flow = as_workflow_case(case, [])
+        if case.state in flow.steps.pending and wf.role_for(flow, flow.steps.awaited[case.state]) == user.role:
+            waiting.append(case)
+    return waiting
 
 
 # ------------------------------------------------------------------------------------------------ acting
 
-ACTION_FIELDS = {  # what each action takes besides the actor and the date
-    "assess": ("doctor", "failed_activities"),
-    "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month"),
-    "identity_check": ("at_risk_of_poverty",),
-    "exit": ("exit_reason",),
-    "reject": ("reason",),
+ACTION_FIELDS = {  # what each action takes besides the actor and the date, per procedure
+    "disability_care": {
+        "assess": ("doctor", "failed_activities"),
+        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month"),
+        "identity_check": ("at_risk_of_poverty",),
+        "exit": ("exit_reason",),
+        "reject": ("reason",),
+    },
+    # the reviewing department verifies the facts (e.g. 核定床位) and may correct them
+    "institution_subsidy": {"sector_review": ("facts",), "reject": ("reason",)},
 }
 
 
-def _step_changes(action: str, details: Mapping[str, Any]) -> tuple[dict, dict, dict]:
+def scheme_facts(scheme: str, facts: Mapping[str, Any], county: str) -> tuple[dict, dict]:
+    """(the facts the scheme knows, errors by ``facts.<name>``), checked by the rules engine's own converter."""
+    from subsidy_rules.engine import FactError, get_scheme
+    from subsidy_rules.engine import evaluate as evaluate_one
+
+    known = set(get_scheme(scheme).fact_names)
+    kept = {name: value for name, value in facts.items() if name in known}
+    errors = {f"facts.{name}": problem("不是该补助项目的事实项", f"not a fact of {scheme}") for name in facts if name not in known}
+    try:
+        evaluate_one(scheme, kept, date=dt.date.today(), jurisdiction=county)
+    except FactError as error:
+        errors.update({f"facts.{name}": reason for name, reason in error.errors.items()})
+    return kept, errors
+
+
+def _verified_facts(case: CareCase, corrections: Any) -> dict:
+    if not isinstance(corrections, Mapping):
+        raise InputError({"facts": problem("核定的事实项应为“名称: 值”的形式", "verified facts are a mapping of name to value")})
+    facts, errors = scheme_facts(case.scheme, {**(case.facts or {}), **corrections}, county_of(case))
+    if errors:
+        raise InputError(errors)
+    return facts
+
+
+def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tuple[dict, dict, dict]:
     """(case changes, person changes, details for the log) of an action's input; raises InputError."""
     case_changes: dict[str, Any] = {}
     person_changes: dict[str, Any] = {}
-    unknown = set(details) - set(ACTION_FIELDS.get(action, ()))
+    unknown = set(details) - set(ACTION_FIELDS[procedure_of(case)].get(action, ()))
     if unknown:
         raise InputError({name: problem("此操作不接受该项", f"not an input of {action}") for name in sorted(unknown)})
+    if procedure_of(case) == "institution_subsidy":
+        if action == "sector_review" and "facts" in details:
+            case_changes["facts"] = _verified_facts(case, details["facts"])
+        return case_changes, person_changes, dict(details)
     if action == "assess":
         failed = details.get("failed_activities")
         if isinstance(failed, str) or not isinstance(failed, (list, tuple, set)) or not set(failed) <= set(wf.ADL_ACTIVITIES):
@@ -282,7 +382,7 @@ def _step_changes(action: str, details: Mapping[str, Any]) -> tuple[dict, dict, 
         person_changes = {name: name in set(failed) for name in wf.ADL_ACTIVITIES}
     elif action == "sector_review":
         errors = {}
-        for name in ACTION_FIELDS["sector_review"]:
+        for name in ACTION_FIELDS["disability_care"]["sector_review"]:
             value = details.get(name)
             if value is None or value == "":
                 case_changes[name] = None
@@ -314,13 +414,14 @@ def act(session: Session, user: User, case_id: int, action: str, *, on: dt.date,
         raise _stale(case_id)
     if not user.active:
         raise wf.WorkflowError("inactive", "该账号已停用", "this account is disabled")
-    person = session.get(Person, case.person_id_number)
-    case_changes, person_changes, logged = _step_changes(action, details)
+    person = session.get(Person, case.person_id_number) if case.person_id_number else None
+    case_changes, person_changes, logged = _step_changes(case, action, details)
     entries = history(session, case.id)
     # The pure state machine decides first (state, role, jurisdiction, segregation, notice period, reasons).
     flow = wf.advance(as_workflow_case(case, entries), action, actor_of(user), on, **details)
     if action == "approve":  # finance approves only what the rules say is payable from next month
-        answer = explain(case_facts(case, person, approved_on=on), county_of(case), on, parameters)
+        overrides = {"approved_on": on} if case.scheme == SCHEME else {}
+        answer = explain(case, person, on, parameters, **overrides)
         if answer.get("eligible") is not True:
             failed = [c["title_zh"] for c in answer.get("criteria", []) if c["passed"] is False]
             missing = answer.get("missing_facts", [])
@@ -342,7 +443,7 @@ def act(session: Session, user: User, case_id: int, action: str, *, on: dt.date,
         username=user.username, role=user.role, entity="case", entity_key=str(case.id), action=action,
         from_state=from_state, to_state=flow.state, reason=flow.history[-1].reason,
         details=_json_ready(logged) or None, parameter_version=parameters.version,
-        explanation=explain(case_facts(case, person), county_of(case), on, parameters),
+        explanation=explain(case, person, on, parameters),
     ))
     try:
         session.flush()

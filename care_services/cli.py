@@ -23,15 +23,12 @@ from care_services.cli_common import (  # noqa: F401  (re-exported for the comma
     UsageError,
 )
 from care_services.cli_common import existing_file as _existing_file
+from care_services.cli_common import open_database
 from care_services.cli_common import writable as _writable
 
 
 def _engine(args):
-    from care_services.db import init_db, make_engine
-
-    engine = make_engine(args.database)
-    init_db(engine)  # harmless when the tables exist; saves a step for every command
-    return engine
+    return open_database(args.database)
 
 
 # ---------------------------------------------------------------------------------------------------- commands
@@ -359,10 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     schemes.set_defaults(handler=cmd_schemes)
 
     from allocator.command import add_parser as add_allocate
+    from care_services.admin_command import add_parser as add_admin
     from subsidy_rules.budget_command import add_parser as add_budget
 
     add_allocate(commands)
     add_budget(commands)
+    add_admin(commands)
 
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")

@@ -34,3 +34,12 @@ def writable(path: str, suffixes: tuple[str, ...]) -> Path:
     if not file.parent.exists():
         raise UsageError(f"目录不存在：{file.parent}", f"no such directory: {file.parent}")
     return file
+
+
+def open_database(url: str | None):
+    """The engine for --database (or the default), migrated to the newest schema."""
+    from care_services.db import init_db, make_engine
+
+    engine = make_engine(url)
+    init_db(engine)  # harmless when the schema is current; saves a step for every command
+    return engine

@@ -344,14 +344,17 @@ class User(Base):
 
 
 class CareCase(Base):
-    """An application under 宜府办发〔2023〕20号, with what its 《审批表》 records; the state is changed only through
-    care_services.casework (one transaction with its audit entry), and ``version`` makes a stale write fail."""
+    """An application: a person's under 宜府办发〔2023〕20号 (what its 《审批表》 records), or an institution's for a
+    subsidy of 九府办字[2022]113号 附件3 (its facts). The state is changed only through care_services.casework (one
+    transaction with its audit entry), and ``version`` makes a stale write fail."""
 
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scheme: Mapped[str] = mapped_column(String(64), default="disability_care")
-    person_id_number: Mapped[str] = mapped_column(String(18), ForeignKey("people.id_number"))
+    person_id_number: Mapped[str | None] = mapped_column(String(18), ForeignKey("people.id_number"))  # people's schemes
+    institution_code: Mapped[str | None] = mapped_column(String(32))  # institution subsidies: 机构编号, if registered
+    facts: Mapped[dict | None] = mapped_column(JSON)  # institution subsidies: the scheme's facts as applied and verified
     division_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))  # most specific known unit
     township_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：乡镇（街道）
     community_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：村（社区）, where the notice is posted
@@ -360,7 +363,7 @@ class CareCase(Base):
     proxy_relation: Mapped[str | None] = mapped_column(String(32))
     proxy_id_number: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(32))
-    requested_service: Mapped[str] = mapped_column(String(32))
+    requested_service: Mapped[str | None] = mapped_column(String(32))
     institution_type: Mapped[str | None] = mapped_column(String(32))
     carer_or_institution: Mapped[str | None] = mapped_column(String(128))  # 照护人姓名 or 照护/托养机构名称
     carer_relation: Mapped[str | None] = mapped_column(String(32))

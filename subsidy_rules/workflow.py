@@ -6,6 +6,12 @@
       ──7-day public notice──▶ in_notice ──notice ends──▶ active ──exit──▶ exited
     any step before active ──reject (reason shown to the applicant)──▶ rejected
 
+Institution subsidy applications (九府办字[2022]113号 附件3: construction and operating subsidies) use the same
+machinery with a shorter procedure, from 附件1 责任清单: the lead department reviews (民政局 for “一老”, 第2项; 卫健委
+for “一小”, 第3项), then finance, which “做好奖补类、补贴类资金的审核、支出” (第4项), approves:
+
+    submitted ──sector review (民政 or 卫健)──▶ sector_reviewed ──finance approval──▶ approved
+
 Who may act: each step belongs to one role; a user acts only on cases of their jurisdiction (the case's division
 code starts with theirs), and never on two consecutive steps of the same case (segregation of duties).
 Payments run from the month after approval (“申请人照护和托养补贴发放日期从审批之日的次月算起”) and stop from
@@ -25,6 +31,7 @@ ROLES = {
     "civil_affairs_reviewer": "县级民政部门审核",
     "disability_federation_reviewer": "县级残联审核",
     "rural_revitalisation_officer": "县级乡村振兴部门核定易返贫致贫身份",
+    "health_commission_reviewer": "县级卫健部门审核（托育机构补助）",
     "finance_approver": "县级财政部门审批",
     "administrator": "系统管理员",
 }
@@ -55,9 +62,34 @@ ACTIONS = {
     "activate": ("in_notice", "active", "（五）公示期满"),
     "exit": ("active", "exited", "三（五）退出管理"),
 }
-STEP_AWAITED = {source: action for action, (source, _, _) in ACTIONS.items()}  # state -> the action it waits for
 ACTIVE_STEPS = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked", "approved",
                 "in_notice")
+
+INSTITUTION_ACTIONS = {
+    "sector_review": ("submitted", "sector_reviewed", "九府办字[2022]113号 附件1 第2、3项（民政局牵头“一老”，卫健委牵头“一小”）"),
+    "approve": ("sector_reviewed", "approved", "九府办字[2022]113号 附件1 第4项（财政局“做好奖补类、补贴类资金的审核、支出”）"),
+}
+INSTITUTION_STATES = {"submitted": "已申请，待主管部门审核", "sector_reviewed": "审核通过，待财政审批",
+                      "approved": "已审批", "rejected": "未通过"}
+
+
+@dataclass(frozen=True)
+class Procedure:
+    name: str
+    actions: dict[str, tuple[str, str, str]]
+    states: dict[str, str]  # state -> label
+    pending: tuple[str, ...]  # states waiting for a step; a case can be rejected in any of them
+
+    @property
+    def awaited(self) -> dict[str, str]:
+        return {source: action for action, (source, _, _) in self.actions.items()}
+
+
+PROCEDURES = {
+    "disability_care": Procedure("disability_care", ACTIONS, STATES, ACTIVE_STEPS),
+    "institution_subsidy": Procedure("institution_subsidy", INSTITUTION_ACTIONS, INSTITUTION_STATES,
+                                     ("submitted", "sector_reviewed")),
+}
 
 
 class WorkflowError(Exception):
@@ -103,6 +135,12 @@ class Case:
     approved_on: dt.date | None = None
     notice_from: dt.date | None = None
     exited_on: dt.date | None = None
+    procedure: str = "disability_care"
+    sector: str | None = None  # elderly / childcare, for institution subsidies
+
+    @property
+    def steps(self) -> Procedure:
+        return PROCEDURES[self.procedure]
 
     @property
     def last_actor(self) -> str | None:
@@ -117,6 +155,10 @@ def reviewer_role(case: Case) -> str:
 
 
 def role_for(case: Case, action: str) -> str:
+    if case.procedure == "institution_subsidy":
+        if action == "approve":
+            return "finance_approver"
+        return "civil_affairs_reviewer" if case.sector == "elderly" else "health_commission_reviewer"
     if action == "township_review":
         return "township_reviewer"
     if action == "assess":
@@ -145,11 +187,12 @@ def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Ca
     """Carry out ``action`` or raise WorkflowError saying why not."""
     if action == "reject":
         return reject(case, actor, on, details.get("reason", ""))
-    if action not in ACTIONS:
+    procedure = case.steps
+    if action not in procedure.actions:
         raise WorkflowError("unknown_action", f"未知操作：{action}", f"unknown action {action!r}")
-    source, target, _ = ACTIONS[action]
+    source, target, _ = procedure.actions[action]
     if case.state != source:
-        raise WorkflowError("state", f"当前状态为“{STATES[case.state]}”，不能办理此操作",
+        raise WorkflowError("state", f"当前状态为“{procedure.states[case.state]}”，不能办理此操作",
                             f"a case in state {case.state!r} cannot take the action {action!r}")
     _check_actor(case, actor, role_for(case, action))
     changes: dict = {}
@@ -181,11 +224,13 @@ def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Ca
 
 def reject(case: Case, actor: Actor, on: dt.date, reason: str) -> Case:
     """Any step before payments start can reject; the reason is what the applicant is told."""
-    if case.state not in ACTIVE_STEPS:
-        raise WorkflowError("state", f"当前状态为“{STATES[case.state]}”，不能驳回", f"a {case.state} case cannot be rejected")
+    procedure = case.steps
+    if case.state not in procedure.pending:
+        raise WorkflowError("state", f"当前状态为“{procedure.states[case.state]}”，不能驳回",
+                            f"a {case.state} case cannot be rejected")
     if not reason or not reason.strip():
         raise WorkflowError("reason", "驳回须写明原因（申请人可见）", "a rejection needs a reason the applicant will see")
-    _check_actor(case, actor, role_for(case, STEP_AWAITED[case.state]))
+    _check_actor(case, actor, role_for(case, procedure.awaited[case.state]))
     step = Step("reject", actor.user, actor.role, on, case.state, "rejected", reason.strip())
     return Case(**{**case.__dict__, "state": "rejected", "history": (*case.history, step)})
 

@@ -20,6 +20,7 @@ STAFF = {  # username: (role, jurisdiction)
     "wu": ("disability_federation_reviewer", "360902"),
     "qian": ("civil_affairs_reviewer", "360902"),
     "sun": ("rural_revitalisation_officer", "360902"),
+    "he": ("health_commission_reviewer", "360902"),
     "zhou": ("finance_approver", "360902"),
     "admin": ("administrator", "360900"),
     "outsider": ("township_reviewer", "360921"),

@@ -1,4 +1,4 @@
-"""case records: users, cases, audit log, payroll
+"""case records: users, cases (people's and institutions' applications), audit log, payroll
 
 Revision ID: 0002
 Revises: 0001
@@ -65,7 +65,9 @@ def upgrade() -> None:
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('scheme', sa.String(length=64), nullable=False),
-    sa.Column('person_id_number', sa.String(length=18), nullable=False),
+    sa.Column('person_id_number', sa.String(length=18), nullable=True),
+    sa.Column('institution_code', sa.String(length=32), nullable=True),
+    sa.Column('facts', sa.JSON(), nullable=True),
     sa.Column('division_code', sa.String(length=9), nullable=False),
     sa.Column('township_name', sa.String(length=64), nullable=True),
     sa.Column('community_name', sa.String(length=64), nullable=True),
@@ -74,7 +76,7 @@ def upgrade() -> None:
     sa.Column('proxy_relation', sa.String(length=32), nullable=True),
     sa.Column('proxy_id_number', sa.String(length=18), nullable=True),
     sa.Column('phone', sa.String(length=32), nullable=True),
-    sa.Column('requested_service', sa.String(length=32), nullable=False),
+    sa.Column('requested_service', sa.String(length=32), nullable=True),
     sa.Column('institution_type', sa.String(length=32), nullable=True),
     sa.Column('carer_or_institution', sa.String(length=128), nullable=True),
     sa.Column('carer_relation', sa.String(length=32), nullable=True),
