@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from care_services.identifiers import (IdentifierError, code_prefix, validate_di
 from care_services.model import AuditEntry, CareCase, Division, Person, User
 from subsidy_rules import workflow as wf
 from subsidy_rules.parameters import ParameterSet, default_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEME = "disability_care"  # people's applications; the payroll and the notice are for this scheme
 OPEN_STATES = (*wf.ACTIVE_STEPS, "active")  # a person with a case in one of these cannot apply again
@@ -117,6 +120,29 @@ def evaluate_cases(session: Session, cases: list[CareCase], dates: list[dt.date]
     frame = pd.DataFrame([{**case_facts(case, people[case.person_id_number]), "jurisdiction": county_of(case),
                            "date": on} for case, on in zip(cases, dates)])
     return evaluate_frame(SCHEME, frame, parameters=parameters), people
+
+
+def recipients(session: Session) -> pd.DataFrame:
+    """Approved disability-care cases as a budget caseload: paid from the month after approval to the month of
+    the exit (subsidy_rules.budget's columns: scheme, jurisdiction, start, end and the scheme's facts)."""
+    import pandas as pd
+
+    cases = list(session.scalars(select(CareCase).where(CareCase.scheme == SCHEME).order_by(CareCase.id)))
+    people = people_of(session, cases)
+    rows = []
+    for case in cases:
+        months = wf.paid_months(as_workflow_case(case, []), projected=True)
+        if months is None:
+            continue
+        first, last = months
+        rows.append({"scheme": SCHEME, "jurisdiction": county_of(case), "start": _month_label(first),
+                     "end": None if last is None else _month_label(last),
+                     **case_facts(case, people[case.person_id_number])})
+    return pd.DataFrame(rows)
+
+
+def _month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 # ------------------------------------------------------------------------------------------------ submission

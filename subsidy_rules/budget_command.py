@@ -23,9 +23,10 @@ def cmd_budget(args) -> int:
         base = Assumptions(args.occupancy, args.enrolment, args.growth)
     except ValueError as error:
         raise UsageError(str(error), "check --from/--to and the assumptions") from None
-    if sum(bool(x) for x in (args.caseload, args.synthetic, args.people_from)) > 1:
-        raise UsageError("--caseload、--synthetic、--people-from 只能选一个", "give one of --caseload, --synthetic, --people-from")
-    if not (args.caseload or args.synthetic or args.people_from or args.projects or args.sample):
+    if sum(bool(x) for x in (args.caseload, args.synthetic, args.people_from, args.cases)) > 1:
+        raise UsageError("--caseload、--synthetic、--people-from、--cases 只能选一个",
+                         "give one of --caseload, --synthetic, --people-from, --cases")
+    if not (args.caseload or args.synthetic or args.people_from or args.cases or args.projects or args.sample):
         raise UsageError("请指定 --caseload 或 --projects（或 --sample / --synthetic N）",
                          "give --caseload and/or --projects (or --sample / --synthetic N)")
     output = writable(args.output, (".xlsx",)) if args.output else None
@@ -44,7 +45,7 @@ def cmd_budget(args) -> int:
     except BudgetInputError as error:
         raise UsageError(str(error), "check the projects workbook") from None
     projections = []
-    registered = _people_caseload(args) if args.people_from else None
+    registered = _people_caseload(args) if args.people_from else _case_caseload(args) if args.cases else None
     for scenario in scenarios:
         if registered is not None:
             chunks, total = [registered], len(registered)
@@ -87,7 +88,7 @@ def _people_caseload(args):
     import pandas as pd
     from sqlalchemy import select
 
-    from care_services.cli import _engine
+    from care_services.cli_common import open_database
     from care_services.db import session_scope
     from care_services.model import Person
     from care_services.spreadsheet import to_record
@@ -98,11 +99,24 @@ def _people_caseload(args):
         month_index(args.people_from)
     except ValueError as error:
         raise UsageError(str(error), "--people-from takes a month, e.g. 2024-01") from None
-    with session_scope(_engine(args)) as session:
+    with session_scope(open_database(args.database)) as session:
         people = pd.DataFrame([to_record(p) for p in session.scalars(select(Person))])
     if people.empty:
         raise UsageError("数据库中没有人员记录（先 carecalc import people …）", "no people in the database (import some first)")
     return disability_caseload(people, args.people_from[:7])
+
+
+def _case_caseload(args):
+    """The approved disability-care cases of the database, each paid from the month after its approval to its exit."""
+    from care_services.casework import recipients
+    from care_services.cli_common import open_database
+    from care_services.db import session_scope
+
+    with session_scope(open_database(args.database)) as session:
+        caseload = recipients(session)
+    if caseload.empty:
+        raise UsageError("数据库中没有已审批的照护和托养对象", "no approved disability-care cases in the database")
+    return caseload
 
 
 def add_parser(commands) -> None:
@@ -115,6 +129,8 @@ def add_parser(commands) -> None:
     budget.add_argument("--synthetic", type=int, metavar="N", help="N个合成的宜春困难重度残疾人 / synthetic caseload")
     budget.add_argument("--people-from", metavar="YYYY-MM",
                         help="以数据库中的人员为在册对象（困难重度残疾人照护），自该月起 / the database's people from a month")
+    budget.add_argument("--cases", action="store_true",
+                        help="以数据库中已审批的申请为在册对象（审批次月起、退出当月止） / the approved cases of the database")
     budget.add_argument("--seed", type=int, default=1)
     budget.add_argument("--from", dest="first_year", type=int, default=2023)
     budget.add_argument("--to", dest="last_year", type=int, default=2027)

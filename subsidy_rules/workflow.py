@@ -239,10 +239,12 @@ def month_index(date: dt.date) -> int:
     return date.year * 12 + date.month - 1
 
 
-def paid_months(case: Case) -> tuple[int, int | None] | None:
+def paid_months(case: Case, *, projected: bool = False) -> tuple[int, int | None] | None:
     """(first, last) month index paid once the case is active — from the month after approval to the month of the
-    exit (None: still paid) — or None while it is not (yet) a recipient."""
-    if case.approved_on is None or case.state not in ("active", "exited"):
+    exit (None: still paid) — or None while it is not (yet) a recipient. ``projected``: also an approved case still
+    in its notice (a budget counts it; a payment roll does not)."""
+    states = ("approved", "in_notice", "active", "exited") if projected else ("active", "exited")
+    if case.approved_on is None or case.state not in states:
         return None
     first = month_index(case.approved_on) + 1
     return first, month_index(case.exited_on) if case.exited_on else None

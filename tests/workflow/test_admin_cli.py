@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -165,3 +166,21 @@ def test_a_bad_or_damaged_backup_is_refused_and_the_database_left_as_it_was(coun
         assert session.get(CareCase, case_id).state == "active"
         assert len(history(session, case_id)) == 8
         assert session.scalar(select(func.count()).select_from(PayrollMonth)) == 1
+
+
+def test_the_budget_projects_the_approved_cases_from_the_month_after_approval_to_the_exit(county, capsys):
+    """Two cases: one active from April 2024 (600 a month), one exited in June (1,000 a month, April–June)."""
+    from care_services.casework import act
+
+    home = submit(county, 1)
+    institution = submit(county, 2, requested_service="institutional_care", institution_type="private",
+                         carer_or_institution="宜春康养中心", bank_account="36050112345678")
+    walk(county, home)
+    walk(county, institution)
+    with session_scope(county) as session:
+        act(session, staff(session, "zhao"), institution, "exit", on=dt.date(2024, 6, 10), exit_reason="death")
+    assert main(["--database", url_of(county), "budget", "--cases", "--from", "2024", "--to", "2025", "--json"]) == 0
+    printed = capsys.readouterr().out
+    answer = json.loads(printed[printed.index("\n{") + 1:])  # the summary lines, then the JSON
+    years = {row["year"]: row["amount"] for row in answer["scenarios"][0]["by_year"]}
+    assert years == {2024: 600 * 9 + 1000 * 3, 2025: 600 * 12}
