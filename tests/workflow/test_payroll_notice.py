@@ -13,7 +13,7 @@ from care_services.casework import act
 from care_services.db import session_scope
 from care_services.model import AuditEntry, CareCase, Person
 from subsidy_rules.workflow import WorkflowError
-from tests.workflow.conftest import application, staff, submit, walk
+from tests.workflow.conftest import staff, submit, walk
 
 
 def _audit_count(session, entity="payroll") -> int:
