@@ -31,7 +31,8 @@ from care_services.identifiers import (IdentifierError, code_prefix, validate_di
                                        validate_resident_id, within)
 from care_services.model import AuditEntry, CareCase, Division, Person, User
 from subsidy_rules import workflow as wf
-from subsidy_rules.parameters import ParameterSet, default_parameters
+from subsidy_rules.overrides import effective_parameters
+from subsidy_rules.parameters import ParameterSet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -250,7 +251,7 @@ def submit_application(session: Session, application: Mapping[str, Any], *, on: 
 
 def _log_submission(session: Session, case: CareCase, person: Person | None, by: User | None, on: dt.date,
                     parameters: ParameterSet | None, details: dict) -> None:
-    parameters = parameters or default_parameters()
+    parameters = parameters or effective_parameters(session)
     session.add(AuditEntry(
         username=by.username if by else "applicant", role=by.role if by else None, entity="case",
         entity_key=str(case.id), action="submit", to_state="submitted", parameter_version=parameters.version,
@@ -434,7 +435,7 @@ def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tu
 def act(session: Session, user: User, case_id: int, action: str, *, on: dt.date,
         expected_version: int | None = None, parameters: ParameterSet | None = None, **details: Any) -> CareCase:
     """Carry out one step on a case (or ``reject``), with its audit entry; raises WorkflowError or InputError."""
-    parameters = parameters or default_parameters()
+    parameters = parameters or effective_parameters(session)
     case = get_case(session, user, case_id)
     if expected_version is not None and case.version != expected_version:
         raise _stale(case_id)

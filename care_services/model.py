@@ -406,6 +406,21 @@ class AuditEntry(Base):
     explanation: Mapped[dict | None] = mapped_column(JSON)  # the rules engine's answer at this step
 
 
+class ParameterOverride(Base):
+    """A county's own value of a floor parameter (不低于: raised, never lowered), set by an administrator."""
+
+    __tablename__ = "parameter_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))
+    start: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[Any] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)  # e.g. the county's own document number
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
 class AppendOnly(RuntimeError):
     """Someone tried to change or remove an audit entry."""
 

@@ -20,7 +20,8 @@ from care_services.casework import SCHEME, evaluate_cases, in_division
 from care_services.model import CareCase
 from care_services.payroll import check_jurisdiction
 from care_services.privacy import mask_name
-from subsidy_rules.parameters import ParameterSet, default_parameters
+from subsidy_rules.overrides import effective_parameters
+from subsidy_rules.parameters import ParameterSet
 from subsidy_rules.workflow import NOTICE_DAYS
 
 TITLE = "困难重度失能残疾人照护和托养拟纳入对象公示"
@@ -49,7 +50,7 @@ def period_of(notice_from: dt.date) -> str:
 def notice_rows(session: Session, jurisdiction: str, community: str | None = None,
                 parameters: ParameterSet | None = None) -> list[NoticeRow]:
     """Cases of the jurisdiction (and village) now in their notice period, masked, in order of publication."""
-    parameters = parameters or default_parameters()
+    parameters = parameters or effective_parameters(session)
     query = select(CareCase).where(in_division(jurisdiction),
                                    CareCase.scheme == SCHEME, CareCase.state == "in_notice")
     if community:

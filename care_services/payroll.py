@@ -31,7 +31,8 @@ from care_services.identifiers import within
 from care_services.model import AuditEntry, CareCase, Division, PayrollLine, PayrollMonth, User
 from care_services.privacy import mask_account
 from subsidy_rules import workflow as wf
-from subsidy_rules.parameters import ParameterSet, default_parameters
+from subsidy_rules.overrides import effective_parameters
+from subsidy_rules.parameters import ParameterSet
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 LINE_FIELDS = ("case_id", "person_name", "division_code", "township_name", "community_name", "requested_service",
@@ -125,7 +126,7 @@ def compare(stored: list[dict], current: list[dict]) -> list[dict]:
 def generate(session: Session, month: str, jurisdiction: str, *, by: str,
              parameters: ParameterSet | None = None) -> Roll:
     """Generate (or regenerate) a month's roll; idempotent; a closed roll is returned as stored."""
-    parameters = parameters or default_parameters()
+    parameters = parameters or effective_parameters(session)
     parse_month(month)
     check_jurisdiction(session, jurisdiction)
     lines = compute_lines(session, month, jurisdiction, parameters)

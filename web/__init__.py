@@ -1,45 +1,66 @@
-"""carecalc web app: the application factory (as in Flask's tutorial), one blueprint per area."""
+"""carecalc web app: the application factory (as in Flask's tutorial), one blueprint per area.
+
+Areas: divisions (home), downloads (import templates), auth (login), eligibility (pre-check and its API),
+cases (workflow, notice, payroll), budget, planning, parameters; the OpenAPI document describes the JSON API.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
 
 from flask import Flask, jsonify
 
 from care_services.db import init_db, make_engine
+
+SECRET_KEY_VARIABLE = "CARECALC_SECRET_KEY"
+
+
+def _secret_key() -> str:
+    """$CARECALC_SECRET_KEY, else a random key kept in instance/secret_key (so logins survive a restart)."""
+    if os.environ.get(SECRET_KEY_VARIABLE):
+        return os.environ[SECRET_KEY_VARIABLE]
+    path = Path("instance") / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         DATABASE_URL=None,  # None: $CARECALC_DATABASE_URL or instance/carecalc.sqlite3
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # uploads: workbooks of up to 16 MB
         JSON_AS_ASCII=False,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),  # a working day
+        JOB_WORKERS=2,
     )
     app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key()
+    app.json.ensure_ascii = False
     engine = make_engine(app.config["DATABASE_URL"])
     init_db(engine)
     app.extensions["carecalc_engine"] = engine
 
-    from web import database, divisions, downloads, i18n
+    from web import auth, budget, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
+    from web import parameters, planning, security
+    from web.jobs import JobRunner
 
+    app.extensions["carecalc_jobs"] = JobRunner(app.config["JOB_WORKERS"])
     i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
     app.teardown_appcontext(database.close_session)
-    app.register_blueprint(divisions.bp)
-    app.register_blueprint(downloads.bp)
+    for area in (divisions, downloads, auth, eligibility, cases, budget, planning, parameters, openapi):
+        app.register_blueprint(area.bp)
 
     @app.get("/healthz")
     def health():
         return jsonify(status="ok")
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return i18n.error_response(404, "页面或资源不存在", "not found")
-
-    @app.errorhandler(413)
-    def too_large(error):
-        return i18n.error_response(413, "上传文件过大", "upload too large")
-
-    @app.errorhandler(500)
-    def internal(error):  # never a traceback page
-        return i18n.error_response(500, "服务器内部错误", "internal server error")
 
     return app

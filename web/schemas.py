@@ -1,12 +1,35 @@
-"""marshmallow schemas: the one place web input is validated."""
+"""marshmallow schemas: the one place web input (forms, JSON, queries) is validated.
+
+Field checks reuse the domain's own converters (a scheme's fact goes through the same converter as a spreadsheet
+cell; ID numbers through GB 11643's check), so a message reads the same wherever the value came from. Messages
+are "中文 / English".
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+import datetime as dt
+import functools
+import re
 
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate,
+                         validates_schema)
+
+from care_services import vocabulary as v
 from care_services.model import ENTITY_MODELS
+from subsidy_rules import workflow as wf
 
 DIVISION_CODE = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a six-digit division code")
+ANY_DIVISION_CODE = validate.Regexp(r"^\d{6}(\d{3})?$", error="应为6位或9位行政区划代码 / a 6- or 9-digit division code")
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为YYYY-MM / a month is written YYYY-MM")
+
+
+def one_of(choices) -> validate.OneOf:
+    return validate.OneOf(list(choices), error="应为以下之一 / must be one of: {choices}")
+
+
+class Base(Schema):
+    class Meta:
+        unknown = RAISE  # an unknown field is an error, not silently dropped
 
 
 class CityQuery(Schema):
@@ -21,9 +44,336 @@ class EntityPath(Schema):
     )
 
 
+# ------------------------------------------------------------------------------------------------ facts
+
+
+class FactField(fields.Field):
+    """One fact of a scheme, converted by the converter spreadsheet imports use (care_services.spreadsheet)."""
+
+    def __init__(self, spec, **kwargs):
+        super().__init__(allow_none=True, load_default=None, **kwargs)
+        self.spec = spec
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from care_services.identifiers import IdentifierError
+        from care_services.spreadsheet import CellError, convert_cell
+
+        if isinstance(value, (dict, list)):
+            raise ValidationError("应为单个值 / a single value is expected")
+        if isinstance(value, str) and value.strip() in ("", "未知", "unknown"):
+            return None
+        try:
+            converted = convert_cell(self.spec, value)
+        except (CellError, IdentifierError) as error:
+            raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
+        if isinstance(converted, dt.datetime):
+            converted = converted.date()
+        return converted
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@functools.cache
+def facts_schema(scheme_id: str) -> type[Schema]:
+    """A schema with one optional field per fact of the scheme (missing facts are unknown, never guessed)."""
+    from subsidy_rules.engine import get_scheme
+
+    scheme = get_scheme(scheme_id)
+    return Schema.from_dict({spec.key: FactField(spec, metadata={"description": f"{spec.zh} / {spec.description}",
+                                                                 "kind": spec.kind,
+                                                                 "choices": list(spec.choices or [])})
+                             for spec in scheme.facts}, name=f"Facts_{scheme_id}")
+
+
+class EvaluateRequest(Base):
+    facts = fields.Dict(required=True, metadata={"description": "事实：名称→值 / facts by name"})
+    date = fields.Date(load_default=None, metadata={"description": "测算日期，默认今天 / date of the evaluation"})
+    jurisdiction = fields.String(required=True, validate=DIVISION_CODE)
+
+
+class BatchCase(Base):
+    facts = fields.Dict(required=True)
+    date = fields.Date(load_default=None)
+    jurisdiction = fields.String(load_default=None, validate=DIVISION_CODE)
+
+
+class BatchRequest(Base):
+    cases = fields.List(fields.Nested(BatchCase), required=True, validate=validate.Length(min=1, max=10_000))
+    date = fields.Date(load_default=None)
+    jurisdiction = fields.String(load_default=None, validate=DIVISION_CODE)
+
+    @pre_load
+    def _array(self, data, **kwargs):
+        return {"cases": data} if isinstance(data, list) else data
+
+
+def load_facts(scheme_id: str, raw: dict) -> dict:
+    """The facts of ``raw`` typed by the scheme's schema; ValidationError maps ``facts.<name>`` to the reason."""
+    try:
+        return facts_schema(scheme_id)().load(raw)
+    except ValidationError as error:
+        raise ValidationError({f"facts.{name}": messages for name, messages in error.messages.items()}) from None
+
+
+# ------------------------------------------------------------------------------------------------ accounts
+
+
+class LoginRequest(Base):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    next = fields.String(load_default=None)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+
+# ------------------------------------------------------------------------------------------------ cases
+
+
+def _resident_id(value: str) -> None:
+    from care_services.identifiers import IdentifierError, validate_resident_id
+
+    try:
+        validate_resident_id(value)
+    except IdentifierError as error:
+        raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
+
+
+def _certificate(value: str) -> None:
+    from care_services.identifiers import IdentifierError, validate_disability_certificate
+
+    try:
+        validate_disability_certificate(value)
+    except IdentifierError as error:
+        raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
+
+
+BANK_ACCOUNT = validate.Regexp(r"^[\d ]{8,40}$", error="银行账号应为8–30位数字 / 8-30 digits")
+OPTIONAL = dict(load_default=None, allow_none=True)
+
+
+class ApplicationRequest(Base):
+    """《困难重度失能残疾人照护和托养申请审批表》, the applicant's part."""
+
+    id_number = fields.String(required=True, validate=_resident_id)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    division_code = fields.String(required=True, validate=ANY_DIVISION_CODE)
+    township_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    community_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    hukou_area = fields.String(**OPTIONAL, validate=one_of(v.AREA))
+    dibao_household = fields.Boolean(load_default=False)
+    at_risk_of_poverty = fields.Boolean(load_default=False)
+    tekun_supported = fields.Boolean(load_default=False)
+    disability_certificate_number = fields.String(**OPTIONAL, validate=_certificate)
+    applied_by = fields.String(load_default="applicant", validate=one_of(v.APPLIED_BY))
+    proxy_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    proxy_relation = fields.String(**OPTIONAL, validate=validate.Length(max=32))
+    proxy_id_number = fields.String(**OPTIONAL, validate=_resident_id)
+    phone = fields.String(**OPTIONAL, validate=validate.Length(max=32))
+    requested_service = fields.String(required=True, validate=one_of(v.SERVICE_TYPE))
+    institution_type = fields.String(**OPTIONAL, validate=one_of(v.INSTITUTION_TYPE))
+    carer_or_institution = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    carer_relation = fields.String(**OPTIONAL, validate=validate.Length(max=32))
+    bank_account_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
+    bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
+    bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
+    on = fields.Date(load_default=None, metadata={"description": "申请日期，默认今天 / date of application"})
+
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        """Empty form inputs mean “not given”."""
+        if not hasattr(data, "items"):
+            return data
+        return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+
+
+class InstitutionApplicationRequest(Base):
+    scheme = fields.String(required=True)
+    institution_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    institution_code = fields.String(**OPTIONAL, validate=validate.Length(max=32))
+    division_code = fields.String(required=True, validate=ANY_DIVISION_CODE)
+    facts = fields.Dict(required=True)
+    bank_account_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
+    bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
+    bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
+    phone = fields.String(**OPTIONAL, validate=validate.Length(max=32))
+    on = fields.Date(load_default=None)
+
+    @validates_schema(skip_on_field_errors=False)  # the facts' errors alongside the other fields'
+    def _scheme_facts(self, data, **kwargs):
+        from care_services.casework import INSTITUTION_SCHEMES
+
+        if data.get("scheme") not in INSTITUTION_SCHEMES:
+            raise ValidationError(f"应为以下之一 / one of: {', '.join(INSTITUTION_SCHEMES)}", "scheme")
+        if isinstance(data.get("facts"), dict):
+            load_facts(data["scheme"], data["facts"])
+
+
+ACTIONS = sorted({*wf.ACTIONS, *wf.INSTITUTION_ACTIONS, "reject"})
+
+
+class TransitionRequest(Base):
+    """One step on a case. ``version`` is the case version the user saw: a newer one means someone else acted."""
+
+    action = fields.String(required=True, validate=one_of(ACTIONS))
+    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+    on = fields.Date(load_default=None, metadata={"description": "办理日期，默认今天 / date of the step"})
+    reason = fields.String(**OPTIONAL, validate=validate.Length(max=2000))
+    doctor = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    failed_activities = fields.List(fields.String(validate=one_of(wf.ADL_ACTIVITIES)), **OPTIONAL)
+    two_subsidies_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
+    dibao_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
+    elderly_allowance_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
+    at_risk_of_poverty = fields.Boolean(**OPTIONAL)
+    exit_reason = fields.String(**OPTIONAL, validate=one_of(wf.EXIT_REASONS))
+    facts = fields.Dict(**OPTIONAL)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+    @pre_load
+    def _form(self, data, **kwargs):
+        """A form sends strings (and repeated checkboxes); drop the empty ones."""
+        if hasattr(data, "getlist"):
+            form = {key: data.get(key) for key in data if key != "failed_activities"}
+            if "failed_activities" in data:
+                form["failed_activities"] = [a for a in data.getlist("failed_activities") if a]
+            data = form
+        if not hasattr(data, "items"):
+            return data
+        return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+
+    @post_load
+    def _details(self, data, **kwargs):
+        """Split into (action, version, date, the step's own inputs)."""
+        data.pop("csrf_token", None)
+        action, version, on = data.pop("action"), data.pop("version"), data.pop("on") or dt.date.today()
+        details = {key: value for key, value in data.items() if value is not None}
+        if action == "assess" and "failed_activities" not in details:
+            details["failed_activities"] = []  # an assessment that ticks no box: the person can do all six
+        return {"action": action, "version": version, "on": on, "details": details}
+
+
+class CaseListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    queue = fields.Boolean(load_default=False)
+    state = fields.String(load_default=None, validate=one_of({*wf.STATES, *wf.INSTITUTION_STATES}))
+
+
+class RollQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    jurisdiction = fields.String(required=True, validate=ANY_DIVISION_CODE)
+    format = fields.String(load_default="json", validate=one_of(("json", "xlsx")))
+
+
+class NoticeQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    jurisdiction = fields.String(required=True, validate=ANY_DIVISION_CODE)
+    community = fields.String(load_default=None, validate=validate.Length(max=64))
+    format = fields.String(load_default="html", validate=one_of(("html", "xlsx")))
+
+
+def month_path(value: str) -> str:
+    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", value or ""):
+        raise ValidationError({"month": ["月份格式应为YYYY-MM / a month is written YYYY-MM"]})
+    return value
+
+
 def load(schema: Schema, data) -> dict:
     """Validated data, or ValidationError carrying field -> messages."""
     return schema.load(data)
 
 
 __all__ = ["CityQuery", "EntityPath", "ValidationError", "load"]
+
+
+class OverrideRequest(Base):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    jurisdiction = fields.String(required=True, validate=DIVISION_CODE)
+    start = fields.Date(required=True)
+    value = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+
+class ParameterQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+THIS_YEAR = dt.date.today().year
+
+
+class BudgetRequest(Base):
+    """A projection: years, where the caseload and the pipeline come from, assumptions and scenarios."""
+
+    first_year = fields.Integer(load_default=THIS_YEAR, strict=False, validate=validate.Range(min=2000, max=2100))
+    last_year = fields.Integer(load_default=THIS_YEAR + 2, strict=False, validate=validate.Range(min=2000, max=2100))
+    caseload = fields.String(load_default="cases", validate=one_of(("none", "cases", "synthetic", "upload")))
+    synthetic = fields.Integer(load_default=1000, strict=False, validate=validate.Range(min=1, max=200_000))
+    projects = fields.String(load_default="none", validate=one_of(("none", "sample", "upload")))
+    occupancy = fields.Float(load_default=0.7, validate=validate.Range(min=0, max=1))
+    enrolment = fields.Float(load_default=0.7, validate=validate.Range(min=0, max=1))
+    growth = fields.Float(load_default=0.0, validate=validate.Range(min=-0.5, max=1))
+    scenarios = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=5))
+    scenario_yaml = fields.String(load_default=None, validate=validate.Length(max=20_000))
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+    @pre_load
+    def _blank(self, data, **kwargs):
+        if not hasattr(data, "items"):
+            return data
+        return {k: val for k, val in data.items() if not (isinstance(val, str) and not val.strip())}
+
+    @validates_schema(skip_on_field_errors=False)
+    def _years(self, data, **kwargs):
+        if "first_year" not in data or "last_year" not in data:
+            return
+        if data["last_year"] < data["first_year"]:
+            raise ValidationError("结束年份不能早于开始年份 / the last year is before the first", "last_year")
+        if data["last_year"] - data["first_year"] > 10:
+            raise ValidationError("最多测算11年 / at most 11 years", "last_year")
+
+
+class AmountField(fields.Field):
+    """An amount of yuan: 500000000, 5e8, 50000万 or 5亿 (as the command line takes it)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        import argparse
+
+        from allocator.command import parse_amount
+
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError("金额格式有误（例：500000000、50000万、5亿） / not an amount")
+        try:
+            amount = parse_amount(str(value))
+        except argparse.ArgumentTypeError:
+            raise ValidationError("金额格式有误（例：500000000、50000万、5亿） / not an amount") from None
+        if not 0 <= amount < 1e15:
+            raise ValidationError("金额超出范围 / amount out of range")
+        return amount
+
+
+class AllocationRequest(Base):
+    """A planning run: the Jiujiang sample or uploaded tables, the plan year, budgets and the objective."""
+
+    sample = fields.Boolean(load_default=False)
+    year = fields.Integer(required=True, strict=False, validate=validate.Range(min=2000, max=2100))
+    first_year = fields.Integer(load_default=2023, strict=False, validate=validate.Range(min=2000, max=2100))
+    budget = AmountField(load_default=None, metadata={"description": "元，或“5亿”“50000万” / yuan, or 5亿, 50000万"})
+    objective = fields.String(load_default="shortfall", validate=one_of(("shortfall", "cost", "coverage", "distance")))
+    backend = fields.String(load_default="auto", validate=one_of(("auto", "highs", "cp-sat", "scip")))
+    time_limit = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=600))
+    jurisdiction = fields.String(load_default="360400", validate=DIVISION_CODE)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+    @pre_load
+    def _blank(self, data, **kwargs):
+        if not hasattr(data, "items"):
+            return data
+        return {k: val for k, val in data.items() if not (isinstance(val, str) and not val.strip())}

@@ -1,0 +1,206 @@
+"""Budget area: project outlays for the case records (or an uploaded caseload, or a synthetic one) and a facility
+pipeline, under scenarios; tables, charts (stacked bars by funding level, a line per scenario) and the Excel report.
+A projection runs as a background job (web/jobs.py) so a large caseload never blocks the page."""
+
+from __future__ import annotations
+
+import io
+
+import yaml
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+
+from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Assumptions, Horizon, Scenario, project
+from subsidy_rules.overrides import effective_parameters
+from subsidy_rules.parameters import ParameterError
+from web import charts
+from web.database import session as db_session
+from web.errors import flatten
+from web.schemas import BudgetRequest, ValidationError, load
+from web.security import current_user, login_required
+
+bp = Blueprint("budget", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def runner():
+    return current_app.extensions["carecalc_jobs"]
+
+
+def owner() -> str:
+    return f"user:{current_user().id}"
+
+
+def _upload(name: str) -> io.BytesIO:
+    upload = request.files.get(name)
+    if upload is None or not (upload.filename or "").lower().endswith(".xlsx"):
+        raise ValidationError({name: ["请上传.xlsx文件 / upload an .xlsx workbook"]})
+    return io.BytesIO(upload.read())
+
+
+def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:
+    documents = list(data["scenarios"])
+    if data["scenario_yaml"]:
+        try:
+            documents += [d for d in yaml.safe_load_all(data["scenario_yaml"]) if d]
+        except yaml.YAMLError as error:
+            raise ValidationError({"scenario_yaml": [f"YAML格式有误 / not valid YAML: {error}"]}) from None
+    scenarios = [Scenario("baseline", base, assumptions)]
+    for index, document in enumerate(documents):
+        if not isinstance(document, dict):
+            raise ValidationError({f"scenarios.{index}": ["方案应为映射 / a scenario is a mapping"]})
+        try:
+            scenarios.append(Scenario.from_mapping(document, base=base, assumptions=assumptions,
+                                                   name=f"scenario {index + 1}"))
+        except (ParameterError, ValueError, TypeError) as error:
+            raise ValidationError({f"scenarios.{index}": [str(error)]}) from None
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValidationError({"scenarios": ["方案名称不能重复 / scenario names must differ"]})
+    return scenarios
+
+
+def start(data: dict):
+    """Check everything in the request (so bad input is a 422 now, not a failed job later), then run."""
+    from subsidy_rules.budget_report import BudgetInputError, read_caseload, read_pipeline
+    from subsidy_rules.budget_sample import jiujiang_pipeline, synthetic_caseload
+
+    try:
+        assumptions = Assumptions(data["occupancy"], data["enrolment"], data["growth"])
+        horizon = Horizon.years(data["first_year"], data["last_year"])
+    except ValueError as error:
+        raise ValidationError({"_schema": [str(error)]}) from None
+    scenarios = _scenarios(data, assumptions, effective_parameters(db_session()))
+    caseload_file = _upload("caseload_file") if data["caseload"] == "upload" else None
+    projects_file = _upload("projects_file") if data["projects"] == "upload" else None
+    cases = None
+    if data["caseload"] == "cases":
+        from care_services.casework import recipients
+
+        cases = recipients(db_session())
+    try:
+        projects = read_pipeline(projects_file) if projects_file else jiujiang_pipeline() if data["projects"] == "sample" else None
+    except BudgetInputError as error:
+        raise ValidationError({"projects_file": [str(error)]}) from None
+    if data["caseload"] == "none" and projects is None:
+        raise ValidationError({"caseload": ["请至少选择在册对象或建设项目之一 / choose a caseload or a pipeline"]})
+
+    def work(job):
+        projections = []
+        for number, scenario in enumerate(scenarios, start=1):
+            if data["caseload"] == "synthetic":
+                chunks = synthetic_caseload(data["synthetic"], first_year=data["first_year"],
+                                            last_year=data["last_year"])
+            elif caseload_file is not None:
+                caseload_file.seek(0)
+                chunks = read_caseload(caseload_file)
+            else:
+                chunks = cases if cases is not None and len(cases) else None
+            job.report(f"测算方案 {scenario.name}（{number}/{len(scenarios)}） / projecting {scenario.name}",
+                       (number - 1) / len(scenarios))
+            projections.append(project(chunks, projects, horizon, scenario))
+        job.report("完成 / done", 1.0)
+        return projections
+
+    return runner().submit("budget", owner(), work, expected=(BudgetInputError, ValueError))
+
+
+def figures(projections) -> dict:
+    from subsidy_rules.budget_report import report_json
+
+    report = report_json(projections)
+    for scenario in report["scenarios"]:
+        stacked: dict[str, dict[str, float]] = {}
+        for row in scenario["by_year_level"]:
+            stacked.setdefault(str(row["year"]), {})[LEVEL_ZH[row["level"]]] = row["amount"]
+        levels = [LEVEL_ZH[level] for level in LEVEL_ORDER if any(LEVEL_ZH[level] in v for v in stacked.values())]
+        scenario["chart"] = charts.stacked_bars(f"{scenario['name']}：按资金层级", stacked, levels)
+    report["lines"] = charts.lines("各方案年度支出", {s["name"]: {str(r["year"]): r["amount"] for r in s["by_year"]}
+                                                    for s in report["scenarios"]})
+    return report
+
+
+def job_answer(job) -> dict:
+    answer = job.as_dict()
+    answer["status_url"] = url_for("budget.job_api", job_id=job.id)
+    if job.status == "done":
+        from subsidy_rules.budget_report import report_json
+
+        answer["result"] = report_json(job.result)
+        answer["report_url"] = url_for("budget.report", job_id=job.id)
+    return answer
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+@bp.get("/budget")
+@login_required
+def budget_page():
+    return render_template("budget.html", values={}, errors={})
+
+
+@bp.post("/budget")
+@login_required
+def budget_run():
+    try:
+        job = start(load(BudgetRequest(), {k: v for k, v in request.form.items()}))
+    except ValidationError as error:
+        return render_template("budget.html", values=request.form, errors=flatten(error.messages)), 422
+    return render_template("job.html", job=job.as_dict(), status_url=url_for("budget.job_api", job_id=job.id),
+                           result_url=url_for("budget.result_page", job_id=job.id))
+
+
+def _job_or_404(job_id: str):
+    from flask import abort
+
+    job = runner().get(job_id, owner())
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/budget/jobs/<job_id>")
+@login_required
+def result_page(job_id: str):
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        return render_template("job.html", job=job.as_dict(), status_url=url_for("budget.job_api", job_id=job.id),
+                               result_url=url_for("budget.result_page", job_id=job.id))
+    return render_template("budget_result.html", job=job.as_dict(), report=figures(job.result),
+                           report_url=url_for("budget.report", job_id=job.id), levels=LEVEL_ZH)
+
+
+@bp.get("/budget/jobs/<job_id>/report.xlsx")
+@login_required
+def report(job_id: str):
+    from subsidy_rules.budget_report import write_report
+
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        return jsonify(error={"status": 409, "message_zh": "测算尚未完成", "message_en": "the projection is not done"}), 409
+    buffer = io.BytesIO()
+    write_report(job.result, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name="carecalc-预算测算.xlsx")
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+@bp.post("/api/v1/budget/projections")
+@login_required
+def create_projection():
+    """JSON, or a multipart form with caseload_file / projects_file uploads. ?wait=N waits up to N seconds."""
+    body = request.get_json(silent=True) if request.is_json else {k: v for k, v in request.form.items()}
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    job = start(load(BudgetRequest(), body))
+    job = runner().wait(job, request.args.get("wait", 0, type=float) or 0)
+    return jsonify(job_answer(job)), 200 if job.status in ("done", "failed") else 202
+
+
+@bp.get("/api/v1/budget/projections/<job_id>")
+@login_required
+def job_api(job_id: str):
+    job = runner().wait(_job_or_404(job_id), request.args.get("wait", 0, type=float) or 0)
+    return jsonify(job_answer(job))

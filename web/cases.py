@@ -1,0 +1,326 @@
+"""Cases area: work queues, the case page (history, audit trail, the rules' explanation, the user's own step),
+applications, the public notice and the payment roll — pages and the JSON API over care_services.casework."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from care_services import casework, notice, payroll
+from care_services import vocabulary as v
+from care_services.accounts import InputError
+from care_services.model import CareCase, Person
+from care_services.privacy import mask_account
+from subsidy_rules import workflow as wf
+from subsidy_rules.workflow import WorkflowError
+from web.database import session as db_session
+from web.errors import WORKFLOW_STATUS, flatten, input_fields
+from web.schemas import (ApplicationRequest, CaseListQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
+                         TransitionRequest, ValidationError, load, month_path)
+from web.security import current_user, login_required, roles_required
+
+bp = Blueprint("cases", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROLL_ROLES = ("finance_approver", "civil_affairs_reviewer", "disability_federation_reviewer", "administrator")
+
+
+# ------------------------------------------------------------------------------------------------ views of a case
+
+
+def case_summary(case: CareCase, person: Person | None) -> dict:
+    return {
+        "id": case.id, "scheme": case.scheme, "state": case.state, "version": case.version,
+        "state_zh": wf.PROCEDURES[casework.procedure_of(case)].states.get(case.state, case.state),
+        "applicant": person.name if person else case.carer_or_institution,
+        "division_code": case.division_code, "township": case.township_name, "community": case.community_name,
+        "requested_service": case.requested_service, "submitted_on": case.submitted_on.isoformat(),
+        "approved_on": case.approved_on and case.approved_on.isoformat(),
+        "rejection_reason": case.rejection_reason, "exit_reason": case.exit_reason,
+    }
+
+
+def case_detail(case: CareCase) -> dict:
+    session = db_session()
+    person = session.get(Person, case.person_id_number) if case.person_id_number else None
+    entries = casework.history(session, case.id)
+    detail = case_summary(case, person)
+    flow = casework.as_workflow_case(case, entries)
+    awaited = flow.steps.awaited.get(case.state)
+    detail.update({
+        "awaiting": awaited, "awaiting_role": awaited and wf.role_for(flow, awaited),
+        "institution_type": case.institution_type, "payee": case.bank_account_name or case.carer_or_institution,
+        "bank_name": case.bank_name, "account_masked": mask_account(case.bank_account), "facts": case.facts,
+        "integrated_funds": {"two_subsidies_month": case.two_subsidies_month, "dibao_month": case.dibao_month,
+                             "elderly_allowance_month": case.elderly_allowance_month},
+        "notice_from": case.notice_from and case.notice_from.isoformat(),
+        "exited_on": case.exited_on and case.exited_on.isoformat(),
+        "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username, "role": e.role,
+                     "action": e.action, "from": e.from_state, "to": e.to_state, "reason": e.reason,
+                     "details": e.details, "parameter_version": e.parameter_version, "explanation": e.explanation}
+                    for e in entries],
+    })
+    return detail
+
+
+def actions_for(case: CareCase, user) -> list[str]:
+    """The actions this user could take on this case now (the pages show only these)."""
+    flow = casework.as_workflow_case(case, casework.history(db_session(), case.id))
+    possible = [action for action, (source, _, _) in flow.steps.actions.items() if source == case.state]
+    if case.state in flow.steps.pending:
+        possible.append("reject")
+    allowed = []
+    for action in possible:
+        role = wf.role_for(flow, flow.steps.awaited[case.state]) if action == "reject" else wf.role_for(flow, action)
+        if role == user.role and flow.last_actor != user.username:
+            allowed.append(action)
+    return allowed
+
+
+def _visible_cases(user, query: dict) -> list[CareCase]:
+    session = db_session()
+    if query["queue"]:
+        return casework.work_queue(session, user)
+    statement = select(CareCase).where(casework.visible(user)).order_by(CareCase.id.desc())
+    if query["state"]:
+        statement = statement.where(CareCase.state == query["state"])
+    return list(session.scalars(statement.limit(500)))
+
+
+def _get(case_id: int) -> CareCase:
+    return casework.get_case(db_session(), current_user(), case_id)
+
+
+def _create(data: dict) -> CareCase:
+    session = db_session()
+    on = data.pop("on", None) or dt.date.today()
+    if "scheme" in data:
+        scheme = data.pop("scheme")
+        case = casework.submit_institution_application(session, scheme, data, on=on, by=current_user())
+    else:
+        case = casework.submit_application(session, data, on=on, by=current_user())
+    session.commit()
+    return case
+
+
+def _act(case_id: int, transition: dict) -> CareCase:
+    session = db_session()
+    try:
+        case = casework.act(session, current_user(), case_id, transition["action"], on=transition["on"],
+                            expected_version=transition["version"], **transition["details"])
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return case
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+@bp.get("/api/v1/cases")
+@login_required
+def list_cases():
+    query = load(CaseListQuery(), request.args)
+    session = db_session()
+    cases = _visible_cases(current_user(), query)
+    people = casework.people_of(session, [c for c in cases if c.person_id_number])
+    return jsonify(cases=[case_summary(c, people.get(c.person_id_number)) for c in cases])
+
+
+@bp.post("/api/v1/cases")
+@login_required
+def create_case():
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    schema = InstitutionApplicationRequest() if "scheme" in body and body["scheme"] != casework.SCHEME else ApplicationRequest()
+    data = load(schema, {k: val for k, val in body.items() if not (k == "scheme" and val == casework.SCHEME)})
+    case = _create(data)
+    return jsonify(case_detail(case)), 201, {"Location": url_for("cases.show_case", case_id=case.id)}
+
+
+@bp.get("/api/v1/cases/<int:case_id>")
+@login_required
+def show_case(case_id: int):
+    return jsonify(case_detail(_get(case_id)))
+
+
+@bp.post("/api/v1/cases/<int:case_id>/transitions")
+@login_required
+def transition(case_id: int):
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    case = _act(case_id, load(TransitionRequest(), body))
+    return jsonify(case_detail(case))
+
+
+@bp.get("/api/v1/notice")
+@login_required
+def notice_api():
+    return _notice(load(NoticeQuery(), request.args))
+
+
+@bp.get("/api/v1/payroll/<month>")
+@roles_required(*ROLL_ROLES)
+def payroll_api(month: str):
+    return _roll(month_path(month), load(RollQuery(), request.args))
+
+
+@bp.post("/api/v1/payroll/<month>/close")
+@roles_required("finance_approver", "administrator")
+def close_payroll(month: str):
+    query = load(RollQuery(), request.args)
+    session = db_session()
+    payroll.generate(session, month_path(month), query["jurisdiction"], by=current_user().username)
+    header = payroll.close(session, month, query["jurisdiction"], current_user())
+    session.commit()
+    return jsonify(month=month, jurisdiction=query["jurisdiction"], status=header.status, total=header.total,
+                   recipients=header.recipients)
+
+
+def _within_user(jurisdiction: str) -> None:
+    from care_services.identifiers import within
+
+    if not within(jurisdiction, current_user().jurisdiction_code):
+        raise WorkflowError("jurisdiction", "不在您的辖区内", "outside your jurisdiction")
+
+
+def _notice(query: dict):
+    _within_user(query["jurisdiction"])
+    session = db_session()
+    if query["format"] == "xlsx":
+        buffer = io.BytesIO()
+        notice.write_xlsx(buffer, session, query["jurisdiction"], query["community"])
+        buffer.seek(0)
+        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"公示名单-{query['jurisdiction']}.xlsx")
+    return notice.render_html(session, query["jurisdiction"], query["community"]), 200, {
+        "Content-Type": "text/html; charset=utf-8"}
+
+
+def _roll(month: str, query: dict):
+    _within_user(query["jurisdiction"])
+    session = db_session()
+    roll = payroll.generate(session, month, query["jurisdiction"], by=current_user().username)
+    session.commit()
+    if query["format"] == "xlsx":
+        buffer = io.BytesIO()
+        payroll.write_roll(buffer, roll, payroll.check_jurisdiction(session, query["jurisdiction"]).name)
+        buffer.seek(0)
+        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"发放名册-{query['jurisdiction']}-{month}.xlsx")
+    return jsonify(month=month, jurisdiction=query["jurisdiction"], status=roll.header.status,
+                   total=roll.total, recipients=roll.header.recipients, digest=roll.header.digest,
+                   parameter_version=roll.header.parameter_version, lines=roll.lines, differences=roll.differences)
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+@bp.get("/cases")
+@login_required
+def queue_page():
+    query = load(CaseListQuery(), request.args)
+    user = current_user()
+    session = db_session()
+    queue = casework.work_queue(session, user)
+    recent = _visible_cases(user, {**query, "queue": False})
+    people = casework.people_of(session, [c for c in {*queue, *recent} if c.person_id_number])
+    summaries = {c.id: case_summary(c, people.get(c.person_id_number)) for c in {*queue, *recent}}
+    return render_template("cases.html", queue=[summaries[c.id] for c in queue],
+                           recent=[summaries[c.id] for c in recent], state=query["state"], states=wf.STATES,
+                           can_roll=user.role in ROLL_ROLES, month=dt.date.today().strftime("%Y-%m"))
+
+
+def _application_form(scheme: str, values: dict, errors: dict, status: int = 200):
+    from web.eligibility import counties
+
+    from subsidy_rules.engine import get_scheme
+
+    return render_template("new_case.html", scheme=get_scheme(scheme).describe(), values=values, errors=errors,
+                           counties=counties(), services=v.SERVICE_TYPE, institution_types=v.INSTITUTION_TYPE,
+                           applied_by=v.APPLIED_BY, areas=v.AREA, person=scheme == casework.SCHEME), status
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new_case_page():
+    scheme = request.args.get("scheme", casework.SCHEME)
+    if scheme != casework.SCHEME and scheme not in casework.INSTITUTION_SCHEMES:
+        abort(404)
+    if request.method == "GET":
+        return _application_form(scheme, {}, {})
+    if request.form.get("stage") == "prefill":  # from the eligibility answer: start the form with its facts
+        try:
+            prefill = json.loads(request.form.get("prefill") or "{}")
+        except ValueError:
+            prefill = {}
+        facts = prefill.get("facts") if isinstance(prefill, dict) else {}
+        values = {**(facts or {}), "division_code": prefill.get("jurisdiction", "") if isinstance(prefill, dict) else ""}
+        values["facts_json"] = json.dumps(facts or {}, ensure_ascii=False)
+        return _application_form(scheme, values, {})
+    form = {k: val for k, val in request.form.items() if k not in ("csrf_token", "stage", "facts_json")}
+    for flag in ("dibao_household", "at_risk_of_poverty", "tekun_supported"):
+        form[flag] = flag in request.form
+    try:
+        if scheme == casework.SCHEME:
+            data = load(ApplicationRequest(), form)
+        else:
+            try:
+                facts = json.loads(request.form.get("facts_json") or "{}")
+            except ValueError:
+                raise ValidationError({"facts": ["事实项格式有误 / the facts are not valid JSON"]}) from None
+            data = load(InstitutionApplicationRequest(), {**{k: val for k, val in form.items() if val and k not in
+                                                             ("dibao_household", "at_risk_of_poverty", "tekun_supported")},
+                                                          "scheme": scheme, "facts": facts})
+        case = _create(data)
+    except ValidationError as error:
+        db_session().rollback()
+        return _application_form(scheme, {**request.form}, flatten(error.messages), 422)
+    except InputError as error:
+        db_session().rollback()
+        return _application_form(scheme, {**request.form}, input_fields(error.errors), 422)
+    return redirect(url_for("cases.case_page", case_id=case.id, created=1))
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | None = None, status: int = 200):
+    case = _get(case_id)
+    detail = case_detail(case)
+    latest = next((h["explanation"] for h in reversed(detail["history"]) if h["explanation"]), None)
+    return render_template("case.html", case=detail, answer=latest, actions=actions_for(case, current_user()),
+                           adl=wf.ADL_ACTIVITIES, exit_reasons=wf.EXIT_REASONS, error=error, fields=fields or {},
+                           created=request.args.get("created"), services=v.SERVICE_TYPE,
+                           applicable=False, prefill={}), status
+
+
+@bp.post("/cases/<int:case_id>/actions")
+@login_required
+def act_page(case_id: int):
+    try:
+        _act(case_id, load(TransitionRequest(), request.form))
+    except ValidationError as error:
+        return case_page(case_id, fields=flatten(error.messages), status=422)
+    except InputError as error:
+        return case_page(case_id, fields=input_fields(error.errors), status=422)
+    except WorkflowError as error:
+        if error.code == "not_found":
+            raise
+        return case_page(case_id, error=error, status=WORKFLOW_STATUS.get(error.code, 422))
+    return redirect(url_for("cases.case_page", case_id=case_id))
+
+
+@bp.get("/cases/notice")
+@login_required
+def notice_page():
+    return _notice(load(NoticeQuery(), request.args))
+
+
+@bp.get("/cases/payroll/<month>")
+@roles_required(*ROLL_ROLES)
+def payroll_page(month: str):
+    return _roll(month_path(month), load(RollQuery(), {**request.args, "format": "xlsx"}))

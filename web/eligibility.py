@@ -1,0 +1,199 @@
+"""Eligibility area: the pre-check form of every scheme (no login needed) and its JSON API.
+
+The form is generated from the scheme's fact schema; the answer is the rules engine's, shown criterion by
+criterion with the fact used and the clause quoted, the amount with its steps and the funding split.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
+
+from care_services import vocabulary as v
+from care_services.casework import INSTITUTION_SCHEMES, SCHEME
+from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate, evaluate_frame, explain_row, get_scheme
+from subsidy_rules.overrides import effective_parameters
+from web.database import session as db_session
+from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
+
+bp = Blueprint("eligibility", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE}
+
+
+def scheme_or_404(scheme_id: str):
+    try:
+        return get_scheme(scheme_id)
+    except UnknownScheme:
+        abort(404)
+
+
+def counties() -> list[dict]:
+    from sqlalchemy import select
+
+    from care_services.model import Division
+
+    rows = db_session().scalars(select(Division).where(Division.level == "county").order_by(Division.code))
+    return [{"code": d.code, "name": d.name} for d in rows]
+
+
+def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str) -> dict:
+    return evaluate(scheme_id, facts, date=date, jurisdiction=jurisdiction,
+                    parameters=effective_parameters(db_session()))
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+@bp.get("/check")
+def schemes_page():
+    return render_template("schemes.html", schemes=[s.describe() for s in all_schemes()])
+
+
+def _form_facts(scheme) -> dict:
+    """The form's inputs as the JSON the API takes: blank (or 未知) is unknown."""
+    raw = {}
+    for spec in scheme.facts:
+        value = request.form.get(f"fact.{spec.key}", "").strip()
+        if value:
+            raw[spec.key] = value
+    return raw
+
+
+@bp.route("/check/<scheme_id>", methods=["GET", "POST"])
+def check_page(scheme_id: str):
+    scheme = scheme_or_404(scheme_id)
+    context = {"scheme": scheme.describe(), "counties": counties(), "values": {}, "errors": {}, "answer": None,
+               "labels": FACT_LABELS, "today": dt.date.today().isoformat()}
+    if request.method == "GET":
+        return render_template("check.html", **context)
+    raw = _form_facts(scheme)
+    context["values"] = {**raw, "_jurisdiction": request.form.get("jurisdiction", ""),
+                         "_date": request.form.get("date", "")}
+    try:
+        query, facts = checked(scheme.id, {"facts": raw, "jurisdiction": request.form.get("jurisdiction", ""),
+                                           **({"date": request.form["date"]} if request.form.get("date") else {})})
+    except ValidationError as error:
+        from web.errors import flatten
+
+        context["errors"] = flatten(error.messages)
+        return render_template("check.html", **context), 422
+    context["answer"] = run(scheme.id, facts, query["date"], query["jurisdiction"])
+    context["applicable"] = scheme.id == SCHEME or scheme.id in INSTITUTION_SCHEMES
+    context["prefill"] = {"facts": raw, "jurisdiction": query["jurisdiction"]}
+    return render_template("check.html", **context)
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+@bp.get("/api/v1/schemes")
+def list_schemes():
+    return jsonify(schemes=[{k: s.describe()[k] for k in ("id", "title_zh", "title_en", "source", "unit")}
+                            for s in all_schemes()])
+
+
+@bp.get("/api/v1/schemes/<scheme_id>")
+def show_scheme(scheme_id: str):
+    return jsonify(scheme_or_404(scheme_id).describe())
+
+
+@bp.post("/api/v1/schemes/<scheme_id>/evaluate")
+def evaluate_one(scheme_id: str):
+    scheme = scheme_or_404(scheme_id)
+    query, facts = checked(scheme.id, _json_body())
+    return jsonify(run(scheme.id, facts, query["date"], query["jurisdiction"]))
+
+
+def checked(scheme_id: str, body) -> tuple[dict, dict]:
+    """The request and its typed facts, or one ValidationError naming every bad field (request and facts)."""
+    errors: dict = {}
+    query = facts = None
+    try:
+        query = load(EvaluateRequest(), body)
+    except ValidationError as error:
+        errors.update(error.messages)
+    raw = body.get("facts") if isinstance(body, dict) else None
+    if isinstance(raw, dict):
+        try:
+            facts = load_facts(scheme_id, raw)
+        except ValidationError as error:
+            errors.update(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    return query, facts
+
+
+def _json_body():
+    if not request.is_json:
+        abort(415)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationError({"_body": ["请求体不是有效的JSON / the body is not valid JSON"]})
+    return body
+
+
+@bp.post("/api/v1/schemes/<scheme_id>/evaluate-batch")
+def evaluate_batch(scheme_id: str):
+    """A JSON array of {facts, date, jurisdiction} (or {cases: [...], date, jurisdiction}), or an .xlsx upload
+    (field ``file``; ``jurisdiction`` and ``date`` as form fields). ?format=xlsx answers with the result workbook."""
+    scheme = scheme_or_404(scheme_id)
+    parameters = effective_parameters(db_session())
+    if request.files:
+        frame, date, jurisdiction = _uploaded_cases(scheme)
+    else:
+        batch = load(BatchRequest(), _json_body())
+        errors, rows = {}, []
+        for index, case in enumerate(batch["cases"]):
+            try:
+                facts = load_facts(scheme.id, case["facts"])
+            except ValidationError as error:
+                errors.update({f"cases.{index}.{k}": m for k, m in error.messages.items()})
+                continue
+            if not (case["jurisdiction"] or batch["jurisdiction"]):
+                errors[f"cases.{index}.jurisdiction"] = ["缺少行政区划代码 / jurisdiction is required"]
+            rows.append({**facts, "jurisdiction": case["jurisdiction"] or batch["jurisdiction"],
+                         "date": case["date"] or batch["date"] or dt.date.today()})
+        if errors:
+            raise ValidationError(errors)
+        frame, date, jurisdiction = pd.DataFrame(rows), None, None
+    result = evaluate_frame(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
+    if request.args.get("format") == "xlsx":
+        from subsidy_rules.batch import evaluate_cases, write_results
+
+        results = evaluate_cases(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
+        buffer = io.BytesIO()
+        write_results(buffer, scheme, frame, results)
+        buffer.seek(0)
+        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"carecalc-{scheme.id}-结果.xlsx")
+    answers = [explain_row(scheme, result, i, parameters) for i in range(len(result))]
+    if "row" == frame.index.name:
+        for answer, row in zip(answers, frame.index):
+            answer["row"] = int(row)
+    return jsonify(results=answers, count=len(answers),
+                   eligible=sum(1 for a in answers if a["eligible"] is True))
+
+
+def _uploaded_cases(scheme):
+    from subsidy_rules.batch import read_cases
+
+    upload = request.files.get("file")
+    if upload is None or not (upload.filename or "").lower().endswith(".xlsx"):
+        raise ValidationError({"file": ["请上传.xlsx文件 / upload an .xlsx workbook"]})
+    form = load(EvaluateRequest(partial=("facts", "jurisdiction")), {k: v for k, v in request.form.items() if k in ("jurisdiction", "date")})
+    try:
+        frame = read_cases(io.BytesIO(upload.read()), scheme)
+    except ValueError as error:
+        raise ValidationError({"file": [str(error)]}) from None
+    except Exception as error:  # not a workbook at all
+        raise ValidationError({"file": [f"无法读取该文件，请确认是.xlsx格式 / cannot read the workbook ({type(error).__name__})"]}) from None
+    if frame.empty:
+        raise ValidationError({"file": ["工作表中没有案例行 / no case rows in the sheet"]})
+    if "jurisdiction" in frame:
+        return frame, form["date"], None
+    if not form.get("jurisdiction"):
+        raise ValidationError({"jurisdiction": ["请填写行政区划代码，或在表中加“行政区划代码”列 / give a jurisdiction"]})
+    return frame, form["date"], form["jurisdiction"]

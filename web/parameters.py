@@ -1,0 +1,84 @@
+"""Parameters area: every parameter with its dated values and citation; administrators add county overrides of
+floors (不低于), which are checked against the floor and logged."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from care_services.accounts import InputError
+from care_services.model import ParameterOverride
+from subsidy_rules.overrides import add_override, effective_parameters
+from web.database import session as db_session
+from web.errors import flatten, input_fields
+from web.schemas import OverrideRequest, ParameterQuery, ValidationError, load
+from web.security import current_user, roles_required
+
+bp = Blueprint("parameters", __name__)
+
+
+def listing(query: str | None) -> list[dict]:
+    parameters = effective_parameters(db_session())
+    rows = []
+    for (name, _), parameter in sorted(parameters.parameters.items()):
+        if query and query.lower() not in (name + parameter.description + parameter.reference.document).lower():
+            continue
+        item = parameter.as_dict()
+        item["reference"] = {**item["reference"], "text": str(parameter.reference)}
+        item["overridden"] = parameter.source.startswith("reform:")
+        rows.append(item)
+    return rows
+
+
+def overrides() -> list[dict]:
+    rows = db_session().scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc()))
+    return [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction_code, "start": r.start.isoformat(),
+             "value": r.value, "reason": r.reason, "by": r.created_by,
+             "at": r.created_at.isoformat(timespec="seconds") + "Z"} for r in rows]
+
+
+def _add(data: dict):
+    session = db_session()
+    row = add_override(session, current_user(), data["name"], data["jurisdiction"], data["start"], data["value"],
+                       data["reason"])
+    session.commit()
+    return row
+
+
+@bp.get("/parameters")
+def parameters_page():
+    query = load(ParameterQuery(), request.args)
+    return render_template("parameters.html", parameters=listing(query["q"]), overrides=overrides(), q=query["q"] or "",
+                           errors={}, values={}, version=effective_parameters(db_session()).version)
+
+
+@bp.post("/parameters/overrides")
+@roles_required("administrator")
+def override_page():
+    try:
+        _add(load(OverrideRequest(), {k: v for k, v in request.form.items()}))
+    except (ValidationError, InputError) as error:
+        db_session().rollback()
+        errors = flatten(error.messages) if isinstance(error, ValidationError) else input_fields(error.errors)
+        return render_template("parameters.html", parameters=listing(None), overrides=overrides(), q="",
+                               errors=errors, values=request.form,
+                               version=effective_parameters(db_session()).version), 422
+    return redirect(url_for("parameters.parameters_page", saved=1))
+
+
+@bp.get("/api/v1/parameters")
+def list_parameters():
+    query = load(ParameterQuery(), request.args)
+    return jsonify(version=effective_parameters(db_session()).version, parameters=listing(query["q"]),
+                   overrides=overrides())
+
+
+@bp.post("/api/v1/parameters/overrides")
+@roles_required("administrator")
+def create_override():
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    row = _add(load(OverrideRequest(), body))
+    return jsonify(id=row.id, name=row.name, jurisdiction=row.jurisdiction_code, start=row.start.isoformat(),
+                   value=row.value, version=effective_parameters(db_session()).version), 201

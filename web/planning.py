@@ -1,0 +1,129 @@
+"""Planning area: upload districts and candidate projects (or use the Jiujiang sample), set the budget, the plan
+year and the objective, run the allocator as a background job with its progress line, and see the districts
+before/after, the chosen projects and each target met or short with its reason; download the plan workbook."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+
+from web.budget import XLSX, _upload, owner, runner
+from web.errors import flatten
+from web.schemas import AllocationRequest, ValidationError, load
+from web.security import login_required
+
+bp = Blueprint("planning", __name__)
+
+
+def start(data: dict):
+    from allocator.data import PlanningInputError, read_table
+    from allocator.planning import PlacementProblem
+    from allocator.sample import jiujiang_districts, jiujiang_projects
+    from allocator.solver import SolverFailure, SolverOptions
+
+    try:
+        if data["sample"]:
+            districts, projects = jiujiang_districts(), jiujiang_projects()
+        else:
+            districts, projects = read_table(_upload("districts_file")), read_table(_upload("projects_file"))
+        problem = PlacementProblem.from_frames(districts, projects, plan_year=data["year"], first_year=data["first_year"],
+                                               budget=data["budget"], jurisdiction=data["jurisdiction"])
+    except PlanningInputError as error:
+        fields: dict[str, list[str]] = {}
+        for problem_ in error.problems[:200]:  # table.row.column, as the upload's cells
+            name = ".".join(str(part) for part in (problem_.table, problem_.row, problem_.column) if part is not None)
+            fields.setdefault(name, []).append(f"{problem_.reason_zh} / {problem_.reason_en}")
+        raise ValidationError(fields or {"file": [str(error)]}) from None
+    except (ValueError, KeyError) as error:
+        raise ValidationError({"_schema": [str(error).strip("'\"")]}) from None
+    options = SolverOptions(data["backend"], data["time_limit"])
+
+    def work(job):
+        job.report(f"区划{len(problem.districts)}个，候选项目{len(problem.projects)}个 / "
+                   f"{len(problem.districts)} districts, {len(problem.projects)} candidates")
+        return problem.solve(data["objective"], options, lambda progress: job.report(progress.line()))
+
+    return runner().submit("allocation", owner(), work, expected=(SolverFailure, ValueError))
+
+
+def job_answer(job) -> dict:
+    answer = job.as_dict()
+    answer["status_url"] = url_for("planning.job_api", job_id=job.id)
+    if job.status == "done":
+        answer["result"] = job.result.as_dict()
+        answer["report_url"] = url_for("planning.report", job_id=job.id)
+    return answer
+
+
+def _job_or_404(job_id: str):
+    job = runner().get(job_id, owner())
+    if job is None or job.kind != "allocation":
+        abort(404)
+    return job
+
+
+@bp.get("/planning")
+@login_required
+def planning_page():
+    return render_template("planning.html", values={}, errors={})
+
+
+@bp.post("/planning")
+@login_required
+def planning_run():
+    form = {k: v for k, v in request.form.items()}
+    form["sample"] = "sample" in request.form
+    try:
+        job = start(load(AllocationRequest(), form))
+    except ValidationError as error:
+        return render_template("planning.html", values=request.form, errors=flatten(error.messages)), 422
+    return render_template("job.html", job=job.as_dict(), status_url=url_for("planning.job_api", job_id=job.id),
+                           result_url=url_for("planning.result_page", job_id=job.id))
+
+
+@bp.get("/planning/jobs/<job_id>")
+@login_required
+def result_page(job_id: str):
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        return render_template("job.html", job=job.as_dict(), status_url=url_for("planning.job_api", job_id=job.id),
+                               result_url=url_for("planning.result_page", job_id=job.id))
+    return render_template("planning_result.html", result=job.result.as_dict(),
+                           report_url=url_for("planning.report", job_id=job.id))
+
+
+@bp.get("/planning/jobs/<job_id>/plan.xlsx")
+@login_required
+def report(job_id: str):
+    from flask import send_file
+
+    from allocator.report import write_plan_workbook
+
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        return jsonify(error={"status": 409, "message_zh": "规划尚未完成", "message_en": "the run is not done"}), 409
+    buffer = io.BytesIO()
+    write_plan_workbook(job.result, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name="carecalc-规划方案.xlsx")
+
+
+@bp.post("/api/v1/allocations")
+@login_required
+def create_allocation():
+    """JSON ({"sample": true, "year": 2025, "budget": "5亿", …}) or a multipart form with districts_file and
+    projects_file. Answers 202 with the job; poll its status_url (or ?wait=N to wait up to N seconds)."""
+    body = request.get_json(silent=True) if request.is_json else {k: v for k, v in request.form.items()}
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    job = start(load(AllocationRequest(), body))
+    job = runner().wait(job, request.args.get("wait", 0, type=float) or 0)
+    return jsonify(job_answer(job)), 200 if job.status in ("done", "failed") else 202
+
+
+@bp.get("/api/v1/allocations/<job_id>")
+@login_required
+def job_api(job_id: str):
+    job = runner().wait(_job_or_404(job_id), request.args.get("wait", 0, type=float) or 0)
+    return jsonify(job_answer(job))

@@ -1,0 +1,44 @@
+// carecalc: client-side checks before a form is sent (the server checks everything again) and progress polling
+// for long runs. No framework, no network beyond this site: the pages work offline.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-validate]")) {
+    form.addEventListener("submit", (event) => {
+      for (const field of form.querySelectorAll("input, select, textarea")) {
+        field.closest("label")?.classList.toggle("invalid", !field.checkValidity());
+      }
+      if (!form.checkValidity()) {
+        event.preventDefault();
+        form.reportValidity();
+      }
+    });
+  }
+
+  const job = document.getElementById("job");
+  if (job) {
+    const bar = document.getElementById("job-progress");
+    const message = document.getElementById("job-message");
+    const failure = document.getElementById("job-error");
+    const poll = async () => {
+      try {
+        const answer = await fetch(job.dataset.statusUrl, { headers: { Accept: "application/json" } });
+        const status = await answer.json();
+        if (status.message) message.textContent = status.message;
+        if (status.fraction !== null && status.fraction !== undefined) bar.value = status.fraction;
+        if (status.status === "done") { window.location = job.dataset.resultUrl; return; }
+        if (status.status === "failed") {
+          const error = status.error || {};
+          failure.textContent = (error.message_zh || "") + " / " + (error.message_en || "");
+          failure.hidden = false;
+          bar.hidden = true;
+          return;
+        }
+      } catch (error) {
+        message.textContent = "连接中断，正在重试… / connection lost, retrying…";
+      }
+      setTimeout(poll, 700);
+    };
+    poll();
+  }
+});
