@@ -236,8 +236,9 @@ def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 def monthly_from_deltas(deltas: pd.DataFrame, horizon: Horizon) -> pd.DataFrame:
     """Deltas → the amount paid each month: rows (scheme, county, level), one column per month index."""
-    if deltas.empty:
-        return pd.DataFrame(columns=range(horizon.first, horizon.last + 1))
+    if deltas.empty:  # nothing to pay: still rows indexed (scheme, county, level), so every breakdown works
+        index = pd.MultiIndex.from_arrays([[], [], []], names=["scheme", "county", "level"])
+        return pd.DataFrame(index=index, columns=range(horizon.first, horizon.last + 1), dtype=float)
     wide = deltas.pivot_table(index=["scheme", "county", "level"], columns="month", values="delta", aggfunc="sum",
                               fill_value=0.0)
     wide = wide.reindex(columns=range(horizon.first, horizon.last + 1), fill_value=0.0)

@@ -38,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
         JSON_AS_ASCII=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),  # a working day
         JOB_WORKERS=2,
+        JOB_MAX_PENDING=8,
+        JOB_MAX_WAIT=300.0,  # seconds an API call may ask to wait (?wait=) for its job
     )
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
@@ -51,7 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     from web import parameters, planning, security
     from web.jobs import JobRunner
 
-    app.extensions["carecalc_jobs"] = JobRunner(app.config["JOB_WORKERS"])
+    app.extensions["carecalc_jobs"] = JobRunner(app.config["JOB_WORKERS"], app.config["JOB_MAX_PENDING"],
+                                                app.config["JOB_MAX_WAIT"])
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

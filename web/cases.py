@@ -143,13 +143,13 @@ def create_case():
     return jsonify(case_detail(case)), 201, {"Location": url_for("cases.show_case", case_id=case.id)}
 
 
-@bp.get("/api/v1/cases/<int:case_id>")
+@bp.get("/api/v1/cases/<int(max=2147483647):case_id>")
 @login_required
 def show_case(case_id: int):
     return jsonify(case_detail(_get(case_id)))
 
 
-@bp.post("/api/v1/cases/<int:case_id>/transitions")
+@bp.post("/api/v1/cases/<int(max=2147483647):case_id>/transitions")
 @login_required
 def transition(case_id: int):
     body = request.get_json(silent=True) if request.is_json else None
@@ -286,7 +286,7 @@ def new_case_page():
     return redirect(url_for("cases.case_page", case_id=case.id, created=1))
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<int(max=2147483647):case_id>")
 @login_required
 def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | None = None, status: int = 200):
     case = _get(case_id)
@@ -298,7 +298,7 @@ def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | N
                            applicable=False, prefill={}), status
 
 
-@bp.post("/cases/<int:case_id>/actions")
+@bp.post("/cases/<int(max=2147483647):case_id>/actions")
 @login_required
 def act_page(case_id: int):
     try:

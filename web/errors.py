@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from care_services.accounts import InputError
 from subsidy_rules.workflow import WorkflowError
 from web.i18n import error_response, wants_json
+from web.jobs import Busy
 
 # A refused step: the case moved on (409), the user may not (403), or the input is wrong (422).
 WORKFLOW_STATUS = {"stale": 409, "state": 409, "notice": 409, "closed": 409, "not_generated": 409, "future": 409,
@@ -66,6 +67,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def refused(error: WorkflowError):
         return error_response(WORKFLOW_STATUS.get(error.code, 422), error.zh, error.en, code=error.code)
+
+    @app.errorhandler(Busy)
+    def busy(error: Busy):
+        return error_response(429, error.zh, error.en, code="busy")
 
     @app.errorhandler(HTTPException)
     def http(error: HTTPException):

@@ -43,9 +43,16 @@ class Job:
                 "seconds": round((self.finished or time.time()) - self.created, 1)}
 
 
+class Busy(Exception):
+    """Too many runs waiting: the client is told to come back (429) instead of queueing without end."""
+
+    zh, en = "当前运行的测算过多，请稍后再试", "too many runs in progress; try again shortly"
+
+
 class JobRunner:
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, max_pending: int = 8, max_wait: float = 300.0):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="carecalc-job")
+        self.max_pending, self.max_wait = max_pending, max_wait
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -54,6 +61,8 @@ class JobRunner:
         """Run ``work(job)`` in the background; an exception of ``expected`` becomes the job's bilingual error."""
         job = Job(secrets.token_urlsafe(12), kind, owner)
         with self.lock:
+            if sum(j.status in ("queued", "running") for j in self.jobs.values()) >= self.max_pending:
+                raise Busy()
             self.jobs[job.id] = job
             while len(self.jobs) > KEEP:
                 self.jobs.popitem(last=False)
@@ -78,10 +87,15 @@ class JobRunner:
         return job if job is not None and job.owner == owner else None
 
     def wait(self, job: Job, seconds: float) -> Job:
-        deadline = time.monotonic() + max(0.0, min(seconds, 300.0))
+        deadline = time.monotonic() + max(0.0, min(seconds, self.max_wait))
         while job.status in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.05)
         return job
+
+
+    def shutdown(self) -> None:
+        """Stop taking work; runs not yet started are dropped (used when the app stops)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _error_of(error: BaseException) -> dict:

@@ -32,7 +32,8 @@ def _errors(*statuses: int) -> dict:
             for status, description in ((400, "请求有误 / bad request"), (401, "请先登录 / log in"),
                                         (403, "无权操作 / forbidden"), (404, "不存在 / not found"),
                                         (409, "数据已被更新或状态不允许 / stale or conflicting"),
-                                        (415, "应为JSON / JSON expected"), (422, "输入有误（逐项说明） / invalid input, by field"))
+                                        (415, "应为JSON / JSON expected"), (422, "输入有误（逐项说明） / invalid input, by field"),
+                                        (429, "运行中的任务过多，请稍后再试 / too many runs in progress"))
             if status in statuses}
 
 
@@ -71,7 +72,7 @@ def document() -> dict:
         spec.components.schema(name, schema=getattr(schemas, name))
     scheme_ids = sorted(s.id for s in all_schemes())
     scheme = _path("scheme", {"type": "string", "enum": scheme_ids})
-    case_id = _path("case_id", {"type": "integer", "minimum": 1})
+    case_id = _path("case_id", {"type": "integer", "minimum": 1, "maximum": 2147483647})
     month = _path("month", {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})
     job_id = _path("job_id", {"type": "string"})
     paths = {
@@ -127,7 +128,7 @@ def document() -> dict:
             "summary": "预算测算（后台任务） / a budget projection (a job)", "security": SESSION,
             "parameters": [{"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 300}}],
             "requestBody": _json_body("BudgetRequest"),
-            "responses": {**_ok("任务完成 / done"), **_ok("任务已开始 / started", 202), **_errors(401, 422)}}},
+            "responses": {**_ok("任务完成 / done"), **_ok("任务已开始 / started", 202), **_errors(401, 422, 429)}}},
         "/api/v1/budget/projections/{job_id}": {"get": {"summary": "测算任务状态和结果 / status and result",
                                                         "security": SESSION, "parameters": [job_id],
                                                         "responses": {**_ok("任务 / the job"), **_errors(401, 404)}}},
@@ -135,7 +136,7 @@ def document() -> dict:
             "summary": "设施规划（后台任务） / a planning run (a job)", "security": SESSION,
             "parameters": [{"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 300}}],
             "requestBody": _json_body("AllocationRequest"),
-            "responses": {**_ok("任务完成 / done"), **_ok("任务已开始 / started", 202), **_errors(401, 422)}}},
+            "responses": {**_ok("任务完成 / done"), **_ok("任务已开始 / started", 202), **_errors(401, 422, 429)}}},
         "/api/v1/allocations/{job_id}": {"get": {"summary": "规划任务状态和结果 / status and result",
                                                  "security": SESSION, "parameters": [job_id],
                                                  "responses": {**_ok("任务 / the job"), **_errors(401, 404)}}},

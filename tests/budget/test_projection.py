@@ -159,3 +159,14 @@ def test_a_row_can_stand_for_several_identical_recipients():
     single = project(pd.DataFrame([HOME]), None, HORIZON)
     triple = project(pd.DataFrame([HOME | dict(count=3)]), None, HORIZON)
     assert triple.total() == 3 * single.total() == 7_200
+
+
+def test_nothing_to_project_is_a_projection_of_zero():
+    """An empty caseload and no pipeline (found by schemathesis through the web API): zero, not a crash."""
+    from subsidy_rules.budget import Horizon, Scenario, project
+    from subsidy_rules.budget_report import report_json
+    from subsidy_rules.parameters import default_parameters
+
+    empty = project(None, None, Horizon.years(2024, 2025), Scenario("baseline", default_parameters()))
+    assert empty.total() == 0 and empty.by("year").empty and empty.undetermined().empty
+    assert report_json([empty])["scenarios"][0]["total"] == 0

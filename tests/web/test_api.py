@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -277,7 +278,7 @@ def test_allocation_as_a_job(login):
 def test_openapi_document_lists_every_api_route(web_app):
     document = web_app.test_client().get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
-    routes = {(rule.rule.replace("<", "{").replace(">", "}").replace("int:", ""), method.lower())
+    routes = {(re.sub(r"<(?:int(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule.rule), method.lower())
               for rule in web_app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
