@@ -33,7 +33,9 @@ load-sample: install
 run: load-sample
 	$(BIN)/carecalc serve --host $(HOST) --port $(PORT)
 
+# The browser tests drive Debian's chromium; this installs it when missing (as root, as in CI) or says how.
 test: install-dev
+	tests/browser/ensure-chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -235,13 +235,22 @@ def queue_page():
                            can_roll=user.role in ROLL_ROLES, month=dt.date.today().strftime("%Y-%m"))
 
 
-def _application_form(scheme: str, values: dict, errors: dict, status: int = 200):
-    from web.eligibility import counties
+def divisions_of(user) -> list[dict]:
+    """The counties and townships a user may file for: their jurisdiction and everything in it."""
+    from care_services.identifiers import code_prefix
+    from care_services.model import Division
 
+    rows = db_session().scalars(select(Division).where(
+        Division.level.in_(("county", "township")),
+        Division.code.startswith(code_prefix(user.jurisdiction_code), autoescape=True)).order_by(Division.code))
+    return [{"code": d.code, "name": d.name} for d in rows]
+
+
+def _application_form(scheme: str, values: dict, errors: dict, status: int = 200):
     from subsidy_rules.engine import get_scheme
 
     return render_template("new_case.html", scheme=get_scheme(scheme).describe(), values=values, errors=errors,
-                           counties=counties(), services=v.SERVICE_TYPE, institution_types=v.INSTITUTION_TYPE,
+                           counties=divisions_of(current_user()), services=v.SERVICE_TYPE, institution_types=v.INSTITUTION_TYPE,
                            applied_by=v.APPLIED_BY, areas=v.AREA, person=scheme == casework.SCHEME), status
 
 

@@ -21,7 +21,9 @@ from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, lo
 
 bp = Blueprint("eligibility", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE}
+FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE,
+               "disability_category": v.DISABILITY_CATEGORY, "care_level": v.CARE_LEVEL, "area": v.AREA,
+               "ownership": v.OWNERSHIP, "premises": v.PREMISES, "construction": v.CONSTRUCTION}
 
 
 def scheme_or_404(scheme_id: str):

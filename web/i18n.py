@@ -98,6 +98,7 @@ TEXT = {
     "download": ("下载", "Download"),
     "name": ("名称", "Name"),
     "id_number": ("身份证号", "ID number"),
+    "person_name": ("姓名", "Name"),
     "certificate": ("残疾人证号", "Disability certificate"),
     "area": ("城乡", "Urban / rural"),
     "dibao_household": ("低保户", "低保 household"),
