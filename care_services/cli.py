@@ -366,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--threads", type=int, default=16,
+                       help="请求线程数；并发的测算请求会合并计算 / request threads; concurrent evaluations are computed together")
     serve.set_defaults(handler=cmd_serve)
     return parser
 

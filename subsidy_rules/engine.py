@@ -573,16 +573,21 @@ def evaluate(
 ) -> dict:
     """Evaluate one case: the batch formula on a one-row frame. Bad facts raise FactError naming each fact."""
     scheme = get_scheme(scheme_id)
-    unknown = sorted(set(facts) - set(scheme.fact_names))
-    if unknown:
-        raise FactError({name: {"reason_zh": "不是该补贴项目的事实项", "reason_en": f"not a fact of {scheme_id}"}
-                         for name in unknown})
+    check_fact_names(scheme, facts)
     parameters = parameters or default_parameters()
     frame = pd.DataFrame([{**{k: None for k in scheme.fact_names}, **facts}])
     result = evaluate_frame(scheme_id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
     if "fact_errors" in result and result["fact_errors"].iloc[0]:
         raise FactError(result["fact_errors"].iloc[0])
     return explain_row(scheme, result, 0, parameters)
+
+
+def check_fact_names(scheme: Scheme, facts: Mapping[str, Any]) -> None:
+    """FactError naming every fact the scheme does not have (a frame would silently ignore them)."""
+    unknown = sorted(set(facts) - set(scheme.fact_names))
+    if unknown:
+        raise FactError({name: {"reason_zh": "不是该补贴项目的事实项", "reason_en": f"not a fact of {scheme.id}"}
+                         for name in unknown})
 
 
 def yuan(value: Any) -> str:

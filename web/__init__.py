@@ -53,6 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     from web import parameters, planning, security
     from web.jobs import JobRunner
 
+    from web.batcher import EvaluationBatcher
+
+    app.extensions["carecalc_batcher"] = EvaluationBatcher()
     app.extensions["carecalc_jobs"] = JobRunner(app.config["JOB_WORKERS"], app.config["JOB_MAX_PENDING"],
                                                 app.config["JOB_MAX_WAIT"])
     i18n.init_app(app)

@@ -10,11 +10,11 @@ import datetime as dt
 import io
 
 import pandas as pd
-from flask import Blueprint, abort, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
 
 from care_services import vocabulary as v
 from care_services.casework import INSTITUTION_SCHEMES, SCHEME
-from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate, evaluate_frame, explain_row, get_scheme
+from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_row, get_scheme
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
@@ -43,8 +43,9 @@ def counties() -> list[dict]:
 
 
 def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str) -> dict:
-    return evaluate(scheme_id, facts, date=date, jurisdiction=jurisdiction,
-                    parameters=effective_parameters(db_session()))
+    """One evaluation, computed together with any others arriving at the same time (web/batcher.py)."""
+    return current_app.extensions["carecalc_batcher"].evaluate(
+        scheme_id, facts, date=date, jurisdiction=jurisdiction, parameters=effective_parameters(db_session()))
 
 
 # ------------------------------------------------------------------------------------------------ pages

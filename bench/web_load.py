@@ -1,0 +1,150 @@
+"""Load on POST /api/v1/schemes/<scheme>/evaluate: throughput and p50/p99 latency at 1, 16 and 64 clients.
+
+The server runs as its own process (`carecalc serve`, waitress, the sample database in a temporary directory);
+this process is the load generator, on loopback, one persistent HTTP connection per client thread. The baseline,
+measured the same way in the same run, is GET /healthz (the server and HTTP stack with no work): the ratio says how
+much of the time the rules engine itself takes.
+
+    python bench/web_load.py [--seconds 5] [--threads 16] [--scheme disability_care]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FACTS = {  # an applicant who meets every condition of 宜府办发〔2023〕20号
+    "disability_care": {
+        "hukou_division_code": "360902", "birth_date": "1960-05-01", "dibao_household": True,
+        "at_risk_of_poverty": False, "has_disability_certificate": True, "disability_category": "physical",
+        "disability_grade": 1, "tekun_supported": False, "adl_eating": True, "adl_dressing": True,
+        "adl_transfer": True, "adl_toileting": True, "adl_walking_indoors": False, "adl_bathing": False,
+        "requested_service": "home_care", "two_subsidies_month": 200,
+    },
+    "childcare_operation": {"inclusive": True, "monthly_fee": 800, "local_inclusive_price": 900, "enrolled_under_3": 30},
+}
+JURISDICTION = {"disability_care": "360902", "childcare_operation": "360403"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(workdir: Path, port: int, threads: int) -> subprocess.Popen:
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "CARECALC_SECRET_KEY": "bench",
+                   "CARECALC_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}"}
+    cli = [sys.executable, "-m", "care_services.cli"]
+    subprocess.run([*cli, "sample", "load"], cwd=workdir, env=environment, check=True, capture_output=True)
+    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", str(threads)], cwd=workdir,
+                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start: " + server.stderr.read().decode(errors="replace")[-2000:])
+
+
+def load(port: int, clients: int, seconds: float, method: str, path: str, body: bytes | None) -> dict:
+    """``clients`` threads, each on its own keep-alive connection, for ``seconds``; latencies of every request."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+    headers = {"Content-Type": "application/json"} if body else {}
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            began = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                answer = connection.getresponse()
+                answer.read()
+                ok = answer.status == 200
+            except OSError:
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if ok:
+                latencies[index].append(time.perf_counter() - began)
+            else:
+                failures[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    every = sorted(x for part in latencies for x in part)
+    if not every:
+        return {"requests": 0, "per_second": 0.0, "p50_ms": None, "p99_ms": None, "failures": sum(failures)}
+    return {"requests": len(every), "per_second": len(every) / elapsed,
+            "p50_ms": statistics.median(every) * 1000, "p99_ms": every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
+            "failures": sum(failures)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement (default 5)")
+    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (default 16, as carecalc serve)")
+    parser.add_argument("--scheme", choices=sorted(FACTS), default="disability_care")
+    parser.add_argument("--clients", default="1,16,64")
+    args = parser.parse_args()
+    body = json.dumps({"facts": FACTS[args.scheme], "jurisdiction": JURISDICTION[args.scheme],
+                       "date": "2024-04-01"}).encode()
+    evaluate_path = f"/api/v1/schemes/{args.scheme}/evaluate"
+    with tempfile.TemporaryDirectory() as scratch:
+        port = free_port()
+        server = start_server(Path(scratch), port, args.threads)
+        try:
+            check = http.client.HTTPConnection("127.0.0.1", port)
+            check.request("POST", evaluate_path, body=body, headers={"Content-Type": "application/json"})
+            answer = json.loads(check.getresponse().read())
+            assert answer["eligible"] is True, answer
+            print(f"POST {evaluate_path} on waitress ({args.threads} threads), {args.seconds:g} s per level; "
+                  f"baseline GET /healthz measured the same way")
+            print(f"{'clients':>7} {'evaluate/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'healthz/s':>10} "
+                  f"{'p50 ms':>8} {'p99 ms':>8} {'evaluate÷healthz':>17} {'errors':>6}")
+            for clients in (int(c) for c in args.clients.split(",")):
+                baseline = load(port, clients, args.seconds, "GET", "/healthz", None)
+                measured = load(port, clients, args.seconds, "POST", evaluate_path, body)
+                if not measured["requests"] or not baseline["requests"]:
+                    print(f"{clients:>7} no successful requests (errors: {measured['failures']} / {baseline['failures']})")
+                    continue
+                ratio = measured["per_second"] / baseline["per_second"] if baseline["per_second"] else float("nan")
+                print(f"{clients:>7} {measured['per_second']:>11.1f} {measured['p50_ms']:>8.2f} {measured['p99_ms']:>8.2f} "
+                      f"{baseline['per_second']:>10.1f} {baseline['p50_ms']:>8.2f} {baseline['p99_ms']:>8.2f} "
+                      f"{ratio:>17.3f} {measured['failures'] + baseline['failures']:>6}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
