@@ -72,8 +72,8 @@ def load(port: int, clients: int, seconds: float, method: str, path: str, body: 
     headers = {"Content-Type": "application/json"} if body else {}
 
     def client(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         start.wait()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.perf_counter() < stop_at[0]:
             began = time.perf_counter()
             try:
@@ -132,7 +132,9 @@ def main() -> int:
                   f"{'p50 ms':>8} {'p99 ms':>8} {'evaluate÷healthz':>17} {'errors':>6}")
             for clients in (int(c) for c in args.clients.split(",")):
                 baseline = load(port, clients, args.seconds, "GET", "/healthz", None)
+                time.sleep(1.0)  # let the server drop the last phase's connections (waitress keeps at most 100)
                 measured = load(port, clients, args.seconds, "POST", evaluate_path, body)
+                time.sleep(1.0)
                 if not measured["requests"] or not baseline["requests"]:
                     print(f"{clients:>7} no successful requests (errors: {measured['failures']} / {baseline['failures']})")
                     continue
