@@ -230,6 +230,7 @@ TEXT = {
     "objective.distance": ("距离最短", "least distance"),
     "time_limit": ("求解时限（秒）", "Time limit (s)"),
     "required": ("要求", "Required"),
+    "targets_to_plan": ("规划目标（九府办字[2022]113号 表1、表2）：", "Targets to plan for (九府办字[2022]113号 tables 1-2):"),
     "before": ("规划前", "Before"),
     "after": ("规划后", "After"),
     "met": ("达标", "Met"),

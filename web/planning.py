@@ -28,7 +28,8 @@ def start(data: dict):
         else:
             districts, projects = read_table(_upload("districts_file")), read_table(_upload("projects_file"))
         problem = PlacementProblem.from_frames(districts, projects, plan_year=data["year"], first_year=data["first_year"],
-                                               budget=data["budget"], jurisdiction=data["jurisdiction"])
+                                               budget=data["budget"], jurisdiction=data["jurisdiction"],
+                                               only_targets=tuple(data["targets"]) if data["targets"] else None)
     except PlanningInputError as error:
         fields: dict[str, list[str]] = {}
         for problem_ in error.problems[:200]:  # table.row.column, as the upload's cells
@@ -63,21 +64,28 @@ def _job_or_404(job_id: str):
     return job
 
 
+def target_choices() -> list[dict]:
+    from allocator.targets import SPECS
+
+    return [{"id": spec.id, "zh": spec.title_zh, "en": spec.title_en} for spec in SPECS.values()]
+
+
 @bp.get("/planning")
 @login_required
 def planning_page():
-    return render_template("planning.html", values={}, errors={})
+    return render_template("planning.html", values={}, errors={}, targets=target_choices())
 
 
 @bp.post("/planning")
 @login_required
 def planning_run():
-    form = {k: v for k, v in request.form.items()}
+    form = request.form.copy()
     form["sample"] = "sample" in request.form
     try:
         job = start(load(AllocationRequest(), form))
     except ValidationError as error:
-        return render_template("planning.html", values=request.form, errors=flatten(error.messages)), 422
+        return render_template("planning.html", values=request.form, errors=flatten(error.messages),
+                               targets=target_choices()), 422
     return render_template("job.html", job=job.as_dict(), status_url=url_for("planning.job_api", job_id=job.id),
                            result_url=url_for("planning.result_page", job_id=job.id))
 

@@ -340,6 +340,12 @@ class BudgetRequest(Base):
             raise ValidationError("最多测算11年 / at most 11 years", "last_year")
 
 
+def _target_ids() -> list[str]:
+    from allocator.targets import SPECS
+
+    return list(SPECS)
+
+
 class AmountField(fields.Field):
     """An amount of yuan: 500000000, 5e8, 50000万 or 5亿 (as the command line takes it)."""
 
@@ -370,10 +376,17 @@ class AllocationRequest(Base):
     backend = fields.String(load_default="auto", validate=one_of(("auto", "highs", "cp-sat", "scip")))
     time_limit = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=600))
     jurisdiction = fields.String(load_default="360400", validate=DIVISION_CODE)
+    targets = fields.List(fields.String(validate=one_of(_target_ids())), load_default=None,
+                          validate=validate.Length(min=1), metadata={"description": "只规划这些目标 / plan only these targets"})
     csrf_token = fields.String(load_default=None, load_only=True)
 
     @pre_load
     def _blank(self, data, **kwargs):
+        if hasattr(data, "getlist"):  # a form: the ticked targets
+            targets = [t for t in data.getlist("targets") if t]
+            data = {k: val for k, val in data.items() if k != "targets"}
+            if targets:
+                data["targets"] = targets
         if not hasattr(data, "items"):
             return data
         return {k: val for k, val in data.items() if not (isinstance(val, str) and not val.strip())}

@@ -285,3 +285,20 @@ def test_openapi_document_lists_every_api_route(web_app):
     missing = {(path.replace("{scheme_id}", "{scheme}"), method) for path, method in routes} - documented - {
         ("/api/v1/openapi.json", "get")}
     assert not missing
+
+
+def test_allocation_for_chosen_targets_only(login):
+    client = login("admin")
+    body = client.post("/api/v1/allocations?wait=120", json={"sample": True, "year": 2025, "budget": "5亿",
+                                                            "targets": ["elderly_nursing_share"]}).get_json()
+    assert body["status"] == "done", body
+    assert {t["target"] for t in body["result"]["targets"]} == {"elderly_nursing_share"}
+    bad = client.post("/api/v1/allocations", json={"sample": True, "year": 2025, "targets": ["happiness"]})
+    assert bad.status_code == 422 and "targets.0" in bad.get_json()["error"]["fields"]
+
+
+def test_uploads_are_limited_in_size(web_app, login):
+    web_app.config["MAX_CONTENT_LENGTH"] = 1024
+    answer = login().post("/api/v1/schemes/childcare_operation/evaluate-batch",
+                          data={"file": (io.BytesIO(b"x" * 4096), "big.xlsx")}, content_type="multipart/form-data")
+    assert answer.status_code == 413 and answer.get_json()["error"]["message_zh"] == "上传文件过大"

@@ -163,3 +163,37 @@ def test_an_administrator_raises_a_floor_on_the_parameters_page(web_app):
     other = web_app.test_client()
     token = page_login(other, "zhou")
     assert other.post("/parameters/overrides", data={**form, "csrf_token": token}).status_code == 403
+
+
+def test_a_pre_check_becomes_an_application(web_app):
+    """“提交申请” on an answer opens the application form with the facts of the pre-check (institutions: kept as
+    the application's facts, submitted with it)."""
+    client = web_app.test_client()
+    from care_services.accounts import create_user
+    from care_services.db import session_scope
+    from care_services.db import make_engine
+
+    engine = make_engine(web_app.config["DATABASE_URL"])
+    with session_scope(engine) as session:
+        create_user(session, "jj_health", PASSWORD, "health_commission_reviewer", "360402")
+    engine.dispose()
+    token = page_login(client, "jj_health")
+    facts = {"fact.area": "urban", "fact.construction": "new", "fact.slots_added": "50",
+             "fact.in_planning_or_construction": "是"}
+    answer = client.post("/check/childcare_construction", data={"csrf_token": token, "jurisdiction": "360402", **facts})
+    text = answer.get_data(as_text=True)
+    assert "✔ 符合条件" in text and 'id="apply"' in text
+    prefill = re.search(r'name="prefill" value="([^"]+)"', text).group(1)
+    import html as html_module
+
+    form = client.post("/cases/new?scheme=childcare_construction",
+                       data={"csrf_token": token, "stage": "prefill", "prefill": html_module.unescape(prefill)})
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200 and "slots_added" in page
+    facts_json = html_module.unescape(re.search(r'name="facts_json" value="([^"]*)"', page).group(1))
+    made = client.post("/cases/new?scheme=childcare_construction", data={
+        "csrf_token": token, "facts_json": facts_json, "institution_name": "阳光托育", "division_code": "360402",
+        "bank_account": "1234567890123"})
+    assert made.status_code == 302
+    case_page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "阳光托育" in case_page and "30,000.00" in case_page
