@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import yaml
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Assumptions, Horizon, Scenario, project
 from subsidy_rules.overrides import effective_parameters
@@ -16,18 +16,10 @@ from web import charts
 from web.database import session as db_session
 from web.errors import flatten
 from web.schemas import BudgetRequest, ValidationError, load
-from web.security import current_user, login_required
+from web.jobs import job_or_404, owner, request_body, result_file, runner, started, waiting_page
+from web.security import login_required
 
 bp = Blueprint("budget", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def runner():
-    return current_app.extensions["carecalc_jobs"]
-
-
-def owner() -> str:
-    return f"user:{current_user().id}"
 
 
 def _upload(name: str) -> io.BytesIO:
@@ -146,26 +138,15 @@ def budget_run():
         job = start(load(BudgetRequest(), {k: v for k, v in request.form.items()}))
     except ValidationError as error:
         return render_template("budget.html", values=request.form, errors=flatten(error.messages)), 422
-    return render_template("job.html", job=job.as_dict(), status_url=url_for("budget.job_api", job_id=job.id),
-                           result_url=url_for("budget.result_page", job_id=job.id))
-
-
-def _job_or_404(job_id: str):
-    from flask import abort
-
-    job = runner().get(job_id, owner())
-    if job is None:
-        abort(404)
-    return job
+    return waiting_page(job, "budget")
 
 
 @bp.get("/budget/jobs/<job_id>")
 @login_required
 def result_page(job_id: str):
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id, "budget")
     if job.status != "done":
-        return render_template("job.html", job=job.as_dict(), status_url=url_for("budget.job_api", job_id=job.id),
-                               result_url=url_for("budget.result_page", job_id=job.id))
+        return waiting_page(job, "budget")
     return render_template("budget_result.html", job=job.as_dict(), report=figures(job.result),
                            report_url=url_for("budget.report", job_id=job.id), levels=LEVEL_ZH)
 
@@ -175,13 +156,7 @@ def result_page(job_id: str):
 def report(job_id: str):
     from subsidy_rules.budget_report import write_report
 
-    job = _job_or_404(job_id)
-    if job.status != "done":
-        return jsonify(error={"status": 409, "message_zh": "测算尚未完成", "message_en": "the projection is not done"}), 409
-    buffer = io.BytesIO()
-    write_report(job.result, buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name="carecalc-预算测算.xlsx")
+    return result_file(job_or_404(job_id, "budget"), write_report, "carecalc-预算测算.xlsx")
 
 
 # ------------------------------------------------------------------------------------------------ API
@@ -191,16 +166,11 @@ def report(job_id: str):
 @login_required
 def create_projection():
     """JSON, or a multipart form with caseload_file / projects_file uploads. ?wait=N waits up to N seconds."""
-    body = request.get_json(silent=True) if request.is_json else {k: v for k, v in request.form.items()}
-    if not isinstance(body, dict):
-        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
-    job = start(load(BudgetRequest(), body))
-    job = runner().wait(job, request.args.get("wait", 0, type=float) or 0)
-    return jsonify(job_answer(job)), 200 if job.status in ("done", "failed") else 202
+    return started(start(load(BudgetRequest(), request_body())), job_answer)
 
 
 @bp.get("/api/v1/budget/projections/<job_id>")
 @login_required
 def job_api(job_id: str):
-    job = runner().wait(_job_or_404(job_id), request.args.get("wait", 0, type=float) or 0)
+    job = runner().wait(job_or_404(job_id, "budget"), request.args.get("wait", 0, type=float) or 0)
     return jsonify(job_answer(job))

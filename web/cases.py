@@ -4,10 +4,9 @@ applications, the public notice and the payment roll — pages and the JSON API 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from care_services import casework, notice, payroll
@@ -18,13 +17,13 @@ from care_services.privacy import mask_account
 from subsidy_rules import workflow as wf
 from subsidy_rules.workflow import WorkflowError
 from web.database import session as db_session
+from web.downloads import xlsx_download
 from web.errors import WORKFLOW_STATUS, flatten, input_fields
 from web.schemas import (ApplicationRequest, CaseListQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
                          TransitionRequest, ValidationError, load, month_path)
 from web.security import current_user, login_required, roles_required
 
 bp = Blueprint("cases", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROLL_ROLES = ("finance_approver", "civil_affairs_reviewer", "disability_federation_reviewer", "administrator")
 
 
@@ -194,10 +193,8 @@ def _notice(query: dict):
     _within_user(query["jurisdiction"])
     session = db_session()
     if query["format"] == "xlsx":
-        buffer = io.BytesIO()
-        notice.write_xlsx(buffer, session, query["jurisdiction"], query["community"])
-        buffer.seek(0)
-        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"公示名单-{query['jurisdiction']}.xlsx")
+        return xlsx_download(lambda file: notice.write_xlsx(file, session, query["jurisdiction"], query["community"]),
+                             f"公示名单-{query['jurisdiction']}.xlsx")
     return notice.render_html(session, query["jurisdiction"], query["community"]), 200, {
         "Content-Type": "text/html; charset=utf-8"}
 
@@ -208,10 +205,9 @@ def _roll(month: str, query: dict):
     roll = payroll.generate(session, month, query["jurisdiction"], by=current_user().username)
     session.commit()
     if query["format"] == "xlsx":
-        buffer = io.BytesIO()
-        payroll.write_roll(buffer, roll, payroll.check_jurisdiction(session, query["jurisdiction"]).name)
-        buffer.seek(0)
-        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"发放名册-{query['jurisdiction']}-{month}.xlsx")
+        name = payroll.check_jurisdiction(session, query["jurisdiction"]).name
+        return xlsx_download(lambda file: payroll.write_roll(file, roll, name),
+                             f"发放名册-{query['jurisdiction']}-{month}.xlsx")
     return jsonify(month=month, jurisdiction=query["jurisdiction"], status=roll.header.status,
                    total=roll.total, recipients=roll.header.recipients, digest=roll.header.digest,
                    parameter_version=roll.header.parameter_version, lines=roll.lines, differences=roll.differences)

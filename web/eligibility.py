@@ -10,17 +10,17 @@ import datetime as dt
 import io
 
 import pandas as pd
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from care_services import vocabulary as v
 from care_services.casework import INSTITUTION_SCHEMES, SCHEME
 from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_row, get_scheme
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
+from web.downloads import xlsx_download
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
 
 bp = Blueprint("eligibility", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE,
                "disability_category": v.DISABILITY_CATEGORY, "care_level": v.CARE_LEVEL, "area": v.AREA,
                "ownership": v.OWNERSHIP, "premises": v.PREMISES, "construction": v.CONSTRUCTION}
@@ -168,10 +168,7 @@ def evaluate_batch(scheme_id: str):
         from subsidy_rules.batch import evaluate_cases, write_results
 
         results = evaluate_cases(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
-        buffer = io.BytesIO()
-        write_results(buffer, scheme, frame, results)
-        buffer.seek(0)
-        return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"carecalc-{scheme.id}-结果.xlsx")
+        return xlsx_download(lambda file: write_results(file, scheme, frame, results), f"carecalc-{scheme.id}-结果.xlsx")
     answers = [explain_row(scheme, result, i, parameters) for i in range(len(result))]
     if "row" == frame.index.name:
         for answer, row in zip(answers, frame.index):

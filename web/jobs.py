@@ -106,3 +106,66 @@ def _error_of(error: BaseException) -> dict:
     if problems:
         out["fields"] = {f"row {getattr(p, 'row', '')} {getattr(p, 'column', '')}".strip(): [str(p)] for p in problems[:200]}
     return out
+
+
+# ------------------------------------------------------------------------------------------------ views of jobs
+# What the budget and planning areas share: the waiting page, the result file, the owner check, the request body.
+
+
+def runner() -> JobRunner:
+    from flask import current_app
+
+    return current_app.extensions["carecalc_jobs"]
+
+
+def owner() -> str:
+    from web.security import current_user
+
+    return f"user:{current_user().id}"
+
+
+def job_or_404(job_id: str, kind: str) -> Job:
+    from flask import abort
+
+    job = runner().get(job_id, owner())
+    if job is None or job.kind != kind:
+        abort(404)
+    return job
+
+
+def waiting_page(job: Job, area: str):
+    """The page that polls the job's status and moves on to its result."""
+    from flask import render_template, url_for
+
+    return render_template("job.html", job=job.as_dict(), status_url=url_for(f"{area}.job_api", job_id=job.id),
+                           result_url=url_for(f"{area}.result_page", job_id=job.id))
+
+
+def result_file(job: Job, write: Callable[[Any, Any], None], filename: str):
+    """The job's result written by ``write(result, file)`` as an .xlsx download; 409 while it runs."""
+    from flask import jsonify
+
+    from web.downloads import xlsx_download
+
+    if job.status != "done":
+        return jsonify(error={"status": 409, "message_zh": "尚未完成", "message_en": "the run is not done"}), 409
+    return xlsx_download(lambda file: write(job.result, file), filename)
+
+
+def request_body() -> dict:
+    """A JSON object, or the fields of a (multipart) form."""
+    from flask import request
+    from marshmallow import ValidationError
+
+    body = request.get_json(silent=True) if request.is_json else {k: v for k, v in request.form.items()}
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
+    return body
+
+
+def started(job: Job, answer: Callable[[Job], dict]):
+    """The API's answer to a new job: 202 while it runs, 200 once done (?wait=N waits up to N seconds)."""
+    from flask import jsonify, request
+
+    job = runner().wait(job, request.args.get("wait", 0, type=float) or 0)
+    return jsonify(answer(job)), 200 if job.status in ("done", "failed") else 202

@@ -4,12 +4,11 @@ before/after, the chosen projects and each target met or short with its reason; 
 
 from __future__ import annotations
 
-import io
+from flask import Blueprint, jsonify, render_template, request, url_for
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
-
-from web.budget import XLSX, _upload, owner, runner
+from web.budget import _upload
 from web.errors import flatten
+from web.jobs import job_or_404, owner, request_body, result_file, runner, started, waiting_page
 from web.schemas import AllocationRequest, ValidationError, load
 from web.security import login_required
 
@@ -57,13 +56,6 @@ def job_answer(job) -> dict:
     return answer
 
 
-def _job_or_404(job_id: str):
-    job = runner().get(job_id, owner())
-    if job is None or job.kind != "allocation":
-        abort(404)
-    return job
-
-
 def target_choices() -> list[dict]:
     from allocator.targets import SPECS
 
@@ -86,17 +78,15 @@ def planning_run():
     except ValidationError as error:
         return render_template("planning.html", values=request.form, errors=flatten(error.messages),
                                targets=target_choices()), 422
-    return render_template("job.html", job=job.as_dict(), status_url=url_for("planning.job_api", job_id=job.id),
-                           result_url=url_for("planning.result_page", job_id=job.id))
+    return waiting_page(job, "planning")
 
 
 @bp.get("/planning/jobs/<job_id>")
 @login_required
 def result_page(job_id: str):
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id, "allocation")
     if job.status != "done":
-        return render_template("job.html", job=job.as_dict(), status_url=url_for("planning.job_api", job_id=job.id),
-                               result_url=url_for("planning.result_page", job_id=job.id))
+        return waiting_page(job, "planning")
     return render_template("planning_result.html", result=job.result.as_dict(),
                            report_url=url_for("planning.report", job_id=job.id))
 
@@ -104,17 +94,9 @@ def result_page(job_id: str):
 @bp.get("/planning/jobs/<job_id>/plan.xlsx")
 @login_required
 def report(job_id: str):
-    from flask import send_file
-
     from allocator.report import write_plan_workbook
 
-    job = _job_or_404(job_id)
-    if job.status != "done":
-        return jsonify(error={"status": 409, "message_zh": "规划尚未完成", "message_en": "the run is not done"}), 409
-    buffer = io.BytesIO()
-    write_plan_workbook(job.result, buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name="carecalc-规划方案.xlsx")
+    return result_file(job_or_404(job_id, "allocation"), write_plan_workbook, "carecalc-规划方案.xlsx")
 
 
 @bp.post("/api/v1/allocations")
@@ -122,16 +104,11 @@ def report(job_id: str):
 def create_allocation():
     """JSON ({"sample": true, "year": 2025, "budget": "5亿", …}) or a multipart form with districts_file and
     projects_file. Answers 202 with the job; poll its status_url (or ?wait=N to wait up to N seconds)."""
-    body = request.get_json(silent=True) if request.is_json else {k: v for k, v in request.form.items()}
-    if not isinstance(body, dict):
-        raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
-    job = start(load(AllocationRequest(), body))
-    job = runner().wait(job, request.args.get("wait", 0, type=float) or 0)
-    return jsonify(job_answer(job)), 200 if job.status in ("done", "failed") else 202
+    return started(start(load(AllocationRequest(), request_body())), job_answer)
 
 
 @bp.get("/api/v1/allocations/<job_id>")
 @login_required
 def job_api(job_id: str):
-    job = runner().wait(_job_or_404(job_id), request.args.get("wait", 0, type=float) or 0)
+    job = runner().wait(job_or_404(job_id, "allocation"), request.args.get("wait", 0, type=float) or 0)
     return jsonify(job_answer(job))

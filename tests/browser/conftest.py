@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.conftest import PASSWORD, STAFF, TOWNSHIP
+from tests.workflow.conftest import PASSWORD, prepared_database
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = os.environ.get("CARECALC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,22 +31,10 @@ def server(tmp_path_factory):
     """carecalc on http://127.0.0.1:PORT with the sample data and one user per role."""
     from waitress import create_server
 
-    from care_services.accounts import create_user
-    from care_services.db import init_db, make_engine, session_scope
-    from care_services.model import Division
-    from care_services.store import load_sample
     from web import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
-    engine = make_engine(url)
-    init_db(engine)
-    load_sample(engine)
-    with session_scope(engine) as session:
-        session.add(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
-        session.flush()
-        for username, (role, jurisdiction) in STAFF.items():
-            create_user(session, username, PASSWORD, role, jurisdiction, display_name=username)
-    engine.dispose()
+    prepared_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests"})
     port = _free_port()
     waitress = create_server(app, host="127.0.0.1", port=port, threads=4)

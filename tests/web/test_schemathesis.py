@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.workflow.conftest import PASSWORD, STAFF, TOWNSHIP
+from tests.workflow.conftest import PASSWORD, STAFF, prepared_database
 
 # Built when the module is collected (schemathesis reads the document to make one test per operation; its lazy
 # from_fixture loader does not work with pytest 9), in a directory of its own removed after the tests.
@@ -20,21 +20,10 @@ WORKDIR = Path(tempfile.mkdtemp(prefix="carecalc-api-"))
 
 
 def _app():
-    from care_services.accounts import create_user
-    from care_services.db import init_db, make_engine, session_scope
-    from care_services.model import Division
-    from care_services.store import load_sample
     from web import create_app
 
     url = f"sqlite:///{WORKDIR / 'api.sqlite3'}"
-    engine = make_engine(url)
-    init_db(engine)
-    load_sample(engine)
-    with session_scope(engine) as session:
-        session.add(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
-        session.flush()
-        create_user(session, "admin", PASSWORD, "administrator", STAFF["admin"][1])
-    engine.dispose()
+    prepared_database(url, {"admin": STAFF["admin"]})
     return create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "schemathesis", "JOB_MAX_WAIT": 1.0,
                        "JOB_MAX_PENDING": 2})
 

@@ -45,6 +45,22 @@ def county(loaded_engine, monkeypatch):
     return loaded_engine
 
 
+def prepared_database(url: str, users: dict[str, tuple[str, str]] = STAFF) -> None:
+    """A database at ``url`` with the sample data, the test township and ``users`` (for servers the tests start)."""
+    from care_services.db import init_db, make_engine
+    from care_services.store import load_sample
+
+    engine = make_engine(url)
+    init_db(engine)
+    load_sample(engine)
+    with session_scope(engine) as session:
+        session.add(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
+        session.flush()
+        for username, (role, jurisdiction) in users.items():
+            create_user(session, username, PASSWORD, role, jurisdiction, display_name=username, created_by="test")
+    engine.dispose()
+
+
 def staff(session, username: str) -> User:
     from sqlalchemy import select
 
