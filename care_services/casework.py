@@ -123,12 +123,15 @@ def evaluate_cases(session: Session, cases: list[CareCase], dates: list[dt.date]
     return evaluate_frame(SCHEME, frame, parameters=parameters), people
 
 
-def recipients(session: Session) -> pd.DataFrame:
-    """Approved disability-care cases as a budget caseload: paid from the month after approval to the month of
-    the exit (subsidy_rules.budget's columns: scheme, jurisdiction, start, end and the scheme's facts)."""
+def recipients(session: Session, jurisdiction: str | None = None) -> pd.DataFrame:
+    """Approved disability-care cases (of a jurisdiction, or all) as a budget caseload: paid from the month after
+    approval to the month of the exit (subsidy_rules.budget's columns: scheme, jurisdiction, start, end, facts)."""
     import pandas as pd
 
-    cases = list(session.scalars(select(CareCase).where(CareCase.scheme == SCHEME).order_by(CareCase.id)))
+    query = select(CareCase).where(CareCase.scheme == SCHEME)
+    if jurisdiction:
+        query = query.where(in_division(jurisdiction))
+    cases = list(session.scalars(query.order_by(CareCase.id)))
     people = people_of(session, cases)
     rows = []
     for case in cases:

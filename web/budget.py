@@ -17,7 +17,7 @@ from web.database import session as db_session
 from web.errors import flatten
 from web.schemas import BudgetRequest, ValidationError, load
 from web.jobs import job_or_404, owner, request_body, result_file, runner, started, waiting_page
-from web.security import login_required
+from web.security import current_user, login_required
 
 bp = Blueprint("budget", __name__)
 
@@ -68,7 +68,7 @@ def start(data: dict):
     if data["caseload"] == "cases":
         from care_services.casework import recipients
 
-        cases = recipients(db_session())
+        cases = recipients(db_session(), current_user().jurisdiction_code)  # only the user's own jurisdiction
     try:
         projects = read_pipeline(projects_file) if projects_file else jiujiang_pipeline() if data["projects"] == "sample" else None
     except BudgetInputError as error:

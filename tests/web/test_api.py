@@ -302,3 +302,14 @@ def test_uploads_are_limited_in_size(web_app, login):
     answer = login().post("/api/v1/schemes/childcare_operation/evaluate-batch",
                           data={"file": (io.BytesIO(b"x" * 4096), "big.xlsx")}, content_type="multipart/form-data")
     assert answer.status_code == 413 and answer.get_json()["error"]["message_zh"] == "上传文件过大"
+
+
+def test_a_projection_of_the_cases_covers_only_the_users_jurisdiction(login, county):
+    from tests.workflow.conftest import submit, walk
+
+    walk(county, submit(county))
+    request = {"first_year": 2024, "last_year": 2024, "caseload": "cases"}
+    mine = login("zhou").post("/api/v1/budget/projections?wait=60", json=request).get_json()
+    theirs = login("outsider").post("/api/v1/budget/projections?wait=60", json=request).get_json()
+    assert mine["result"]["scenarios"][0]["total"] == 600 * 9  # April to December 2024
+    assert theirs["result"]["scenarios"][0]["total"] == 0
