@@ -300,7 +300,7 @@ def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | N
     return render_template("case.html", case=detail, answer=latest, actions=actions_for(case, current_user()),
                            adl=wf.ADL_ACTIVITIES, exit_reasons=wf.EXIT_REASONS, error=error, fields=fields or {},
                            created=request.args.get("created"), services=v.SERVICE_TYPE,
-                           applicable=False, prefill={}), status
+                           applicable=False, prefill={}, states=wf.PROCEDURES[casework.procedure_of(case)].states), status
 
 
 @bp.post("/cases/<int(max=2147483647):case_id>/actions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 PALETTE = ("#1f5f9e", "#e07b24", "#3a9a4b", "#b03a48", "#7a5ea8", "#8c6d31", "#4a8fa8", "#777777")
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 640, 300, 78, 40, 16, 150
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 760, 300, 78, 40, 16, 230  # the legend holds 财政兜底（新增财政资金）
 
 
 def _wan(value: float) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import numpy as np
 import pandas as pd
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
 from care_services import vocabulary as v
 from care_services.casework import INSTITUTION_SCHEMES, SCHEME
@@ -18,12 +19,44 @@ from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, exp
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
 from web.downloads import xlsx_download
+from web.i18n import t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
 
 bp = Blueprint("eligibility", __name__)
 FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE,
                "disability_category": v.DISABILITY_CATEGORY, "care_level": v.CARE_LEVEL, "area": v.AREA,
                "ownership": v.OWNERSHIP, "premises": v.PREMISES, "construction": v.CONSTRUCTION}
+
+
+@bp.app_template_global()
+def scheme_title(scheme_id: str) -> str:
+    try:
+        scheme = get_scheme(scheme_id)
+    except UnknownScheme:
+        return scheme_id
+    return scheme.title_en if g.get("lang") == "en" else scheme.title_zh
+
+
+@bp.app_template_global()
+def fact_title(scheme_id: str, name: str) -> str:
+    """A fact's name as the user reads it (the form's label)."""
+    try:
+        spec = next(f for f in get_scheme(scheme_id).facts if f.key == name)
+    except (UnknownScheme, StopIteration):
+        return name
+    return (spec.description or name) if g.get("lang") == "en" else spec.zh
+
+
+@bp.app_template_global()
+def fact_text(name: str, value) -> str:
+    """A fact's value as the form shows it: 是/否, the Chinese name of a category, — when unknown."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return t("yes") if value else t("no")
+    if g.get("lang") != "en" and name in FACT_LABELS:
+        return FACT_LABELS[name].get(value, value)
+    return str(value)
 
 
 def scheme_or_404(scheme_id: str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, g, jsonify, render_template, request
 
 LANGUAGES = ("zh", "en")
@@ -141,10 +143,10 @@ TEXT = {
     "reason_for_applicant": ("原因（申请人可见）", "Reason (shown to the applicant)"),
     "rules_now": ("规则测算（最近一步）", "What the rules say (latest step)"),
     "history": ("办理记录与审计日志", "History and audit trail"),
-    "when": ("时间（UTC）", "When (UTC)"),
+    "when": ("时间（北京时间）", "When (Beijing time)"),
     "who": ("办理人", "Who"),
     "step": ("环节", "Step"),
-    "from_to": ("状态变化", "From → to"),
+    "from_to": ("办理后状态", "State after"),
     "reason": ("原因", "Reason"),
     "parameter_version": ("参数版本", "Parameter version"),
     "role.township_reviewer": ("乡镇初审", "township reviewer"),
@@ -246,6 +248,34 @@ TEXT = {
 }
 
 
+# Units as the parameters and schemes spell them (English, for the data), shown in Chinese on Chinese pages.
+UNITS = {
+    "CNY": "元", "CNY/month": "元/月", "CNY/year": "元/年", "CNY/bed": "元/床", "CNY/place": "元/个托位",
+    "beds": "张", "places per 1,000 residents": "个/千人", "months": "个月", "years": "年", "share": "比例",
+    "level": "级", "grades": "级", "activities": "项", "categories": "类", "ownerships": "类", "funds": "项资金",
+    "flag": "标记", "code": "代码",
+}
+
+
+def unit_text(unit: str | None) -> str:
+    if not unit:
+        return ""
+    return unit if g.get("lang") == "en" else UNITS.get(unit, unit)
+
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")  # China keeps UTC+8 all year
+
+
+def beijing_time(stamp: str | None) -> str:
+    """An audit time (stored in UTC, ISO 8601 with Z) as staff read it: Beijing time to the second."""
+    if not stamp:
+        return ""
+    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def choose_language() -> str:
     """Chinese unless the user picked English (staff browsers are often set to English; the service is Chinese)."""
     wanted = request.args.get("lang") or request.cookies.get("lang")
@@ -285,3 +315,5 @@ def init_app(app: Flask) -> None:
         return response
 
     app.jinja_env.globals["t"] = t
+    app.jinja_env.globals["unit_text"] = unit_text
+    app.jinja_env.filters["beijing_time"] = beijing_time

@@ -3,6 +3,7 @@ user's own step, and the long runs go through their job page to the result."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import time
@@ -71,6 +72,8 @@ def test_the_check_form_for_an_eligible_an_ineligible_and_a_wrong_answer(web_app
             "fact.monthly_fee": "800", "fact.local_inclusive_price": "900", "fact.enrolled_under_3": "30"}
     yes = client.post("/check/childcare_operation", data=base).get_data(as_text=True)
     assert "✔ 符合条件" in yes and "6,000.00" in yes and "九府办字[2022]113号" in yes
+    # facts and units read as the form wrote them, not as the data spells them
+    assert "普惠托育机构</span>：是" in yes and "元/月" in yes and "True" not in yes and "CNY" not in yes
     no = client.post("/check/childcare_operation", data={**base, "fact.monthly_fee": "1200"}).get_data(as_text=True)
     assert "✘ 不符合条件" in no and "按当地普惠指导价收费" in no
     bad = client.post("/check/childcare_operation", data={**base, "fact.monthly_fee": "-3", "jurisdiction": ""})
@@ -109,6 +112,10 @@ def test_a_case_through_the_pages_with_the_actions_of_each_role(web_app):
     assert done.status_code == 302
     page = wang.get(url).get_data(as_text=True)
     assert 'data-state="assessed"' in page and "✔ 符合条件" in page and "王医生" in page
+    assert "困难重度失能残疾人照护和托养补助" in page and "已评估，待民政或残联审核" in page
+    stamp = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    written = dt.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00"))
+    assert stamp.group(2) == (written + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time
     assert 'id="actions"' not in page  # nothing more for the assessor
 
 
@@ -134,6 +141,9 @@ def test_budget_page_runs_a_job_and_shows_charts_and_the_download(web_app):
     assert job.status_code == 200 and 'id="job"' in job.get_data(as_text=True)
     result = _finish(client, job.get_data(as_text=True))
     assert result.count("<svg") == 3 and "居家700" in result and "baseline" in result
+    comparison = result[result.index('id="comparison"'):]
+    assert "<th>补贴项目</th>" in comparison and "困难重度失能残疾人照护和托养补助" in comparison
+    assert "disability_care" not in comparison
     link = re.search(r'id="download-report" href="([^"]+)"|href="([^"]+)" id="download-report"', result)
     report = client.get(link.group(1) or link.group(2))
     assert report.status_code == 200 and load_workbook(io.BytesIO(report.data)).sheetnames
