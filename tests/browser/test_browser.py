@@ -1,5 +1,5 @@
 """In a real browser: the eligibility form for an eligible and an ineligible applicant, a case through its
-workflow with three different users, and a budget report downloaded. Screenshots: tests/artifacts/."""
+workflow with three different users, a budget report downloaded and a plan solved. Screenshots: tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -117,3 +117,22 @@ def test_a_budget_report_is_downloaded(page, server):
     download.value.save_as(str(target))
     book = load_workbook(target)
     assert len(book.sheetnames) > 3
+
+
+def test_a_plan_is_solved_with_progress_and_downloaded(page, server):
+    log_in(page, server, "admin")
+    page.goto(f"{server}/planning")
+    page.fill("#year", "2025")
+    page.fill("#budget", "5亿")
+    page.click("#planning-submit")
+    page.wait_for_selector("#job-progress")  # the waiting page with its progress bar comes first
+    page.wait_for_selector("#download-plan", timeout=120_000)
+    districts = page.locator("#districts tbody tr")
+    assert districts.count() >= 13 and "→" in districts.first.inner_text()  # before → after for every county
+    assert page.locator("#plan tbody tr").count() > 0 and page.locator("#targets tbody tr").count() > 0
+    shot(page, "planning-result")
+    with page.expect_download() as download:
+        page.click("#download-plan")
+    target = ARTIFACTS / "plan.xlsx"
+    download.value.save_as(str(target))
+    assert len(load_workbook(target).sheetnames) >= 4

@@ -155,6 +155,15 @@ def test_planning_page_runs_the_allocator(web_app):
     job = client.post("/planning", data={"csrf_token": token, "sample": "on", "year": "2025", "budget": "5亿"})
     result = _finish(client, job.get_data(as_text=True))
     assert 'id="targets"' in result and 'id="plan"' in result and "濂溪区" in result
+    summary = result[result.index('id="summary"'):result.index("</ul>", result.index('id="summary"'))]
+    assert "选中项目" in summary and "未达标" not in summary  # unmet targets are rows of their table, not lines
+    unmet = result[result.index('<table id="targets">'):result.index("</table>", result.index('<table id="targets">'))]
+    rows = re.findall(r'<tr class="fail">(.*?)</tr>', unmet, re.S)
+    assert f"未达标的目标（{len(rows)}）" in result and rows
+    for row in rows:  # a target not met never shows its level after the plan at or above the target
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        target, after = (float(cells[i].rstrip("%").replace(",", "")) for i in (3, 5))
+        assert after < target, cells
     bad = client.post("/planning", data={"csrf_token": token, "year": "2025", "budget": "lots"})
     assert bad.status_code == 422 and "budget" in bad.get_data(as_text=True)
 
