@@ -13,6 +13,7 @@ OpenFisca country template; a leaf is a parameter::
         clause: 附件3 第13项
         quote: 分别按核定床位每张3000元、5000元的标准给予一次性建设补助
       interpretation: how an ambiguous text was read (optional)
+      interpretation_zh: the same in Chinese (required with interpretation: officers read it)
       values:
         2022-11-09: {value: 3000}     # a range: {min: 100000, max: 200000}; null ends the value
 
@@ -37,7 +38,7 @@ import yaml
 
 PARAMETER_ROOT = Path(__file__).parent / "parameters"
 KINDS = ("exact", "floor", "range")
-LEAF_KEYS = {"values", "description", "unit", "reference", "kind", "interpretation", "metadata"}
+LEAF_KEYS = {"values", "description", "unit", "reference", "kind", "interpretation", "interpretation_zh", "metadata"}
 
 
 class ParameterError(ValueError):
@@ -85,6 +86,7 @@ class Parameter:
     reference: Reference
     values: tuple[tuple[dt.date, Any], ...]  # sorted by date; a value of None means "no longer in force"
     interpretation: str | None = None
+    interpretation_zh: str | None = None
     source: str = ""  # file:key, for messages
 
     def at(self, date: dt.date) -> Any:
@@ -99,7 +101,7 @@ class Parameter:
         return {
             "name": self.name, "jurisdiction": self.jurisdiction, "kind": self.kind, "unit": self.unit,
             "description": self.description, "reference": self.reference.as_dict(),
-            "interpretation": self.interpretation,
+            "interpretation": self.interpretation, "interpretation_zh": self.interpretation_zh,
             "values": {d.isoformat(): _plain(v) for d, v in self.values},
         }
 
@@ -152,6 +154,8 @@ def _leaf(name: str, jurisdiction: str, node: Mapping, where: str) -> Parameter:
         raise ParameterError(f"{where}: reference needs document, clause and quote")
     if not isinstance(node["values"], Mapping) or not node["values"]:
         raise ParameterError(f"{where}: values must map dates to values")
+    if bool(node.get("interpretation")) != bool(node.get("interpretation_zh")):
+        raise ParameterError(f"{where}: interpretation and interpretation_zh go together (English and Chinese)")
     values = tuple(sorted(
         (_parse_date(d, where), _parse_value(v, kind, f"{where}.values.{d}")) for d, v in node["values"].items()
     ))
@@ -159,7 +163,8 @@ def _leaf(name: str, jurisdiction: str, node: Mapping, where: str) -> Parameter:
         name=name, jurisdiction=jurisdiction, kind=kind, unit=str(node["unit"]),
         description=str(node["description"]),
         reference=Reference(str(reference["document"]), str(reference["clause"]), str(reference["quote"])),
-        values=values, interpretation=node.get("interpretation"), source=where,
+        values=values, interpretation=node.get("interpretation"), interpretation_zh=node.get("interpretation_zh"),
+        source=where,
     )
 
 

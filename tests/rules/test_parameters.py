@@ -27,6 +27,8 @@ def test_every_shipped_parameter_is_cited_and_dated():
         assert parameter.reference.document and parameter.reference.clause and parameter.reference.quote
         assert parameter.unit and parameter.description and parameter.values
         assert parameter.kind in ("exact", "floor", "range")
+        if parameter.interpretation:  # an officer reads the reading in Chinese
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in parameter.interpretation_zh), parameter.name
 
 
 def test_floors_are_where_the_texts_say_不低于_or_不少于():
@@ -81,6 +83,8 @@ def test_ranges():
      "is not a date"),
     ("leaf:\n  unit: CNY\n  description: d\n  kind: range\n  reference: {document: a, clause: b, quote: c}\n"
      "  values: {2022-01-01: {min: 5, max: 1}}\n", "min 5.0 is above max 1.0"),
+    ("leaf:\n  unit: CNY\n  description: d\n  reference: {document: a, clause: b, quote: c}\n"
+     "  interpretation: read as the county\n  values: {2022-01-01: {value: 1}}\n", "interpretation_zh go together"),
 ])
 def test_bad_files_are_refused_naming_file_and_key(parameter_tree, text, fragment):
     with pytest.raises(ParameterError) as caught:

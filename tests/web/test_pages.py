@@ -168,6 +168,14 @@ def test_planning_page_runs_the_allocator(web_app):
     assert bad.status_code == 422 and "budget" in bad.get_data(as_text=True)
 
 
+def test_the_readings_of_ambiguous_texts_show_in_the_page_language(web_app):
+    client = web_app.test_client()
+    zh = client.get("/parameters?q=min_beds").get_data(as_text=True)
+    en = client.get("/parameters?q=min_beds&lang=en").get_data(as_text=True)
+    assert "“以上”包括本数" in zh and "includes the number itself" not in zh
+    assert "includes the number itself" in en
+
+
 def test_an_administrator_raises_a_floor_on_the_parameters_page(web_app):
     client = web_app.test_client()
     token = page_login(client, "admin")
