@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from care_services import casework, notice, payroll
@@ -40,6 +40,30 @@ def case_summary(case: CareCase, person: Person | None) -> dict:
         "approved_on": case.approved_on and case.approved_on.isoformat(),
         "rejection_reason": case.rejection_reason, "exit_reason": case.exit_reason,
     }
+
+
+DETAIL_LABELS = {"applied_by": v.APPLIED_BY, "exit_reason": wf.EXIT_REASONS}
+
+
+@bp.app_template_global()
+def detail_text(scheme_id: str, details: dict) -> str:
+    """An audit step's recorded details as a line staff can read (the JSON stays in the API and the database)."""
+    from web.eligibility import fact_text, fact_title
+    from web.i18n import TEXT, t
+
+    def value_text(name, value):
+        if isinstance(value, list):
+            return "、".join(value_text(name, item) for item in value)
+        if isinstance(value, dict):  # the facts a reviewing department verified
+            return "，".join(f"{fact_title(scheme_id, k)} {value_text(k, item)}" for k, item in value.items())
+        if isinstance(value, str) and value in TEXT:
+            return t(value)  # e.g. the ADL activities
+        if g.get("lang") != "en" and name in DETAIL_LABELS:
+            return DETAIL_LABELS[name].get(value, value)
+        return fact_text(name, value)
+
+    return "；".join(f"{t(name) if name in TEXT else fact_title(scheme_id, name)}：{value_text(name, value)}"
+                    for name, value in details.items())
 
 
 def case_detail(case: CareCase) -> dict:

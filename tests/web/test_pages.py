@@ -113,6 +113,9 @@ def test_a_case_through_the_pages_with_the_actions_of_each_role(web_app):
     page = wang.get(url).get_data(as_text=True)
     assert 'data-state="assessed"' in page and "✔ 符合条件" in page and "王医生" in page
     assert "困难重度失能残疾人照护和托养补助" in page and "已评估，待民政或残联审核" in page
+    details = re.findall(r"<small class=\"details\"[^>]*>([^<]*)</small>", page)
+    assert details == ["申请人身份：监护人；申请服务类别：居家照护",
+                       "评估医生：王医生；不能达到的指标：穿衣、吃饭、如厕、上下床"]  # as staff read them, not JSON
     stamp = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', page)
     written = dt.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00"))
     assert stamp.group(2) == (written + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time
