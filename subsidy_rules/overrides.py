@@ -2,7 +2,9 @@
 
 Where a text says 不低于 the value is a floor a county may raise, never lower. An administrator records the
 county's own value with a start date and the reason (its document); ParameterSet.with_changes applies it and
-checks the floor, so a value below the city's or province's is refused, and the change is an audit entry.
+checks the floor, so a value below the city's or province's is refused, and the change is an audit entry. A value
+recorded before a newer policy raised the floor above it gives way to the higher floor from that date (shown on the
+parameters page), so a policy update never stops the system.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def effective_parameters(session: Session) -> ParameterSet:
     with _LOCK:
         if key not in _CACHE:
             _CACHE.clear()
-            _CACHE[key] = default_parameters().with_changes(_changes(rows))
+            # a county value recorded before the city or province raised the floor above it gives way to the
+            # higher floor (不低于) rather than stopping every evaluation
+            _CACHE[key] = default_parameters().with_changes(_changes(rows), lift_to_floors=True)
         return _CACHE[key]
 
 

@@ -292,8 +292,32 @@ class ParameterSet:
 
     # ------------------------------------------------------------------------------------------ reforms
 
-    def with_changes(self, changes: Iterable[Change]) -> ParameterSet:
-        """A copy with what-if changes applied in memory (files untouched); floors still checked per jurisdiction."""
+    def _lifted(self, change: Change, value: Any) -> tuple[tuple[dt.date, Any], ...]:
+        """``value`` from ``change.start``, raised to the floors above the jurisdiction on the dates they are higher."""
+        parents = [p for p in self.chain(change.name, change.jurisdiction or "")
+                   if p.jurisdiction != change.jurisdiction and p.kind == "floor"]
+        if not parents or isinstance(value, (bool, Mapping)) or not isinstance(value, (int, float)):
+            return ((change.start, value),)
+        dates = sorted({change.start} | {d for p in parents for d, _ in p.values if d > change.start})
+        lifted = []
+        for date in dates:
+            floors = []
+            for parent in parents:
+                try:
+                    floors.append(_number(parent.at(date)))
+                except LookupError:
+                    continue
+            highest = max(floors, default=value)
+            lifted.append((date, highest if highest > value else value))
+        return tuple(lifted)
+
+    def with_changes(self, changes: Iterable[Change], *, lift_to_floors: bool = False) -> ParameterSet:
+        """A copy with what-if changes applied in memory (files untouched); floors still checked per jurisdiction.
+
+        ``lift_to_floors``: a jurisdiction's own value of a floor parameter is raised to a floor above it wherever
+        that floor is higher (不低于: the higher standard applies) instead of being refused. For values recorded
+        earlier (county overrides) when a newer policy raises the floor above them.
+        """
         parameters = dict(self.parameters)
         for change in changes:
             targets = [key for key in parameters if key[0] == change.name]
@@ -312,8 +336,8 @@ class ParameterSet:
             for key in targets:
                 parameter = parameters[key]
                 kept = tuple((d, v) for d, v in parameter.values if d < change.start)
-                parameters[key] = replace(parameter, values=(*kept, (change.start, value)),
-                                          source=f"reform:{change.name}")
+                new = self._lifted(change, value) if lift_to_floors else ((change.start, value),)
+                parameters[key] = replace(parameter, values=(*kept, *new), source=f"reform:{change.name}")
         result = ParameterSet(parameters)
         result.check()
         return result

@@ -179,6 +179,7 @@ TEXT = {
     "from_date": ("起始日期", "From"),
     "value": ("值", "Value"),
     "basis": ("依据", "Basis"),
+    "lifted_to_floor": ("上级标准已提高，现按上级标准执行：", "A floor above has since been raised; in force now: "),
     "no_cases": ("辖区内暂无申请。", "No applications in your jurisdiction yet."),
     "values": ("各时期的值", "Values by date"),
     "kind": ("性质", "Kind"),

@@ -3,6 +3,8 @@ floors (不低于), which are checked against the floor and logged."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -31,10 +33,19 @@ def listing(query: str | None) -> list[dict]:
 
 
 def overrides() -> list[dict]:
-    rows = db_session().scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc()))
-    return [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction_code, "start": r.start.isoformat(),
-             "value": r.value, "reason": r.reason, "by": r.created_by,
-             "at": r.created_at.isoformat(timespec="seconds") + "Z"} for r in rows]
+    """The county values, each with the value in force today: higher when a floor above has since been raised."""
+    session = db_session()
+    parameters, today = effective_parameters(session), dt.date.today()
+    listed = []
+    for r in session.scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc())):
+        try:
+            in_force = parameters.get(r.name, r.jurisdiction_code, today) if r.start <= today else None
+        except LookupError:
+            in_force = None
+        listed.append({"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction_code, "start": r.start.isoformat(),
+                       "value": r.value, "in_force": in_force, "reason": r.reason, "by": r.created_by,
+                       "at": r.created_at.isoformat(timespec="seconds") + "Z"})
+    return listed
 
 
 def _add(data: dict):

@@ -130,6 +130,20 @@ def test_a_county_reform_below_the_floor_is_refused():
         default_parameters().with_changes([Change("disability_care.home_care_month", 500, jurisdiction="360902")])
 
 
+def test_a_county_value_gives_way_to_a_floor_raised_above_it_later():
+    name = "disability_care.home_care_month"
+    city_raises = default_parameters().with_changes([Change(name, 800, "3609", dt.date(2025, 1, 1))])
+    county = [Change(name, 700, "360902", dt.date(2024, 1, 1))]
+    with pytest.raises(ParameterError, match="below the floor 800"):
+        city_raises.with_changes(county)  # a new county value below the floor is refused
+    lifted = city_raises.with_changes(county, lift_to_floors=True)  # a recorded one gives way
+    days = (dt.date(2023, 10, 1), dt.date(2024, 6, 1), dt.date(2025, 6, 1))
+    assert [lifted.get(name, "360902", day) for day in days] == [600, 700, 800]
+    assert lifted.get(name, "360921", dt.date(2025, 6, 1)) == 800
+    above = city_raises.with_changes([Change(name, 900, "360902", dt.date(2024, 1, 1))], lift_to_floors=True)
+    assert above.get(name, "360902", dt.date(2025, 6, 1)) == 900  # a county value above the floor stays
+
+
 def test_a_reform_of_an_unknown_parameter_is_refused():
     with pytest.raises(ParameterError, match="no parameter named"):
         default_parameters().with_changes([Change("childcare_operation.per_kid", 1)])

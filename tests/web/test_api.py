@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import io
 import re
 
@@ -204,7 +206,7 @@ def test_an_institution_applies_through_the_api(login, county):
 # ------------------------------------------------------------------------------------------------ parameters
 
 
-def test_parameters_and_county_overrides(login):
+def test_parameters_and_county_overrides(login, monkeypatch):
     anyone = login()
     listed = anyone.get("/api/v1/parameters?q=home_care_month").get_json()
     (parameter,) = [p for p in listed["parameters"] if p["name"] == "disability_care.home_care_month"]
@@ -233,6 +235,24 @@ def test_parameters_and_county_overrides(login):
                                   "date": "2024-06-01"}).get_json()
     assert elsewhere["amount"] == 600
     assert anyone.get("/api/v1/parameters").get_json()["overrides"][0]["value"] == 700
+
+    # A newer policy raises the city's floor above the county's value: the county value gives way from that date
+    # (不低于: the higher standard applies) and the system keeps answering.
+    from subsidy_rules import overrides
+    from subsidy_rules.parameters import Change, default_parameters
+
+    raised = default_parameters().with_changes(
+        [Change("disability_care.home_care_month", 800, "3609", dt.date(2025, 1, 1))])
+    monkeypatch.setattr(overrides, "default_parameters", lambda: raised)
+    overrides._CACHE.clear()
+    amounts = {day: anyone.post("/api/v1/schemes/disability_care/evaluate",
+                                json={"facts": facts, "jurisdiction": "360902", "date": day}).get_json()["amount"]
+               for day in ("2024-06-01", "2025-06-01")}
+    assert amounts == {"2024-06-01": 700, "2025-06-01": 800}
+    (listed,) = anyone.get("/api/v1/parameters").get_json()["overrides"]
+    assert listed["value"] == 700 and listed["in_force"] == 800
+    assert "现按上级标准执行：800" in anyone.get("/parameters").get_data(as_text=True)
+    overrides._CACHE.clear()
 
 
 # ------------------------------------------------------------------------------------------------ jobs
