@@ -234,7 +234,8 @@ class Scheme:
             "id": self.id, "title_zh": self.title_zh, "title_en": self.title_en, "source": self.source,
             "unit": self.unit,
             "facts": [{"name": f.key, "zh": f.zh, "type": f.kind, "description": f.description,
-                       "choices": list(f.choices) if f.choices else None, "minimum": f.minimum} for f in self.facts],
+                       "choices": list(f.choices) if f.choices else None,
+                       "choice_labels": dict(f.choices) if f.choices else None, "minimum": f.minimum} for f in self.facts],
             "criteria": [{"id": c.id, "title_zh": c.title_zh, "title_en": c.title_en, "component": c.component,
                           "facts": list(c.facts), "reference": c.reference.as_dict()} for c in self.criteria],
         }

@@ -18,7 +18,9 @@ from subsidy_rules import workflow as wf
 from subsidy_rules.workflow import WorkflowError
 from web.database import session as db_session
 from web.downloads import xlsx_download
+from web.eligibility import fact_text, fact_title
 from web.errors import WORKFLOW_STATUS, flatten, input_fields
+from web.i18n import TEXT, t
 from web.schemas import (ApplicationRequest, CaseListQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
                          TransitionRequest, ValidationError, load, month_path)
 from web.security import current_user, login_required, roles_required
@@ -48,9 +50,6 @@ DETAIL_LABELS = {"applied_by": v.APPLIED_BY, "exit_reason": wf.EXIT_REASONS}
 @bp.app_template_global()
 def detail_text(scheme_id: str, details: dict) -> str:
     """An audit step's recorded details as a line staff can read (the JSON stays in the API and the database)."""
-    from web.eligibility import fact_text, fact_title
-    from web.i18n import TEXT, t
-
     def value_text(name, value):
         if isinstance(value, list):
             return "、".join(value_text(name, item) for item in value)
@@ -60,7 +59,7 @@ def detail_text(scheme_id: str, details: dict) -> str:
             return t(value)  # e.g. the ADL activities
         if g.get("lang") != "en" and name in DETAIL_LABELS:
             return DETAIL_LABELS[name].get(value, value)
-        return fact_text(name, value)
+        return fact_text(scheme_id, name, value)
 
     return "；".join(f"{t(name) if name in TEXT else fact_title(scheme_id, name)}：{value_text(name, value)}"
                     for name, value in details.items())

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
-from care_services import vocabulary as v
 from care_services.casework import INSTITUTION_SCHEMES, SCHEME
 from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_row, get_scheme
 from subsidy_rules.overrides import effective_parameters
@@ -23,9 +22,6 @@ from web.i18n import t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
 
 bp = Blueprint("eligibility", __name__)
-FACT_LABELS = {"requested_service": v.SERVICE_TYPE, "institution_type": v.INSTITUTION_TYPE,
-               "disability_category": v.DISABILITY_CATEGORY, "care_level": v.CARE_LEVEL, "area": v.AREA,
-               "ownership": v.OWNERSHIP, "premises": v.PREMISES, "construction": v.CONSTRUCTION}
 
 
 @bp.app_template_global()
@@ -37,25 +33,32 @@ def scheme_title(scheme_id: str) -> str:
     return scheme.title_en if g.get("lang") == "en" else scheme.title_zh
 
 
+def _fact_spec(scheme_id: str, name: str):
+    try:
+        return next(f for f in get_scheme(scheme_id).facts if f.key == name)
+    except (UnknownScheme, StopIteration):
+        return None
+
+
 @bp.app_template_global()
 def fact_title(scheme_id: str, name: str) -> str:
     """A fact's name as the user reads it (the form's label)."""
-    try:
-        spec = next(f for f in get_scheme(scheme_id).facts if f.key == name)
-    except (UnknownScheme, StopIteration):
+    spec = _fact_spec(scheme_id, name)
+    if spec is None:
         return name
     return (spec.description or name) if g.get("lang") == "en" else spec.zh
 
 
 @bp.app_template_global()
-def fact_text(name: str, value) -> str:
-    """A fact's value as the form shows it: 是/否, the Chinese name of a category, — when unknown."""
+def fact_text(scheme_id: str, name: str, value) -> str:
+    """A fact's value as the form shows it: 是/否, the scheme's Chinese name of a category, — when unknown."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—"
     if isinstance(value, (bool, np.bool_)):
         return t("yes") if value else t("no")
-    if g.get("lang") != "en" and name in FACT_LABELS:
-        return FACT_LABELS[name].get(value, value)
+    spec = _fact_spec(scheme_id, name)
+    if g.get("lang") != "en" and spec is not None and spec.choices:
+        return spec.choices.get(value, value)
     return str(value)
 
 
@@ -103,7 +106,7 @@ def _form_facts(scheme) -> dict:
 def check_page(scheme_id: str):
     scheme = scheme_or_404(scheme_id)
     context = {"scheme": scheme.describe(), "counties": counties(), "values": {}, "errors": {}, "answer": None,
-               "labels": FACT_LABELS, "today": dt.date.today().isoformat()}
+               "today": dt.date.today().isoformat()}
     if request.method == "GET":
         return render_template("check.html", **context)
     raw = _form_facts(scheme)
