@@ -134,9 +134,8 @@ def cmd_allocate(args) -> int:
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
     else:
-        lines = result.explanation()
-        unmet = [line for line in lines if line.startswith("未达标")]
-        for line in [line for line in lines if not line.startswith("未达标")]:
+        unmet = result.unmet()
+        for line in result.summary():
             print(line)
         for line in unmet[:args.show]:
             print("  " + line)

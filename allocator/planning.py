@@ -173,7 +173,8 @@ class PlacementResult:
         summary["undetermined_projects"] = grouped["subsidy_undetermined"].sum().astype(int)
         return summary.reset_index()
 
-    def explanation(self) -> list[str]:
+    def summary(self) -> list[str]:
+        """The lines about the plan as a whole: objective, each phase, notes, what was chosen, whether all is met."""
         lines = [f"目标 / objective: {OBJECTIVES[self.objective]}"]
         for label, stats in self.phases:
             gap = "—" if stats.gap is None else f"{stats.gap:.4%}"
@@ -183,12 +184,17 @@ class PlacementResult:
         if len(self.plan):
             lines.append(f"选中项目 {len(self.plan)} 个，投资 {self.spending['total']:,.0f} 元 / "
                          f"{len(self.plan)} projects chosen, cost {self.spending['total']:,.0f} CNY")
-        for row in self.targets[~self.targets["met"]].itertuples():
-            lines.append(f"未达标 not met: {row.target_zh} {row.unit_name} {row.year}年 缺口 {row.shortfall:g} — "
-                         f"{row.reason_zh} / {row.reason_en}")
         if self.all_met and len(self.targets):
             lines.append("全部目标均已达到 / every target is met")
         return lines
+
+    def unmet(self) -> list[str]:
+        """A line per target not met, with its shortfall and reason."""
+        return [f"未达标 not met: {row.target_zh} {row.unit_name} {row.year}年 缺口 {row.shortfall:g} — "
+                f"{row.reason_zh} / {row.reason_en}" for row in self.targets[~self.targets["met"]].itertuples()]
+
+    def explanation(self) -> list[str]:
+        return [*self.summary(), *self.unmet()]
 
     def as_dict(self) -> dict:
             return {
@@ -197,7 +203,7 @@ class PlacementResult:
             "plan": frame_records(self.plan), "districts": frame_records(self.districts), "targets": frame_records(self.targets),
             "subsidies": frame_records(self.subsidy_summary()), "excluded": frame_records(self.excluded),
             "spending": self.spending, "messages": [{"zh": zh, "en": en} for zh, en in self.messages],
-            "explanation": self.explanation(),
+            "summary": self.summary(), "explanation": self.explanation(),
         }
 
 

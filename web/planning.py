@@ -87,11 +87,8 @@ def result_page(job_id: str):
     job = job_or_404(job_id, "allocation")
     if job.status != "done":
         return waiting_page(job, "planning")
-    result = job.result.as_dict()
-    # every unmet target has its row (and reason) in the table; the summary keeps the lines about the whole plan,
-    # as the CLI does
-    summary = [line for line in result["explanation"] if not line.startswith("未达标")]
-    return render_template("planning_result.html", result=result, summary=summary,
+    # every unmet target has its row (and reason) in the page's table, so the list above it is the summary
+    return render_template("planning_result.html", result=job.result.as_dict(),
                            report_url=url_for("planning.report", job_id=job.id))
 
 
