@@ -292,6 +292,18 @@ class ParameterSet:
 
     # ------------------------------------------------------------------------------------------ reforms
 
+    def floor_above(self, name: str, jurisdiction: str, date: dt.date) -> float | None:
+        """The highest floor (不低于) set above ``jurisdiction`` in force on ``date``; None if there is none."""
+        floors = []
+        for parent in self.chain(name, jurisdiction):
+            if parent.jurisdiction == jurisdiction or parent.kind != "floor":
+                continue
+            try:
+                floors.append(_number(parent.at(date)))
+            except LookupError:
+                continue
+        return max(floors, default=None)
+
     def _lifted(self, change: Change, value: Any) -> tuple[tuple[dt.date, Any], ...]:
         """``value`` from ``change.start``, raised to the floors above the jurisdiction on the dates they are higher."""
         parents = [p for p in self.chain(change.name, change.jurisdiction or "")
@@ -301,14 +313,8 @@ class ParameterSet:
         dates = sorted({change.start} | {d for p in parents for d, _ in p.values if d > change.start})
         lifted = []
         for date in dates:
-            floors = []
-            for parent in parents:
-                try:
-                    floors.append(_number(parent.at(date)))
-                except LookupError:
-                    continue
-            highest = max(floors, default=value)
-            lifted.append((date, highest if highest > value else value))
+            floor = self.floor_above(change.name, change.jurisdiction, date)
+            lifted.append((date, floor if floor is not None and floor > value else value))
         return tuple(lifted)
 
     def with_changes(self, changes: Iterable[Change], *, lift_to_floors: bool = False) -> ParameterSet:

@@ -33,7 +33,7 @@ def listing(query: str | None) -> list[dict]:
 
 
 def overrides() -> list[dict]:
-    """The county values, each with the value in force today: higher when a floor above has since been raised."""
+    """The county values, each with the value in force today and the floor above it (which wins when higher)."""
     session = db_session()
     parameters, today = effective_parameters(session), dt.date.today()
     listed = []
@@ -43,8 +43,9 @@ def overrides() -> list[dict]:
         except LookupError:
             in_force = None
         listed.append({"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction_code, "start": r.start.isoformat(),
-                       "value": r.value, "in_force": in_force, "reason": r.reason, "by": r.created_by,
-                       "at": r.created_at.isoformat(timespec="seconds") + "Z"})
+                       "value": r.value, "in_force": in_force,
+                       "floor_above": parameters.floor_above(r.name, r.jurisdiction_code, today),
+                       "reason": r.reason, "by": r.created_by, "at": r.created_at.isoformat(timespec="seconds") + "Z"})
     return listed
 
 

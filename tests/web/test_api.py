@@ -255,6 +255,18 @@ def test_parameters_and_county_overrides(login, monkeypatch):
     overrides._CACHE.clear()
 
 
+def test_a_county_raising_its_own_value_again_is_not_shown_as_overtaken(login):
+    admin = login("admin")
+    first = {"name": "disability_care.home_care_month", "jurisdiction": "360902", "start": "2024-01-01",
+             "value": 700, "reason": "袁府办发〔2024〕1号（测试）"}
+    assert admin.post("/api/v1/parameters/overrides", json=first).status_code == 201
+    assert admin.post("/api/v1/parameters/overrides",
+                      json={**first, "start": "2024-07-01", "value": 750}).status_code == 201
+    listed = {o["value"]: o for o in admin.get("/api/v1/parameters").get_json()["overrides"]}
+    assert listed[700]["in_force"] == 750 and listed[700]["floor_above"] == 600  # its own later value, not a floor
+    assert "现按上级标准执行" not in admin.get("/parameters").get_data(as_text=True)
+
+
 # ------------------------------------------------------------------------------------------------ jobs
 
 
