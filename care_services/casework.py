@@ -6,13 +6,21 @@ action leaves the session as it was.
 
 Concurrency: a case has a version (SQLAlchemy's version_id_col). A form sends the version it showed; an action on a
 case changed since is refused (``stale``), and two sessions racing past that check still cannot both write — the
-second UPDATE matches no row and is refused the same way.
+second UPDATE matches no row and is refused the same way. Two filings for one person race to the database's
+partial unique index (one open case per person and scheme): the loser's insert fails and is refused
+(``duplicate``, naming the open case to a user who may see it; ``not_accepted``, saying nothing of it, to others).
 
-What each step records is what its box of the 《审批表》 asks for: the assessment the doctor and which of the six
-activities the person cannot do (written onto the person, so the rules engine sees them); the sector review the
-personal funds to integrate (两项补贴, 低保金, 高龄津贴); the identity check whether the person is 易返贫致贫;
-finance the approval date (payments from the next month). At every step the rules engine's answer on the facts as
-they then stand is kept in the audit entry, so each reviewer sees which condition holds and under which clause.
+Time: every step happens on the server's clock (care_services.clock), never at a time the caller gives; a date a
+step needs of its own (the assessment's, the exit's) is a checked fact of that step (subsidy_rules.workflow).
+
+What each step records is what its box of the 《审批表》 asks for: the assessment its day, the doctor and which of
+the six activities the person cannot do; the sector review the personal funds to integrate (两项补贴, 低保金,
+高龄津贴); the identity check whether the person is 易返贫致贫; finance the approval (payments from the next month).
+The applicant's facts live with the case (``CareCase.person_facts``): the filing's, as these steps and the case's own
+corrections (``correct_facts``, audited with the old and new values) change them. The rules engine reads those,
+never the shared ``people`` row, which a filing or a step updates only when the row is of the user's own
+jurisdiction. At every step the rules engine's answer is kept in the audit entry, so each reviewer sees which
+condition holds and under which clause.
 """
 
 from __future__ import annotations
@@ -21,15 +29,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from care_services import clock
 from care_services import vocabulary as v
 from care_services.accounts import InputError, actor_of, problem
 from care_services.identifiers import (IdentifierError, code_prefix, validate_disability_certificate,
                                        validate_resident_id, within)
-from care_services.model import AuditEntry, CareCase, Division, Person, User
+from care_services.model import CLOSED_STATES, AuditEntry, CareCase, Division, Person, User
 from subsidy_rules import workflow as wf
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterSet
@@ -38,7 +48,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SCHEME = "disability_care"  # people's applications; the payroll and the notice are for this scheme
-OPEN_STATES = (*wf.ACTIVE_STEPS, "active")  # a person with a case in one of these cannot apply again
 # Subsidies institutions apply for (九府办字[2022]113号 附件3), with the department that leads their sector (附件1)
 INSTITUTION_SCHEMES = {
     "elderly_institution_construction": "elderly", "elderly_institution_operation": "elderly",
@@ -63,9 +72,24 @@ def _stale(case_id: Any) -> wf.WorkflowError:
 # ------------------------------------------------------------------------------------------------ facts, engine
 
 
+# The applicant's facts a case keeps (CareCase.person_facts); sex and birth date are read from the ID number
+APPLICANT_FACTS = ("name", "hukou_division_code", "hukou_area", "dibao_household", "at_risk_of_poverty",
+                   "tekun_supported", "disability_certificate_number", *wf.ADL_ACTIVITIES)
+# What the case's own correction step may change (the ADL answers are the assessment's; the hukou is the case's)
+CORRECTABLE_FACTS = ("name", "hukou_area", "dibao_household", "at_risk_of_poverty", "tekun_supported",
+                     "disability_certificate_number")
+
+
+def applicant_of(case: CareCase) -> Person | None:
+    """The applicant as this case knows them (its own facts), as a Person that belongs to no session."""
+    if case.scheme != SCHEME or not case.person_id_number:
+        return None
+    return Person(id_number=case.person_id_number, **(case.person_facts or {}))
+
+
 def case_facts(case: CareCase, person: Person | None, **overrides: Any) -> dict[str, Any]:
-    """The scheme's facts of a case: an institution's as applied and verified; for disability care the person's
-    record plus what the application and its steps recorded."""
+    """The scheme's facts of a case: an institution's as applied and verified; for disability care the applicant's
+    as the case keeps them (``person``: applicant_of(case)) plus what the application and its steps recorded."""
     if case.scheme != SCHEME:
         return {**(case.facts or {}), **overrides}
     certificate = person.disability_certificate_number
@@ -107,8 +131,8 @@ def explain(case: CareCase, person: Person | None, on: dt.date, parameters: Para
 
 
 def people_of(session: Session, cases: list[CareCase]) -> dict[str, Person]:
-    numbers = [case.person_id_number for case in cases]
-    return {person.id_number: person for person in session.scalars(select(Person).where(Person.id_number.in_(numbers)))}
+    """The applicants of people's cases by ID number, as each case knows them (applicant_of)."""
+    return {case.person_id_number: applicant_of(case) for case in cases if case.person_id_number}
 
 
 def evaluate_cases(session: Session, cases: list[CareCase], dates: list[dt.date], parameters: ParameterSet):
@@ -117,10 +141,9 @@ def evaluate_cases(session: Session, cases: list[CareCase], dates: list[dt.date]
 
     from subsidy_rules.engine import evaluate_frame
 
-    people = people_of(session, cases)
-    frame = pd.DataFrame([{**case_facts(case, people[case.person_id_number]), "jurisdiction": county_of(case),
+    frame = pd.DataFrame([{**case_facts(case, applicant_of(case)), "jurisdiction": county_of(case),
                            "date": on} for case, on in zip(cases, dates)])
-    return evaluate_frame(SCHEME, frame, parameters=parameters), people
+    return evaluate_frame(SCHEME, frame, parameters=parameters), people_of(session, cases)
 
 
 def recipients(session: Session, jurisdiction: str | None = None) -> pd.DataFrame:
@@ -132,7 +155,6 @@ def recipients(session: Session, jurisdiction: str | None = None) -> pd.DataFram
     if jurisdiction:
         query = query.where(in_division(jurisdiction))
     cases = list(session.scalars(query.order_by(CareCase.id)))
-    people = people_of(session, cases)
     rows = []
     for case in cases:
         months = wf.paid_months(as_workflow_case(case, []), projected=True)
@@ -141,7 +163,7 @@ def recipients(session: Session, jurisdiction: str | None = None) -> pd.DataFram
         first, last = months
         rows.append({"scheme": SCHEME, "jurisdiction": county_of(case), "start": _month_label(first),
                      "end": None if last is None else _month_label(last),
-                     **case_facts(case, people[case.person_id_number])})
+                     **case_facts(case, applicant_of(case))})
     return pd.DataFrame(rows)
 
 
@@ -223,47 +245,97 @@ def check_application(session: Session, application: Mapping[str, Any]) -> dict[
     return data
 
 
-def submit_application(session: Session, application: Mapping[str, Any], *, on: dt.date,
-                       by: User | None = None, parameters: ParameterSet | None = None) -> CareCase:
-    """File an application (by the applicant, or entered by staff from the paper 《审批表》); returns the new case."""
+def submit_application(session: Session, application: Mapping[str, Any], *, by: User | None = None,
+                       parameters: ParameterSet | None = None) -> CareCase:
+    """File an application (by the applicant, or entered by staff from the paper 《审批表》) today, by the server's
+    clock; returns the new case. The filing's facts become the case's; the shared person record is created when
+    new and updated only when it is of the filer's jurisdiction. A person with an open case of the scheme is refused
+    (WorkflowError ``duplicate`` or ``not_accepted``)."""
     data = check_application(session, application)
     if by is not None and not within(data["division_code"], by.jurisdiction_code):
         raise InputError({"division_code": problem(f"该户籍地不在您的辖区（{by.jurisdiction_code}）内",
                                                    f"outside your jurisdiction ({by.jurisdiction_code})")})
-    open_case = session.scalar(select(func.count()).select_from(CareCase).where(
-        CareCase.person_id_number == data["id_number"], CareCase.state.in_(OPEN_STATES)))
-    if open_case:
-        raise InputError({"id_number": problem("该申请人已有在办或享受中的申请", "this person already has an open case")})
-    person = session.get(Person, data["id_number"]) or Person(id_number=data["id_number"])
-    person.name = data["name"]
-    person.hukou_division_code = data["division_code"][:6]
-    for name in ("hukou_area", "dibao_household", "at_risk_of_poverty", "tekun_supported",
-                 "disability_certificate_number"):
-        setattr(person, name, data[name])
-    person.requested_service = data["requested_service"]
-    session.add(person)
-    session.flush()  # the person before the case that refers to it (the models declare no relationship)
-    case = CareCase(scheme=SCHEME, person_id_number=person.id_number, division_code=data["division_code"],
-                    submitted_on=on, state="submitted", **{name: data[name] for name in CASE_FIELDS})
-    session.add(case)
-    session.flush()
-    _log_submission(session, case, person, by, on, parameters,
+    facts = {name: data.get(name) for name in APPLICANT_FACTS}
+    facts["hukou_division_code"] = data["division_code"][:6]
+    _keep_person_record(session, data["id_number"], {**facts, "requested_service": data["requested_service"]}, by)
+    case = CareCase(scheme=SCHEME, person_id_number=data["id_number"], division_code=data["division_code"],
+                    person_facts=facts, submitted_on=clock.today(), state="submitted",
+                    **{name: data[name] for name in CASE_FIELDS})
+    _insert_open_case(session, case, by)
+    _log_submission(session, case, applicant_of(case), by, parameters,
                     {"applied_by": case.applied_by, "requested_service": case.requested_service})
     return case
 
 
-def _log_submission(session: Session, case: CareCase, person: Person | None, by: User | None, on: dt.date,
+def _owns_record(person: Person, user: User | None) -> bool:
+    """Whether ``user`` may change the shared record of ``person``: it is of their jurisdiction (an applicant filing
+    for themselves, with no user, never rewrites a stored record)."""
+    return user is not None and within(person.hukou_division_code, user.jurisdiction_code)
+
+
+def _keep_person_record(session: Session, id_number: str, values: dict, by: User | None) -> None:
+    """Create the person's record if there is none — at once with a concurrent filing, which simply finds it — or
+    update it when it is of the filer's jurisdiction. Another county's record is left as it is."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        created = session.execute(insert(Person).values(id_number=id_number, **values)
+                                  .on_conflict_do_nothing(index_elements=["id_number"])).rowcount == 1
+    else:  # pragma: no cover - the databases carecalc is tested on are the two above
+        try:
+            with session.begin_nested():
+                session.add(Person(id_number=id_number, **values))
+            created = True
+        except IntegrityError:
+            created = False
+    person = session.get(Person, id_number, populate_existing=True)
+    if not created and _owns_record(person, by):
+        for name, value in values.items():
+            setattr(person, name, value)
+        session.flush()
+
+
+def _insert_open_case(session: Session, case: CareCase, by: User | None) -> None:
+    """Insert a new case; the database refuses a second open case of a person and scheme (the partial unique index
+    one_open_case_per_person), so two filings at once cannot both succeed."""
+    try:
+        with session.begin_nested():
+            session.add(case)
+    except IntegrityError:
+        open_case = session.scalar(select(CareCase).where(
+            CareCase.person_id_number == case.person_id_number, CareCase.scheme == case.scheme,
+            CareCase.state.notin_(CLOSED_STATES)))
+        if open_case is None:  # some other constraint: not ours to explain away
+            raise
+        raise _duplicate(open_case, by) from None
+
+
+def _duplicate(open_case: CareCase, by: User | None) -> wf.WorkflowError:
+    if by is not None and within(open_case.division_code, by.jurisdiction_code):
+        state = wf.PROCEDURES[procedure_of(open_case)].states.get(open_case.state, open_case.state)
+        return wf.WorkflowError("duplicate", f"该申请人已有在办或享受中的申请（第{open_case.id}号，{state}），不能重复申请",
+                                f"this person already has an open case (no. {open_case.id}, {open_case.state})")
+    # another county's case (or an applicant filing alone): say nothing of where, or whether, a case exists
+    return wf.WorkflowError("not_accepted", "该申请暂不能受理，请与申请人户籍所在地的民政部门或残联联系核实",
+                            "this application cannot be accepted here; ask the civil-affairs office or disability "
+                            "federation of the applicant's hukou")
+
+
+def _log_submission(session: Session, case: CareCase, person: Person | None, by: User | None,
                     parameters: ParameterSet | None, details: dict) -> None:
     parameters = parameters or effective_parameters(session)
     session.add(AuditEntry(
         username=by.username if by else "applicant", role=by.role if by else None, entity="case",
         entity_key=str(case.id), action="submit", to_state="submitted", parameter_version=parameters.version,
-        details=details, explanation=explain(case, person, on, parameters)))
+        details=details, explanation=explain(case, person, case.submitted_on, parameters)))
     session.flush()
 
 
 def submit_institution_application(session: Session, scheme: str, application: Mapping[str, Any], *,
-                                   on: dt.date, by: User | None = None,
+                                   by: User | None = None,
                                    parameters: ParameterSet | None = None) -> CareCase:
     """An institution applies for a subsidy of 九府办字[2022]113号 附件3 with the scheme's facts; returns the case.
 
@@ -300,10 +372,11 @@ def submit_institution_application(session: Session, scheme: str, application: M
         facts=dict(facts), carer_or_institution=name,
         applied_by="care_institution", phone=_text(application.get("phone")),
         bank_account_name=_text(application.get("bank_account_name")) or name,
-        bank_name=_text(application.get("bank_name")), bank_account=account, submitted_on=on, state="submitted")
+        bank_name=_text(application.get("bank_name")), bank_account=account, submitted_on=clock.today(),
+        state="submitted")
     session.add(case)
     session.flush()
-    _log_submission(session, case, None, by, on, parameters, {"scheme": scheme, "institution": name})
+    _log_submission(session, case, None, by, parameters, {"scheme": scheme, "institution": name})
     return case
 
 
@@ -333,13 +406,14 @@ def history(session: Session, case_id: int) -> list[AuditEntry]:
 
 
 def as_workflow_case(case: CareCase, entries: list[AuditEntry]) -> wf.Case:
+    """The case as the state machine sees it; each step on the (Beijing) day the server recorded it."""
     steps = tuple(
-        wf.Step(e.action, e.username, e.role or "", e.at.date(), e.from_state, e.to_state, e.reason)
+        wf.Step(e.action, e.username, e.role or "", clock.local_date(e.at), e.from_state, e.to_state, e.reason)
         for e in entries if e.from_state is not None
     )
     return wf.Case(case.division_code, case.requested_service, case.institution_type, case.state, steps,
                    case.approved_on, case.notice_from, case.exited_on, procedure_of(case),
-                   INSTITUTION_SCHEMES.get(case.scheme))
+                   INSTITUTION_SCHEMES.get(case.scheme), case.submitted_on)
 
 
 def work_queue(session: Session, user: User) -> list[CareCase]:
@@ -356,13 +430,14 @@ def work_queue(session: Session, user: User) -> list[CareCase]:
 
 # ------------------------------------------------------------------------------------------------ acting
 
-ACTION_FIELDS = {  # what each action takes besides the actor and the date, per procedure
+ACTION_FIELDS = {  # what each action takes besides the actor (its time is the server's), per procedure
     "disability_care": {
-        "assess": ("doctor", "failed_activities"),
+        "assess": ("assessed_on", "doctor", "failed_activities"),
         "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month"),
         "identity_check": ("at_risk_of_poverty",),
-        "exit": ("exit_reason",),
+        "exit": ("exit_reason", "exit_date"),
         "reject": ("reason",),
+        wf.CORRECTION: ("reason", *CORRECTABLE_FACTS),
     },
     # the reviewing department verifies the facts (e.g. 核定床位) and may correct them
     "institution_subsidy": {"sector_review": ("facts",), "reject": ("reason",)},
@@ -393,13 +468,73 @@ def _verified_facts(case: CareCase, corrections: Any) -> dict:
     return facts
 
 
+def _date_input(name: str, value: Any) -> dt.date | None:
+    """A date given as a fact of a step: a date, or its ISO text (from the command line or a form)."""
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError({name: problem("日期格式应为年-月-日（如2024-03-05）", "a date is written YYYY-MM-DD")}) from None
+
+
+def _corrections(case: CareCase, details: Mapping[str, Any]) -> tuple[dict, dict]:
+    """(the changed facts, the log: previous and corrected values) of a correction; raises InputError."""
+    current = case.person_facts or {}
+    errors: dict[str, dict] = {}
+    new: dict[str, Any] = {}
+    for name in CORRECTABLE_FACTS:
+        if name not in details:
+            continue
+        value = details[name]
+        if name in ("dibao_household", "at_risk_of_poverty", "tekun_supported"):
+            if not isinstance(value, bool):
+                errors[name] = problem("请选择是或否", "yes or no")
+                continue
+        elif name == "name":
+            value = _text(value)
+            if not value or len(value) > 64:
+                errors[name] = problem("姓名应为1–64个字", "a name of 1-64 characters")
+                continue
+        elif name == "hukou_area":
+            value = _text(value)
+            if value is not None and value not in v.AREA:
+                errors[name] = problem(f"城乡应为：{'、'.join(v.AREA.values())}", f"one of {', '.join(v.AREA)}")
+                continue
+        elif name == "disability_certificate_number":
+            value = _text(value)
+            if value is not None:
+                try:
+                    value = validate_disability_certificate(value, case.person_id_number)
+                except IdentifierError as error:
+                    errors[name] = problem(error.reason_zh, error.reason_en)
+                    continue
+        if value != current.get(name):
+            new[name] = value
+    if not _text(details.get("reason")):
+        errors["reason"] = problem("更正须写明依据（如核实的材料）", "a correction states its basis (what was checked)")
+    if not errors and not new:
+        errors["_schema"] = problem("没有需要更正的信息（与现有信息相同）", "nothing to correct: the values are the same")
+    if errors:
+        raise InputError(errors)
+    return new, {"previous": {name: current.get(name) for name in new}, "corrected": new}
+
+
 def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tuple[dict, dict, dict]:
-    """(case changes, person changes, details for the log) of an action's input; raises InputError."""
+    """(case changes, changes of the applicant's facts, details for the log) of an action's input; raises
+    InputError."""
     case_changes: dict[str, Any] = {}
     person_changes: dict[str, Any] = {}
     unknown = set(details) - set(ACTION_FIELDS[procedure_of(case)].get(action, ()))
     if unknown:
         raise InputError({name: problem("此操作不接受该项", f"not an input of {action}") for name in sorted(unknown)})
+    details = dict(details)
+    for name in ("assessed_on", "exit_date"):
+        if name in details:
+            details[name] = _date_input(name, details[name])
+    if action == wf.CORRECTION:
+        person_changes, logged = _corrections(case, details)
+        return case_changes, person_changes, logged
     if procedure_of(case) == "institution_subsidy":
         if action == "sector_review" and "facts" in details:
             case_changes["facts"] = _verified_facts(case, details["facts"])
@@ -435,20 +570,29 @@ def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tu
     return case_changes, person_changes, dict(details)
 
 
-def act(session: Session, user: User, case_id: int, action: str, *, on: dt.date,
-        expected_version: int | None = None, parameters: ParameterSet | None = None, **details: Any) -> CareCase:
-    """Carry out one step on a case (or ``reject``), with its audit entry; raises WorkflowError or InputError."""
+def act(session: Session, user: User, case_id: int, action: str, *, expected_version: int | None = None,
+        parameters: ParameterSet | None = None, **details: Any) -> CareCase:
+    """Carry out one step on a case (or ``reject``, or ``correct_facts``) now, by the server's clock, with its audit
+    entry; raises WorkflowError or InputError."""
     parameters = parameters or effective_parameters(session)
     case = get_case(session, user, case_id)
     if expected_version is not None and case.version != expected_version:
         raise _stale(case_id)
     if not user.active:
         raise wf.WorkflowError("inactive", "该账号已停用", "this account is disabled")
-    person = session.get(Person, case.person_id_number) if case.person_id_number else None
+    on = clock.today()
     case_changes, person_changes, logged = _step_changes(case, action, details)
     entries = history(session, case.id)
-    # The pure state machine decides first (state, role, jurisdiction, segregation, notice period, reasons).
-    flow = wf.advance(as_workflow_case(case, entries), action, actor_of(user), on, **details)
+    # The pure state machine decides first (state, role, jurisdiction, segregation, notice period, fact dates).
+    try:
+        flow = wf.advance(as_workflow_case(case, entries), action, actor_of(user), on,
+                          **{**details, **{k: logged[k] for k in ("assessed_on", "exit_date") if k in logged}})
+    except wf.WorkflowError as error:
+        if error.field:  # a date given as a fact of the step: bad input, named
+            raise InputError({error.field: problem(error.zh, error.en)}) from None
+        raise
+    facts = {**(case.person_facts or {}), **person_changes}
+    person = Person(id_number=case.person_id_number, **facts) if case.scheme == SCHEME else None
     if action == "approve":  # finance approves only what the rules say is payable from next month
         overrides = {"approved_on": on} if case.scheme == SCHEME else {}
         answer = explain(case, person, on, parameters, **overrides)
@@ -458,8 +602,12 @@ def act(session: Session, user: User, case_id: int, action: str, *, on: dt.date,
             raise wf.WorkflowError(
                 "ineligible", "按政策规则不符合条件，不能审批：" + "、".join(failed or missing or ["见规则说明"]),
                 "the rules say the case is not eligible (or facts are missing); it cannot be approved")
-    for name, value in person_changes.items():
-        setattr(person, name, value)
+    record = session.get(Person, case.person_id_number) if person_changes else None
+    if record is not None and _owns_record(record, user):  # the shared record follows its own county's steps
+        for name, value in person_changes.items():
+            setattr(record, name, value)
+    if person_changes:
+        case.person_facts = facts
     for name, value in case_changes.items():
         setattr(case, name, value)
     from_state = case.state

@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Integer, Numeric,
-                        String, Text)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        Numeric, String, Text, text)
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from care_services import clock
 from care_services import vocabulary as v
 from care_services.identifiers import DISABILITY_CATEGORY_CODES, birth_date_from_id, sex_from_id
 
@@ -324,8 +325,9 @@ class Person(Base):
 
 
 def utc_now() -> dt.datetime:
-    """Stored times are UTC without a zone (SQLite keeps no zone); pages convert to Beijing time."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Stored times are UTC without a zone (SQLite keeps no zone); pages convert to Beijing time. The server's clock
+    (care_services.clock), looked up at each call so that tests can move it."""
+    return clock.now()
 
 
 class User(Base):
@@ -343,10 +345,21 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
 
+# A case in one of these states is closed; any other state is open (subsidy_rules.workflow.STATES). Written out as SQL
+# once, for the partial unique index and its migration (0004).
+CLOSED_STATES = ("exited", "rejected")
+CLOSED_STATES_SQL = "state NOT IN ('exited', 'rejected')"
+
+
 class CareCase(Base):
     """An application: a person's under 宜府办发〔2023〕20号 (what its 《审批表》 records), or an institution's for a
     subsidy of 九府办字[2022]113号 附件3 (its facts). The state is changed only through care_services.casework (one
-    transaction with its audit entry), and ``version`` makes a stale write fail."""
+    transaction with its audit entry), and ``version`` makes a stale write fail.
+
+    ``person_facts`` is the applicant's facts as filed and as this case's own steps recorded or corrected them (the
+    facts it was evaluated and approved on): the shared ``people`` row may change later, or be another county's,
+    and never changes the case. The database keeps at most one open case per person and scheme
+    (``one_open_case_per_person``, a partial unique index on SQLite and PostgreSQL alike)."""
 
     __tablename__ = "cases"
 
@@ -355,6 +368,7 @@ class CareCase(Base):
     person_id_number: Mapped[str | None] = mapped_column(String(18), ForeignKey("people.id_number"))  # people's schemes
     institution_code: Mapped[str | None] = mapped_column(String(32))  # institution subsidies: 机构编号, if registered
     facts: Mapped[dict | None] = mapped_column(JSON)  # institution subsidies: the scheme's facts as applied and verified
+    person_facts: Mapped[dict | None] = mapped_column(JSON)  # people's schemes: the applicant's facts of this case
     division_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))  # most specific known unit
     township_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：乡镇（街道）
     community_name: Mapped[str | None] = mapped_column(String(64))  # 家庭地址：村（社区）, where the notice is posted
@@ -384,6 +398,10 @@ class CareCase(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("one_open_case_per_person", "person_id_number", "scheme", unique=True,
+              sqlite_where=text(CLOSED_STATES_SQL), postgresql_where=text(CLOSED_STATES_SQL)),
+    )
 
 
 class AuditEntry(Base):

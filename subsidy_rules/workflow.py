@@ -16,6 +16,15 @@ Who may act: each step belongs to one role; a user acts only on cases of their j
 code starts with theirs), and never on two consecutive steps of the same case (segregation of duties).
 Payments run from the month after approval (“申请人照护和托养补贴发放日期从审批之日的次月算起”) and stop from
 the month after an exit. This module decides; storing cases, users and the audit log is the database layer's job.
+
+Dates: ``on`` is the day a step is taken, by the server's clock (care_services.clock) — the approval date, the first
+day of the notice. A date the procedure needs of its own (the day of the ADL assessment, the day of death or of
+leaving 低保 for an exit) is a fact of the step (``FACT_DATES``), checked by ``fact_date_problem``.
+
+Before approval, the reviewing step's owner may correct the applicant's facts (``correct_facts``): the case keeps
+its state, the correction is audited with the old and the new values and the rules re-evaluate. It is not a step of
+the procedure, so it does not count for segregation of duties. Once approved, the facts the approval was made on no
+longer change: a change of circumstances is an exit (三（五）退出管理) and, if need be, a new application.
 """
 
 from __future__ import annotations
@@ -64,6 +73,11 @@ ACTIONS = {
 }
 ACTIVE_STEPS = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked", "approved",
                 "in_notice")
+CORRECTION = "correct_facts"
+CORRECTABLE_STATES = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked")
+# The dates a step records as facts of its own (the step's own date is the server's): action -> (field, zh, en)
+FACT_DATES = {"assess": ("assessed_on", "评估日期", "the day of the assessment"),
+              "exit": ("exit_date", "退出事由发生日期", "the day of the death, the move or the loss of eligibility")}
 
 INSTITUTION_ACTIONS = {
     "sector_review": ("submitted", "sector_reviewed", "九府办字[2022]113号 附件1 第2、3项（民政局牵头“一老”，卫健委牵头“一小”）"),
@@ -95,9 +109,10 @@ PROCEDURES = {
 class WorkflowError(Exception):
     """A refused action: ``code`` is stable for programs (HTTP mapping), the texts are for people."""
 
-    def __init__(self, code: str, zh: str, en: str):
+    def __init__(self, code: str, zh: str, en: str, field: str | None = None):
         super().__init__(f"{zh} / {en}")
         self.code, self.zh, self.en = code, zh, en
+        self.field = field  # the input at fault, when one is (a date given as a fact of the step)
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,7 @@ class Case:
     exited_on: dt.date | None = None
     procedure: str = "disability_care"
     sector: str | None = None  # elderly / childcare, for institution subsidies
+    submitted_on: dt.date | None = None
 
     @property
     def steps(self) -> Procedure:
@@ -144,7 +160,13 @@ class Case:
 
     @property
     def last_actor(self) -> str | None:
-        return self.history[-1].actor if self.history else None
+        """Who took the last step of the procedure (a correction of facts is not one)."""
+        return next((step.actor for step in reversed(self.history) if step.action != CORRECTION), None)
+
+    @property
+    def last_date(self) -> dt.date | None:
+        """The day of the latest step (or of the application): no fact of a later step may be dated before it."""
+        return self.history[-1].on if self.history else self.submitted_on
 
 
 def reviewer_role(case: Case) -> str:
@@ -183,10 +205,51 @@ def _check_actor(case: Case, actor: Actor, role: str) -> None:
                             "the same user cannot take one case through two consecutive steps")
 
 
+def fact_date_problem(case: Case, value: object, today: dt.date) -> tuple[str, str] | None:
+    """Why a date given as a fact of the next step cannot be right, (zh, en), or None: it is not in the future, not
+    before the application and not before the previous step's day."""
+    if not isinstance(value, dt.date):
+        return "请填写日期（年-月-日）", "give a date (YYYY-MM-DD)"
+    if value > today:
+        return f"日期不能晚于今天（{today.isoformat()}）", f"the date cannot be after today ({today.isoformat()})"
+    if case.submitted_on and value < case.submitted_on:
+        return (f"日期不能早于申请日期（{case.submitted_on.isoformat()}）",
+                f"the date cannot be before the application ({case.submitted_on.isoformat()})")
+    if case.last_date and value < case.last_date:
+        return (f"日期不能早于上一环节的办理日期（{case.last_date.isoformat()}）",
+                f"the date cannot be before the previous step ({case.last_date.isoformat()})")
+    return None
+
+
+def correction_role(case: Case) -> str:
+    """A correction of facts belongs to the owner of the step the case waits for."""
+    return role_for(case, case.steps.awaited[case.state])
+
+
+def correct(case: Case, actor: Actor, on: dt.date, reason: str | None) -> Case:
+    """Allow a correction of the applicant's facts (the caller records which, old and new): the state stays."""
+    if case.procedure != "disability_care" or case.state not in CORRECTABLE_STATES:
+        raise WorkflowError("state", f"当前状态为“{case.steps.states[case.state]}”，不能更正申请人信息（审批后如情况变化，请办理退出）",
+                            f"a {case.state} case cannot have its facts corrected (after approval, an exit records a change)")
+    role = correction_role(case)
+    if not case.division_code.startswith(actor.jurisdiction):
+        raise WorkflowError("jurisdiction", f"该申请不在您的辖区（{actor.jurisdiction}）内",
+                            f"this case is outside your jurisdiction ({actor.jurisdiction})")
+    if actor.role != role:
+        raise WorkflowError("role", f"此时更正申请人信息须由“{ROLES[role]}”办理，您的角色是“{ROLES[actor.role]}”",
+                            f"a correction now is for the {role} role; yours is {actor.role}")
+    if not reason or not reason.strip():
+        raise WorkflowError("reason", "更正须写明依据", "a correction states its basis")
+    step = Step(CORRECTION, actor.user, actor.role, on, case.state, case.state, reason.strip())
+    return Case(**{**case.__dict__, "history": (*case.history, step)})
+
+
 def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Case:
-    """Carry out ``action`` or raise WorkflowError saying why not."""
+    """Carry out ``action`` on day ``on`` (the server's date) or raise WorkflowError saying why not."""
     if action == "reject":
         return reject(case, actor, on, details.get("reason", ""))
+    if action == CORRECTION:
+        return correct(case, actor, on, details.get("reason"))
     procedure = case.steps
     if action not in procedure.actions:
         raise WorkflowError("unknown_action", f"未知操作：{action}", f"unknown action {action!r}")
@@ -202,21 +265,30 @@ def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Ca
         if not doctor or failed is None or not set(failed) <= set(ADL_ACTIVITIES):
             raise WorkflowError("assessment", "评估须记录评估医生和未通过的生活自理能力指标（6项之中）",
                                 "an assessment records the doctor and which of the 6 activities are failed")
-        details = {"doctor": doctor, "failed_activities": tuple(sorted(failed))}
+        details = {"doctor": doctor, "failed_activities": tuple(sorted(failed)),
+                   "assessed_on": details.get("assessed_on")}
     elif action == "approve":
         changes["approved_on"] = on
     elif action == "publish_notice":
         changes["notice_from"] = on
     elif action == "activate":
-        ends = case.notice_from + dt.timedelta(days=NOTICE_DAYS)
+        ends = notice_ends(case)
         if on < ends:
-            raise WorkflowError("notice", f"公示期{NOTICE_DAYS}天，至{ends.isoformat()}方满",
-                                f"the {NOTICE_DAYS}-day notice runs until {ends.isoformat()}")
+            raise WorkflowError("notice", f"公示期{NOTICE_DAYS}天（自{case.notice_from.isoformat()}起），"
+                                          f"至{ends.isoformat()}期满后方可确认享受",
+                                f"the {NOTICE_DAYS}-day notice from {case.notice_from.isoformat()} ends on "
+                                f"{ends.isoformat()}; the case can be activated from then")
     elif action == "exit":
         if details.get("exit_reason") not in EXIT_REASONS:
             raise WorkflowError("exit_reason", f"退出原因应为：{'、'.join(EXIT_REASONS.values())}",
                                 f"the exit reason must be one of {', '.join(EXIT_REASONS)}")
-        changes["exited_on"] = on
+        # payments stop after the month of the event itself (the death, the move), not of the day it was recorded
+        changes["exited_on"] = details.get("exit_date") or on
+    if case.procedure == "disability_care" and action in FACT_DATES:
+        name, zh, en = FACT_DATES[action]
+        reason = fact_date_problem(case, details.get(name), on)
+        if reason:
+            raise WorkflowError("fact_date", f"{zh}：{reason[0]}", f"{en}: {reason[1]}", field=name)
     step = Step(action, actor.user, actor.role, on, case.state, target, details.get("reason"),
                 tuple(sorted(details.items())))
     return Case(**{**case.__dict__, **changes, "state": target, "history": (*case.history, step)})
@@ -233,6 +305,11 @@ def reject(case: Case, actor: Actor, on: dt.date, reason: str) -> Case:
     _check_actor(case, actor, role_for(case, procedure.awaited[case.state]))
     step = Step("reject", actor.user, actor.role, on, case.state, "rejected", reason.strip())
     return Case(**{**case.__dict__, "state": "rejected", "history": (*case.history, step)})
+
+
+def notice_ends(case: Case) -> dt.date:
+    """The day the 7-day notice is over, counted from its recorded publication: activation from this day."""
+    return case.notice_from + dt.timedelta(days=NOTICE_DAYS)
 
 
 def month_index(date: dt.date) -> int:

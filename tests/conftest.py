@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -53,3 +54,42 @@ def app(loaded_engine, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class FakeClock:
+    """The server's clock in a test (care_services.clock.now replaced): a fixed moment the test moves."""
+
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def travel_to(self, day: dt.date, hour: int = 10) -> None:
+        """To ``hour`` o'clock Beijing time on ``day`` (stored as UTC)."""
+        self.moment = dt.datetime.combine(day, dt.time(hour)) - dt.timedelta(hours=8)
+
+    def advance(self, **delta) -> None:
+        self.moment += dt.timedelta(**delta)
+
+
+CLOCK_START = dt.date(2024, 3, 1)  # the day the tests' applications are filed (tests/workflow/conftest.py)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The server's clock at 10:00 Beijing time on CLOCK_START; ``clock.travel_to(day)`` moves it."""
+    from care_services import clock as server_clock
+
+    fake = FakeClock(dt.datetime(2000, 1, 1))
+    fake.travel_to(CLOCK_START)
+    monkeypatch.setattr(server_clock, "now", fake)
+    return fake
+
+
+def travel(day: dt.date, hour: int = 10) -> None:
+    """Move the (replaced) server clock to ``day``; a test using this depends on the ``clock`` fixture."""
+    from care_services import clock as server_clock
+
+    assert isinstance(server_clock.now, FakeClock), "use the clock fixture"
+    server_clock.now.travel_to(day, hour)

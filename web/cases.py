@@ -9,7 +9,7 @@ import json
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from care_services import casework, notice, payroll
+from care_services import casework, clock, notice, payroll
 from care_services import vocabulary as v
 from care_services.accounts import InputError
 from care_services.model import CareCase, Person
@@ -44,7 +44,18 @@ def case_summary(case: CareCase, person: Person | None) -> dict:
     }
 
 
-DETAIL_LABELS = {"applied_by": v.APPLIED_BY, "exit_reason": wf.EXIT_REASONS}
+DETAIL_LABELS = {"applied_by": v.APPLIED_BY, "exit_reason": wf.EXIT_REASONS, "hukou_area": v.AREA}
+# The applicant's facts a case keeps, by the TEXT key of their label (the case page, a correction's audit line)
+APPLICANT_LABELS = {"name": "person_name", "hukou_division_code": "hukou_county", "hukou_area": "area",
+                    "dibao_household": "dibao_household", "at_risk_of_poverty": "at_risk_of_poverty",
+                    "tekun_supported": "tekun_supported", "disability_certificate_number": "certificate",
+                    **{name: name for name in wf.ADL_ACTIVITIES}}
+
+
+def label_of(scheme_id: str, name: str) -> str:
+    if name in APPLICANT_LABELS and scheme_id == casework.SCHEME:
+        return t(APPLICANT_LABELS[name])
+    return t(name) if name in TEXT else fact_title(scheme_id, name)
 
 
 @bp.app_template_global()
@@ -53,16 +64,23 @@ def detail_text(scheme_id: str, details: dict) -> str:
     def value_text(name, value):
         if isinstance(value, list):
             return "、".join(value_text(name, item) for item in value)
-        if isinstance(value, dict):  # the facts a reviewing department verified
-            return "，".join(f"{fact_title(scheme_id, k)} {value_text(k, item)}" for k, item in value.items())
+        if isinstance(value, dict):  # the facts a reviewing department verified, or a correction's old and new
+            return "，".join(f"{label_of(scheme_id, k)} {value_text(k, item)}" for k, item in value.items())
         if isinstance(value, str) and value in TEXT:
             return t(value)  # e.g. the ADL activities
         if g.get("lang") != "en" and name in DETAIL_LABELS:
             return DETAIL_LABELS[name].get(value, value)
         return fact_text(scheme_id, name, value)
 
-    return "；".join(f"{t(name) if name in TEXT else fact_title(scheme_id, name)}：{value_text(name, value)}"
-                    for name, value in details.items())
+    return "；".join(f"{label_of(scheme_id, name)}：{value_text(name, value)}" for name, value in details.items())
+
+
+@bp.app_template_global()
+def applicant_text(name: str, value) -> str:
+    """One of the applicant's facts as the case page shows it."""
+    if g.get("lang") != "en" and name in DETAIL_LABELS:
+        return DETAIL_LABELS[name].get(value, value) if value is not None else "—"
+    return fact_text(casework.SCHEME, name, value)
 
 
 def case_detail(case: CareCase) -> dict:
@@ -76,6 +94,7 @@ def case_detail(case: CareCase) -> dict:
         "awaiting": awaited, "awaiting_role": awaited and wf.role_for(flow, awaited),
         "institution_type": case.institution_type, "payee": case.bank_account_name or case.carer_or_institution,
         "bank_name": case.bank_name, "account_masked": mask_account(case.bank_account), "facts": case.facts,
+        "applicant_facts": case.person_facts,
         "integrated_funds": {"two_subsidies_month": case.two_subsidies_month, "dibao_month": case.dibao_month,
                              "elderly_allowance_month": case.elderly_allowance_month},
         "notice_from": case.notice_from and case.notice_from.isoformat(),
@@ -99,6 +118,10 @@ def actions_for(case: CareCase, user) -> list[str]:
         role = wf.role_for(flow, flow.steps.awaited[case.state]) if action == "reject" else wf.role_for(flow, action)
         if role == user.role and flow.last_actor != user.username:
             allowed.append(action)
+    # a correction of the applicant's facts is not a step: segregation of duties does not apply to it
+    if (flow.procedure == casework.SCHEME and case.state in wf.CORRECTABLE_STATES
+            and wf.correction_role(flow) == user.role):
+        allowed.append(wf.CORRECTION)
     return allowed
 
 
@@ -118,20 +141,23 @@ def _get(case_id: int) -> CareCase:
 
 def _create(data: dict) -> CareCase:
     session = db_session()
-    on = data.pop("on", None) or dt.date.today()
-    if "scheme" in data:
-        scheme = data.pop("scheme")
-        case = casework.submit_institution_application(session, scheme, data, on=on, by=current_user())
-    else:
-        case = casework.submit_application(session, data, on=on, by=current_user())
-    session.commit()
+    try:
+        if "scheme" in data:
+            scheme = data.pop("scheme")
+            case = casework.submit_institution_application(session, scheme, data, by=current_user())
+        else:
+            case = casework.submit_application(session, data, by=current_user())
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return case
 
 
 def _act(case_id: int, transition: dict) -> CareCase:
     session = db_session()
     try:
-        case = casework.act(session, current_user(), case_id, transition["action"], on=transition["on"],
+        case = casework.act(session, current_user(), case_id, transition["action"],
                             expected_version=transition["version"], **transition["details"])
         session.commit()
     except BaseException:
@@ -311,6 +337,10 @@ def new_case_page():
     except InputError as error:
         db_session().rollback()
         return _application_form(scheme, {**request.form}, input_fields(error.errors), 422)
+    except WorkflowError as error:  # an open case of the person already (or one the user may not know of)
+        db_session().rollback()
+        return _application_form(scheme, {**request.form}, {"id_number": [f"{error.zh} / {error.en}"]},
+                                 WORKFLOW_STATUS.get(error.code, 409))
     return redirect(url_for("cases.case_page", case_id=case.id, created=1))
 
 
@@ -320,10 +350,15 @@ def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | N
     case = _get(case_id)
     detail = case_detail(case)
     latest = next((h["explanation"] for h in reversed(detail["history"]) if h["explanation"]), None)
+    flow = casework.as_workflow_case(case, casework.history(db_session(), case.id))
     return render_template("case.html", case=detail, answer=latest, actions=actions_for(case, current_user()),
                            adl=wf.ADL_ACTIVITIES, exit_reasons=wf.EXIT_REASONS, error=error, fields=fields or {},
-                           created=request.args.get("created"), services=v.SERVICE_TYPE,
-                           applicable=False, prefill={}, states=wf.PROCEDURES[casework.procedure_of(case)].states), status
+                           created=request.args.get("created"), services=v.SERVICE_TYPE, areas=v.AREA,
+                           applicable=False, prefill={}, states=wf.PROCEDURES[casework.procedure_of(case)].states,
+                           applicant_fields=[n for n in casework.APPLICANT_FACTS if n != "hukou_division_code"],
+                           applicant_labels=APPLICANT_LABELS, today=clock.today().isoformat(),
+                           earliest=flow.last_date.isoformat() if flow.last_date else "",
+                           notice_ends=flow.notice_from and wf.notice_ends(flow).isoformat()), status
 
 
 @bp.post("/cases/<int(max=2147483647):case_id>/actions")

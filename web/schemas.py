@@ -176,7 +176,7 @@ class ApplicationRequest(Base):
     bank_account_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
     bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
     bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
-    on = fields.Date(load_default=None, metadata={"description": "申请日期，默认今天 / date of application"})
+    # no date: an application is filed on the server's date (care_services.clock), never on one the client sends
 
     @pre_load
     def _blank_is_missing(self, data, **kwargs):
@@ -196,7 +196,6 @@ class InstitutionApplicationRequest(Base):
     bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
     bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
     phone = fields.String(**OPTIONAL, validate=validate.Length(max=32))
-    on = fields.Date(load_default=None)
 
     @validates_schema(skip_on_field_errors=False)  # the facts' errors alongside the other fields'
     def _scheme_facts(self, data, **kwargs):
@@ -208,16 +207,20 @@ class InstitutionApplicationRequest(Base):
             load_facts(data["scheme"], data["facts"])
 
 
-ACTIONS = sorted({*wf.ACTIONS, *wf.INSTITUTION_ACTIONS, "reject"})
+ACTIONS = sorted({*wf.ACTIONS, *wf.INSTITUTION_ACTIONS, "reject", wf.CORRECTION})
 
 
 class TransitionRequest(Base):
-    """One step on a case. ``version`` is the case version the user saw: a newer one means someone else acted."""
+    """One step on a case, taken now by the server's clock (no client sends when). ``version`` is the case version
+    the user saw: a newer one means someone else acted. The dates a step records of its own (``assessed_on``,
+    ``exit_date``) are facts, checked against today and the case's earlier steps."""
 
     action = fields.String(required=True, validate=one_of(ACTIONS))
     version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=2**31 - 1))
-    on = fields.Date(load_default=None, metadata={"description": "办理日期，默认今天 / date of the step"})
     reason = fields.String(**OPTIONAL, validate=validate.Length(max=2000))
+    assessed_on = fields.Date(**OPTIONAL, metadata={"description": "评估日期（失能评估） / the day of the assessment"})
+    exit_date = fields.Date(**OPTIONAL, metadata={
+        "description": "退出事由发生日期（死亡、退出低保等） / the day of the death, the move or the loss of eligibility"})
     doctor = fields.String(**OPTIONAL, validate=validate.Length(max=64))
     failed_activities = fields.List(fields.String(validate=one_of(wf.ADL_ACTIVITIES)), **OPTIONAL)
     two_subsidies_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
@@ -226,6 +229,12 @@ class TransitionRequest(Base):
     at_risk_of_poverty = fields.Boolean(**OPTIONAL)
     exit_reason = fields.String(**OPTIONAL, validate=one_of(wf.EXIT_REASONS))
     facts = fields.Dict(**OPTIONAL)
+    # correct_facts: the applicant's facts as corrected (those given), with the basis in ``reason``
+    name = fields.String(**OPTIONAL, validate=validate.Length(min=1, max=64))
+    hukou_area = fields.String(**OPTIONAL, validate=one_of(v.AREA))
+    dibao_household = fields.Boolean(**OPTIONAL)
+    tekun_supported = fields.Boolean(**OPTIONAL)
+    disability_certificate_number = fields.String(**OPTIONAL, validate=_certificate)
     csrf_token = fields.String(load_default=None, load_only=True)
 
     @pre_load
@@ -242,13 +251,13 @@ class TransitionRequest(Base):
 
     @post_load
     def _details(self, data, **kwargs):
-        """Split into (action, version, date, the step's own inputs)."""
+        """Split into (action, version, the step's own inputs)."""
         data.pop("csrf_token", None)
-        action, version, on = data.pop("action"), data.pop("version"), data.pop("on") or dt.date.today()
+        action, version = data.pop("action"), data.pop("version")
         details = {key: value for key, value in data.items() if value is not None}
         if action == "assess" and "failed_activities" not in details:
             details["failed_activities"] = []  # an assessment that ticks no box: the person can do all six
-        return {"action": action, "version": version, "on": on, "details": details}
+        return {"action": action, "version": version, "details": details}
 
 
 class CaseListQuery(Schema):

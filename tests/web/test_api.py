@@ -10,6 +10,7 @@ import re
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.conftest import travel
 from tests.workflow.conftest import FOUR_FAILED, application
 
 NURSERY = {"inclusive": True, "monthly_fee": 800, "local_inclusive_price": 900, "enrolled_under_3": 30}
@@ -128,7 +129,8 @@ def test_sessions_and_csrf(login, web_app):
 # ------------------------------------------------------------------------------------------------ cases
 
 
-STEPS = [("township_review", "li", {}), ("assess", "wang", {"doctor": "王医生", "failed_activities": FOUR_FAILED}),
+STEPS = [("township_review", "li", {}),
+         ("assess", "wang", {"doctor": "王医生", "failed_activities": FOUR_FAILED, "assessed_on": "2024-03-03"}),
          ("sector_review", "zhao", {"two_subsidies_month": 200}), ("identity_check", "sun", {"at_risk_of_poverty": False}),
          ("approve", "zhou", {}), ("publish_notice", "zhao", {})]
 
@@ -137,7 +139,9 @@ def test_a_case_through_the_api_with_every_kind_of_refusal(login):
     clients = {name: login(name) for name in ("li", "wang", "zhao", "sun", "zhou", "wu", "outsider")}
     bad = clients["li"].post("/api/v1/cases", json=application(id_number="360902196005010011"))
     assert bad.status_code == 422 and "id_number" in bad.get_json()["error"]["fields"]
-    created = clients["li"].post("/api/v1/cases", json={**application(), "on": "2024-03-01"})
+    dated = clients["li"].post("/api/v1/cases", json={**application(), "on": "2024-03-01"})
+    assert dated.status_code == 422 and "on" in dated.get_json()["error"]["fields"]  # no client dates a filing
+    created = clients["li"].post("/api/v1/cases", json=application())
     assert created.status_code == 201
     case = created.get_json()
     assert case["state"] == "submitted" and case["version"] == 1 and case["history"][0]["explanation"]
@@ -147,20 +151,27 @@ def test_a_case_through_the_api_with_every_kind_of_refusal(login):
 
     wrong_role = clients["wang"].post(f"{url}/transitions", json={"action": "township_review", "version": 1})
     assert wrong_role.status_code == 403 and wrong_role.get_json()["error"]["code"] == "role"
+    dated = clients["li"].post(f"{url}/transitions", json={"action": "township_review", "version": 1, "on": "2024-03-02"})
+    assert dated.status_code == 422 and "on" in dated.get_json()["error"]["fields"]  # the server dates every step
     day = 2
     for action, user, details in STEPS:
+        travel(dt.date(2024, 3, day))
         version = clients[user].get(url).get_json()["version"]
-        answer = clients[user].post(f"{url}/transitions",
-                                    json={"action": action, "version": version, "on": f"2024-03-{day:02d}", **details})
+        answer = clients[user].post(f"{url}/transitions", json={"action": action, "version": version, **details})
         assert answer.status_code == 200, answer.get_json()
         day += 1
+    # published on 2024-03-07 by the server's clock: the 7 days end on 03-14
+    assert clients["wu"].get(url).get_json()["notice_from"] == "2024-03-07"
+    travel(dt.date(2024, 3, 9))
     # a stale version: somebody acted since this reviewer loaded the case
-    stale = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": 2, "on": "2024-03-20"})
+    stale = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": 2})
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
     version = clients["wu"].get(url).get_json()["version"]
-    early = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": version, "on": "2024-03-09"})
+    early = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": version})
     assert early.status_code == 409 and early.get_json()["error"]["code"] == "notice"
-    same = clients["zhao"].post(f"{url}/transitions", json={"action": "activate", "version": version, "on": "2024-03-20"})
+    assert "2024-03-14" in early.get_json()["error"]["message_zh"] + early.get_json()["error"].get("message_en", "")
+    travel(dt.date(2024, 3, 20))
+    same = clients["zhao"].post(f"{url}/transitions", json={"action": "activate", "version": version})
     assert same.status_code == 403 and same.get_json()["error"]["code"] == "segregation"
     invalid = clients["wu"].post(f"{url}/transitions", json={"action": "fly", "version": "x"})
     assert invalid.status_code == 422 and {"action", "version"} <= set(invalid.get_json()["error"]["fields"])
@@ -168,7 +179,7 @@ def test_a_case_through_the_api_with_every_kind_of_refusal(login):
     assert notice.status_code == 200 and "欧阳**" in notice.get_data(as_text=True)
     assert application()["id_number"] not in notice.get_data(as_text=True)
     assert clients["zhao"].get("/api/v1/notice?jurisdiction=360921").status_code == 403
-    done = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": version, "on": "2024-03-20"})
+    done = clients["wu"].post(f"{url}/transitions", json={"action": "activate", "version": version})
     assert done.get_json()["state"] == "active"
     history = clients["wu"].get(url).get_json()["history"]
     assert [h["action"] for h in history][-1] == "activate" and all(h["parameter_version"] for h in history)

@@ -96,7 +96,7 @@ def test_a_case_through_the_pages_with_the_actions_of_each_role(web_app):
     assert bad.status_code == 422 and "id_number" in bad.get_data(as_text=True)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     assert li.post(f"{url}/actions", data={"csrf_token": token, "action": "township_review",
-                                           "version": version, "on": "2024-03-02"}).status_code == 302
+                                           "version": version}).status_code == 302
     stale = li.post(f"{url}/actions", data={"csrf_token": token, "action": "reject", "version": version,
                                             "reason": "x"})
     assert stale.status_code == 409 and "已被他人更新" in stale.get_data(as_text=True)
@@ -108,14 +108,14 @@ def test_a_case_through_the_pages_with_the_actions_of_each_role(web_app):
     assert missing.status_code == 422 and "评估须记录评估医生" in missing.get_data(as_text=True)
     done = wang.post(f"{url}/actions", data={"csrf_token": token, "action": "assess", "version": "2", "doctor": "王医生",
                                              "failed_activities": ["adl_eating", "adl_dressing", "adl_transfer",
-                                                                   "adl_toileting"], "on": "2024-03-03"})
+                                                                   "adl_toileting"], "assessed_on": "2024-03-01"})
     assert done.status_code == 302
     page = wang.get(url).get_data(as_text=True)
     assert 'data-state="assessed"' in page and "✔ 符合条件" in page and "王医生" in page
     assert "困难重度失能残疾人照护和托养补助" in page and "已评估，待民政或残联审核" in page
     details = re.findall(r"<small class=\"details\"[^>]*>([^<]*)</small>", page)
     assert details == ["申请人身份：监护人；申请服务类别：居家照护",
-                       "评估医生：王医生；不能达到的指标：穿衣、吃饭、如厕、上下床"]  # as staff read them, not JSON
+                       "评估日期：2024-03-01；评估医生：王医生；不能达到的指标：穿衣、吃饭、如厕、上下床"]  # as staff read them
     stamp = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', page)
     written = dt.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00"))
     assert stamp.group(2) == (written + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time

@@ -10,6 +10,7 @@ from care_services.accounts import create_user
 from care_services.db import session_scope
 from care_services.identifiers import make_resident_id
 from care_services.model import Division, User
+from tests.conftest import CLOCK_START, travel
 
 TOWNSHIP = "360902100"  # a township of 袁州区 (code made up for the tests; the sample has no townships)
 STAFF = {  # username: (role, jurisdiction)
@@ -26,11 +27,12 @@ STAFF = {  # username: (role, jurisdiction)
     "outsider": ("township_reviewer", "360921"),
 }
 PASSWORD = "correct horse 1"
-SUBMITTED = dt.date(2024, 3, 1)
+SUBMITTED = CLOCK_START
 
 
 @pytest.fixture
-def county(loaded_engine, monkeypatch):
+def county(loaded_engine, monkeypatch, clock):
+    """The county's database, with the server's clock replaced (``clock``) so that tests can move through days."""
     import functools
 
     from care_services import accounts
@@ -83,7 +85,8 @@ def application(sequence: int = 1, **changes) -> dict:
 FOUR_FAILED = ["adl_eating", "adl_dressing", "adl_transfer", "adl_toileting"]
 STEPS = [  # (action, user, details, days after submission)
     ("township_review", "li", {}, 1),
-    ("assess", "wang", {"doctor": "王医生", "failed_activities": FOUR_FAILED}, 3),
+    ("assess", "wang", {"doctor": "王医生", "failed_activities": FOUR_FAILED,
+                        "assessed_on": SUBMITTED + dt.timedelta(days=2)}, 3),
     ("sector_review", "zhao", {"two_subsidies_month": 200}, 4),
     ("identity_check", "sun", {"at_risk_of_poverty": False}, 5),
     ("approve", "zhou", {}, 6),
@@ -93,20 +96,29 @@ STEPS = [  # (action, user, details, days after submission)
 
 
 def walk(engine, case_id: int, until: str | None = None) -> None:
-    """Take a case through the steps (each its own transaction, as each is its own request) up to ``until``."""
-    from care_services.casework import act
+    """Take a case through the steps (each its own transaction, as each is its own request) up to ``until``, each
+    on its day after the application by the server's (test) clock."""
     from care_services.model import CareCase
 
     for action, username, details, days in STEPS:
         with session_scope(engine) as session:
             if session.get(CareCase, case_id).state == until:
                 return
-            act(session, staff(session, username), case_id, action, on=SUBMITTED + dt.timedelta(days=days), **details)
+            act_on(SUBMITTED + dt.timedelta(days=days), session, staff(session, username), case_id, action, **details)
+
+
+def act_on(day: dt.date, session, user, case_id: int, action: str, **details):
+    """A step taken on ``day``: the test moves the server's clock there first (no caller supplies a step's date)."""
+    from care_services.casework import act
+
+    travel(day)
+    return act(session, user, case_id, action, **details)
 
 
 def submit(engine, sequence: int = 1, **changes) -> int:
+    """File application ``sequence`` on SUBMITTED (the server's clock moved there) by the township reviewer li."""
     from care_services.casework import submit_application
 
+    travel(SUBMITTED)
     with session_scope(engine) as session:
-        return submit_application(session, application(sequence, **changes), on=SUBMITTED,
-                                  by=staff(session, "li")).id
+        return submit_application(session, application(sequence, **changes), by=staff(session, "li")).id

@@ -17,7 +17,7 @@ from care_services.identifiers import make_resident_id
 from care_services.model import AppendOnly, AuditEntry, CareCase, Person, User
 from subsidy_rules.parameters import default_parameters
 from subsidy_rules.workflow import ACTIVE_STEPS, WorkflowError
-from tests.workflow.conftest import FOUR_FAILED, PASSWORD, STEPS, SUBMITTED, application, staff, submit, walk
+from tests.workflow.conftest import act_on, FOUR_FAILED, PASSWORD, STEPS, SUBMITTED, application, staff, submit, walk
 
 
 def test_a_case_through_every_step_an_exit_and_two_payment_months(county):
@@ -36,7 +36,8 @@ def test_a_case_through_every_step_an_exit_and_two_payment_months(county):
         assert assessed["eligible"] is True
         adl = next(c for c in assessed["criteria"] if c["id"] == "severe_adl")
         assert adl["passed"] and adl["reference"]["document"] == "宜府办发〔2023〕20号"
-        assert entries[2].details == {"doctor": "王医生", "failed_activities": sorted(FOUR_FAILED)}
+        assert entries[2].details == {"doctor": "王医生", "failed_activities": sorted(FOUR_FAILED),
+                                      "assessed_on": "2024-03-03"}
         assert session.get(Person, case.person_id_number).adl_eating is True
         assert entries[3].explanation["funding"] == {"integrated": 200, "finance_fallback": 400}
 
@@ -48,7 +49,7 @@ def test_a_case_through_every_step_an_exit_and_two_payment_months(county):
         assert (line["amount"], line["integrated"], line["finance_fallback"]) == (600, 200, 400)
         assert line["payee"] == "欧阳娜" and line["account_masked"] == "***************8901"
 
-        act(session, staff(session, "zhao"), case_id, "exit", on=dt.date(2024, 5, 20), exit_reason="death")
+        act_on(dt.date(2024, 5, 20), session, staff(session, "zhao"), case_id, "exit", exit_reason="death", exit_date=dt.date(2024, 5, 20))
     with session_scope(county) as session:
         may = payroll.generate(session, "2024-05", "360902", by="test")
         june = payroll.generate(session, "2024-06", "360902", by="test")
@@ -65,7 +66,7 @@ def test_every_step_can_reject_with_a_reason_the_applicant_sees(county, state):
                 "identity_checked": "zhou", "approved": "wu", "in_notice": "wu"}[state]
     with session_scope(county) as session:
         assert session.get(CareCase, case_id).state == state
-        act(session, staff(session, rejecter), case_id, "reject", on=dt.date(2024, 3, 20),
+        act_on(dt.date(2024, 3, 20), session, staff(session, rejecter), case_id, "reject",
             reason="户籍不在本县 / hukou elsewhere")
     with session_scope(county) as session:
         case = session.get(CareCase, case_id)
@@ -73,7 +74,7 @@ def test_every_step_can_reject_with_a_reason_the_applicant_sees(county, state):
         last = history(session, case_id)[-1]
         assert (last.action, last.from_state, last.to_state, last.username) == ("reject", state, "rejected", rejecter)
         with pytest.raises(WorkflowError) as refused:  # a rejected case takes no further step
-            act(session, staff(session, "zhao"), case_id, "exit", on=dt.date(2024, 3, 21), exit_reason="death")
+            act_on(dt.date(2024, 3, 21), session, staff(session, "zhao"), case_id, "exit", exit_reason="death", exit_date=dt.date(2024, 3, 21))
         assert refused.value.code == "state"
 
 
@@ -84,25 +85,25 @@ def test_role_jurisdiction_segregation_and_state_violations_are_refused(county):
         for username, action, code in [("wang", "township_review", "role"), ("admin", "township_review", "role"),
                                        ("li", "approve", "state"), ("li", "fly", "unknown_action")]:
             with pytest.raises(WorkflowError) as refused:
-                act(session, staff(session, username), case_id, action, on=on)
+                act_on(on, session, staff(session, username), case_id, action)
             assert refused.value.code == code, (username, action)
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "outsider"), case_id, "township_review", on=on)
+            act_on(on, session, staff(session, "outsider"), case_id, "township_review")
         assert refused.value.code == "not_found"  # outside the jurisdiction the case does not exist
         assert session.get(CareCase, case_id).state == "submitted" and len(history(session, case_id)) == 1
     walk(county, case_id, until="identity_checked")
     with session_scope(county) as session:
         # sun checked the identity; a second role of sun's cannot approve, and zhou cannot skip the notice
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "sun"), case_id, "approve", on=dt.date(2024, 3, 7))
+            act_on(dt.date(2024, 3, 7), session, staff(session, "sun"), case_id, "approve")
         assert refused.value.code == "role"
-        act(session, staff(session, "zhou"), case_id, "approve", on=dt.date(2024, 3, 7))
-        act(session, staff(session, "zhao"), case_id, "publish_notice", on=dt.date(2024, 3, 8))
+        act_on(dt.date(2024, 3, 7), session, staff(session, "zhou"), case_id, "approve")
+        act_on(dt.date(2024, 3, 8), session, staff(session, "zhao"), case_id, "publish_notice")
         with pytest.raises(WorkflowError) as refused:  # the same user on two consecutive steps
-            act(session, staff(session, "zhao"), case_id, "activate", on=dt.date(2024, 3, 15))
+            act_on(dt.date(2024, 3, 15), session, staff(session, "zhao"), case_id, "activate")
         assert refused.value.code == "segregation"
         with pytest.raises(WorkflowError) as refused:  # before the 7 days are over
-            act(session, staff(session, "wu"), case_id, "activate", on=dt.date(2024, 3, 14))
+            act_on(dt.date(2024, 3, 14), session, staff(session, "wu"), case_id, "activate")
         assert refused.value.code == "notice"
 
 
@@ -118,13 +119,13 @@ def test_work_queues_show_each_role_its_cases(county):
 def test_finance_cannot_approve_what_the_rules_say_is_not_payable(county):
     case_id = submit(county)
     with session_scope(county) as session:
-        act(session, staff(session, "li"), case_id, "township_review", on=dt.date(2024, 3, 2))
-        act(session, staff(session, "wang"), case_id, "assess", on=dt.date(2024, 3, 3), doctor="王医生",
+        act_on(dt.date(2024, 3, 2), session, staff(session, "li"), case_id, "township_review")
+        act_on(dt.date(2024, 3, 3), session, staff(session, "wang"), case_id, "assess", doctor="王医生", assessed_on=dt.date(2024, 3, 3),
             failed_activities=FOUR_FAILED[:3])  # three of six: not 重度失能
-        act(session, staff(session, "zhao"), case_id, "sector_review", on=dt.date(2024, 3, 4))
-        act(session, staff(session, "sun"), case_id, "identity_check", on=dt.date(2024, 3, 5), at_risk_of_poverty=False)
+        act_on(dt.date(2024, 3, 4), session, staff(session, "zhao"), case_id, "sector_review")
+        act_on(dt.date(2024, 3, 5), session, staff(session, "sun"), case_id, "identity_check", at_risk_of_poverty=False)
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "zhou"), case_id, "approve", on=dt.date(2024, 3, 6))
+            act_on(dt.date(2024, 3, 6), session, staff(session, "zhou"), case_id, "approve")
         assert refused.value.code == "ineligible" and "6项指标中4—6项" in refused.value.zh
         assert session.get(CareCase, case_id).state == "identity_checked"
 
@@ -135,13 +136,13 @@ def test_step_inputs_are_checked_field_by_field(county):
     with session_scope(county) as session:
         wang = staff(session, "wang")
         with pytest.raises(WorkflowError) as refused:
-            act(session, wang, case_id, "assess", on=dt.date(2024, 3, 3), failed_activities=FOUR_FAILED)
+            act_on(dt.date(2024, 3, 3), session, wang, case_id, "assess", failed_activities=FOUR_FAILED)
         assert refused.value.code == "assessment"  # no doctor
         with pytest.raises(InputError) as bad:
-            act(session, wang, case_id, "assess", on=dt.date(2024, 3, 3), doctor="王", failed_activities=["flying"])
+            act_on(dt.date(2024, 3, 3), session, wang, case_id, "assess", doctor="王", failed_activities=["flying"])
         assert "failed_activities" in bad.value.errors
         with pytest.raises(InputError) as bad:
-            act(session, wang, case_id, "assess", on=dt.date(2024, 3, 3), doctor="王", failed_activities=[], note="x")
+            act_on(dt.date(2024, 3, 3), session, wang, case_id, "assess", doctor="王", failed_activities=[], note="x")
         assert "note" in bad.value.errors
         assert session.get(CareCase, case_id).state == "township_reviewed"
 
@@ -159,20 +160,20 @@ def test_step_inputs_are_checked_field_by_field(county):
 def test_applications_are_validated_on_input(county, field, value, reason):
     with session_scope(county) as session:
         with pytest.raises(InputError) as bad:
-            submit_application(session, application(**{field: value}), on=SUBMITTED, by=staff(session, "li"))
+            submit_application(session, application(**{field: value}), by=staff(session, "li"))
         assert field in bad.value.errors
         assert reason in bad.value.errors[field]["reason_zh"]
         assert session.scalar(select(CareCase.id)) is None
 
 
 def test_one_open_application_per_person_and_staff_only_in_their_jurisdiction(county):
-    submit(county)
+    first = submit(county)
     with session_scope(county) as session:
+        with pytest.raises(WorkflowError) as refused:
+            submit_application(session, application(), by=staff(session, "ma"))
+        assert refused.value.code == "duplicate" and f"第{first}号" in refused.value.zh
         with pytest.raises(InputError) as bad:
-            submit_application(session, application(), on=SUBMITTED)
-        assert "id_number" in bad.value.errors
-        with pytest.raises(InputError) as bad:
-            submit_application(session, application(3), on=SUBMITTED, by=staff(session, "outsider"))
+            submit_application(session, application(3), by=staff(session, "outsider"))
         assert "division_code" in bad.value.errors
 
 

@@ -20,7 +20,7 @@ from care_services.db import make_engine, session_scope
 from care_services.model import CareCase, Person
 from subsidy_rules.workflow import WorkflowError
 from tests.conftest import REPO
-from tests.workflow.conftest import SUBMITTED, staff, submit
+from tests.workflow.conftest import act_on, SUBMITTED, staff, submit
 
 ON = SUBMITTED + dt.timedelta(days=1)
 
@@ -33,11 +33,11 @@ def test_two_sessions_racing_cannot_overwrite_each_other(county):
         assert [case.version for case in opened] == [1, 1]
         li, ma = staff(first, "li"), staff(second, "ma")
         # ... li rejects it and commits first
-        act(first, li, case_id, "reject", on=ON, reason="材料不全 / papers missing")
+        act_on(ON, first, li, case_id, "reject", reason="材料不全 / papers missing")
         first.commit()
         # ma's session still shows version 1 and state submitted; its write must not land
         with pytest.raises(WorkflowError) as refused:
-            act(second, ma, case_id, "township_review", on=ON)
+            act_on(ON, second, ma, case_id, "township_review")
             second.commit()
         assert refused.value.code == "stale"
         second.rollback()
@@ -47,7 +47,7 @@ def test_two_sessions_racing_cannot_overwrite_each_other(county):
         assert [e.action for e in history(session, case_id)] == ["submit", "reject"]
         # a form that shows version 1 is refused too, before anything is tried
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "li"), case_id, "reject", on=ON, reason="x", expected_version=1)
+            act_on(ON, session, staff(session, "li"), case_id, "reject", reason="x", expected_version=1)
         assert refused.value.code == "stale"
 
 
@@ -62,7 +62,7 @@ def test_two_threads_acting_at_once_exactly_one_wins(county):
                 case = session.get(CareCase, case_id)
                 user = staff(session, username)
                 loaded.wait(timeout=10)  # both have read version 1 before either writes
-                act(session, user, case.id, "township_review", on=ON)
+                act_on(ON, session, user, case.id, "township_review")
             outcomes[username] = "done"
         except WorkflowError as error:
             outcomes[username] = error.code
@@ -91,13 +91,13 @@ def test_a_transition_failing_half_way_leaves_the_case_as_it_was(county):
     try:
         with pytest.raises(PowerCut):
             with session_scope(county) as session:
-                act(session, staff(session, "li"), case_id, "township_review", on=ON)
+                act_on(ON, session, staff(session, "li"), case_id, "township_review")
     finally:
         event.remove(CareCase, "after_update", crash)
     with session_scope(county) as session:
         case = session.get(CareCase, case_id)
         assert (case.state, case.version) == ("submitted", 1) and len(history(session, case_id)) == 1
-        act(session, staff(session, "li"), case_id, "township_review", on=ON)  # and it works once fixed
+        act_on(ON, session, staff(session, "li"), case_id, "township_review")  # and it works once fixed
 
 
 def test_a_process_killed_during_a_bulk_import_leaves_no_half_import(tmp_path):

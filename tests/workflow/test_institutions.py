@@ -12,7 +12,7 @@ from care_services.casework import act, history, submit_institution_application,
 from care_services.db import session_scope
 from care_services.model import CareCase
 from subsidy_rules.workflow import WorkflowError
-from tests.workflow.conftest import PASSWORD, staff
+from tests.workflow.conftest import act_on, PASSWORD, staff
 
 LIANXI = "360402"  # 濂溪区, 九江市
 NURSERY = {"area": "urban", "construction": "new", "slots_added": 60, "in_planning_or_construction": True,
@@ -33,7 +33,7 @@ def apply(engine, scheme="childcare_construction", facts=None, **changes) -> int
     with session_scope(engine) as session:
         return submit_institution_application(session, scheme, {
             "institution_name": "濂溪区阳光托育中心", "division_code": LIANXI, "facts": facts or NURSERY,
-            "bank_name": "九江银行", "bank_account": "1234567890123", **changes}, on=ON).id
+            "bank_name": "九江银行", "bank_account": "1234567890123", **changes}).id
 
 
 def test_a_nursery_construction_subsidy_from_application_to_approval(jiujiang):
@@ -42,12 +42,12 @@ def test_a_nursery_construction_subsidy_from_application_to_approval(jiujiang):
         assert [c.id for c in work_queue(session, staff(session, "jj_health"))] == [case_id]
         assert work_queue(session, staff(session, "jj_civil")) == []  # 托育 is the health commission's
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "jj_civil"), case_id, "sector_review", on=ON)
+            act_on(ON, session, staff(session, "jj_civil"), case_id, "sector_review")
         assert refused.value.code == "role"
         # the reviewer verifies 50 places, not the 60 applied for (核定)
-        act(session, staff(session, "jj_health"), case_id, "sector_review", on=dt.date(2024, 3, 5),
+        act_on(dt.date(2024, 3, 5), session, staff(session, "jj_health"), case_id, "sector_review",
             facts={"slots_added": 50})
-        act(session, staff(session, "jj_finance"), case_id, "approve", on=dt.date(2024, 3, 8))
+        act_on(dt.date(2024, 3, 8), session, staff(session, "jj_finance"), case_id, "approve")
     with session_scope(jiujiang) as session:
         case = session.get(CareCase, case_id)
         assert case.state == "approved" and case.facts["slots_added"] == 50 and case.approved_on == dt.date(2024, 3, 8)
@@ -59,7 +59,7 @@ def test_a_nursery_construction_subsidy_from_application_to_approval(jiujiang):
         assert entries[2].explanation["funding"] == {"city": 12000, "county": 18000}
         assert entries[1].details == {"facts": {"slots_added": 50}}
         with pytest.raises(WorkflowError) as refused:  # approved is the end of this procedure
-            act(session, staff(session, "jj_finance2"), case_id, "publish_notice", on=dt.date(2024, 3, 9))
+            act_on(dt.date(2024, 3, 9), session, staff(session, "jj_finance2"), case_id, "publish_notice")
         assert refused.value.code == "unknown_action"
 
 
@@ -69,7 +69,7 @@ def test_an_elderly_institution_goes_to_civil_affairs_and_can_be_rejected(jiujia
     case_id = apply(jiujiang, "elderly_institution_construction", facts, institution_name="濂溪区颐养院")
     with session_scope(jiujiang) as session:
         assert [c.id for c in work_queue(session, staff(session, "jj_civil"))] == [case_id]
-        act(session, staff(session, "jj_civil"), case_id, "reject", on=dt.date(2024, 3, 4),
+        act_on(dt.date(2024, 3, 4), session, staff(session, "jj_civil"), case_id, "reject",
             reason="消防验收材料缺失 / fire inspection papers missing")
         case = session.get(CareCase, case_id)
         assert case.state == "rejected" and "消防" in case.rejection_reason
@@ -78,16 +78,16 @@ def test_an_elderly_institution_goes_to_civil_affairs_and_can_be_rejected(jiujia
 def test_finance_cannot_approve_an_ineligible_institution_and_facts_are_checked(jiujiang):
     case_id = apply(jiujiang, facts={**NURSERY, "in_planning_or_construction": False})  # built before: not eligible
     with session_scope(jiujiang) as session:
-        act(session, staff(session, "jj_health"), case_id, "sector_review", on=dt.date(2024, 3, 5))
+        act_on(dt.date(2024, 3, 5), session, staff(session, "jj_health"), case_id, "sector_review")
         with pytest.raises(WorkflowError) as refused:
-            act(session, staff(session, "jj_finance"), case_id, "approve", on=dt.date(2024, 3, 8))
+            act_on(dt.date(2024, 3, 8), session, staff(session, "jj_finance"), case_id, "approve")
         assert refused.value.code == "ineligible"
     with session_scope(jiujiang) as session:
         with pytest.raises(InputError) as bad:
             submit_institution_application(session, "childcare_construction", {
                 "institution_name": "", "division_code": LIANXI, "facts": {**NURSERY, "slots_added": "many", "x": 1},
-                "bank_account": "12"}, on=ON)
+                "bank_account": "12"})
         assert {"institution_name", "facts.slots_added", "facts.x", "bank_account"} <= set(bad.value.errors)
         with pytest.raises(InputError) as bad:
-            submit_institution_application(session, "disability_care", {}, on=ON)
+            submit_institution_application(session, "disability_care", {})
         assert "scheme" in bad.value.errors
