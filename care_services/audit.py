@@ -135,6 +135,10 @@ def verify(connection: Connection | Session) -> Verification:
                 return Verification(count, expected, Break(
                     previous_id, "inserted", f"审计日志第{previous_id}条是后来插入的（链条中本无此条）",
                     f"audit entry {previous_id} was inserted (it is not part of the chain)"))
+            if previous_id is not None and row["id"] == previous_id + 1:  # no gap: the one before was replaced
+                return Verification(count, expected, Break(
+                    previous_id, "rewritten", f"审计日志第{previous_id}条已被改写或替换（第{row['id']}条不再与之相连）",
+                    f"audit entry {previous_id} was rewritten or replaced (entry {row['id']} no longer links to it)"))
             where = f"第{previous_id}条与第{row['id']}条之间" if previous_id is not None else f"第{row['id']}条之前"
             where_en = (f"between entries {previous_id} and {row['id']}" if previous_id is not None
                         else f"before entry {row['id']}")
