@@ -1,6 +1,7 @@
-"""Administrators' commands: `carecalc users`, `payroll`, `notice`, `backup`, `restore`.
+"""Administrators' commands: `carecalc users`, `payroll`, `notice`, `backup`, `restore`, `audit verify`.
 
-Bad input exits with code 2 and a message in Chinese and English naming the field, as every carecalc command.
+Bad input exits with code 2 and a message in Chinese and English naming the field, as every carecalc command;
+`audit verify` exits 1 when the audit trail does not verify.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import getpass
 import json
 import sys
 
-from care_services.cli_common import EXIT_OK, UsageError, existing_file, open_database, writable
+from care_services.cli_common import EXIT_FAILURE, EXIT_OK, UsageError, existing_file, open_database, writable
 
 
 def _refused(error) -> UsageError:
@@ -154,6 +155,20 @@ def cmd_restore(args) -> int:
     return EXIT_OK
 
 
+def cmd_audit_verify(args) -> int:
+    from care_services import audit
+
+    engine = open_database(args.database)
+    with engine.connect() as connection:
+        result = audit.verify(connection)
+    if result.problem is not None:
+        print(f"审计日志校验失败 / the audit trail does not verify: {result.problem}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"审计日志完整：{result.entries}条，链头校验值{result.head_hash} / "
+          f"the audit trail is intact: {result.entries} entries, head hash {result.head_hash}")
+    return EXIT_OK
+
+
 def add_parser(commands) -> None:
     from subsidy_rules.workflow import ROLES
 
@@ -192,3 +207,8 @@ def add_parser(commands) -> None:
     restore.add_argument("--replace", action="store_true", help="覆盖已有数据 / overwrite a database that holds data")
     restore.set_defaults(handler=cmd_restore)
 
+    audit = commands.add_parser("audit", help="审计日志 / the audit trail").add_subparsers(dest="audit_command",
+                                                                                    metavar="ACTION")
+    audit.add_parser("verify", help="校验审计日志的哈希链（被改写、删除或插入的第一条；失败时退出码1） / verify the "
+                     "audit chain (the first entry rewritten, removed or inserted; exit 1 if it fails)"
+                     ).set_defaults(handler=cmd_audit_verify)

@@ -422,6 +422,22 @@ class AuditEntry(Base):
     details: Mapped[dict | None] = mapped_column(JSON)
     parameter_version: Mapped[str | None] = mapped_column(String(16))
     explanation: Mapped[dict | None] = mapped_column(JSON)  # the rules engine's answer at this step
+    previous_hash: Mapped[str | None] = mapped_column(String(64))  # care_services.audit: the chain
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+    # one successor per entry: two appends chained onto the same predecessor cannot both be stored
+    __table_args__ = (Index("ix_audit_log_previous_hash", "previous_hash", unique=True),)
+
+
+class AuditChainHead(Base):
+    """The newest audit entry's id and hash (one row): the lock that serialises appends, and what shows a
+    removal at the end of the log (care_services.audit)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class ParameterOverride(Base):
@@ -492,6 +508,44 @@ class PayrollLine(Base):
                                            ["payroll_months.jurisdiction_code", "payroll_months.month"]),)
 
 
+class PayrollPayment(Base):
+    """What closed rolls paid: one row per case and month paid for (``payment``), and at most one recovery of it
+    (``recovery``, a correction on a later roll). Written when a roll is closed and never changed; the primary key
+    is what makes a second closed roll paying the same person for the same month impossible."""
+
+    __tablename__ = "payroll_payments"
+
+    case_id: Mapped[int] = mapped_column(Integer, ForeignKey("cases.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # the month paid for (or recovered)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # payment / recovery
+    jurisdiction_code: Mapped[str] = mapped_column(String(9))  # whose roll
+    roll_month: Mapped[str] = mapped_column(String(7))  # the roll it was paid (or recovered) on
+    amount: Mapped[float] = mapped_column(Numeric(12, 2, asdecimal=False))
+
+    __table_args__ = (ForeignKeyConstraint(["jurisdiction_code", "roll_month"],
+                                           ["payroll_months.jurisdiction_code", "payroll_months.month"]),)
+
+
+class PayrollCorrection(Base):
+    """A correction line of a roll: a month closed earlier paid a case that (as recorded since) was no longer
+    entitled, e.g. an exit dated in or before that month; the amount (negative) is recovered on this roll."""
+
+    __tablename__ = "payroll_corrections"
+
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # the roll's month
+    case_id: Mapped[int] = mapped_column(Integer, ForeignKey("cases.id"), primary_key=True)
+    corrected_month: Mapped[str] = mapped_column(String(7), primary_key=True)  # the closed month it corrects
+    person_name: Mapped[str] = mapped_column(String(64))
+    payee: Mapped[str | None] = mapped_column(String(128))
+    account_masked: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[float] = mapped_column(Numeric(12, 2, asdecimal=False))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (ForeignKeyConstraint(["jurisdiction_code", "month"],
+                                           ["payroll_months.jurisdiction_code", "payroll_months.month"]),)
+
+
 # Order matters: parents before children when loading.
 ENTITY_MODELS = {
     "divisions": Division,
@@ -503,3 +557,5 @@ ENTITY_MODELS = {
     "projects": FacilityProject,
     "people": Person,
 }
+
+from care_services import audit as _audit_chain  # noqa: E402,F401  (registers the chain's flush hook)

@@ -30,6 +30,28 @@ PASSWORD = "correct horse 1"
 SUBMITTED = CLOCK_START
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tampers_audit: the test rewrites the audit log on purpose (no chain check after)")
+
+
+@pytest.fixture(autouse=True)
+def audit_chain_verifies(request):
+    """After every workflow test on a database, `carecalc audit verify` on it must pass (exit 0)."""
+    engine = request.getfixturevalue("engine") if "engine" in request.fixturenames else None
+    yield
+    if engine is None or request.node.get_closest_marker("tampers_audit"):
+        return
+    import contextlib
+    import io
+
+    from care_services.cli import main
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = main(["--database", engine.url.render_as_string(hide_password=False), "audit", "verify"])
+    assert code == 0, f"the audit chain does not verify after {request.node.name}: {output.getvalue()}"
+
+
 @pytest.fixture
 def county(loaded_engine, monkeypatch, clock):
     """The county's database, with the server's clock replaced (``clock``) so that tests can move through days."""
