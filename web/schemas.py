@@ -126,6 +126,14 @@ class LoginRequest(Base):
     csrf_token = fields.String(load_default=None, load_only=True)
 
 
+class PasswordChangeRequest(Base):
+    """The new password is checked by care_services.accounts.password_problem (length, blank, common)."""
+
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+
 # ------------------------------------------------------------------------------------------------ cases
 
 

@@ -15,6 +15,13 @@ def web_app(county):  # noqa: F811
                        "SECRET_KEY": "test"})
 
 
+def api_login(http, username: str, password: str = PASSWORD):
+    """Log in as an API client does: the CSRF token first (GET /api/v1/session answers it before any login)."""
+    token = http.get("/api/v1/session").get_json()["csrf_token"]
+    return http.post("/api/v1/session", json={"username": username, "password": password},
+                     headers={"X-CSRF-Token": token})
+
+
 class Client:
     """A test client logged in through the API, sending its CSRF token with every change."""
 
@@ -22,7 +29,7 @@ class Client:
         self.http = app.test_client()
         self.token = None
         if username:
-            answer = self.http.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+            answer = api_login(self.http, username)
             assert answer.status_code == 200, answer.get_json()
             self.token = answer.get_json()["csrf_token"]
 
