@@ -372,15 +372,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PRIVATE_UMASK = 0o077  # what carecalc writes (the database, its journal, exports, backups) only its owner reads
+
+
 def main(argv: list[str] | None = None) -> int:
+    from care_services import log_privacy
+
+    log_privacy.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return EXIT_BAD_INPUT if args.command else EXIT_OK
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(handler, args)
+    finally:
+        os.umask(umask)
+
+
+def _run(handler, args) -> int:
+    from care_services.log_privacy import redact
+    from care_services.upload_limits import UploadTooLarge
+
     try:
         return handler(args)
+    except UploadTooLarge as error:
+        print(f"错误 / error: {error.reason_zh}\n{error.reason_en}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (UsageError, SchemaMismatch) as error:
         print(f"错误 / error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -393,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # never a traceback for users; developers can ask for one
         if os.environ.get("CARECALC_DEBUG"):
             raise
-        print(f"内部错误 / internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"内部错误 / internal error: {type(error).__name__}: {redact(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
 
 

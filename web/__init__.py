@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     from care_services.upload_limits import WEB as WEB_UPLOAD_LIMITS
     from web import security
 
+    from care_services import log_privacy
+
+    log_privacy.install()  # no personal data in any log record of the process
     app = Flask(__name__)
     app.json = json_input.JSONProvider(app)
     app.config.update(
