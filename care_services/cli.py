@@ -160,6 +160,28 @@ def _parameters(args):
     return parameters
 
 
+def _check_jurisdiction(args) -> None:
+    """--jurisdiction names a division carecalc knows (the bundled list, and the database's when there is one)."""
+    from care_services.db import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH
+    from care_services.identifiers import IdentifierError, bundled_division_codes, check_known_division
+
+    if not args.jurisdiction:
+        return
+    known = set(bundled_division_codes())
+    if args.database or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_PATH.exists():
+        from sqlalchemy import select
+
+        from care_services.db import session_scope
+        from care_services.model import Division
+
+        with session_scope(_engine(args)) as session:
+            known |= set(session.scalars(select(Division.code)))
+    try:
+        check_known_division(args.jurisdiction, known)
+    except IdentifierError as error:
+        raise UsageError(f"--jurisdiction：{error.reason_zh}", f"--jurisdiction: {error.reason_en}") from None
+
+
 def cmd_evaluate(args) -> int:
     import json
 
@@ -170,6 +192,7 @@ def cmd_evaluate(args) -> int:
     except UnknownScheme as error:
         raise UsageError(str(error), "see: carecalc schemes") from None
     parameters = _parameters(args)
+    _check_jurisdiction(args)
     if bool(args.facts) == bool(args.input):
         raise UsageError("请指定 --facts FILE.json 或 --input FILE.xlsx（二选一）", "give --facts FILE.json or --input FILE.xlsx")
     if args.facts:
