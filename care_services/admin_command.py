@@ -68,6 +68,53 @@ def cmd_users_list(args) -> int:
     return EXIT_OK
 
 
+def _account_change(args, change) -> int:
+    """Apply ``change(session, user, by)`` to the user named by args.username; bad names exit 2."""
+    from care_services.accounts import InputError, find_user
+    from care_services.db import session_scope
+
+    try:
+        with session_scope(open_database(args.database)) as session:
+            print(change(session, find_user(session, args.username), f"cli:{getpass.getuser()}"))
+    except InputError as error:
+        raise _refused(error) from None
+    return EXIT_OK
+
+
+def cmd_users_unlock(args) -> int:
+    from care_services.accounts import unlock
+
+    return _account_change(args, lambda session, user, by: (
+        f"已解除{user.username}的登录锁定 / unlocked {user.username}" if unlock(session, user, by=by)
+        else f"{user.username}未被锁定 / {user.username} was not locked"))
+
+
+def cmd_users_disable(args) -> int:
+    from care_services.accounts import set_active
+
+    return _account_change(args, lambda session, user, by: (
+        f"已停用{user.username}，结束会话{set_active(session, user, False, by=by)}个 / disabled {user.username}"))
+
+
+def cmd_users_enable(args) -> int:
+    from care_services.accounts import set_active
+
+    def enable(session, user, by) -> str:
+        set_active(session, user, True, by=by)
+        return f"已启用{user.username} / enabled {user.username}"
+
+    return _account_change(args, enable)
+
+
+def cmd_users_passwd(args) -> int:
+    from care_services.accounts import change_password
+
+    password = _read_password(args.password_stdin)
+    return _account_change(args, lambda session, user, by: (
+        f"已修改{user.username}的密码，结束会话{change_password(session, user, password, by=by)}个 / "
+        f"password changed; the user's sessions ended"))
+
+
 def cmd_payroll(args) -> int:
     from sqlalchemy import select
 
@@ -181,6 +228,17 @@ def add_parser(commands) -> None:
     add.add_argument("--name", help="姓名 / display name")
     add.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码 / read the password from stdin")
     add.set_defaults(handler=cmd_users_add)
+    for name, handler, text in (
+            ("unlock", cmd_users_unlock, "解除密码错误过多造成的登录锁定 / lift the lockout after repeated wrong passwords"),
+            ("disable", cmd_users_disable, "停用账号并结束其全部会话 / disable an account and end all its sessions"),
+            ("enable", cmd_users_enable, "重新启用账号 / enable an account again")):
+        command = users.add_parser(name, help=text)
+        command.add_argument("username")
+        command.set_defaults(handler=handler)
+    passwd = users.add_parser("passwd", help="重设密码并结束该用户全部会话 / set a new password; ends the user's sessions")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读取一行作为密码 / read the password from stdin")
+    passwd.set_defaults(handler=cmd_users_passwd)
     listing = users.add_parser("list", help="列出用户 / list users")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_users_list)

@@ -37,8 +37,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from care_services import clock
 from care_services import vocabulary as v
 from care_services.accounts import InputError, actor_of, problem
-from care_services.identifiers import (IdentifierError, code_prefix, validate_disability_certificate,
-                                       validate_resident_id, within)
+from care_services.identifiers import (IdentifierError, clean_text, code_prefix, validate_bank_account,
+                                       validate_disability_certificate, validate_resident_id, within)
 from care_services.model import CLOSED_STATES, AuditEntry, CareCase, Division, Person, User
 from subsidy_rules import workflow as wf
 from subsidy_rules.overrides import effective_parameters
@@ -180,6 +180,10 @@ CASE_FIELDS = ("township_name", "community_name", "applied_by", "proxy_name", "p
                "bank_account_name", "bank_name", "bank_account")
 
 
+TEXT_FIELDS = ("name", "township_name", "community_name", "proxy_name", "proxy_relation", "carer_or_institution",
+               "carer_relation", "bank_account_name", "bank_name")
+
+
 def _text(value: Any) -> str | None:
     text = "" if value is None else str(value).strip()
     return text or None
@@ -234,10 +238,16 @@ def check_application(session: Session, application: Mapping[str, Any]) -> dict[
     if not data["carer_or_institution"]:
         errors["carer_or_institution"] = problem("请填写照护人姓名或照护（托养）机构名称",
                                                  "name the carer or the care institution")
-    account = "".join(ch for ch in (data["bank_account"] or "") if ch.isdigit())
-    if not 8 <= len(account) <= 30 or len(account) != len((data["bank_account"] or "").replace(" ", "")):
-        errors["bank_account"] = problem("银行账号应为8–30位数字", "a bank account number has 8-30 digits")
-    data["bank_account"] = account
+    try:
+        data["bank_account"] = validate_bank_account(data["bank_account"])
+    except IdentifierError as error:
+        errors["bank_account"] = problem(error.reason_zh, error.reason_en)
+    for name in TEXT_FIELDS:  # names and addresses: no control or format characters (NUL, zero-width, RTL override)
+        if data[name] and name not in errors:
+            try:
+                data[name] = clean_text(data[name]) or None
+            except IdentifierError as error:
+                errors[name] = problem(error.reason_zh, error.reason_en)
     if not data["bank_account_name"]:
         data["bank_account_name"] = data["carer_or_institution"]
     if errors:

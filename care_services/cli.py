@@ -160,6 +160,28 @@ def _parameters(args):
     return parameters
 
 
+def _check_jurisdiction(args) -> None:
+    """--jurisdiction names a division carecalc knows (the bundled list, and the database's when there is one)."""
+    from care_services.db import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH
+    from care_services.identifiers import IdentifierError, bundled_division_codes, check_known_division
+
+    if not args.jurisdiction:
+        return
+    known = set(bundled_division_codes())
+    if args.database or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_PATH.exists():
+        from sqlalchemy import select
+
+        from care_services.db import session_scope
+        from care_services.model import Division
+
+        with session_scope(_engine(args)) as session:
+            known |= set(session.scalars(select(Division.code)))
+    try:
+        check_known_division(args.jurisdiction, known)
+    except IdentifierError as error:
+        raise UsageError(f"--jurisdiction：{error.reason_zh}", f"--jurisdiction: {error.reason_en}") from None
+
+
 def cmd_evaluate(args) -> int:
     import json
 
@@ -170,6 +192,7 @@ def cmd_evaluate(args) -> int:
     except UnknownScheme as error:
         raise UsageError(str(error), "see: carecalc schemes") from None
     parameters = _parameters(args)
+    _check_jurisdiction(args)
     if bool(args.facts) == bool(args.input):
         raise UsageError("请指定 --facts FILE.json 或 --input FILE.xlsx（二选一）", "give --facts FILE.json or --input FILE.xlsx")
     if args.facts:
@@ -372,15 +395,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PRIVATE_UMASK = 0o077  # what carecalc writes (the database, its journal, exports, backups) only its owner reads
+
+
 def main(argv: list[str] | None = None) -> int:
+    from care_services import log_privacy
+
+    log_privacy.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return EXIT_BAD_INPUT if args.command else EXIT_OK
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(handler, args)
+    finally:
+        os.umask(umask)
+
+
+def _run(handler, args) -> int:
+    from care_services.log_privacy import redact
+    from care_services.upload_limits import UploadTooLarge
+
     try:
         return handler(args)
+    except UploadTooLarge as error:
+        print(f"错误 / error: {error.reason_zh}\n{error.reason_en}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (UsageError, SchemaMismatch) as error:
         print(f"错误 / error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -393,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # never a traceback for users; developers can ask for one
         if os.environ.get("CARECALC_DEBUG"):
             raise
-        print(f"内部错误 / internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"内部错误 / internal error: {type(error).__name__}: {redact(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
 
 

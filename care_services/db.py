@@ -22,14 +22,27 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), or make it so; SQLite gives its journal and WAL files the
+    database file's mode, so they are private too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except PermissionError:  # somebody else's file (a read-only copy): leave it as it is
+        pass
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     parsed = make_url(url)
+    # hide_parameters: a database error names the statement, never the values (ID numbers, names) it carried
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_file(Path(database))
+        engine = create_engine(url, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised through every test
@@ -39,7 +52,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url)
+    return create_engine(url, hide_parameters=True)
 
 
 class SchemaMismatch(RuntimeError):

@@ -13,7 +13,10 @@ Sources (see ../shared/data/README.md):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import unicodedata
+from collections.abc import Collection
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARACTERS = "10X98765432"
@@ -29,7 +32,8 @@ DISABILITY_CATEGORY_CODES = {
     "7": "multiple",
 }
 
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: other scripts' digits are normalised first (NFKC)
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)  # nobody alive was born earlier; 0001-01-01 is a typing error
 
 
 class IdentifierError(ValueError):
@@ -87,19 +91,24 @@ def id_check_character(first17: str) -> str:
 
 def validate_resident_id(value: str) -> str:
     """Return the normalised (upper-case X) ID number, or raise IdentifierError saying what is wrong."""
-    number = (value or "").strip().upper()
+    number = normalise_digits(value).strip().upper()
     if not _ID_PATTERN.match(number):
         raise IdentifierError(
             "身份证号应为18位：17位数字加1位校验码（数字或X）",
             "an ID number has 18 characters: 17 digits and a check character (digit or X)",
         )
     try:
-        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentifierError(
             f"身份证号中的出生日期{number[6:14]}不是有效日期",
             f"the birth date {number[6:14]} in the ID number is not a valid date",
         ) from None
+    if not EARLIEST_BIRTH_DATE <= born <= dt.date.today():
+        raise IdentifierError(
+            f"身份证号中的出生日期{born.isoformat()}应在1900-01-01至今天之间",
+            f"the birth date {born.isoformat()} in the ID number must lie between 1900-01-01 and today",
+        )
     expected = id_check_character(number[:17])
     if number[17] != expected:
         raise IdentifierError(
@@ -125,7 +134,7 @@ def make_resident_id(address_code: str, birth_date: dt.date, sequence: int) -> s
 
 def validate_disability_certificate(value: str, id_number: str | None = None) -> str:
     """A 20-character certificate number: the ID number, the category digit (1-7) and the grade digit (1-4)."""
-    number = (value or "").strip().upper()
+    number = normalise_digits(value).strip().upper()
     if len(number) != 20:
         raise IdentifierError(
             "残疾人证号应为20位：18位身份证号加残疾类别和等级各1位",
@@ -148,3 +157,61 @@ def validate_disability_certificate(value: str, id_number: str | None = None) ->
             "the first 18 characters of the certificate number differ from the ID number",
         )
     return number
+
+
+# ------------------------------------------------------------------------------------------------ free text
+
+def normalise_digits(value: str | None) -> str:
+    """NFKC: full-width (１２３) and other compatibility digits and letters become ASCII, as staff meant them."""
+    return unicodedata.normalize("NFKC", value or "")
+
+
+_BANK_ACCOUNT = re.compile(r"^[0-9]{8,30}$")
+
+
+def validate_bank_account(value: str | None) -> str:
+    """The account number as ASCII digits (full-width digits normalised; spaces and dashes between groups dropped)."""
+    digits = re.sub(r"[ \-]", "", normalise_digits(value).strip())
+    if not _BANK_ACCOUNT.match(digits):
+        raise IdentifierError("银行账号应为8–30位数字", "a bank account number has 8-30 digits")
+    return digits
+
+
+# Unicode categories no name or address contains: controls (NUL, ESC), formats (zero-width space and joiners,
+# right-to-left overrides), surrogates, private use, unassigned, and line or paragraph separators.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def clean_text(value: str | None, *, multiline: bool = False, what_zh: str = "内容", what_en: str = "the text") -> str:
+    """``value`` in NFC with outer spaces removed; refuses control and format characters (a line break and a tab
+    only where ``multiline``) and text with nothing visible."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    for character in text:
+        if multiline and character in "\n\r\t":
+            continue
+        if unicodedata.category(character) in _REFUSED_CATEGORIES:
+            raise IdentifierError(
+                f"{what_zh}含有不可见的控制或格式字符（U+{ord(character):04X}），请重新输入",
+                f"{what_en} holds an invisible control or format character (U+{ord(character):04X}); type it again",
+            )
+    if value and not text:
+        raise IdentifierError(f"{what_zh}不能只有空格", f"{what_en} cannot be blank")
+    return text
+
+
+def check_known_division(code: str, known: Collection[str]) -> str:
+    """``code`` when it is one of the divisions carecalc knows (the database's and the bundled list)."""
+    division_level(code)
+    if code not in known:
+        raise IdentifierError(f"行政区划代码{code}不存在", f"no division with code {code}")
+    return code
+
+
+@functools.cache
+def bundled_division_codes() -> frozenset[str]:
+    """The divisions `carecalc sample load` installs (sample_data/divisions.csv): known even to an empty database."""
+    import csv
+    from importlib import resources
+
+    text = resources.files("sample_data").joinpath("divisions.csv").read_text(encoding="utf-8")
+    return frozenset(row["code"] for row in csv.DictReader(text.splitlines()))

@@ -351,6 +351,36 @@ CLOSED_STATES = ("exited", "rejected")
 CLOSED_STATES_SQL = "state NOT IN ('exited', 'rejected')"
 
 
+class UserSession(Base):
+    """A login, kept on the server so it can be ended there: the cookie carries a random token, this row its SHA-256.
+
+    Logging out revokes the row; a password change or disabling the account revokes every row of the user; a row
+    idle longer than the configured timeout (or older than the session lifetime) no longer counts as logged in.
+    Several server processes share the rows, so a session ended in one is ended in all.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))  # logout / password / disabled / administrator
+
+
+class ThrottleCounter(Base):
+    """Hits of one key (a login name, a client address, a route) in its current window, shared by every server
+    process through the database: login failures per account and per address, anonymous batch evaluations."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 class CareCase(Base):
     """An application: a person's under 宜府办发〔2023〕20号 (what its 《审批表》 records), or an institution's for a
     subsidy of 九府办字[2022]113号 附件3 (its facts). The state is changed only through care_services.casework (one

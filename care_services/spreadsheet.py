@@ -474,7 +474,11 @@ _ENGINES = {
 
 
 def read_sheets(source: Source, engine: str = DEFAULT_READ_ENGINE) -> dict[str, Callable[[], list[list]]]:
-    """Each sheet's rows (raw cell values), read on demand, by any of the read engines."""
+    """Each sheet's rows (raw cell values), read on demand, by any of the read engines — once the workbook is
+    within the upload limits (care_services.upload_limits; the command line's unless the web checked it already)."""
+    from care_services.upload_limits import check_workbook
+
+    check_workbook(source)
     return _ENGINES[engine](source)
 
 
@@ -511,6 +515,9 @@ def _choose_sheet(spec: EntitySpec, names: Sequence[str], wanted: str | None) ->
     return names[0]
 
 
+from care_services.upload_limits import UploadTooLarge  # noqa: E402  (beside the read path that raises it)
+
+
 def read_workbook(
     source: Source, entity: str, *, engine: str = DEFAULT_READ_ENGINE, sheet: str | None = None
 ) -> ImportResult:
@@ -520,6 +527,10 @@ def read_workbook(
         sheets = read_sheets(source, engine)
     except KeyError:
         raise ValueError(f"unknown read engine {engine!r}; one of {READ_ENGINES}") from None
+    except UploadTooLarge as error:
+        result = ImportResult(entity, sheet or "")
+        result.errors.append(RowError("", None, None, None, None, error.reason_zh, error.reason_en))
+        return result
     except Exception as error:  # a corrupt or non-xlsx file: say so, do not crash
         result = ImportResult(entity, sheet or "")
         result.errors.append(RowError(

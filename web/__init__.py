@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, jsonify
 
 from care_services.db import init_db, make_engine
+from web import json_input
 
 SECRET_KEY_VARIABLE = "CARECALC_SECRET_KEY"
 
@@ -25,16 +26,26 @@ def _secret_key() -> str:
     path = Path("instance") / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
+    from care_services.upload_limits import WEB as WEB_UPLOAD_LIMITS
+    from web import security
+
+    from care_services import log_privacy
+
+    log_privacy.install()  # no personal data in any log record of the process
     app = Flask(__name__)
+    app.json = json_input.JSONProvider(app)
     app.config.update(
         DATABASE_URL=None,  # None: $CARECALC_DATABASE_URL or instance/carecalc.sqlite3
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # uploads: workbooks of up to 16 MB
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # a whole request (a workbook upload) of up to 16 MB: 413 beyond
+        UPLOAD_LIMITS=WEB_UPLOAD_LIMITS,  # a workbook unpacked, its rows and columns (care_services/upload_limits.py)
+        **security.DEFAULTS,  # cookies, idle timeout, login throttles (web/security.py)
         JSON_AS_ASCII=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),  # a working day
         JOB_WORKERS=2,
@@ -50,7 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["carecalc_engine"] = engine
 
     from web import auth, budget, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
-    from web import parameters, planning, security
+    from web import parameters, planning
     from web.jobs import JobRunner
 
     from web.batcher import EvaluationBatcher
@@ -60,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
                                                 app.config["JOB_MAX_WAIT"])
     i18n.init_app(app)
     security.init_app(app)
+    json_input.init_app(app)
     errors.init_app(app)
     app.teardown_appcontext(database.close_session)
     for area in (divisions, downloads, auth, eligibility, cases, budget, planning, parameters, openapi):

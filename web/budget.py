@@ -23,10 +23,9 @@ bp = Blueprint("budget", __name__)
 
 
 def _upload(name: str) -> io.BytesIO:
-    upload = request.files.get(name)
-    if upload is None or not (upload.filename or "").lower().endswith(".xlsx"):
-        raise ValidationError({name: ["请上传.xlsx文件 / upload an .xlsx workbook"]})
-    return io.BytesIO(upload.read())
+    from web.uploads import workbook_upload
+
+    return workbook_upload(name)
 
 
 def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:

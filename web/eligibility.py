@@ -7,7 +7,6 @@ criterion with the fact used and the clause quoted, the amount with its steps an
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from web.database import session as db_session
 from web.downloads import xlsx_download
 from web.i18n import t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
+from web.security import anonymous_rate_limited
 
 bp = Blueprint("eligibility", __name__)
 
@@ -176,6 +176,7 @@ def _json_body():
 
 
 @bp.post("/api/v1/schemes/<scheme_id>/evaluate-batch")
+@anonymous_rate_limited("batch")
 def evaluate_batch(scheme_id: str):
     """A JSON array of {facts, date, jurisdiction} (or {cases: [...], date, jurisdiction}), or an .xlsx upload
     (field ``file``; ``jurisdiction`` and ``date`` as form fields). ?format=xlsx answers with the result workbook."""
@@ -216,12 +217,12 @@ def evaluate_batch(scheme_id: str):
 def _uploaded_cases(scheme):
     from subsidy_rules.batch import read_cases
 
-    upload = request.files.get("file")
-    if upload is None or not (upload.filename or "").lower().endswith(".xlsx"):
-        raise ValidationError({"file": ["请上传.xlsx文件 / upload an .xlsx workbook"]})
+    from web.uploads import workbook_upload
+
+    workbook = workbook_upload("file")
     form = load(EvaluateRequest(partial=("facts", "jurisdiction")), {k: v for k, v in request.form.items() if k in ("jurisdiction", "date")})
     try:
-        frame = read_cases(io.BytesIO(upload.read()), scheme)
+        frame = read_cases(workbook, scheme)
     except ValueError as error:
         raise ValidationError({"file": [str(error)]}) from None
     except Exception as error:  # not a workbook at all

@@ -9,9 +9,11 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from care_services.accounts import InputError
+from care_services.upload_limits import UploadTooLarge
 from subsidy_rules.workflow import WorkflowError
 from web.i18n import error_response, wants_json
 from web.jobs import Busy
+from web.security import Throttled
 
 # A refused step: the case moved on (409), the user may not (403), or the input is wrong (422).
 WORKFLOW_STATUS = {"stale": 409, "state": 409, "notice": 409, "closed": 409, "not_generated": 409, "future": 409,
@@ -72,6 +74,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Busy)
     def busy(error: Busy):
         return error_response(429, error.zh, error.en, code="busy")
+
+    @app.errorhandler(UploadTooLarge)
+    def too_large(error: UploadTooLarge):
+        zh, en = MESSAGES[error.status]
+        return error_response(error.status, zh, en, {getattr(error, "field", "file"): [str(error)]}, "upload_limit")
+
+    @app.errorhandler(Throttled)
+    def throttled(error: Throttled):
+        response, status = error_response(429, error.zh, error.en, code="throttled")
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http(error: HTTPException):

@@ -32,8 +32,9 @@ def _errors(*statuses: int) -> dict:
             for status, description in ((400, "请求有误 / bad request"), (401, "请先登录 / log in"),
                                         (403, "无权操作 / forbidden"), (404, "不存在 / not found"),
                                         (409, "数据已被更新或状态不允许 / stale or conflicting"),
+                                        (413, "上传文件过大或超出行列限制 / upload too large"),
                                         (415, "应为JSON / JSON expected"), (422, "输入有误（逐项说明） / invalid input, by field"),
-                                        (429, "运行中的任务过多，请稍后再试 / too many runs in progress"))
+                                        (429, "请求过于频繁或运行中的任务过多，请按Retry-After稍后再试 / too many attempts or runs; retry after Retry-After seconds"))
             if status in statuses}
 
 
@@ -62,13 +63,14 @@ def document() -> dict:
 
     spec = APISpec(title="carecalc API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": "一老一小补贴测算、申请办理、预算与规划 / subsidies, cases, budgets and planning. "
-                                        "Log in with POST /api/v1/session; send the answered csrf_token as "
-                                        "X-CSRF-Token with every change."})
+                                        "Read the csrf_token from GET /api/v1/session (answered before any login), "
+                                        "log in with POST /api/v1/session sending it as X-CSRF-Token, and send the "
+                                        "answered csrf_token as X-CSRF-Token with every change."})
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
     spec.components.schema("Error", schema=Error)
     for name in ("EvaluateRequest", "BatchRequest", "LoginRequest", "ApplicationRequest",
                  "InstitutionApplicationRequest", "TransitionRequest", "BudgetRequest", "AllocationRequest",
-                 "OverrideRequest"):
+                 "OverrideRequest", "PasswordChangeRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     scheme_ids = sorted(s.id for s in all_schemes())
     scheme = _path("scheme", {"type": "string", "enum": scheme_ids})
@@ -79,10 +81,25 @@ def document() -> dict:
         "/api/v1/divisions": {"get": {"summary": "各市县概况 / cities and counties", "parameters": [_query(schemas.CityQuery)],
                                       "responses": {**_ok("概况 / overview"), **_errors(400)}}},
         "/api/v1/session": {
-            "post": {"summary": "登录 / log in", "requestBody": _json_body("LoginRequest"),
-                     "responses": {**_ok("用户和CSRF令牌 / the user and the CSRF token"), **_errors(401, 422)}},
-            "get": {"summary": "当前登录 / who is logged in", "responses": {**_ok("用户 / the user"), **_errors(401)}},
-            "delete": {"summary": "退出 / log out", "responses": {"204": {"description": "已退出 / logged out"}}}},
+            "post": {"summary": "登录（须带X-CSRF-Token） / log in (with X-CSRF-Token)", "requestBody": _json_body("LoginRequest"),
+                     "responses": {**_ok("用户和CSRF令牌 / the user and the CSRF token"), **_errors(400, 401, 422, 429)}},
+            "get": {"summary": "当前登录；未登录时也答复CSRF令牌 / who is logged in; the CSRF token even without a login",
+                    "responses": {**_ok("用户 / the user"), **_errors(401)}},
+            "delete": {"summary": "退出（服务器端结束会话） / log out (the session ends on the server)",
+                       "parameters": [{"name": "everywhere", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+                       "responses": {"204": {"description": "已退出 / logged out"}}}},
+        "/api/v1/session/password": {"post": {
+            "summary": "修改本人密码（结束其他会话） / change my password (ends my other sessions)", "security": SESSION,
+            "requestBody": _json_body("PasswordChangeRequest"),
+            "responses": {**_ok("已修改 / changed"), **_errors(400, 401, 422)}}},
+        "/api/v1/users/{username}/unlock": {"post": {
+            "summary": "解除登录锁定（管理员） / lift a login lockout (administrators)", "security": SESSION,
+            "parameters": [_path("username", {"type": "string"})],
+            "responses": {**_ok("已解锁 / unlocked"), **_errors(401, 403, 422)}}},
+        "/api/v1/users/{username}/disable": {"post": {
+            "summary": "停用账号并结束其全部会话（管理员） / disable an account and end its sessions (administrators)",
+            "security": SESSION, "parameters": [_path("username", {"type": "string"})],
+            "responses": {**_ok("已停用 / disabled"), **_errors(401, 403, 422)}}},
         "/api/v1/schemes": {"get": {"summary": "补贴项目 / schemes", "responses": _ok("列表 / list")}},
         "/api/v1/schemes/{scheme}": {"get": {"summary": "补贴项目的事实和条件 / a scheme's facts and criteria",
                                              "parameters": [scheme], "responses": {**_ok("说明 / description"), **_errors(404)}}},
@@ -99,7 +116,7 @@ def document() -> dict:
                 "multipart/form-data": {"schema": {"type": "object", "properties": {
                     "file": {"type": "string", "format": "binary"}, "jurisdiction": {"type": "string"},
                     "date": {"type": "string", "format": "date"}}, "required": ["file"]}}}},
-            "responses": {**_ok("每个案例的答复 / one answer per case"), **_errors(404, 415, 422)}}},
+            "responses": {**_ok("每个案例的答复 / one answer per case"), **_errors(404, 413, 415, 422, 429)}}},
         "/api/v1/cases": {
             "get": {"summary": "辖区内的申请 / cases in my jurisdiction", "security": SESSION,
                     "parameters": [_query(schemas.CaseListQuery)], "responses": {**_ok("列表 / list"), **_errors(401, 422)}},

@@ -27,6 +27,33 @@ def one_of(choices) -> validate.OneOf:
     return validate.OneOf(list(choices), error="应为以下之一 / must be one of: {choices}")
 
 
+def known_division(code: str) -> None:
+    """The code of a division carecalc knows: the database's (read once a request) or the bundled list."""
+    from flask import g, has_app_context
+
+    from care_services.identifiers import IdentifierError, bundled_division_codes, check_known_division
+
+    if not isinstance(code, str) or not re.fullmatch(r"\d{6}(\d{3})?", code):
+        return  # the format's own message says what is wrong
+    known = bundled_division_codes()
+    if has_app_context():
+        if "division_codes" not in g:
+            from sqlalchemy import select
+
+            from care_services.model import Division
+            from web.database import session
+
+            g.division_codes = known | set(session().scalars(select(Division.code)))
+        known = g.division_codes
+    try:
+        check_known_division(code, known)
+    except IdentifierError as error:
+        raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
+
+
+KNOWN_DIVISION = [DIVISION_CODE, known_division]
+
+
 class Base(Schema):
     class Meta:
         unknown = RAISE  # an unknown field is an error, not silently dropped
@@ -89,19 +116,19 @@ def facts_schema(scheme_id: str) -> type[Schema]:
 class EvaluateRequest(Base):
     facts = fields.Dict(required=True, metadata={"description": "事实：名称→值 / facts by name"})
     date = fields.Date(load_default=None, metadata={"description": "测算日期，默认今天 / date of the evaluation"})
-    jurisdiction = fields.String(required=True, validate=DIVISION_CODE)
+    jurisdiction = fields.String(required=True, validate=KNOWN_DIVISION)
 
 
 class BatchCase(Base):
     facts = fields.Dict(required=True)
     date = fields.Date(load_default=None)
-    jurisdiction = fields.String(load_default=None, validate=DIVISION_CODE)
+    jurisdiction = fields.String(load_default=None, validate=KNOWN_DIVISION)
 
 
 class BatchRequest(Base):
     cases = fields.List(fields.Nested(BatchCase), required=True, validate=validate.Length(min=1, max=10_000))
     date = fields.Date(load_default=None)
-    jurisdiction = fields.String(load_default=None, validate=DIVISION_CODE)
+    jurisdiction = fields.String(load_default=None, validate=KNOWN_DIVISION)
 
     @pre_load
     def _array(self, data, **kwargs):
@@ -126,56 +153,99 @@ class LoginRequest(Base):
     csrf_token = fields.String(load_default=None, load_only=True)
 
 
+class PasswordChangeRequest(Base):
+    """The new password is checked by care_services.accounts.password_problem (length, blank, common)."""
+
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+
 # ------------------------------------------------------------------------------------------------ cases
 
 
-def _resident_id(value: str) -> None:
-    from care_services.identifiers import IdentifierError, validate_resident_id
-
-    try:
-        validate_resident_id(value)
-    except IdentifierError as error:
-        raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
-
-
-def _certificate(value: str) -> None:
-    from care_services.identifiers import IdentifierError, validate_disability_certificate
-
-    try:
-        validate_disability_certificate(value)
-    except IdentifierError as error:
-        raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
-
-
-BANK_ACCOUNT = validate.Regexp(r"^[\d ]{8,40}$", error="银行账号应为8–30位数字 / 8-30 digits")
 OPTIONAL = dict(load_default=None, allow_none=True)
+
+
+class _Checked(fields.String):
+    """A string converted by one of care_services.identifiers' checks, its reason the field's message."""
+
+    def check(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from care_services.identifiers import IdentifierError
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return self.check(text)
+        except IdentifierError as error:
+            raise ValidationError(f"{error.reason_zh} / {error.reason_en}") from None
+
+
+class Text(_Checked):
+    """A name or an address: NFC, no control or format characters (NUL, zero-width, RTL override), not blank."""
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
+
+    def check(self, text: str) -> str:
+        from care_services.identifiers import clean_text
+
+        return clean_text(text, multiline=self.multiline)
+
+
+class ResidentId(_Checked):
+    """GB 11643, full-width digits normalised (NFKC), birth date 1900-01-01 to today; answers the normalised number."""
+
+    def check(self, text: str) -> str:
+        from care_services.identifiers import validate_resident_id
+
+        return validate_resident_id(text)
+
+
+class Certificate(_Checked):
+    def check(self, text: str) -> str:
+        from care_services.identifiers import validate_disability_certificate
+
+        return validate_disability_certificate(text)
+
+
+class BankAccount(_Checked):
+    """8-30 digits (full-width normalised, group spaces dropped); answers the digits."""
+
+    def check(self, text: str) -> str:
+        from care_services.identifiers import validate_bank_account
+
+        return validate_bank_account(text)
 
 
 class ApplicationRequest(Base):
     """《困难重度失能残疾人照护和托养申请审批表》, the applicant's part."""
 
-    id_number = fields.String(required=True, validate=_resident_id)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    id_number = ResidentId(required=True)
+    name = Text(required=True, validate=validate.Length(min=1, max=64))
     division_code = fields.String(required=True, validate=ANY_DIVISION_CODE)
-    township_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
-    community_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    township_name = Text(**OPTIONAL, validate=validate.Length(max=64))
+    community_name = Text(**OPTIONAL, validate=validate.Length(max=64))
     hukou_area = fields.String(**OPTIONAL, validate=one_of(v.AREA))
     dibao_household = fields.Boolean(load_default=False)
     at_risk_of_poverty = fields.Boolean(load_default=False)
     tekun_supported = fields.Boolean(load_default=False)
-    disability_certificate_number = fields.String(**OPTIONAL, validate=_certificate)
+    disability_certificate_number = Certificate(**OPTIONAL)
     applied_by = fields.String(load_default="applicant", validate=one_of(v.APPLIED_BY))
-    proxy_name = fields.String(**OPTIONAL, validate=validate.Length(max=64))
-    proxy_relation = fields.String(**OPTIONAL, validate=validate.Length(max=32))
-    proxy_id_number = fields.String(**OPTIONAL, validate=_resident_id)
+    proxy_name = Text(**OPTIONAL, validate=validate.Length(max=64))
+    proxy_relation = Text(**OPTIONAL, validate=validate.Length(max=32))
+    proxy_id_number = ResidentId(**OPTIONAL)
     phone = fields.String(**OPTIONAL, validate=validate.Length(max=32))
     requested_service = fields.String(required=True, validate=one_of(v.SERVICE_TYPE))
     institution_type = fields.String(**OPTIONAL, validate=one_of(v.INSTITUTION_TYPE))
-    carer_or_institution = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    carer_relation = fields.String(**OPTIONAL, validate=validate.Length(max=32))
-    bank_account_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
-    bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
-    bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
+    carer_or_institution = Text(required=True, validate=validate.Length(min=1, max=128))
+    carer_relation = Text(**OPTIONAL, validate=validate.Length(max=32))
+    bank_account_name = Text(**OPTIONAL, validate=validate.Length(max=128))
+    bank_name = Text(**OPTIONAL, validate=validate.Length(max=128))
+    bank_account = BankAccount(required=True)
     # no date: an application is filed on the server's date (care_services.clock), never on one the client sends
 
     @pre_load
@@ -188,13 +258,13 @@ class ApplicationRequest(Base):
 
 class InstitutionApplicationRequest(Base):
     scheme = fields.String(required=True)
-    institution_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    institution_name = Text(required=True, validate=validate.Length(min=1, max=128))
     institution_code = fields.String(**OPTIONAL, validate=validate.Length(max=32))
     division_code = fields.String(required=True, validate=ANY_DIVISION_CODE)
     facts = fields.Dict(required=True)
-    bank_account_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
-    bank_name = fields.String(**OPTIONAL, validate=validate.Length(max=128))
-    bank_account = fields.String(required=True, validate=BANK_ACCOUNT)
+    bank_account_name = Text(**OPTIONAL, validate=validate.Length(max=128))
+    bank_name = Text(**OPTIONAL, validate=validate.Length(max=128))
+    bank_account = BankAccount(required=True)
     phone = fields.String(**OPTIONAL, validate=validate.Length(max=32))
 
     @validates_schema(skip_on_field_errors=False)  # the facts' errors alongside the other fields'
@@ -217,11 +287,11 @@ class TransitionRequest(Base):
 
     action = fields.String(required=True, validate=one_of(ACTIONS))
     version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=2**31 - 1))
-    reason = fields.String(**OPTIONAL, validate=validate.Length(max=2000))
+    reason = Text(**OPTIONAL, multiline=True, validate=validate.Length(max=2000))
     assessed_on = fields.Date(**OPTIONAL, metadata={"description": "评估日期（失能评估） / the day of the assessment"})
     exit_date = fields.Date(**OPTIONAL, metadata={
         "description": "退出事由发生日期（死亡、退出低保等） / the day of the death, the move or the loss of eligibility"})
-    doctor = fields.String(**OPTIONAL, validate=validate.Length(max=64))
+    doctor = Text(**OPTIONAL, validate=validate.Length(max=64))
     failed_activities = fields.List(fields.String(validate=one_of(wf.ADL_ACTIVITIES)), **OPTIONAL)
     two_subsidies_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     dibao_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
@@ -230,11 +300,11 @@ class TransitionRequest(Base):
     exit_reason = fields.String(**OPTIONAL, validate=one_of(wf.EXIT_REASONS))
     facts = fields.Dict(**OPTIONAL)
     # correct_facts: the applicant's facts as corrected (those given), with the basis in ``reason``
-    name = fields.String(**OPTIONAL, validate=validate.Length(min=1, max=64))
+    name = Text(**OPTIONAL, validate=validate.Length(min=1, max=64))
     hukou_area = fields.String(**OPTIONAL, validate=one_of(v.AREA))
     dibao_household = fields.Boolean(**OPTIONAL)
     tekun_supported = fields.Boolean(**OPTIONAL)
-    disability_certificate_number = fields.String(**OPTIONAL, validate=_certificate)
+    disability_certificate_number = Certificate(**OPTIONAL)
     csrf_token = fields.String(load_default=None, load_only=True)
 
     @pre_load
@@ -304,7 +374,7 @@ class OverrideRequest(Base):
     jurisdiction = fields.String(required=True, validate=DIVISION_CODE)
     start = fields.Date(required=True)
     value = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=500))
     csrf_token = fields.String(load_default=None, load_only=True)
 
 

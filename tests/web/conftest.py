@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.workflow.conftest import PASSWORD, county  # noqa: F401  (the fixture)
@@ -11,8 +13,18 @@ from tests.workflow.conftest import PASSWORD, county  # noqa: F401  (the fixture
 def web_app(county):  # noqa: F811
     from web import create_app
 
+    # These tests move the server's clock over days between steps; their logins outlast that. Session expiry is
+    # tested with an app of its own (tests/web/test_security.py).
     return create_app({"DATABASE_URL": county.url.render_as_string(hide_password=False), "TESTING": True,
-                       "SECRET_KEY": "test"})
+                       "SECRET_KEY": "test", "SESSION_IDLE_TIMEOUT": dt.timedelta(days=3650),
+                       "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=3650)})
+
+
+def api_login(http, username: str, password: str = PASSWORD):
+    """Log in as an API client does: the CSRF token first (GET /api/v1/session answers it before any login)."""
+    token = http.get("/api/v1/session").get_json()["csrf_token"]
+    return http.post("/api/v1/session", json={"username": username, "password": password},
+                     headers={"X-CSRF-Token": token})
 
 
 class Client:
@@ -22,7 +34,7 @@ class Client:
         self.http = app.test_client()
         self.token = None
         if username:
-            answer = self.http.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+            answer = api_login(self.http, username)
             assert answer.status_code == 200, answer.get_json()
             self.token = answer.get_json()["csrf_token"]
 

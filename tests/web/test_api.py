@@ -110,10 +110,13 @@ def test_schemes_listing(login):
 def test_sessions_and_csrf(login, web_app):
     client = web_app.test_client()
     assert client.get("/api/v1/cases").status_code == 401
-    wrong = client.post("/api/v1/session", json={"username": "li", "password": "nope"})
+    # a login needs the CSRF token, answered before any login
+    assert client.post("/api/v1/session", json={"username": "li", "password": "correct horse 1"}).status_code == 400
+    token = {"X-CSRF-Token": client.get("/api/v1/session").get_json()["csrf_token"]}
+    wrong = client.post("/api/v1/session", json={"username": "li", "password": "nope"}, headers=token)
     assert wrong.status_code == 401 and wrong.get_json()["error"]["message_zh"] == "用户名或密码错误"
-    assert client.post("/api/v1/session", json={"username": "li"}).status_code == 422
-    ok = client.post("/api/v1/session", json={"username": "li", "password": "correct horse 1"}).get_json()
+    assert client.post("/api/v1/session", json={"username": "li"}, headers=token).status_code == 422
+    ok = client.post("/api/v1/session", json={"username": "li", "password": "correct horse 1"}, headers=token).get_json()
     assert ok["user"]["role"] == "township_reviewer" and ok["csrf_token"]
     assert "password" not in str(ok)
     assert client.get("/api/v1/session").get_json()["user"]["username"] == "li"

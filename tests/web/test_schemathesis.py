@@ -43,8 +43,10 @@ def _cleanup():
 @pytest.fixture(scope="module")
 def logged_in():
     """An administrator's session cookie and CSRF token, so the generated calls reach past the login."""
+    from tests.web.conftest import api_login
+
     client = APP.test_client()
-    token = client.post("/api/v1/session", json={"username": "admin", "password": PASSWORD}).get_json()["csrf_token"]
+    token = api_login(client, "admin", PASSWORD).get_json()["csrf_token"]
     return {"cookies": {"session": client.get_cookie("session").value}, "headers": {"X-CSRF-Token": token}}
 
 

@@ -31,7 +31,7 @@ def test_users_add_reads_the_password_from_stdin_and_never_prints_it(county, mon
     assert main(["--database", url_of(county), "users", "add", "chen", "--role", "finance_approver",
                  "--jurisdiction", "369999", "--password-stdin"]) == 2
     out = capsys.readouterr()
-    assert "用户名chen已存在" in out.err and "密码至少8位" in out.err and "行政区划369999不存在" in out.err
+    assert "用户名chen已存在" in out.err and "密码至少12位" in out.err and "行政区划369999不存在" in out.err
     assert main(["--database", url_of(county), "users", "list", "--json"]) == 0
     listed = capsys.readouterr().out
     users = json.loads(listed)

@@ -1,0 +1,76 @@
+"""JSON bodies held to what the API can answer about: nested at most MAX_JSON_DEPTH deep and free of lone
+surrogates (an unpaired \\ud800 escape is no character: it cannot be stored or sent back as UTF-8). A body that
+breaks either is answered 400/422 naming where, before any view sees it; Python's parser giving up on a deeply
+nested body (RecursionError) is a bad body too, never a 500."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
+
+MAX_JSON_DEPTH = 32
+
+
+class TooDeep(ValueError):
+    pass
+
+
+class JSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise TooDeep("nested too deeply") from None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def problems(value) -> tuple[str, list[str]] | None:
+    """(where, reasons) of the first place ``value`` breaks the rules, or None. Iterative: no recursion."""
+    stack = [(value, "", 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return path or "_body", [f"JSON嵌套超过{MAX_JSON_DEPTH}层 / nested deeper than {MAX_JSON_DEPTH} levels"]
+        if isinstance(item, str):
+            if _has_surrogate(item):
+                return path or "_body", ["含有无效的Unicode字符（孤立代理项） / holds a lone surrogate (not a character)"]
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                name = f"{path}.{key}" if path else str(key)
+                if _has_surrogate(key):
+                    return path or "_body", ["字段名含有无效的Unicode字符 / a key holds a lone surrogate"]
+                stack.append((inner, name, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{path}.{index}" if path else str(index), depth + 1) for index, inner in enumerate(item))
+    return None
+
+
+def _check_body() -> None:
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") or not request.is_json or not request.content_length:
+        return
+    try:
+        body = request.get_json()  # cached: the view's own get_json reads the same
+    except BadRequest as error:
+        cause = error
+        while cause is not None and not isinstance(cause, TooDeep):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise ValidationError({"_body": ["JSON嵌套过深 / the JSON is nested too deeply"]}) from None
+        return  # not JSON at all: the view says so in its own words
+    found = problems(body)
+    if found is not None:
+        where, reasons = found
+        raise ValidationError({where: reasons} if where != "_body" else {"_body": reasons})
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_body)
