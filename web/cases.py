@@ -85,7 +85,7 @@ def applicant_text(name: str, value) -> str:
 
 def case_detail(case: CareCase) -> dict:
     session = db_session()
-    person = session.get(Person, case.person_id_number) if case.person_id_number else None
+    person = casework.applicant_of(case)  # as the case knows the applicant, not the shared record
     entries = casework.history(session, case.id)
     detail = case_summary(case, person)
     flow = casework.as_workflow_case(case, entries)
