@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from care_services.casework import act, history
+from care_services.casework import history
 from care_services.db import make_engine, session_scope
 from care_services.model import CareCase, Person
 from subsidy_rules.workflow import WorkflowError
 from tests.conftest import REPO
-from tests.workflow.conftest import act_on, SUBMITTED, staff, submit
+from tests.workflow.conftest import SUBMITTED, act_on, staff, submit
 
 ON = SUBMITTED + dt.timedelta(days=1)
 

@@ -16,7 +16,6 @@ from care_services.casework import act, history, submit_application
 from care_services.db import session_scope
 from care_services.model import AuditEntry, CareCase, Person
 from subsidy_rules.workflow import WorkflowError
-from tests.conftest import travel
 from tests.workflow.conftest import SUBMITTED, act_on, application, staff, submit, walk
 
 DAY = dt.timedelta(days=1)
@@ -93,7 +92,8 @@ def test_an_exit_is_dated_by_its_event_and_never_before_the_case_started_paying(
     for exit_date, reason in ((today + DAY, "不能晚于今天"), (SUBMITTED + 13 * DAY, "不能早于上一环节")):
         with session_scope(county) as session:
             with pytest.raises(InputError) as refused:
-                act_on(today, session, staff(session, "zhao"), case_id, "exit", exit_reason="death", exit_date=exit_date)
+                act_on(today, session, staff(session, "zhao"), case_id, "exit", exit_reason="death",
+                       exit_date=exit_date)
             assert reason in refused.value.errors["exit_date"]["reason_zh"]
     with session_scope(county) as session:  # a death on 28 May, recorded on 3 June: paid for May, not June
         act_on(today, session, staff(session, "zhao"), case_id, "exit", exit_reason="death",
