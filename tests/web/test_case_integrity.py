@@ -85,6 +85,9 @@ def test_the_case_page_shows_the_facts_and_the_correction_form_in_chinese(web_ap
     assert 'id="applicant-facts"' in page and "申请人信息（本申请认定）" in page and "低保户" in page
     assert 'id="do-correct_facts"' in page and "更正依据" in page and 'name="on"' not in page
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    dated = li.post(f"/cases/{case_id}/actions", data={"csrf_token": token, "action": "township_review",
+                                                       "version": version, "on": "2022-01-01"})
+    assert dated.status_code == 422 and "on" in dated.get_data(as_text=True)  # a forged form date is refused
     done = li.post(f"/cases/{case_id}/actions", data={
         "csrf_token": token, "action": "correct_facts", "version": version, "name": "欧阳建华",
         "dibao_household": "true", "at_risk_of_poverty": "false", "tekun_supported": "false",
