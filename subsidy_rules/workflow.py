@@ -193,14 +193,14 @@ def role_for(case: Case, action: str) -> str:
     return reviewer_role(case)
 
 
-def _check_actor(case: Case, actor: Actor, role: str) -> None:
+def _check_actor(case: Case, actor: Actor, role: str, *, segregated: bool = True) -> None:
     if not case.division_code.startswith(actor.jurisdiction):
         raise WorkflowError("jurisdiction", f"该申请不在您的辖区（{actor.jurisdiction}）内",
                             f"this case is outside your jurisdiction ({actor.jurisdiction})")
     if actor.role != role:
         raise WorkflowError("role", f"此步骤须由“{ROLES[role]}”办理，您的角色是“{ROLES[actor.role]}”",
                             f"this step is for the {role} role; yours is {actor.role}")
-    if case.last_actor == actor.user:
+    if segregated and case.last_actor == actor.user:
         raise WorkflowError("segregation", "同一人员不能连续办理同一申请的两个环节",
                             "the same user cannot take one case through two consecutive steps")
 
@@ -230,14 +230,9 @@ def correct(case: Case, actor: Actor, on: dt.date, reason: str | None) -> Case:
     """Allow a correction of the applicant's facts (the caller records which, old and new): the state stays."""
     if case.procedure != "disability_care" or case.state not in CORRECTABLE_STATES:
         raise WorkflowError("state", f"当前状态为“{case.steps.states[case.state]}”，不能更正申请人信息（审批后如情况变化，请办理退出）",
-                            f"a {case.state} case cannot have its facts corrected (after approval, an exit records a change)")
-    role = correction_role(case)
-    if not case.division_code.startswith(actor.jurisdiction):
-        raise WorkflowError("jurisdiction", f"该申请不在您的辖区（{actor.jurisdiction}）内",
-                            f"this case is outside your jurisdiction ({actor.jurisdiction})")
-    if actor.role != role:
-        raise WorkflowError("role", f"此时更正申请人信息须由“{ROLES[role]}”办理，您的角色是“{ROLES[actor.role]}”",
-                            f"a correction now is for the {role} role; yours is {actor.role}")
+                            f"a {case.state} case cannot have its facts corrected "
+                            "(after approval, an exit records a change)")
+    _check_actor(case, actor, correction_role(case), segregated=False)  # a correction is not a step
     if not reason or not reason.strip():
         raise WorkflowError("reason", "更正须写明依据", "a correction states its basis")
     step = Step(CORRECTION, actor.user, actor.role, on, case.state, case.state, reason.strip())

@@ -3,7 +3,6 @@ applications, the public notice and the payment roll — pages and the JSON API 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
@@ -85,7 +84,7 @@ def applicant_text(name: str, value) -> str:
 
 def case_detail(case: CareCase) -> dict:
     session = db_session()
-    person = session.get(Person, case.person_id_number) if case.person_id_number else None
+    person = casework.applicant_of(case)  # as the case knows the applicant, not the shared record
     entries = casework.history(session, case.id)
     detail = case_summary(case, person)
     flow = casework.as_workflow_case(case, entries)
@@ -277,7 +276,7 @@ def queue_page():
     summaries = {c.id: case_summary(c, people.get(c.person_id_number)) for c in {*queue, *recent}}
     return render_template("cases.html", queue=[summaries[c.id] for c in queue],
                            recent=[summaries[c.id] for c in recent], state=query["state"], states=wf.STATES,
-                           can_roll=user.role in ROLL_ROLES, month=dt.date.today().strftime("%Y-%m"))
+                           can_roll=user.role in ROLL_ROLES, month=clock.today().strftime("%Y-%m"))
 
 
 def divisions_of(user) -> list[dict]:

@@ -16,7 +16,7 @@ from care_services.casework import history
 from care_services.cli import main
 from care_services.db import make_engine, session_scope
 from care_services.model import AuditEntry, CareCase, Division, PayrollMonth, User
-from tests.workflow.conftest import act_on, PASSWORD, staff, submit, walk
+from tests.workflow.conftest import PASSWORD, act_on, staff, submit, walk
 
 
 def url_of(engine) -> str:
@@ -178,7 +178,8 @@ def test_the_budget_projects_the_approved_cases_from_the_month_after_approval_to
     walk(county, home)
     walk(county, institution)
     with session_scope(county) as session:
-        act_on(dt.date(2024, 6, 10), session, staff(session, "zhao"), institution, "exit", exit_reason="death", exit_date=dt.date(2024, 6, 10))
+        act_on(dt.date(2024, 6, 10), session, staff(session, "zhao"), institution, "exit", exit_reason="death",
+               exit_date=dt.date(2024, 6, 10))
     assert main(["--database", url_of(county), "budget", "--cases", "--from", "2024", "--to", "2025", "--json"]) == 0
     printed = capsys.readouterr().out
     answer = json.loads(printed[printed.index("\n{") + 1:])  # the summary lines, then the JSON

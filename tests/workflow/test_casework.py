@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from care_services import payroll
 from care_services.accounts import InputError, authenticate
-from care_services.casework import act, history, submit_application, work_queue
+from care_services.casework import history, submit_application, work_queue
 from care_services.db import session_scope
 from care_services.identifiers import make_resident_id
 from care_services.model import AppendOnly, AuditEntry, CareCase, Person, User
 from subsidy_rules.parameters import default_parameters
 from subsidy_rules.workflow import ACTIVE_STEPS, WorkflowError
-from tests.workflow.conftest import act_on, FOUR_FAILED, PASSWORD, STEPS, SUBMITTED, application, staff, submit, walk
+from tests.workflow.conftest import FOUR_FAILED, PASSWORD, STEPS, SUBMITTED, act_on, application, staff, submit, walk
 
 
 def test_a_case_through_every_step_an_exit_and_two_payment_months(county):
@@ -49,7 +49,8 @@ def test_a_case_through_every_step_an_exit_and_two_payment_months(county):
         assert (line["amount"], line["integrated"], line["finance_fallback"]) == (600, 200, 400)
         assert line["payee"] == "欧阳娜" and line["account_masked"] == "***************8901"
 
-        act_on(dt.date(2024, 5, 20), session, staff(session, "zhao"), case_id, "exit", exit_reason="death", exit_date=dt.date(2024, 5, 20))
+        act_on(dt.date(2024, 5, 20), session, staff(session, "zhao"), case_id, "exit", exit_reason="death",
+               exit_date=dt.date(2024, 5, 20))
     with session_scope(county) as session:
         may = payroll.generate(session, "2024-05", "360902", by="test")
         june = payroll.generate(session, "2024-06", "360902", by="test")
@@ -74,7 +75,8 @@ def test_every_step_can_reject_with_a_reason_the_applicant_sees(county, state):
         last = history(session, case_id)[-1]
         assert (last.action, last.from_state, last.to_state, last.username) == ("reject", state, "rejected", rejecter)
         with pytest.raises(WorkflowError) as refused:  # a rejected case takes no further step
-            act_on(dt.date(2024, 3, 21), session, staff(session, "zhao"), case_id, "exit", exit_reason="death", exit_date=dt.date(2024, 3, 21))
+            act_on(dt.date(2024, 3, 21), session, staff(session, "zhao"), case_id, "exit", exit_reason="death",
+                   exit_date=dt.date(2024, 3, 21))
         assert refused.value.code == "state"
 
 
@@ -120,8 +122,8 @@ def test_finance_cannot_approve_what_the_rules_say_is_not_payable(county):
     case_id = submit(county)
     with session_scope(county) as session:
         act_on(dt.date(2024, 3, 2), session, staff(session, "li"), case_id, "township_review")
-        act_on(dt.date(2024, 3, 3), session, staff(session, "wang"), case_id, "assess", doctor="王医生", assessed_on=dt.date(2024, 3, 3),
-            failed_activities=FOUR_FAILED[:3])  # three of six: not 重度失能
+        act_on(dt.date(2024, 3, 3), session, staff(session, "wang"), case_id, "assess", doctor="王医生",
+               assessed_on=dt.date(2024, 3, 3), failed_activities=FOUR_FAILED[:3])  # three of six: not 重度失能
         act_on(dt.date(2024, 3, 4), session, staff(session, "zhao"), case_id, "sector_review")
         act_on(dt.date(2024, 3, 5), session, staff(session, "sun"), case_id, "identity_check", at_risk_of_poverty=False)
         with pytest.raises(WorkflowError) as refused:

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from care_services.casework import act, history
+from care_services.casework import history
 from care_services.db import make_engine, session_scope
 from care_services.model import CareCase, Person
 from subsidy_rules.workflow import WorkflowError
 from tests.conftest import REPO
-from tests.workflow.conftest import act_on, SUBMITTED, staff, submit
+from tests.workflow.conftest import SUBMITTED, act_on, staff, submit
 
 ON = SUBMITTED + dt.timedelta(days=1)
 
@@ -144,3 +144,109 @@ def test_a_process_killed_during_a_bulk_import_leaves_no_half_import(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(Person)).scalar() == 6000
     engine.dispose()
+
+
+# A worker that takes cases through their steps from several threads at once, forever: each thread picks a case,
+# takes its next step as a user of the right role (racing the other threads for it), and starts over. The server's
+# clock runs one hour per reading so that notice periods pass. It is killed with SIGKILL at some moment.
+TRANSITION_WORKER = r'''
+import datetime as dt, random, sys, threading
+from care_services import clock
+from care_services.casework import act
+from care_services.db import make_engine, session_scope
+from care_services.model import CareCase, User
+from sqlalchemy import select
+from subsidy_rules import workflow as wf
+
+moments, lock = [dt.datetime(2024, 3, 1, 2)], threading.Lock()
+def now():
+    with lock:
+        moments[0] += dt.timedelta(hours=1)
+        return moments[0]
+clock.now = now
+
+engine = make_engine(sys.argv[1])
+with session_scope(engine) as session:
+    users = {u.username: u.role for u in session.scalars(select(User))}
+    case_ids = list(session.scalars(select(CareCase.id)))
+FOUR = ["adl_eating", "adl_dressing", "adl_transfer", "adl_toileting"]
+
+def details(action):
+    return {"assess": {"doctor": "王医生", "failed_activities": FOUR, "assessed_on": clock.today()},
+            "sector_review": {"two_subsidies_month": 200}, "identity_check": {"at_risk_of_poverty": False},
+            "exit": {"exit_reason": "death", "exit_date": clock.today()}}.get(action, {})
+
+def work(seed):
+    rng = random.Random(seed)
+    while True:
+        case_id = rng.choice(case_ids)
+        try:
+            with session_scope(engine) as session:
+                case = session.get(CareCase, case_id)
+                action = {**wf.PROCEDURES["disability_care"].awaited, "active": "exit"}.get(case.state)
+                if action is None:
+                    continue
+                flow = wf.Case(case.division_code, case.requested_service, case.institution_type, case.state)
+                role = wf.role_for(flow, action)
+                name = rng.choice([n for n, r in users.items() if r == role])
+                user = session.scalar(select(User).where(User.username == name))
+                act(session, user, case_id, action, expected_version=case.version, **details(action))
+            print("step", case_id, action, flush=True)
+        except wf.WorkflowError:
+            pass  # stale (another thread won), segregation, the notice not yet over: try again
+
+threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(4)]
+for thread in threads:
+    thread.start()
+print("started", flush=True)
+for thread in threads:
+    thread.join()
+'''
+
+
+def test_a_process_killed_during_concurrent_transitions_leaves_each_case_at_its_last_audit_entry(county, tmp_path):
+    """kill -9 while four threads take cases through their steps: every case's state is its last audit entry's
+    ``to_state``, its version counts its audit entries (one per committed change), nothing is half-written."""
+    from care_services.model import AuditEntry
+
+    cases = [submit(county, sequence) for sequence in range(1, 25)]
+    url = county.url.render_as_string(hide_password=False)
+    script = tmp_path / "worker.py"
+    script.write_text(TRANSITION_WORKER, encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    with open(tmp_path / "worker.log", "w+") as log:
+        process = subprocess.Popen([sys.executable, str(script), url], cwd=tmp_path, env=environment, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        steps = 0
+        while process.poll() is None and time.monotonic() < deadline and steps < 60:
+            time.sleep(0.2)
+            log.seek(0)
+            steps = log.read().count("step ")
+        assert process.poll() is None, "the worker stopped by itself"
+        assert steps >= 60, "the worker took too few steps before the deadline"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        log.seek(0)
+        assert "Traceback" not in log.read()
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":  # the next connection rolls the hot journal back
+                assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        with session_scope(engine) as session:
+            moved = 0
+            for case_id in cases:
+                case = session.get(CareCase, case_id)
+                entries = history(session, case_id)
+                assert entries and entries[-1].to_state == case.state, (case_id, case.state, entries[-1].to_state)
+                assert case.version == len(entries), (case_id, case.version, len(entries))
+                assert all(e.entity_key == str(case_id) for e in entries)
+                moved += case.state != "submitted"
+            assert moved > 0
+            assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.entity == "case")) == sum(len(history(session, c)) for c in cases)
+    finally:
+        engine.dispose()

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from care_services.accounts import InputError, create_user
-from care_services.casework import act, history, submit_institution_application, work_queue
+from care_services.casework import history, submit_institution_application, work_queue
 from care_services.db import session_scope
 from care_services.model import CareCase
 from subsidy_rules.workflow import WorkflowError
-from tests.workflow.conftest import act_on, PASSWORD, staff
+from tests.workflow.conftest import PASSWORD, act_on, staff
 
 LIANXI = "360402"  # 濂溪区, 九江市
 NURSERY = {"area": "urban", "construction": "new", "slots_added": 60, "in_planning_or_construction": True,

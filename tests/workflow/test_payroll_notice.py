@@ -9,7 +9,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from care_services import notice, payroll
-from care_services.casework import act
 from care_services.db import session_scope
 from care_services.model import AuditEntry, CareCase, Person
 from subsidy_rules.workflow import WorkflowError
@@ -39,7 +38,8 @@ def test_a_roll_is_idempotent_and_a_closed_month_is_never_silently_changed(count
         assert not again.written and again.lines == roll.lines and again.header.digest == roll.header.digest
         assert again.header.generated_by == "test" and _audit_count(session) == 1
         # a late exit dated in April changes the draft: regenerated, logged, the old digest kept in the log
-        act_on(dt.date(2024, 3, 31), session, staff(session, "zhao"), second, "exit", exit_reason="moved_away", exit_date=dt.date(2024, 3, 31))
+        act_on(dt.date(2024, 3, 31), session, staff(session, "zhao"), second, "exit", exit_reason="moved_away",
+               exit_date=dt.date(2024, 3, 31))
     with session_scope(county) as session:
         draft = payroll.generate(session, "2024-04", "360902", by="test")
         assert draft.written and [l["case_id"] for l in draft.lines] == [first] and _audit_count(session) == 2
@@ -54,7 +54,8 @@ def test_a_roll_is_idempotent_and_a_closed_month_is_never_silently_changed(count
         assert refused.value.code == "future"
         payroll.close(session, "2024-04", "360902", staff(session, "zhou"), today=dt.date(2024, 5, 2))
     with session_scope(county) as session:  # data change after closing: the roll stays, the difference is reported
-        act_on(dt.date(2024, 3, 31), session, staff(session, "zhao"), first, "exit", exit_reason="death", exit_date=dt.date(2024, 3, 31))
+        act_on(dt.date(2024, 3, 31), session, staff(session, "zhao"), first, "exit", exit_reason="death",
+               exit_date=dt.date(2024, 3, 31))
     with session_scope(county) as session:
         closed = payroll.generate(session, "2024-04", "360902", by="test")
         assert not closed.written and closed.header.status == "closed"

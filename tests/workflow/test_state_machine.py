@@ -57,7 +57,8 @@ def test_a_case_through_every_step_an_exit_and_two_payment_months():
     assert case.approved_on == dt.date(2024, 3, 6)
     # paid from the month after approval: April and May 2024 yes, March no
     assert not is_paid_in(case, 2024, 3) and is_paid_in(case, 2024, 4) and is_paid_in(case, 2024, 5)
-    exited = advance(case, "exit", FEDERATION, dt.date(2024, 5, 22), exit_reason="death", exit_date=dt.date(2024, 5, 20))
+    exited = advance(case, "exit", FEDERATION, dt.date(2024, 5, 22), exit_reason="death",
+                     exit_date=dt.date(2024, 5, 20))
     assert exited.state == "exited" and paid_months(exited) == (2024 * 12 + 3, 2024 * 12 + 4)
     assert is_paid_in(exited, 2024, 5) and not is_paid_in(exited, 2024, 6)  # stops from the next month
 
