@@ -82,29 +82,39 @@ def cmd_payroll(args) -> int:
         raise UsageError("关账须用 --by 指明办理人（财政审批人员的用户名）", "closing needs --by USERNAME (a finance approver)")
     try:
         with session_scope(open_database(args.database)) as session:
-            roll = payroll.generate(session, args.month, args.jurisdiction, by=f"cli:{getpass.getuser()}")
+            result = payroll.generate(session, args.month, args.jurisdiction, by=f"cli:{getpass.getuser()}")
             if args.close:
                 user = session.scalar(select(User).where(User.username == args.by))
                 if user is None:
                     raise UsageError(f"用户{args.by}不存在", f"no user {args.by}")
                 payroll.close(session, args.month, args.jurisdiction, user)
+                written = result.written if isinstance(result, payroll.Roll) else False
+                result = payroll.read(session, args.month, args.jurisdiction)
+                if isinstance(result, payroll.Roll):
+                    result.written = written
+            payroll.write(output, result, session)
             division = payroll.check_jurisdiction(session, args.jurisdiction)
-            payroll.write_roll(output, roll, division.name)
     except (InputError, WorkflowError) as error:
         raise _refused(error) from None
-    header = roll.header
-    state = "已生成 / generated" if roll.written else "与已保存名册相同，未改动 / unchanged"
-    if header.status == "closed":
-        state = "已关账 / closed"
-    print(f"{args.month} {division.name}：{header.recipients}人，合计{header.total:,.2f}元（{state}）")
+    rolls = result.rolls if isinstance(result, payroll.Summary) else [result]
+    if isinstance(result, payroll.Summary):
+        print(f"{args.month} {division.name}（各县名册汇总 / summary of the county rolls）："
+              f"{result.recipients}人，合计{result.total:,.2f}元")
+    for roll in rolls:
+        header = roll.header
+        state = "已生成 / generated" if roll.written else "与已保存名册相同，未改动 / unchanged"
+        if header.status == "closed":
+            state = "已关账 / closed"
+        print(f"{args.month} {header.jurisdiction_code}：{header.recipients}人，合计{roll.total:,.2f}元（{state}）"
+              + (f"，含追回{len(roll.corrections)}笔 / {len(roll.corrections)} recoveries" if roll.corrections else ""))
+        for line in roll.lines:
+            if line["problem"]:
+                print(f"  待核查 / review: 申请{line['case_id']} {line['problem']}", file=sys.stderr)
+        if roll.differences:
+            print(f"注意：{header.jurisdiction_code}该月已关账，名册未改动；当前数据与名册有{len(roll.differences)}处不同"
+                  f"（见“关账后变动”表），请在后续月份补发或追回 / the month is closed and its roll unchanged; today's "
+                  f"data differ for {len(roll.differences)} cases (sheet 关账后变动)", file=sys.stderr)
     print(f"已写入 / written: {output}")
-    problems = [line for line in roll.lines if line["problem"]]
-    for line in problems:
-        print(f"  待核查 / review: 申请{line['case_id']} {line['problem']}", file=sys.stderr)
-    if roll.differences:
-        print(f"注意：该月已关账，名册未改动；当前数据与名册有{len(roll.differences)}处不同（见“关账后变动”表），"
-              f"请在后续月份补发或追回 / the month is closed and its roll unchanged; today's data differ for "
-              f"{len(roll.differences)} cases (sheet 关账后变动)", file=sys.stderr)
     return EXIT_OK
 
 
