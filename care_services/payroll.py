@@ -498,8 +498,8 @@ def write_summary(path: Path | str, summary: Summary, names: dict[str, str]) -> 
 def write(path: Path | str, result: Roll | Summary, session: Session) -> None:
     """The workbook of a county's roll or of a city's summary."""
     if isinstance(result, Summary):
-        names = dict(session.execute(select(Division.code, Division.name).where(
-            Division.code.in_([roll.header.jurisdiction_code for roll in result.rolls]))))
+        names = {code: name for code, name in session.execute(select(Division.code, Division.name).where(
+            Division.code.in_([roll.header.jurisdiction_code for roll in result.rolls])))}
         write_summary(path, result, names)
     else:
         write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name)
