@@ -54,7 +54,7 @@ CLOSING_ROLES = ("finance_approver", "administrator")
 
 def parse_month(text: str) -> tuple[int, int]:
     match = MONTH_PATTERN.match((text or "").strip())
-    if not match:
+    if not match or int(match.group(1)) < 1900:
         raise InputError({"month": problem("月份格式应为YYYY-MM，如2024-04", "a month is written YYYY-MM, e.g. 2024-04")})
     return int(match.group(1)), int(match.group(2))
 
