@@ -253,7 +253,8 @@ def _counties(session: Session, division: Division, month: str, *, with_cases: b
             in_division(division.code), CareCase.scheme == SCHEME, CareCase.state.in_(("active", "exited"))))}
         codes |= set(session.scalars(select(PayrollPayment.jurisdiction_code).where(
             PayrollPayment.jurisdiction_code.startswith(prefix, autoescape=True))))
-    return sorted(codes)
+    counties = set(session.scalars(select(Division.code).where(Division.code.in_(codes), Division.level == "county")))
+    return sorted(counties)  # an old database's city-level roll (before rolls were per county) is not one of them
 
 
 def read(session: Session, month: str, jurisdiction: str) -> Roll | Summary | None:

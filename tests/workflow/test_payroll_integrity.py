@@ -67,6 +67,11 @@ def test_a_city_roll_is_the_summary_of_its_counties_rolls(county, recipients):
         payroll.write(path, payroll.read(session, "2024-04", "360900"), session)
     sheet = load_workbook(path)["各县汇总"]
     assert sheet["A4"].value == "360902" and sheet["B4"].value == "袁州区" and sheet["E5"].value == 1200
+    with session_scope(county) as session:  # a city-level roll, as databases made before could hold, is no county's
+        session.add(PayrollMonth(jurisdiction_code="360900", month="2024-05", status="draft", recipients=0, total=0,
+                                 digest=payroll.digest([]), parameter_version="x", generated_by="old"))
+    with session_scope(county) as session:
+        assert payroll.read(session, "2024-05", "360900").rolls == []
 
 
 def test_the_database_refuses_a_second_payment_of_a_case_and_month(county, recipients):
