@@ -129,29 +129,39 @@ def cmd_payroll(args) -> int:
         raise UsageError("关账须用 --by 指明办理人（财政审批人员的用户名）", "closing needs --by USERNAME (a finance approver)")
     try:
         with session_scope(open_database(args.database)) as session:
-            roll = payroll.generate(session, args.month, args.jurisdiction, by=f"cli:{getpass.getuser()}")
+            result = payroll.generate(session, args.month, args.jurisdiction, by=f"cli:{getpass.getuser()}")
             if args.close:
                 user = session.scalar(select(User).where(User.username == args.by))
                 if user is None:
                     raise UsageError(f"用户{args.by}不存在", f"no user {args.by}")
                 payroll.close(session, args.month, args.jurisdiction, user)
+                written = result.written if isinstance(result, payroll.Roll) else False
+                result = payroll.read(session, args.month, args.jurisdiction)
+                if isinstance(result, payroll.Roll):
+                    result.written = written
+            payroll.write(output, result, session)
             division = payroll.check_jurisdiction(session, args.jurisdiction)
-            payroll.write_roll(output, roll, division.name)
     except (InputError, WorkflowError) as error:
         raise _refused(error) from None
-    header = roll.header
-    state = "已生成 / generated" if roll.written else "与已保存名册相同，未改动 / unchanged"
-    if header.status == "closed":
-        state = "已关账 / closed"
-    print(f"{args.month} {division.name}：{header.recipients}人，合计{header.total:,.2f}元（{state}）")
+    rolls = result.rolls if isinstance(result, payroll.Summary) else [result]
+    if isinstance(result, payroll.Summary):
+        print(f"{args.month} {division.name}（各县名册汇总 / summary of the county rolls）："
+              f"{result.recipients}人，合计{result.total:,.2f}元")
+    for roll in rolls:
+        header = roll.header
+        state = "已生成 / generated" if roll.written else "与已保存名册相同，未改动 / unchanged"
+        if header.status == "closed":
+            state = "已关账 / closed"
+        print(f"{args.month} {header.jurisdiction_code}：{header.recipients}人，合计{roll.total:,.2f}元（{state}）"
+              + (f"，含追回{len(roll.corrections)}笔 / {len(roll.corrections)} recoveries" if roll.corrections else ""))
+        for line in roll.lines:
+            if line["problem"]:
+                print(f"  待核查 / review: 申请{line['case_id']} {line['problem']}", file=sys.stderr)
+        if roll.differences:
+            print(f"注意：{header.jurisdiction_code}该月已关账，名册未改动；当前数据与名册有{len(roll.differences)}处不同"
+                  f"（见“关账后变动”表），请在后续月份补发或追回 / the month is closed and its roll unchanged; today's "
+                  f"data differ for {len(roll.differences)} cases (sheet 关账后变动)", file=sys.stderr)
     print(f"已写入 / written: {output}")
-    problems = [line for line in roll.lines if line["problem"]]
-    for line in problems:
-        print(f"  待核查 / review: 申请{line['case_id']} {line['problem']}", file=sys.stderr)
-    if roll.differences:
-        print(f"注意：该月已关账，名册未改动；当前数据与名册有{len(roll.differences)}处不同（见“关账后变动”表），"
-              f"请在后续月份补发或追回 / the month is closed and its roll unchanged; today's data differ for "
-              f"{len(roll.differences)} cases (sheet 关账后变动)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -175,14 +185,31 @@ def cmd_notice(args) -> int:
     return EXIT_OK
 
 
+def _backup_key(args, *, create: bool) -> bytes | None:
+    from care_services.backup import BackupError, key_file, load_key
+
+    if args.key_file:
+        existing_file(args.key_file)
+    try:
+        return load_key(args.key_file, create=create)
+    except BackupError as error:
+        raise _refused(error) from None
+    finally:
+        if create and not args.key_file:
+            print(f"备份签名密钥 / signing key: {key_file()}（请另行妥善保存，恢复到其他实例时需要 / keep a copy: "
+                  "restoring on another instance needs it）", file=sys.stderr)
+
+
 def cmd_backup(args) -> int:
-    from care_services.backup import backup
+    from care_services.backup import backup, key_id
 
     target = writable(args.file, (".zip",))
-    manifest = backup(open_database(args.database), target,
+    key = _backup_key(args, create=True)
+    manifest = backup(open_database(args.database), target, key=key,
                       progress=lambda line: print(f"  {line}", file=sys.stderr))
     rows = sum(table["rows"] for table in manifest["tables"].values())
-    print(f"已备份{len(manifest['tables'])}张表、{rows}行（结构版本{manifest['revision']}） / backed up {rows} rows: {target}")
+    print(f"已备份{len(manifest['tables'])}张表、{rows}行（结构版本{manifest['revision']}，已签名，密钥标识{key_id(key)}） / "
+          f"backed up {rows} rows, signed with key {key_id(key)}: {target}")
     print("备份含个人信息，请妥善保管 / the backup holds personal data: keep it safe", file=sys.stderr)
     return EXIT_OK
 
@@ -192,13 +219,19 @@ def cmd_restore(args) -> int:
     from care_services.db import make_engine
 
     source = existing_file(args.file)
+    key = _backup_key(args, create=False)
     try:
-        manifest = restore(make_engine(args.database), source, replace=args.replace,
+        manifest = restore(make_engine(args.database), source, replace=args.replace, key=key,
+                           trust_unsigned=args.trust_unsigned,
                            progress=lambda line: print(f"  {line}", file=sys.stderr))
     except BackupError as error:
         raise _refused(error) from None
     rows = sum(table["rows"] for table in manifest["tables"].values())
-    print(f"已恢复{rows}行（备份时间{manifest['created_at']}） / restored {rows} rows from {source}")
+    if not manifest["signed"]:
+        print("警告：备份未签名或签名不符，按 --trust-unsigned 恢复 / warning: restored without a valid signature "
+              "(--trust-unsigned)", file=sys.stderr)
+    print(f"已恢复{rows}行（备份时间{manifest['created_at']}），审计日志校验通过 / restored {rows} rows from {source}; "
+          "the audit chain verifies")
     return EXIT_OK
 
 
@@ -257,12 +290,21 @@ def add_parser(commands) -> None:
     notice.add_argument("--output", required=True, help="FILE.html 或 FILE.xlsx")
     notice.set_defaults(handler=cmd_notice)
 
-    backup = commands.add_parser("backup", help="备份数据库 / back the database up to a zip file")
+    key_help = ("签名密钥文件（默认 instance/backup.key，或 $CARECALC_BACKUP_KEY_FILE） / the signing key's file "
+                "(default instance/backup.key or $CARECALC_BACKUP_KEY_FILE)")
+    backup = commands.add_parser("backup", help="备份数据库（签名，文件权限0600） / back the database up to a signed zip "
+                                 "file (mode 0600)")
     backup.add_argument("file", help="FILE.zip")
+    backup.add_argument("--key-file", help=key_help)
     backup.set_defaults(handler=cmd_backup)
-    restore = commands.add_parser("restore", help="从备份恢复 / restore a backup")
+    restore = commands.add_parser("restore", help="从备份恢复（核对签名和审计日志） / restore a backup (its signature "
+                                  "and audit chain checked)")
     restore.add_argument("file", help="FILE.zip")
     restore.add_argument("--replace", action="store_true", help="覆盖已有数据 / overwrite a database that holds data")
+    restore.add_argument("--key-file", help=key_help)
+    restore.add_argument("--trust-unsigned", action="store_true",
+                         help="恢复未签名或签名不符的备份（审计日志仍须校验通过） / restore a file without a valid "
+                              "signature (the audit chain must still verify)")
     restore.set_defaults(handler=cmd_restore)
 
     audit = commands.add_parser("audit", help="审计日志 / the audit trail").add_subparsers(dest="audit_command",

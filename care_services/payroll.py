@@ -1,14 +1,23 @@
-"""The monthly payment roll (发放名册) of 照护和托养补贴 for a jurisdiction.
+"""The monthly payment roll (发放名册) of 照护和托养补贴, kept per county.
 
-Who is on it: every case of the jurisdiction paid in that month under subsidy_rules.workflow — from the month
-after approval (“发放日期从审批之日的下个月算起”) to the month of the exit. How much: the rules engine on the whole
-roll at once (one frame, the same code as a single evaluation), on the 1st of the month, split into the person's
-integrated funds (统筹整合) and the finance fallback (财政兜底). Who is paid: the carer (居家照护) or the
-institution (日间照料, 机构托养) named in the 《审批表》, with the account masked but for its last four digits.
+Who is on it: every case of the county paid in that month under subsidy_rules.workflow — from the month after
+approval (“发放日期从审批之日的下个月算起”) to the month of the exit. How much: the rules engine on the whole roll at
+once (one frame, the same code as a single evaluation), on the 1st of the month, split into the person's integrated
+funds (统筹整合) and the finance fallback (财政兜底). Who is paid: the carer (居家照护) or the institution (日间照料,
+机构托养) named in the 《审批表》, with the account masked but for its last four digits.
+
+One payment per person and month: a roll belongs to the county that owns the case (its division's county), and a
+city or province asks for the summary of its counties' rolls, never a second payment list. Closing a roll writes
+what it pays into ``payroll_payments``, whose primary key (case, month, kind) refuses a second closed roll paying the
+same case for the same month; the loser of two closings at once is told so (409), never a 500.
 
 A roll is stored when generated. Generating it again gives the same lines (the digest shows it) and writes nothing;
 a draft whose data changed is replaced, with an audit entry. Once closed, a roll is never rewritten: generating it
-again returns the stored lines and lists where today's data would differ, for a correction in a later month.
+again returns the stored lines and lists where today's data would differ. An exit recorded after a month it falls
+in (or before) was closed does not rewrite that month: the next open roll carries a correction line recovering what
+was paid. Reading a stored roll (page, API, workbook, command line) checks it against its digest and, once closed,
+against the digest the audit trail recorded at closing; a roll altered in the database is an error naming the month.
+Reading never writes: only ``generate`` and ``close`` do.
 """
 
 from __future__ import annotations
@@ -21,14 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from care_services import vocabulary as v
 from care_services.accounts import InputError, problem
 from care_services.casework import SCHEME, as_workflow_case, evaluate_cases, in_division
-from care_services.identifiers import within
-from care_services.model import AuditEntry, CareCase, Division, PayrollLine, PayrollMonth, User
+from care_services.identifiers import code_prefix, within
+from care_services.model import (AuditEntry, CareCase, Division, PayrollCorrection, PayrollLine, PayrollMonth,
+                                 PayrollPayment, Person, User)
 from care_services.privacy import mask_account
 from subsidy_rules import workflow as wf
 from subsidy_rules.overrides import effective_parameters
@@ -37,12 +48,13 @@ from subsidy_rules.parameters import ParameterSet
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 LINE_FIELDS = ("case_id", "person_name", "division_code", "township_name", "community_name", "requested_service",
                "payee", "bank_name", "account_masked", "amount", "integrated", "finance_fallback", "problem")
+CORRECTION_FIELDS = ("case_id", "corrected_month", "person_name", "payee", "account_masked", "amount", "reason")
 CLOSING_ROLES = ("finance_approver", "administrator")
 
 
 def parse_month(text: str) -> tuple[int, int]:
     match = MONTH_PATTERN.match((text or "").strip())
-    if not match:
+    if not match or int(match.group(1)) < 1900:
         raise InputError({"month": problem("月份格式应为YYYY-MM，如2024-04", "a month is written YYYY-MM, e.g. 2024-04")})
     return int(match.group(1)), int(match.group(2))
 
@@ -54,13 +66,43 @@ def check_jurisdiction(session: Session, code: str) -> Division:
     return division
 
 
-def compute_lines(session: Session, month: str, jurisdiction: str, parameters: ParameterSet) -> list[dict]:
+def roll_division(session: Session, code: str) -> Division:
+    """The division of a roll or summary: a county (its roll) or a city or province (the summary of its counties)."""
+    division = check_jurisdiction(session, code)
+    if division.level == "township":
+        raise InputError({"jurisdiction": problem("发放名册按县（市、区）编制，请填写县级区划代码",
+                                                  "payment rolls are kept per county: give the county's code")})
+    return division
+
+
+class RollTampered(wf.WorkflowError):
+    """A stored roll that no longer matches its digest: altered in the database."""
+
+    def __init__(self, month: str, jurisdiction: str, what_zh: str, what_en: str):
+        super().__init__("tampered",
+                         f"{month}发放名册（{jurisdiction}）{what_zh}：数据库中的名册已被改动，不予读取、打印或导出；"
+                         "请联系管理员用备份和审计日志核查",
+                         f"the payment roll of {month} ({jurisdiction}) {what_en}: it was altered in the database and "
+                         "is not read, printed or exported; ask an administrator to check it against the backup and "
+                         "the audit trail")
+        self.month, self.jurisdiction = month, jurisdiction
+
+
+def _paid_elsewhere(session: Session, month: str, county: str) -> set[int]:
+    """Cases whose month was already paid on another county's closed roll (a case moved): not paid twice."""
+    return set(session.scalars(select(PayrollPayment.case_id).where(
+        PayrollPayment.month == month, PayrollPayment.kind == "payment", PayrollPayment.jurisdiction_code != county)))
+
+
+def compute_lines(session: Session, month: str, county: str, parameters: ParameterSet) -> list[dict]:
     """The roll's lines as today's data gives them, ordered by case number."""
     year, number = parse_month(month)
     cases = session.scalars(select(CareCase).where(
-        in_division(jurisdiction), CareCase.scheme == SCHEME,
+        in_division(county), CareCase.scheme == SCHEME,
         CareCase.state.in_(("active", "exited"))).order_by(CareCase.id))
-    paid = [case for case in cases if wf.is_paid_in(as_workflow_case(case, []), year, number)]
+    elsewhere = _paid_elsewhere(session, month, county)
+    paid = [case for case in cases
+            if case.id not in elsewhere and wf.is_paid_in(as_workflow_case(case, []), year, number)]
     if not paid:
         return []
     result, people = evaluate_cases(session, paid, [dt.date(year, number, 1)] * len(paid), parameters)
@@ -77,7 +119,7 @@ def compute_lines(session: Session, month: str, jurisdiction: str, parameters: P
             "case_id": case.id, "person_name": people[case.person_id_number].name,
             "division_code": case.division_code, "township_name": case.township_name,
             "community_name": case.community_name, "requested_service": case.requested_service,
-            "payee": case.bank_account_name or case.carer_or_institution, "bank_name": case.bank_name,
+            "payee": _payee(case), "bank_name": case.bank_name,
             "account_masked": mask_account(case.bank_account),
             "amount": amount,
             "integrated": None if amount is None else round(float(row["fund.integrated"]), 2),
@@ -87,8 +129,50 @@ def compute_lines(session: Session, month: str, jurisdiction: str, parameters: P
     return lines
 
 
-def digest(lines: list[dict]) -> str:
-    return hashlib.sha256(json.dumps(lines, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+def _payee(case: CareCase) -> str | None:
+    return case.bank_account_name or case.carer_or_institution
+
+
+def compute_corrections(session: Session, month: str, county: str) -> list[dict]:
+    """Recoveries this roll carries: months closed before it that paid a case which, as recorded since (an exit
+    dated in or before that month), was no longer entitled, and that no closed roll has recovered yet."""
+    recovered = set(session.execute(select(PayrollPayment.case_id, PayrollPayment.month).where(
+        PayrollPayment.kind == "recovery")))
+    rows = session.execute(
+        select(PayrollPayment, CareCase, Person)
+        .join(CareCase, CareCase.id == PayrollPayment.case_id).join(Person, Person.id_number == CareCase.person_id_number)
+        .where(PayrollPayment.kind == "payment", PayrollPayment.jurisdiction_code == county,
+               PayrollPayment.month < month, CareCase.exited_on.is_not(None))
+        .order_by(PayrollPayment.case_id, PayrollPayment.month))
+    corrections = []
+    for payment, case, person in rows:
+        year, number = parse_month(payment.month)
+        if (payment.case_id, payment.month) in recovered or wf.is_paid_in(as_workflow_case(case, []), year, number):
+            continue
+        reason_zh = wf.EXIT_REASONS.get(case.exit_reason, case.exit_reason or "")
+        corrections.append({
+            "case_id": case.id, "corrected_month": payment.month, "person_name": person.name, "payee": _payee(case),
+            "account_masked": mask_account(case.bank_account), "amount": -round(float(payment.amount), 2),
+            "reason": f"{payment.month}名册已关账并发放{payment.amount:.2f}元，但申请已于{case.exited_on:%Y-%m-%d}退出"
+                      f"（{reason_zh}），本月追回 / paid {payment.amount:.2f} on the closed roll of {payment.month}, "
+                      f"but the case exited on {case.exited_on:%Y-%m-%d} ({case.exit_reason}): recovered on this roll",
+        })
+    return corrections
+
+
+MONEY_FIELDS = ("amount", "integrated", "finance_fallback")
+
+
+def _as_stored(item: dict) -> dict:
+    """Amounts as floats: SQLite hands 600.0 back as 600, which JSON would write differently."""
+    return {k: float(value) if k in MONEY_FIELDS and value is not None else value for k, value in item.items()}
+
+
+def digest(lines: list[dict], corrections: list[dict] = ()) -> str:
+    """SHA-256 of a roll's content (a roll without corrections hashes as rolls did before they existed)."""
+    lines = [_as_stored(line) for line in lines]
+    content = {"lines": lines, "corrections": [_as_stored(item) for item in corrections]} if corrections else lines
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -97,17 +181,53 @@ class Roll:
     lines: list[dict]
     written: bool  # False: the stored roll was already this one (or is closed)
     differences: list[dict] = field(default_factory=list)  # closed roll vs today's data
+    corrections: list[dict] = field(default_factory=list)  # recoveries of closed months (negative amounts)
 
     @property
     def total(self) -> float:
-        return round(sum(line["amount"] or 0 for line in self.lines), 2)
+        """What the roll pays: its lines less its recoveries."""
+        return round(sum(line["amount"] or 0 for line in self.lines)
+                     + sum(item["amount"] for item in self.corrections), 2)
 
 
-def _stored_lines(session: Session, month: str, jurisdiction: str) -> list[dict]:
-    rows = session.scalars(select(PayrollLine).where(PayrollLine.month == month,
-                                                     PayrollLine.jurisdiction_code == jurisdiction)
-                           .order_by(PayrollLine.case_id))
-    return [{name: getattr(row, name) for name in LINE_FIELDS} for row in rows]
+@dataclass
+class Summary:
+    """A city's or province's month: its counties' rolls, each paid there and only there."""
+
+    division: Division
+    month: str
+    rolls: list[Roll]
+
+    @property
+    def total(self) -> float:
+        return round(sum(roll.total for roll in self.rolls), 2)
+
+    @property
+    def recipients(self) -> int:
+        return sum(roll.header.recipients for roll in self.rolls)
+
+
+def _stored(session: Session, header: PayrollMonth) -> tuple[list[dict], list[dict]]:
+    """A stored roll's lines and corrections, checked against its digest (and, once closed, the audit trail's)."""
+    key = (PayrollLine.month == header.month, PayrollLine.jurisdiction_code == header.jurisdiction_code)
+    lines = [{name: getattr(row, name) for name in LINE_FIELDS}
+             for row in session.scalars(select(PayrollLine).where(*key).order_by(PayrollLine.case_id))]
+    corrections = [{name: getattr(row, name) for name in CORRECTION_FIELDS} for row in session.scalars(
+        select(PayrollCorrection).where(PayrollCorrection.month == header.month,
+                                        PayrollCorrection.jurisdiction_code == header.jurisdiction_code)
+        .order_by(PayrollCorrection.case_id, PayrollCorrection.corrected_month))]
+    roll = Roll(header, lines, written=False, corrections=corrections)
+    if (digest(lines, corrections) != header.digest or header.recipients != len(lines)
+            or round(float(header.total), 2) != roll.total):
+        raise RollTampered(header.month, header.jurisdiction_code, "与记录的校验值不符", "does not match its digest")
+    if header.status == "closed":
+        closing = session.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "payroll", AuditEntry.entity_key == f"{header.jurisdiction_code}/{header.month}",
+            AuditEntry.action == "close").order_by(AuditEntry.id.desc())).first()
+        if closing is None or (closing.details or {}).get("digest") != header.digest:
+            raise RollTampered(header.month, header.jurisdiction_code, "与审计日志中关账时的校验值不符",
+                               "does not match the digest the audit trail recorded when it was closed")
+    return lines, corrections
 
 
 def compare(stored: list[dict], current: list[dict]) -> list[dict]:
@@ -123,62 +243,156 @@ def compare(stored: list[dict], current: list[dict]) -> list[dict]:
     return differences
 
 
+def _counties(session: Session, division: Division, month: str, *, with_cases: bool) -> list[str]:
+    """The counties under a city or province that have a roll of the month (or, ``with_cases``, could have one)."""
+    prefix = code_prefix(division.code)
+    codes = set(session.scalars(select(PayrollMonth.jurisdiction_code).where(
+        PayrollMonth.month == month, PayrollMonth.jurisdiction_code.startswith(prefix, autoescape=True))))
+    if with_cases:
+        codes |= {code[:6] for code in session.scalars(select(CareCase.division_code).where(
+            in_division(division.code), CareCase.scheme == SCHEME, CareCase.state.in_(("active", "exited"))))}
+        codes |= set(session.scalars(select(PayrollPayment.jurisdiction_code).where(
+            PayrollPayment.jurisdiction_code.startswith(prefix, autoescape=True))))
+    counties = set(session.scalars(select(Division.code).where(Division.code.in_(codes), Division.level == "county")))
+    return sorted(counties)  # an old database's city-level roll (before rolls were per county) is not one of them
+
+
+def read(session: Session, month: str, jurisdiction: str) -> Roll | Summary | None:
+    """The stored roll of a county (None if not generated), or the summary of a city's stored rolls; writes nothing."""
+    parse_month(month)
+    division = roll_division(session, jurisdiction)
+    if division.level != "county":
+        return Summary(division, month, [roll for county in _counties(session, division, month, with_cases=False)
+                                         if (roll := read(session, month, county)) is not None])
+    header = session.get(PayrollMonth, (jurisdiction, month))
+    if header is None:
+        return None
+    lines, corrections = _stored(session, header)
+    return Roll(header, lines, written=False, corrections=corrections)
+
+
+def _concurrent(month: str, jurisdiction: str) -> wf.WorkflowError:
+    return wf.WorkflowError("stale", f"{month}名册（{jurisdiction}）正被他人同时生成或关账，请刷新后重试",
+                            f"the roll of {month} ({jurisdiction}) was generated or closed by someone else at the "
+                            "same moment; reload it and try again")
+
+
 def generate(session: Session, month: str, jurisdiction: str, *, by: str,
-             parameters: ParameterSet | None = None) -> Roll:
-    """Generate (or regenerate) a month's roll; idempotent; a closed roll is returned as stored."""
+             parameters: ParameterSet | None = None) -> Roll | Summary:
+    """Generate (or regenerate) a county's roll, or every county roll of a city; idempotent; a closed roll is
+    returned as stored."""
     parameters = parameters or effective_parameters(session)
     parse_month(month)
-    check_jurisdiction(session, jurisdiction)
+    division = roll_division(session, jurisdiction)
+    if division.level != "county":
+        return Summary(division, month, [generate(session, month, county, by=by, parameters=parameters)
+                                         for county in _counties(session, division, month, with_cases=True)])
     lines = compute_lines(session, month, jurisdiction, parameters)
     header = session.get(PayrollMonth, (jurisdiction, month))
     if header is not None and header.status == "closed":
-        stored = _stored_lines(session, month, jurisdiction)
-        return Roll(header, stored, written=False, differences=compare(stored, lines))
-    fingerprint = digest(lines)
+        stored, corrections = _stored(session, header)
+        return Roll(header, stored, written=False, differences=compare(stored, lines), corrections=corrections)
+    corrections = compute_corrections(session, month, jurisdiction)
+    fingerprint = digest(lines, corrections)
     if header is not None and header.digest == fingerprint:
-        return Roll(header, lines, written=False)
+        return Roll(header, lines, written=False, corrections=corrections)
     previous = None if header is None else {"digest": header.digest, "total": header.total}
     if header is None:
         header = PayrollMonth(jurisdiction_code=jurisdiction, month=month, status="draft")
         session.add(header)
     else:
-        session.execute(delete(PayrollLine).where(PayrollLine.month == month,
-                                                  PayrollLine.jurisdiction_code == jurisdiction))
-    roll = Roll(header, lines, written=True)
+        for model in (PayrollLine, PayrollCorrection):
+            session.execute(delete(model).where(model.month == month, model.jurisdiction_code == jurisdiction))
+    roll = Roll(header, lines, written=True, corrections=corrections)
     header.recipients, header.total, header.digest = len(lines), roll.total, fingerprint
     header.parameter_version, header.generated_by, header.generated_at = parameters.version, by, dt.datetime.now(
         dt.timezone.utc).replace(tzinfo=None)
-    session.flush()
-    session.add_all(PayrollLine(jurisdiction_code=jurisdiction, month=month, **line) for line in lines)
-    session.add(AuditEntry(username=by, entity="payroll", entity_key=f"{jurisdiction}/{month}",
-                           action="generate" if previous is None else "regenerate", to_state="draft",
-                           parameter_version=parameters.version,
-                           details={"recipients": len(lines), "total": roll.total, "digest": fingerprint,
-                                    "previous": previous}))
-    session.flush()
+    try:
+        session.flush()
+        session.add_all(PayrollLine(jurisdiction_code=jurisdiction, month=month, **line) for line in lines)
+        session.add_all(PayrollCorrection(jurisdiction_code=jurisdiction, month=month, **item) for item in corrections)
+        session.add(AuditEntry(username=by, entity="payroll", entity_key=f"{jurisdiction}/{month}",
+                               action="generate" if previous is None else "regenerate", to_state="draft",
+                               parameter_version=parameters.version,
+                               details={"recipients": len(lines), "total": roll.total, "digest": fingerprint,
+                                        "corrections": len(corrections), "previous": previous}))
+        session.flush()
+    except IntegrityError:
+        raise _concurrent(month, jurisdiction) from None
     return roll
 
 
-def close(session: Session, month: str, jurisdiction: str, user: User, *, today: dt.date | None = None) -> PayrollMonth:
-    """Close a generated roll (finance): from now on it is fixed."""
+def close(session: Session, month: str, jurisdiction: str, user: User, *,
+          today: dt.date | None = None) -> PayrollMonth | Summary:
+    """Close a generated roll (finance): from now on it is fixed, and what it pays is recorded as paid. A city's
+    finance closes the rolls of its counties that are still open."""
     year, number = parse_month(month)
-    header = session.get(PayrollMonth, (jurisdiction, month))
-    if header is None:
-        raise wf.WorkflowError("not_generated", "请先生成该月名册再关账", "generate the roll before closing it")
-    if header.status == "closed":
-        raise wf.WorkflowError("closed", f"{month}名册已关账", f"the roll of {month} is already closed")
+    division = roll_division(session, jurisdiction)
     if user.role not in CLOSING_ROLES or not within(jurisdiction, user.jurisdiction_code):
         raise wf.WorkflowError("role", "只有本辖区的财政审批人员或管理员可以关账",
                                "only a finance approver or administrator of the jurisdiction closes a roll")
     if dt.date(year, number, 1) > (today or dt.date.today()):
         raise wf.WorkflowError("future", "不能关闭尚未开始的月份", "a month that has not begun cannot be closed")
-    header.status, header.closed_by = "closed", user.username
-    header.closed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    session.add(AuditEntry(username=user.username, role=user.role, entity="payroll", entity_key=f"{jurisdiction}/{month}",
-                           action="close", from_state="draft", to_state="closed", parameter_version=header.parameter_version,
-                           details={"recipients": header.recipients, "total": header.total, "digest": header.digest}))
-    session.flush()
+    if division.level != "county":
+        counties = _counties(session, division, month, with_cases=False)
+        open_rolls = [code for code in counties if session.get(PayrollMonth, (code, month)).status != "closed"]
+        if not counties:
+            raise wf.WorkflowError("not_generated", f"{month}尚无各县名册，请先生成",
+                                   f"no county has a roll of {month} yet: generate them first")
+        if not open_rolls:
+            raise wf.WorkflowError("closed", f"{month}各县名册均已关账", f"every county's roll of {month} is closed")
+        for code in open_rolls:
+            close(session, month, code, user, today=today)
+        return read(session, month, jurisdiction)
+    header = session.get(PayrollMonth, (jurisdiction, month))
+    if header is None:
+        raise wf.WorkflowError("not_generated", f"请先生成{month}名册（{jurisdiction}）再关账",
+                               f"generate the roll of {month} ({jurisdiction}) before closing it")
+    if header.status == "closed":
+        raise wf.WorkflowError("closed", f"{month}名册（{jurisdiction}）已关账",
+                               f"the roll of {month} ({jurisdiction}) is already closed")
+    lines, corrections = _stored(session, header)
+    closed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    # only the draft as read: a roll closed or regenerated since by someone else matches no row
+    changed = session.execute(
+        update(PayrollMonth).where(PayrollMonth.jurisdiction_code == jurisdiction, PayrollMonth.month == month,
+                                   PayrollMonth.status == "draft", PayrollMonth.digest == header.digest)
+        .values(status="closed", closed_by=user.username, closed_at=closed_at)
+        .execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        raise _concurrent(month, jurisdiction)
+    session.expire(header)
+    payments = [(line["case_id"], month, "payment", line["amount"]) for line in lines if line["amount"] is not None]
+    payments += [(item["case_id"], item["corrected_month"], "recovery", item["amount"]) for item in corrections]
+    _refuse_paid_twice(session, payments)
+    try:
+        session.add_all(PayrollPayment(case_id=case_id, month=paid_month, kind=kind, jurisdiction_code=jurisdiction,
+                                       roll_month=month, amount=amount) for case_id, paid_month, kind, amount in payments)
+        session.add(AuditEntry(username=user.username, role=user.role, entity="payroll",
+                               entity_key=f"{jurisdiction}/{month}", action="close", from_state="draft",
+                               to_state="closed", parameter_version=header.parameter_version,
+                               details={"recipients": header.recipients, "total": header.total,
+                                        "digest": header.digest, "corrections": len(corrections)}))
+        session.flush()
+    except IntegrityError:
+        raise wf.WorkflowError("paid", f"{month}名册（{jurisdiction}）中有人的补贴已在另一份已关账名册中发放，"
+                               "请重新生成后再关账",
+                               f"someone on the roll of {month} ({jurisdiction}) was already paid on another closed "
+                               "roll; regenerate the roll before closing it") from None
     return header
+
+
+def _refuse_paid_twice(session: Session, payments: list[tuple]) -> None:
+    """Name the first case and month some other closed roll already paid (or recovered)."""
+    for case_id, paid_month, kind, _ in payments:
+        earlier = session.get(PayrollPayment, (case_id, paid_month, kind))
+        if earlier is not None:
+            what_zh, what_en = ("发放", "paid") if kind == "payment" else ("追回", "recovered")
+            raise wf.WorkflowError(
+                "paid", f"申请{case_id}的{paid_month}补贴已在{earlier.jurisdiction_code}的{earlier.roll_month}名册中"
+                        f"{what_zh}，不能再次{what_zh}；请重新生成本名册后再关账",
+                f"case {case_id}'s {paid_month} was already {what_en} on the roll of {earlier.roll_month} "
+                f"({earlier.jurisdiction_code}); regenerate this roll before closing it")
 
 
 # ------------------------------------------------------------------------------------------------ the workbook
@@ -216,9 +430,17 @@ def write_roll(path: Path | str, roll: Roll, division_name: str) -> None:
             value = line[key]
             values.append(v.SERVICE_TYPE.get(value, value) if key == "requested_service" else value)
         sheet.append(values)
-    sheet.append(["合计", None, None, None, None, None, None, None, roll.total,
-                  round(sum(line["integrated"] or 0 for line in roll.lines), 2),
-                  round(sum(line["finance_fallback"] or 0 for line in roll.lines), 2)])
+    funds = (round(sum(line["integrated"] or 0 for line in roll.lines), 2),
+             round(sum(line["finance_fallback"] or 0 for line in roll.lines), 2))
+    if roll.corrections:
+        sheet.append(["小计（本月应发）", None, None, None, None, None, None, None,
+                      round(sum(line["amount"] or 0 for line in roll.lines), 2), *funds])
+        sheet.append(["更正：追回已关账月份多发的补贴（已关账名册不改动）"])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        for index, item in enumerate(roll.corrections, start=1):
+            sheet.append([f"追回{index}", item["person_name"], None, None, None, item["payee"], None,
+                          item["account_masked"], item["amount"], None, None, item["reason"]])
+    sheet.append(["合计", None, None, None, None, None, None, None, roll.total, *funds])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for column, (_, key, width) in enumerate(COLUMNS, start=1):
@@ -240,3 +462,45 @@ def write_roll(path: Path | str, roll: Roll, division_name: str) -> None:
         for item in roll.differences:
             changes.append([item["case_id"], item["stored_amount"], item["current_amount"]])
     workbook.save(path)
+
+
+def write_summary(path: Path | str, summary: Summary, names: dict[str, str]) -> None:
+    """A city's month: one row per county roll (each paid there only), with the 合计."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "各县汇总"
+    sheet.append([f"{summary.division.name}困难重度失能残疾人照护和托养补贴发放汇总（{summary.month}）"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(["各县（市、区）名册的汇总，不是另一份发放名册：每人每月只在其所属县的名册中发放"])
+    sheet.append(["行政区划代码", "县（市、区）", "状态", "人数", "合计（元）", "校验值"])
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for roll in summary.rolls:
+        header = roll.header
+        sheet.append([header.jurisdiction_code, names.get(header.jurisdiction_code, ""),
+                      v.PAYROLL_STATUS[header.status], header.recipients, roll.total, header.digest])
+    sheet.append(["合计", None, None, summary.recipients, summary.total])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEF", (14, 16, 10, 8, 14, 66)):
+        sheet.column_dimensions[letter].width = width
+    for row in range(4, sheet.max_row + 1):
+        sheet.cell(row=row, column=5).number_format = "#,##0.00"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    workbook.save(path)
+
+
+def write(path: Path | str, result: Roll | Summary, session: Session) -> None:
+    """The workbook of a county's roll or of a city's summary."""
+    if isinstance(result, Summary):
+        names = {code: name for code, name in session.execute(select(Division.code, Division.name).where(
+            Division.code.in_([roll.header.jurisdiction_code for roll in result.rolls])))}
+        write_summary(path, result, names)
+    else:
+        write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name)

@@ -17,6 +17,21 @@ SHARED = REPO.parent / "shared"
 POSTGRES_URL_VARIABLE = "CARECALC_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def backup_key_file(tmp_path_factory):
+    """The tests' instance backup key lives in a temporary directory, not in the checkout's instance/."""
+    from care_services.backup import KEY_FILE_VARIABLE
+
+    path = tmp_path_factory.mktemp("instance") / "backup.key"
+    previous = os.environ.get(KEY_FILE_VARIABLE)
+    os.environ[KEY_FILE_VARIABLE] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(KEY_FILE_VARIABLE, None)
+    else:
+        os.environ[KEY_FILE_VARIABLE] = previous
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     """Every database test runs on the embedded SQLite file and on PostgreSQL (CI always provides one)."""

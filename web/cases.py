@@ -215,19 +215,82 @@ def notice_api():
 @bp.get("/api/v1/payroll/<month>")
 @roles_required(*ROLL_ROLES)
 def payroll_api(month: str):
-    return _roll(month_path(month), load(RollQuery(), request.args))
+    """The stored roll (or a city's summary of its counties' rolls); reading never generates."""
+    query = load(RollQuery(), request.args)
+    result = _stored_roll(month_path(month), query["jurisdiction"])
+    if query["format"] == "xlsx":
+        return _roll_download(month, query["jurisdiction"], result)
+    return jsonify(roll_json(month, query["jurisdiction"], result))
+
+
+@bp.post("/api/v1/payroll/<month>")
+@roles_required(*ROLL_ROLES)
+def generate_payroll(month: str):
+    query = load(RollQuery(), request.args)
+    result = _generate(month_path(month), query["jurisdiction"])
+    written = any(roll.written for roll in _rolls_of(result))
+    return jsonify(roll_json(month, query["jurisdiction"], result)), 201 if written else 200
 
 
 @bp.post("/api/v1/payroll/<month>/close")
 @roles_required("finance_approver", "administrator")
 def close_payroll(month: str):
     query = load(RollQuery(), request.args)
+    result = _close(month_path(month), query["jurisdiction"])
+    body = roll_json(month, query["jurisdiction"], result)
+    if isinstance(result, payroll.Roll):  # the fields this answer always had
+        body.update(status=result.header.status, total=result.total, recipients=result.header.recipients)
+    return jsonify(body)
+
+
+def _rolls_of(result) -> list:
+    return result.rolls if isinstance(result, payroll.Summary) else [result]
+
+
+def _roll_summary(roll) -> dict:
+    header = roll.header
+    return {"jurisdiction": header.jurisdiction_code, "month": header.month, "status": header.status,
+            "total": roll.total, "recipients": header.recipients, "digest": header.digest,
+            "parameter_version": header.parameter_version}
+
+
+def roll_json(month: str, jurisdiction: str, result) -> dict:
+    if isinstance(result, payroll.Summary):
+        return {"month": month, "jurisdiction": jurisdiction, "summary": True, "total": result.total,
+                "recipients": result.recipients, "counties": [_roll_summary(roll) for roll in result.rolls]}
+    return {**_roll_summary(result), "summary": False, "lines": result.lines, "corrections": result.corrections,
+            "differences": result.differences}
+
+
+def _stored_roll(month: str, jurisdiction: str):
+    _within_user(jurisdiction)
+    result = payroll.read(db_session(), month, jurisdiction)
+    if result is None:
+        raise WorkflowError("no_roll", f"{month}名册（{jurisdiction}）尚未生成，请先生成",
+                            f"the roll of {month} ({jurisdiction}) has not been generated yet: generate it first")
+    return result
+
+
+def _generate(month: str, jurisdiction: str):
+    _within_user(jurisdiction)
     session = db_session()
-    payroll.generate(session, month_path(month), query["jurisdiction"], by=current_user().username)
-    header = payroll.close(session, month, query["jurisdiction"], current_user())
+    result = payroll.generate(session, month, jurisdiction, by=current_user().username)
     session.commit()
-    return jsonify(month=month, jurisdiction=query["jurisdiction"], status=header.status, total=header.total,
-                   recipients=header.recipients)
+    return result
+
+
+def _close(month: str, jurisdiction: str):
+    _within_user(jurisdiction)
+    session = db_session()
+    payroll.generate(session, month, jurisdiction, by=current_user().username)
+    payroll.close(session, month, jurisdiction, current_user())
+    session.commit()
+    return payroll.read(session, month, jurisdiction)
+
+
+def _roll_download(month: str, jurisdiction: str, result):
+    return xlsx_download(lambda file: payroll.write(file, result, db_session()),
+                         f"发放名册-{jurisdiction}-{month}.xlsx")
 
 
 def _within_user(jurisdiction: str) -> None:
@@ -245,20 +308,6 @@ def _notice(query: dict):
                              f"公示名单-{query['jurisdiction']}.xlsx")
     return notice.render_html(session, query["jurisdiction"], query["community"]), 200, {
         "Content-Type": "text/html; charset=utf-8"}
-
-
-def _roll(month: str, query: dict):
-    _within_user(query["jurisdiction"])
-    session = db_session()
-    roll = payroll.generate(session, month, query["jurisdiction"], by=current_user().username)
-    session.commit()
-    if query["format"] == "xlsx":
-        name = payroll.check_jurisdiction(session, query["jurisdiction"]).name
-        return xlsx_download(lambda file: payroll.write_roll(file, roll, name),
-                             f"发放名册-{query['jurisdiction']}-{month}.xlsx")
-    return jsonify(month=month, jurisdiction=query["jurisdiction"], status=roll.header.status,
-                   total=roll.total, recipients=roll.header.recipients, digest=roll.header.digest,
-                   parameter_version=roll.header.parameter_version, lines=roll.lines, differences=roll.differences)
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -385,4 +434,30 @@ def notice_page():
 @bp.get("/cases/payroll/<month>")
 @roles_required(*ROLL_ROLES)
 def payroll_page(month: str):
-    return _roll(month_path(month), load(RollQuery(), {**request.args, "format": "xlsx"}))
+    """The stored roll with its lines (or a city's summary), buttons to generate and close; a GET writes nothing."""
+    query = load(RollQuery(), request.args)
+    month = month_path(month)
+    _within_user(query["jurisdiction"])
+    result = payroll.read(db_session(), month, query["jurisdiction"])
+    if query["format"] == "xlsx":
+        return _roll_download(month, query["jurisdiction"], _stored_roll(month, query["jurisdiction"]))
+    division = payroll.check_jurisdiction(db_session(), query["jurisdiction"])
+    return render_template("payroll.html", month=month, division=division, result=result,
+                           summary=isinstance(result, payroll.Summary),
+                           can_close=current_user().role in payroll.CLOSING_ROLES)
+
+
+@bp.post("/cases/payroll/<month>")
+@roles_required(*ROLL_ROLES)
+def generate_payroll_page(month: str):
+    query = load(RollQuery(), request.form)
+    _generate(month_path(month), query["jurisdiction"])
+    return redirect(url_for("cases.payroll_page", month=month, jurisdiction=query["jurisdiction"]))
+
+
+@bp.post("/cases/payroll/<month>/close")
+@roles_required("finance_approver", "administrator")
+def close_payroll_page(month: str):
+    query = load(RollQuery(), request.form)
+    _close(month_path(month), query["jurisdiction"])
+    return redirect(url_for("cases.payroll_page", month=month, jurisdiction=query["jurisdiction"]))

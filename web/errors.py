@@ -17,7 +17,7 @@ from web.security import Throttled
 
 # A refused step: the case moved on (409), the user may not (403), or the input is wrong (422).
 WORKFLOW_STATUS = {"stale": 409, "state": 409, "notice": 409, "closed": 409, "not_generated": 409, "future": 409,
-                   "duplicate": 409, "not_accepted": 409,
+                   "duplicate": 409, "not_accepted": 409, "tampered": 409, "paid": 409, "no_roll": 404,
                    "role": 403, "segregation": 403, "jurisdiction": 403, "inactive": 403, "not_found": 404}
 
 MESSAGES = {

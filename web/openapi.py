@@ -135,9 +135,15 @@ def document() -> dict:
         "/api/v1/notice": {"get": {"summary": "公示名单（脱敏） / the public notice, masked", "security": SESSION,
                                    "parameters": [_query(schemas.NoticeQuery)],
                                    "responses": {**_ok("HTML或xlsx / HTML or xlsx", media="text/html"), **_errors(401, 403, 422)}}},
-        "/api/v1/payroll/{month}": {"get": {"summary": "月度发放名册 / the monthly payment roll", "security": SESSION,
-                                            "parameters": [month, _query(schemas.RollQuery)],
-                                            "responses": {**_ok("名册 / the roll"), **_errors(401, 403, 422)}}},
+        "/api/v1/payroll/{month}": {
+            "get": {"summary": "已生成的月度发放名册（县），或市、省的各县汇总；只读 / the stored roll of a county, or a "
+                               "city's summary of its counties' rolls; reading never generates",
+                    "security": SESSION, "parameters": [month, _query(schemas.RollQuery)],
+                    "responses": {**_ok("名册 / the roll"), **_errors(401, 403, 404, 409, 422)}},
+            "post": {"summary": "生成（更新）名册草稿 / generate (or update) the draft roll", "security": SESSION,
+                     "parameters": [month, _query(schemas.RollQuery)],
+                     "responses": {**_ok("名册 / the roll"), **_ok("已生成 / generated", 201),
+                                   **_errors(401, 403, 409, 422)}}},
         "/api/v1/payroll/{month}/close": {"post": {"summary": "关账 / close the month", "security": SESSION,
                                                    "parameters": [month, _query(schemas.RollQuery)],
                                                    "responses": {**_ok("已关账 / closed"), **_errors(401, 403, 409, 422)}}},

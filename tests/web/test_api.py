@@ -187,7 +187,11 @@ def test_a_case_through_the_api_with_every_kind_of_refusal(login):
     history = clients["wu"].get(url).get_json()["history"]
     assert [h["action"] for h in history][-1] == "activate" and all(h["parameter_version"] for h in history)
 
+    assert clients["zhou"].get("/api/v1/payroll/2024-04?jurisdiction=360902").status_code == 404  # not generated
+    made = clients["zhou"].post("/api/v1/payroll/2024-04?jurisdiction=360902")
+    assert made.status_code == 201
     roll = clients["zhou"].get("/api/v1/payroll/2024-04?jurisdiction=360902").get_json()
+    assert roll == made.get_json()
     assert roll["total"] == 600 and roll["lines"][0]["account_masked"].endswith("8901")
     assert clients["li"].get("/api/v1/payroll/2024-04?jurisdiction=360902").status_code == 403
     assert clients["zhou"].get("/api/v1/payroll/2024-13?jurisdiction=360902").status_code == 422
