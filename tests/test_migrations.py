@@ -11,7 +11,7 @@ from care_services.model import Base
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    from care_services.db import MIGRATIONS, _alembic_config
+    from care_services.db import _alembic_config
 
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
