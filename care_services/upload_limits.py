@@ -29,6 +29,7 @@ class UploadLimits:
     ratio: float  # unpacked / packed size of a part larger than RATIO_FLOOR
     rows: int  # of any sheet
     columns: int  # of any sheet
+    cells: int  # rows x columns of any sheet: a reader lays the sheet out as a full grid
     members: int  # parts in the zip
 
     def scaled(self, **changes) -> "UploadLimits":
@@ -36,9 +37,10 @@ class UploadLimits:
 
 
 RATIO_FLOOR = 1 * MB  # a small part (styles, a short sheet) may compress very well; only large ones are held to it
-WEB = UploadLimits(member_bytes=50 * MB, total_bytes=100 * MB, ratio=200, rows=100_000, columns=1_000, members=500)
+WEB = UploadLimits(member_bytes=50 * MB, total_bytes=100 * MB, ratio=200, rows=100_000, columns=1_000,
+                   cells=5_000_000, members=500)
 COMMAND_LINE = UploadLimits(member_bytes=1024 * MB, total_bytes=2048 * MB, ratio=1000, rows=1_048_576,
-                            columns=16_384, members=5_000)
+                            columns=16_384, cells=100_000_000, members=5_000)
 
 
 class UploadTooLarge(ValueError):
@@ -110,9 +112,71 @@ def _stream(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: UploadLimit
             yield chunk
 
 
+# The regular form Excel, WPS, openpyxl and xlsxwriter write: <row r="7" ...>, <c r="B7" ...>, r first, no prefix.
+_ODD_TAGS = re.compile(rb"<(?:c|row)[\t\r\n>/]")  # a cell or row without attributes, or split by other blanks
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: namespace-prefixed
+_ROW_NUMBERS = re.compile(rb'<row r="(\d{1,7})"')
+_THREE_LETTERS = re.compile(rb'<c r="([A-Z]{3})\d')
+_TWO_LETTERS = re.compile(rb'<c r="([A-Z]{2})\d')
+
+
+class _Shape:
+    """The extent of one sheet as the scan finds it, refused as soon as it passes a limit."""
+
+    def __init__(self, name: str, limits: UploadLimits):
+        self.name, self.limits = name, limits
+        self.row = self.column = self.highest = self.widest = 0
+
+    def grow(self, highest: int, widest: int) -> None:
+        self.highest, self.widest = max(self.highest, highest), max(self.widest, widest)
+        limits, name = self.limits, self.name
+        if self.highest > limits.rows:
+            raise UploadTooLarge(f"工作表“{name}”超过{limits.rows:,}行，请分批上传",
+                                 f"the sheet {name} has more than {limits.rows:,} rows; split it", 422)
+        if self.widest > limits.columns:
+            raise UploadTooLarge(f"工作表“{name}”超过{limits.columns:,}列",
+                                 f"the sheet {name} has more than {limits.columns:,} columns", 422)
+        if self.highest * self.widest > limits.cells:
+            raise UploadTooLarge(f"工作表“{name}”超过{limits.cells:,}个单元格（行数×列数），请分批上传",
+                                 f"the sheet {name} spans more than {limits.cells:,} cells (rows x columns); split it",
+                                 422)
+
+    def scan(self, text: bytes) -> None:
+        """In the regular form (every row and cell carrying its reference first) a few C-speed scans find the
+        highest row and the widest column; anything else is walked tag by tag, counting positions as a reader."""
+        cells, rows = text.count(b"<c "), text.count(b"<row ")
+        regular = (cells == text.count(b'<c r="') and rows == text.count(b'<row r="')
+                   and not _ODD_TAGS.search(text) and not _PREFIXED.search(text))
+        if regular:
+            highest = max(map(int, _ROW_NUMBERS.findall(text)), default=0)
+            digits = len(str(self.limits.rows))  # a cell's own row number beyond the rows' (a reader uses the cell's)
+            beyond = re.findall(rb'<c r="[A-Z]{1,3}(\d{%d,})"' % digits, text)
+            highest = max(highest, max(map(int, beyond), default=0))
+            widest = 26 if cells else 0  # one letter: A-Z
+            for pattern in (_THREE_LETTERS, _TWO_LETTERS):
+                letters = set(pattern.findall(text))
+                if letters:
+                    widest = _column_number(max(letters))
+                    break
+            self.row, self.column = max(self.row, highest), max(self.column, widest)
+            self.grow(highest, widest)
+            return
+        self.column = self.widest  # not known where the walk starts: at most the widest so far
+        for match in _TAG.finditer(text):
+            reference = _REF.search(match.group(2))
+            if match.group(1) == b"row":
+                self.row, self.column = (int(reference.group(2)) if reference else self.row + 1), 0
+            elif reference and reference.group(1):
+                self.column, self.row = _column_number(reference.group(1)), max(self.row, int(reference.group(2)))
+            else:
+                self.column += 1
+            if self.row > self.highest or self.column > self.widest:
+                self.grow(self.row, self.column)
+
+
 def _check_sheet(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: UploadLimits) -> None:
-    """Rows and columns a reader would lay out (the highest reference, or the count where cells carry none)."""
-    rows = column = widest = 0
+    """Rows and columns a reader would lay out: the highest references, or the counts where cells carry none."""
+    shape = _Shape(Path(part.filename).stem, limits)
     carry = b""
     for chunk in _stream(archive, part, limits):
         text = carry + chunk
@@ -120,27 +184,7 @@ def _check_sheet(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: Upload
         text, carry = text[:cut], text[cut:]
         if len(carry) > CHUNK:
             raise UploadTooLarge("工作表XML格式异常", "the sheet's XML is malformed", 422)
-        for match in _TAG.finditer(text):
-            reference = _REF.search(match.group(2))
-            if match.group(1) == b"row":
-                rows = int(reference.group(2)) if reference else rows + 1
-                column = 0
-                if rows > limits.rows:
-                    raise UploadTooLarge(
-                        f"工作表“{Path(part.filename).stem}”超过{limits.rows:,}行，请分批上传",
-                        f"the sheet {Path(part.filename).stem} has more than {limits.rows:,} rows; split it", 422)
-            else:
-                column = _column_number(reference.group(1)) if reference and reference.group(1) else column + 1
-                if reference and reference.group(1) and int(reference.group(2)) > limits.rows:
-                    raise UploadTooLarge(
-                        f"工作表“{Path(part.filename).stem}”超过{limits.rows:,}行，请分批上传",
-                        f"the sheet {Path(part.filename).stem} has more than {limits.rows:,} rows; split it", 422)
-                if column > widest:
-                    widest = column
-                    if widest > limits.columns:
-                        raise UploadTooLarge(
-                            f"工作表“{Path(part.filename).stem}”超过{limits.columns:,}列",
-                            f"the sheet {Path(part.filename).stem} has more than {limits.columns:,} columns", 422)
+        shape.scan(text)
 
 
 def check_workbook(source: str | Path | IO[bytes], limits: UploadLimits | None = None) -> None:

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from sqlalchemy import select
 
 from care_services.accounts import InputError
-from care_services.model import ParameterOverride
+from care_services.model import Division, ParameterOverride, User
 from subsidy_rules.overrides import add_override, effective_parameters
 from web.database import session as db_session
 from web.errors import flatten, input_fields
@@ -32,12 +32,25 @@ def listing(query: str | None) -> list[dict]:
     return rows
 
 
+UNKNOWN_DEPARTMENT = {"jurisdiction": None, "name": None, "role": None}
+
+
+def _departments(session, usernames: set[str]) -> dict[str, dict]:
+    """Who recorded a value, as the public reads it: the division and the role, never the member of staff's name."""
+    users = session.execute(select(User.username, User.role, User.jurisdiction_code, Division.name)
+                            .join(Division, Division.code == User.jurisdiction_code)
+                            .where(User.username.in_(usernames))) if usernames else []
+    return {name: {"jurisdiction": code, "name": division, "role": role} for name, role, code, division in users}
+
+
 def overrides() -> list[dict]:
     """The county values, each with the value in force today and the floor above it (which wins when higher)."""
     session = db_session()
     parameters, today = effective_parameters(session), dt.date.today()
     listed = []
-    for r in session.scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc())):
+    rows = list(session.scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc())))
+    departments = _departments(session, {r.created_by for r in rows})
+    for r in rows:
         try:
             in_force = parameters.get(r.name, r.jurisdiction_code, today) if r.start <= today else None
         except LookupError:
@@ -45,7 +58,8 @@ def overrides() -> list[dict]:
         listed.append({"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction_code, "start": r.start.isoformat(),
                        "value": r.value, "in_force": in_force,
                        "floor_above": parameters.floor_above(r.name, r.jurisdiction_code, today),
-                       "reason": r.reason, "by": r.created_by, "at": r.created_at.isoformat(timespec="seconds") + "Z"})
+                       "reason": r.reason, "department": departments.get(r.created_by, UNKNOWN_DEPARTMENT),
+                       "at": r.created_at.isoformat(timespec="seconds") + "Z"})
     return listed
 
 
