@@ -21,6 +21,7 @@ import pandas as pd
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
+from subsidy_rules.periods import completed_months
 
 FUNDING_LEVELS = ("province", "city", "county", "integrated", "finance_fallback")
 
@@ -194,11 +195,8 @@ def age_on(birth: pd.Series, date: pd.Series) -> pd.Series:
 
 
 def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
-    """Whole months from ``start`` to ``end`` (a month is complete on the same day of the month)."""
-    sy, sm, sd, s_missing = _ymd(start)
-    ey, em, ed, e_missing = _ymd(end)
-    months = (ey - sy) * 12 + (em - sm) - (ed < sd)
-    return pd.Series(pd.arrays.IntegerArray(months, s_missing | e_missing), index=start.index)
+    """Whole months from ``start`` to ``end``, counted as 民法典 第二百零二条 counts them (subsidy_rules.periods)."""
+    return completed_months(start, end)
 
 
 def money(series: pd.Series) -> pd.Series:
