@@ -299,8 +299,11 @@ def _pipeline_operation(frame: pd.DataFrame, horizon: Horizon, parameters: Param
             months = parameters.get_or("elderly_institution_operation.max_subsidy_months", county, month_start(start))
             limit.append(start + int(months) - 1 if months else horizon.last)
         # Residents move in when the home opens; the bed subsidy runs from the next month (入住满一个月).
+        # The beds of an elderly-care home are counted as taken by 老年人 (60+, 第14项): a planning assumption, so
+        # the projection gives each occupied bed a resident who is 60 on admission.
         cases.append(beds.assign(scheme="elderly_institution_operation", jurisdiction=beds["division_code"].astype(str),
                                  admitted_on=[month_start(m - 1) for m in starts],
+                                 birth_date=[month_start(m - 1 - 60 * 12) for m in starts],
                                  subsidy_started_on=[month_start(m) for m in starts],
                                  start=[month_label(m) for m in starts], end=[month_label(m) for m in limit]))
     if not cases:

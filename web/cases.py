@@ -277,7 +277,7 @@ def _application_form(scheme: str, values: dict, errors: dict, status: int = 200
 @login_required
 def new_case_page():
     scheme = request.args.get("scheme", casework.SCHEME)
-    if scheme != casework.SCHEME and scheme not in casework.INSTITUTION_SCHEMES:
+    if scheme != casework.SCHEME and scheme not in casework.institution_schemes():
         abort(404)
     if request.method == "GET":
         return _application_form(scheme, {}, {})

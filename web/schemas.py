@@ -200,10 +200,10 @@ class InstitutionApplicationRequest(Base):
 
     @validates_schema(skip_on_field_errors=False)  # the facts' errors alongside the other fields'
     def _scheme_facts(self, data, **kwargs):
-        from care_services.casework import INSTITUTION_SCHEMES
+        from care_services.casework import institution_schemes
 
-        if data.get("scheme") not in INSTITUTION_SCHEMES:
-            raise ValidationError(f"应为以下之一 / one of: {', '.join(INSTITUTION_SCHEMES)}", "scheme")
+        if data.get("scheme") not in institution_schemes():
+            raise ValidationError(f"应为以下之一 / one of: {', '.join(institution_schemes())}", "scheme")
         if isinstance(data.get("facts"), dict):
             load_facts(data["scheme"], data["facts"])
 

@@ -15,6 +15,8 @@ import pandas as pd
 
 from care_services import vocabulary as v
 from subsidy_rules.engine import (
+    CITY,
+    COUNTY,
     Criterion,
     Inputs,
     Scheme,
@@ -37,6 +39,8 @@ ITEM13 = Reference(JJ, "附件3 第13项", "省财政对按标准建设、依规
 ITEM13_CITY = Reference(JJ, "附件3 第13项", "市财政对中心城区按标准建设、依规定运营的普通型、护理型非营利性养老机构,自建或购买用房兴办30张床位以上且运营满一年的……对租赁用房、公建民营且租用期5年以上的……")
 ITEM14 = Reference(JJ, "附件3 第14项", "对市中心城区按标准建设、依规定运营的非营利性养老机构接收本辖区户籍老年人且入住满一个月以上的(不含政府供养对象),给予每张每月补50元床位运营补助,补贴期限三年")
 ITEM15 = Reference(JJ, "附件3 第15项", "省财政对按规划和标准建设的城乡社区居家养老服务中心(站)每个补10-20万元……对运营半年以上的中心城区社区居家养老服务中心(站)给予每年1万元的运营补贴")
+ITEM17 = Reference(JJ, "附件3 第17项", "对非营利性民办养老机构接收安置特区内的城镇\"三无\"老人、农村\"五保\"老人和孤老优抚对象,由同级财政按实际安置人数和省、市民生工程规定的供养标准并按公办养老机构补贴标准及方式直接拨付给民办养老机构")
+PUBLIC_PRIVATE = Reference(JJ, "附件3 第17项", "公建民营养老服务机构享受社会力量兴办的非营利性养老服务机构的补贴政策")
 ITEM16 = Reference(JJ, "附件3 第16项", "按实际接收的失能、半失能老年人每人每月分别不低于200元、100元的标准,不区分经营性质落实运营补贴")
 ELDERLY = Reference("中华人民共和国老年人权益保障法", "第二条", "本法所称老年人是指六十周岁以上的公民")
 HOME_CARE = Reference(JJ, "附件2 第3项", "为居住在家的特殊困难老年人提供生活照料、康复护理、精神慰藉等基本养老服务……对符合条件的服务对象按照每人每月200元的标准提供居家养老服务")
@@ -47,6 +51,7 @@ PUHUI = Reference(JJ, "三（二）增加普惠服务供给", "鼓励各县(市�
 
 
 LEASED = ("rented", "public_built_private_run")
+PRIVATE_NON_PROFIT = ("private_non_profit", "public_built_private_run")  # 附件3 第17项: 公建民营 as non-profit private
 CENTRAL = Reference(JJ, "附件3 第13项", "市财政对中心城区……非营利性养老机构")
 
 
@@ -72,6 +77,8 @@ def _home_care_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
 register(Scheme(
     id="home_care_service",
+    period="monthly",
+    sector="elderly",
     in_force="home_care_service.per_person_month",
     title_zh="特殊困难老年人居家养老服务",
     title_en="Home care service for elderly people in special hardship",
@@ -105,7 +112,8 @@ def _construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
     ordinary, nursing = f["ordinary_beds"].astype("Float64"), f["nursing_beds"].astype("Float64")
     leased = isin(f["premises"], LEASED)
-    out["crit.private_institution"] = isin(f["ownership"], ("private", "private_non_profit", "private_for_profit"))
+    # 公建民营 institutions receive the policies of non-profit private ones (附件3 第17项)
+    out["crit.private_institution"] = isin(f["ownership"], (*PRIVATE_NON_PROFIT, "private", "private_for_profit"))
     out["crit.built_to_standard"] = f["built_to_standard"]
 
     factor = f.p("elderly_institution_construction.province.leased_factor").where(leased, 1.0).mask(leased.isna())
@@ -125,13 +133,15 @@ def _construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["x.operating_months"] = months
     city_criteria = {
         "central_city": f["in_central_city"],
-        "non_profit": isin(f["ownership"], ("private_non_profit",)).mask(f["ownership"] == "private"),
+        "non_profit": isin(f["ownership"], PRIVATE_NON_PROFIT).mask(f["ownership"] == "private"),
         "min_beds": (total_beds >= min_beds) | ~needs_size,
         "operating_one_year": (months >= f.p("elderly_institution_construction.city.min_operating_months")) | ~needs_size,
         "lease_term": (f["lease_years"] >= f.p("elderly_institution_construction.city.min_lease_years")) | ~leased,
     }
     for name, value in city_criteria.items():  # outside Jiujiang there is no city top-up at all
         out[f"crit.{name}"] = boolean(value).where(city_defined, False)
+    out["applies.min_beds"] = out["applies.operating_one_year"] = needs_size  # 租赁用房 may be exempt (configured)
+    out["applies.lease_term"] = leased
     city_ok = out["crit.built_to_standard"] & out["crit.private_institution"]
     for name in city_criteria:
         city_ok = city_ok & out[f"crit.{name}"]
@@ -185,6 +195,9 @@ def _construction_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="elderly_institution_construction",
+    period="once",
+    sector="elderly",
+    applicant="institution",
     in_force="elderly_institution_construction.province.per_bed_ordinary",
     title_zh="民办养老机构一次性建设补助",
     title_en="One-off construction subsidy for private elderly-care institutions",
@@ -213,6 +226,7 @@ OPERATION_CRITERIA = (
     Criterion("central_city", "位于市中心城区", "in the central city", ("in_central_city",), ITEM14),
     Criterion("non_profit", "非营利性养老机构", "a non-profit institution", ("ownership",), ITEM14),
     Criterion("built_to_standard", "按标准建设、依规定运营", "built to standard and run as required", ("built_to_standard",), ITEM14),
+    Criterion("elderly", "老年人（60周岁以上）", "the resident is aged 60 or over", ("birth_date",), ELDERLY),
     Criterion("local_hukou", "本辖区户籍老年人", "a resident with local hukou", ("resident_local_hukou",), ITEM14),
     Criterion("not_government_supported", "不含政府供养对象", "not a government-supported person", ("government_supported",), ITEM14),
     Criterion("stay_one_month", "入住满一个月以上", "stayed a month or more", ("admitted_on",), ITEM14),
@@ -226,10 +240,13 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     period = months_between(f["subsidy_started_on"], f.date)
     out["x.stay_months"], out["x.subsidy_months"] = stay, period
     out["x.max_subsidy_months"] = f.p("elderly_institution_operation.max_subsidy_months")
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
     criteria = {
         "central_city": f["in_central_city"],
         "non_profit": f.isin_param(f["ownership"], "elderly_institution_operation.eligible_ownership"),
         "built_to_standard": f["built_to_standard"],
+        "elderly": age >= f.p("elderly_institution_operation.min_age"),
         "local_hukou": f["resident_local_hukou"],
         "not_government_supported": ~f["government_supported"],
         "stay_one_month": stay >= f.p("elderly_institution_operation.min_stay_months"),
@@ -238,6 +255,7 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     }
     for name, value in criteria.items():
         out[f"crit.{name}"] = boolean(value)
+    out["applies.within_three_years"] = f["subsidy_started_on"].notna()  # a first claim has used none of the three years
     amount = f.p("elderly_institution_operation.per_bed_month").fillna(0.0)
     out["amount"] = amount
     funding_to_level(f, out, amount, "elderly_institution_operation.funding_level")
@@ -245,22 +263,26 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
 def _operation_steps(row: Mapping) -> list[str]:
     return [
-        f"入住{number(row['x.stay_months'])}个月；补贴已发放{number(row['x.subsidy_months']) if pd.notna(row['x.subsidy_months']) else '0'}个月（期限{number(row['x.max_subsidy_months'])}个月）",
+        f"入住老年人{number(row['x.age'])}岁，入住{number(row['x.stay_months'])}个月；补贴已发放{number(row['x.subsidy_months']) if pd.notna(row['x.subsidy_months']) else '0'}个月（期限{number(row['x.max_subsidy_months'])}个月）",
         f"每张床位每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
     ]
 
 
 register(Scheme(
     id="elderly_institution_operation",
+    period="monthly",
+    sector="elderly",
+    applicant="institution",
     in_force="elderly_institution_operation.per_bed_month",
     title_zh="非营利性养老机构床位运营补助",
     title_en="Bed operating subsidy for non-profit elderly-care institutions",
-    source=f"{JJ} 附件3 第14项",
+    source=f"{JJ} 附件3 第14项、第17项",
     unit="CNY/month",
     facts=(
         fact("in_central_city", "位于市中心城区", "boolean", "institution inside the central city"),
         fact("ownership", "机构性质", "text", "ownership of the institution", choices=v.OWNERSHIP),
         fact("built_to_standard", "按标准建设、依规定运营", "boolean", "built to standard and run as required"),
+        fact("birth_date", "入住老年人出生日期", "date", "the resident's date of birth"),
         fact("resident_local_hukou", "本辖区户籍", "boolean", "the resident has local hukou"),
         fact("government_supported", "政府供养对象", "boolean", "the resident is supported by government (特困 etc.)"),
         fact("admitted_on", "入住日期", "date", "date the resident moved in"),
@@ -358,6 +380,10 @@ def _community_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="community_care_center",
+    period="once",
+    periods={"construction": "once", "operation": "yearly"},
+    sector="elderly",
+    applicant="institution",
     in_force="community_care_center.province.construction",
     title_zh="城乡社区居家养老服务中心（站）建设和运营补助",
     title_en="Construction and operating subsidies for community home-care centres",
@@ -408,6 +434,9 @@ def _care_operation_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="elderly_disability_care_operation",
+    period="monthly",
+    sector="elderly",
+    applicant="institution",
     in_force="elderly_disability_care_operation.per_disabled_resident_month",
     title_zh="养老机构失能、半失能老年人运营补贴",
     title_en="Operating subsidy for disabled and semi-disabled residents of elderly-care institutions",
@@ -471,6 +500,10 @@ def _childcare_construction_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="childcare_construction",
+    period="once",
+    payers=(CITY, COUNTY),
+    sector="childcare",
+    applicant="institution",
     in_force="childcare_construction.city_share",
     title_zh="托育机构一次性建设资金补助",
     title_en="One-off construction subsidy per childcare place",
@@ -495,9 +528,14 @@ register(Scheme(
 
 CHILDCARE_OPERATION_CRITERIA = (
     Criterion("inclusive_institution", "普惠托育机构（签订普惠协议）", "an inclusive (普惠) institution", ("inclusive",), PUHUI),
-    Criterion("fee_within_guidance", "按当地普惠指导价收费", "charges no more than the local 普惠 price",
+    Criterion("fee_within_guidance", "按照当地政府普惠指导价招收", "enrols at the local government's 普惠 guide price",
               ("monthly_fee", "local_inclusive_price"), ITEM23),
-    Criterion("guidance_within_market_share", "普惠价不高于市场均价的80%", "普惠 price at most 80% of the market average",
+)
+# 三（二） "力争达到…80%" is a target for the county's price line, not a condition on the nursery (第23项's condition
+# is the guide price): a guide price above the share is said, and the subsidy is still paid.
+CHILDCARE_OPERATION_ADVISORIES = (
+    Criterion("guidance_above_market_share", "普惠指导价高于当地同等服务市场平均价格的80%",
+              "the 普惠 guide price is above 80% of the local market average",
               ("local_inclusive_price", "market_average_fee"), PRICE),
 )
 
@@ -506,19 +544,30 @@ def _childcare_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
     out["crit.inclusive_institution"] = boolean(f["inclusive"])
     out["crit.fee_within_guidance"] = boolean(f["monthly_fee"] <= f["local_inclusive_price"])
-    limit = f["market_average_fee"] * f.p("childcare_operation.max_price_share_of_market")
-    out["x.price_limit"] = limit
-    market_given = f["market_average_fee"].notna()
-    out["crit.guidance_within_market_share"] = boolean(f["local_inclusive_price"] <= limit).where(market_given, True)
-    out["applies.guidance_within_market_share"] = market_given
+    share = f.p("childcare_operation.max_price_share_of_market")
+    limit = f["market_average_fee"] * share
+    out["x.price_limit"], out["x.price_share"] = limit, share
+    out["warn.guidance_above_market_share"] = boolean(f["local_inclusive_price"] > limit).fillna(False)
     per_child = f.p("childcare_operation.per_child_month")
     out["x.per_child"] = per_child
     out["amount"] = f["enrolled_under_3"].astype("Float64") * per_child
     funding_to_level(f, out, out["amount"], "childcare_operation.funding_level")
 
 
+def _childcare_operation_steps(row: Mapping) -> list[str]:
+    steps = [f"实际收托{number(row['fact.enrolled_under_3'])}人×每人每月{yuan(row['x.per_child'])} = {yuan(row['amount'])}，"
+             f"由{level_zh(row['x.funding_level'])}负担"]
+    if truth(row["warn.guidance_above_market_share"]):
+        steps.append(f"提示：普惠指导价{yuan(row['fact.local_inclusive_price'])}高于市场平均价的{percent(row['x.price_share'])}"
+                     f"（{yuan(row['x.price_limit'])}），不影响本项补助 / the guide price is above the target share")
+    return steps
+
+
 register(Scheme(
     id="childcare_operation",
+    period="monthly",
+    sector="childcare",
+    applicant="institution",
     in_force="childcare_operation.per_child_month",
     title_zh="普惠托育机构保育费补助",
     title_en="Operating subsidy per child for inclusive childcare institutions",
@@ -532,8 +581,8 @@ register(Scheme(
         fact("enrolled_under_3", "实际收托3岁以下婴幼儿数", "integer", "children under 3 actually enrolled this month", minimum=0),
     ),
     criteria=CHILDCARE_OPERATION_CRITERIA,
+    advisories=CHILDCARE_OPERATION_ADVISORIES,
     formula=_childcare_operation_formula,
-    steps=lambda row: [f"实际收托{number(row['fact.enrolled_under_3'])}人×每人每月{yuan(row['x.per_child'])} = {yuan(row['amount'])}，"
-                       f"由{level_zh(row['x.funding_level'])}负担"],
+    steps=_childcare_operation_steps,
     amount_facts=("enrolled_under_3",),
 ))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from care_services import vocabulary as v
-from subsidy_rules.engine import Criterion, Inputs, Scheme, age_on, boolean, fact, number, register, truth, yuan
+from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, truth, yuan
 from subsidy_rules.parameters import Reference
 
 YC = "宜府办发〔2023〕20号"
@@ -123,6 +123,11 @@ def _disability_steps(row: Mapping) -> list[str]:
 
 register(Scheme(
     id="disability_care",
+    period="monthly",
+    payers=(Payer("integrated", "统筹整合资金", "integrated personal funds", "personal"),
+            Payer("finance_fallback", "财政兜底（新增财政资金）", "finance fallback (new public money)")),
+    sector="disability",
+    applicant="person",
     in_force="disability_care.hukou_prefix",
     title_zh="困难重度失能残疾人照护和托养补助",
     title_en="Care for people in hardship with severe disabilities",

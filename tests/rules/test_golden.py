@@ -93,8 +93,13 @@ def test_J附件3_13_missing_premises_leaves_the_amount_open():
 
 # ---------------------------------------------------------------------------- elderly_institution_operation
 STAY = dict(in_central_city=True, ownership="private_non_profit", built_to_standard=True, resident_local_hukou=True,
-            government_supported=False, admitted_on="2024-05-15", subsidy_started_on="2023-01-01")
+            government_supported=False, admitted_on="2024-05-15", subsidy_started_on="2023-01-01", birth_date="1950-03-01")
 OPERATION = [
+    ("J附件3-14 本辖区户籍老年人: a resident of 59 is not 老年人 (老年人权益保障法 第二条)",
+     STAY | dict(birth_date="1964-06-16"), False, 0),
+    ("J附件3-14 a resident 60 on the day", STAY | dict(birth_date="1964-06-15"), True, 50),
+    ("J附件3-17 公建民营 receives the non-profit private institutions' bed subsidy",
+     STAY | dict(ownership="public_built_private_run"), True, 50),
     ("J附件3-14 one month stay exactly: 50 per bed per month", STAY, True, 50),
     ("J附件3-14 a day short of a month", STAY | dict(admitted_on="2024-05-16"), False, 0),
     ("J附件3-14 government-supported resident excluded", STAY | dict(government_supported=True), False, 0),
@@ -119,6 +124,9 @@ def test_J附件3_14_unknown_admission_date_is_named():
     answer = evaluate("elderly_institution_operation", STAY | dict(admitted_on=None), date="2024-06-15",
                       jurisdiction="360403")
     assert answer["eligible"] is None and answer["missing_facts"] == ["admitted_on"] and answer["amount"] is None
+    unknown_age = evaluate("elderly_institution_operation", STAY | dict(birth_date=None), date="2024-06-15",
+                           jurisdiction="360403")
+    assert unknown_age["eligible"] is None and unknown_age["missing_facts"] == ["birth_date"]
 
 
 # ----------------------------------------------------------------------- elderly_disability_care_operation
@@ -277,7 +285,10 @@ PUHUI = dict(inclusive=True, monthly_fee=1200, local_inclusive_price=1300, marke
 CHILDCARE_RUN = [
     ("J附件3-23 普惠 institution, 30 children x200", PUHUI, True, 6_000),
     ("J附件3-23 fee above the 普惠 price", PUHUI | dict(monthly_fee=1400), False, 0),
-    ("J三(二) 普惠 price above 80% of the market average", PUHUI | dict(local_inclusive_price=1400, monthly_fee=1300), False, 0),
+    ("J附件3-23 guide price above 80% of the market average: still paid (三（二）力争 is a target, a warning)",
+     PUHUI | dict(local_inclusive_price=1400, monthly_fee=1300), True, 6_000),
+    ("J附件3-23 charging exactly the guide price (按照当地政府普惠指导价招收)",
+     PUHUI | dict(local_inclusive_price=1300, monthly_fee=1300), True, 6_000),
     ("J三(二) 普惠 price exactly 80% of the market average", PUHUI | dict(market_average_fee=1500, local_inclusive_price=1200), True, 6_000),
     ("J三(二) no market average given: the price check does not apply", PUHUI | dict(market_average_fee=None), True, 6_000),
     ("J附件3-23 not a 普惠 institution", PUHUI | dict(inclusive=False), False, 0),
@@ -288,6 +299,17 @@ CHILDCARE_RUN = [
 def test_childcare_operation(case, facts, eligible, amount):
     answer = evaluate("childcare_operation", facts, date="2024-01-01", jurisdiction="360403")
     assert answer["eligible"] is eligible and answer["amount"] == amount and answer["unit"] == "CNY/month"
+    above = facts.get("market_average_fee") and facts["local_inclusive_price"] > 0.8 * facts["market_average_fee"]
+    assert [w["id"] for w in answer["warnings"]] == (["guidance_above_market_share"] if above else [])
+    assert "guidance_above_market_share" not in [c["id"] for c in answer["criteria"]]
+
+
+def test_J三_二_the_80_percent_warning_cites_its_clause_and_says_it_is_still_paid():
+    answer = evaluate("childcare_operation", PUHUI | dict(local_inclusive_price=1400, monthly_fee=1300),
+                      date="2024-01-01", jurisdiction="360403")
+    (warning,) = answer["warnings"]
+    assert warning["reference"]["clause"] == "三（二）增加普惠服务供给" and "80%" in warning["reference"]["quote"]
+    assert any("不影响本项补助" in step for step in answer["steps"])
 
 
 def test_J附件3_23_county_raises_the_floor_to_300(parameter_tree):
@@ -384,7 +406,25 @@ def test_Y四_county_cannot_pay_less_than_600(parameter_tree):
 
 def test_Y_scheme_does_not_apply_in_jiujiang():
     answer = evaluate("disability_care", PERSON, date="2024-04-01", jurisdiction="360402")
-    assert answer["eligible"] is False and answer["amount"] == 0
+    assert answer["in_force"] is False and answer["eligible"] is False and answer["amount"] == 0
+    assert answer["criteria"] == []  # no "年满16周岁 ✘" for a person the policy does not cover
+    where = answer["not_in_force"]
+    assert where["in_force_in"][0]["jurisdiction"] == "3609" and where["in_force_in"][0]["name_zh"] == "宜春市"
+    assert "宜春市" in where["message_zh"] and "濂溪区" in where["message_zh"]
+
+
+def test_Y_scheme_before_its_date_is_not_in_force():
+    answer = evaluate("disability_care", PERSON, date="2023-01-01", jurisdiction="360902")
+    assert answer["in_force"] is False and answer["not_in_force"]["in_force_in"][0]["from"] > "2023-01-01"
+
+
+@pytest.mark.parametrize("code", ["360499", "369999", "990000", "3699", "36040", "abc"])
+def test_an_unknown_division_code_is_an_input_error(code):
+    from subsidy_rules.engine import FactError
+
+    with pytest.raises(FactError) as raised:
+        evaluate("disability_care", PERSON, date="2024-04-01", jurisdiction=code)
+    assert "jurisdiction" in raised.value.errors
 
 
 def test_a_row_with_a_bad_fact_has_no_amount_and_no_funding():
@@ -403,4 +443,5 @@ def test_a_row_with_a_bad_fact_has_no_amount_and_no_funding():
 @pytest.mark.parametrize("scheme, facts", [("elderly_institution_construction", OWNED), ("community_care_center", CENTRE)])
 def test_jiangxi_subsidies_do_not_apply_outside_jiangxi(scheme, facts):
     answer = evaluate(scheme, facts, date="2024-01-01", jurisdiction="110105")  # a Beijing district
-    assert answer["eligible"] is False and answer["amount"] == 0
+    assert answer["in_force"] is False and answer["eligible"] is False and answer["amount"] == 0
+    assert answer["not_in_force"]["in_force_in"][0]["name_zh"] == "江西省"

@@ -60,7 +60,7 @@ def test_J附件3_13_one_year_of_operation_from_a_leap_day(opened_on, date, city
 
 
 STAY = dict(in_central_city=True, ownership="private_non_profit", built_to_standard=True, resident_local_hukou=True,
-            government_supported=False)
+            government_supported=False, birth_date="1950-01-01")
 
 
 @pytest.mark.parametrize("admitted_on, date, eligible", [
@@ -87,3 +87,15 @@ def test_J附件3_15_half_a_year_of_operation_ends_at_the_month_end(opened_on, d
                                                    in_central_city=True, opened_on=opened_on),
                       date=date, jurisdiction="360402")
     assert answer["eligible"] is eligible
+
+
+def test_a_criterion_that_does_not_apply_is_marked_so():
+    """Owned premises: 租用期5年以上 does not apply (not a pass); a first claim: the three years do not apply yet."""
+    owned = evaluate("elderly_institution_construction", OWNED | dict(opened_on="2022-01-01"), date="2024-01-01",
+                     jurisdiction="360402")
+    lease = next(c for c in owned["criteria"] if c["id"] == "lease_term")
+    assert lease["applicable"] is False
+    assert next(c for c in owned["criteria"] if c["id"] == "min_beds")["applicable"] is True
+    first = evaluate("elderly_institution_operation", STAY | dict(admitted_on="2024-01-01"), date="2024-03-01",
+                     jurisdiction="360402")
+    assert next(c for c in first["criteria"] if c["id"] == "within_three_years")["applicable"] is False
