@@ -453,6 +453,80 @@ register(Scheme(
 ))
 
 
+# ------------------------------------------------------------------------------ supported_elderly_placement
+
+SUPPORTED_CATEGORIES = {"urban_sanwu": "城镇“三无”老人", "rural_wubao": "农村“五保”老人", "lonely_entitled": "孤老优抚对象"}
+PLACEMENT_CRITERIA = (
+    Criterion("non_profit_private", "非营利性民办养老机构（含公建民营）", "a non-profit private (or 公建民营) institution",
+              ("ownership",), ITEM17),
+    Criterion("supported_category", "城镇“三无”老人、农村“五保”老人或孤老优抚对象",
+              "an urban 三无, rural 五保 or lonely entitled elderly person", ("person_category",), ITEM17),
+    Criterion("elderly", "老年人（60周岁以上）", "aged 60 or over", ("birth_date",), ELDERLY),
+    Criterion("local_person", "本辖区（“特区内”）的对象", "a person of the jurisdiction", ("local_person",), ITEM17),
+)
+
+
+def _placement_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
+    out["crit.non_profit_private"] = f.isin_param(f["ownership"], "supported_elderly_placement.eligible_ownership")
+    out["crit.supported_category"] = isin(f["person_category"], SUPPORTED_CATEGORIES)
+    out["crit.elderly"] = boolean(age >= f.p("elderly_institution_operation.min_age"))
+    required = f.flag("supported_elderly_placement.local_person_required").fillna(True)
+    out["crit.local_person"] = boolean(f["local_person"]).where(required, True)
+    out["applies.local_person"] = required
+    urban, care = f["area"] == "urban", f["care_level"]
+    cared = isin(care, ("disabled", "semi_disabled"))
+    support = pd.Series(np.select(
+        [urban, ~urban & cared, ~urban & ~cared],
+        [f.p("supported_elderly_placement.support_month.urban"),
+         f.p("supported_elderly_placement.support_month.rural_disabled_or_semi"),
+         f.p("supported_elderly_placement.support_month.rural")], default=np.nan), index=out.index) \
+        .astype("Float64").mask(f["area"].isna() | (~urban & care.isna()))
+    care_part = pd.Series(np.select(
+        [care == "disabled", care == "semi_disabled", care == "independent"],
+        [f.p("supported_elderly_placement.care_month.disabled"), f.p("supported_elderly_placement.care_month.semi_disabled"),
+         f.p("supported_elderly_placement.care_month.independent")], default=np.nan), index=out.index) \
+        .astype("Float64").mask(care.isna())
+    out["x.support"], out["x.care"] = support, care_part
+    out["amount"] = support + care_part
+    funding_to_level(f, out, out["amount"], "supported_elderly_placement.funding_level")
+
+
+def _placement_steps(row: Mapping) -> list[str]:
+    area = v.AREA.get(row["fact.area"], "—")
+    level = v.CARE_LEVEL.get(row["fact.care_level"], "—")
+    return [f"{SUPPORTED_CATEGORIES.get(row['fact.person_category'], '—')}，{area}，{level}：供养标准{yuan(row['x.support'])}"
+            f" + 护理标准{yuan(row['x.care'])} = 每人每月{yuan(row['amount'])}",
+            f"由{level_zh(row['x.funding_level'])}财政按实际安置人数直接拨付给养老机构"]
+
+
+register(Scheme(
+    id="supported_elderly_placement",
+    period="monthly",
+    sector="elderly",
+    applicant="institution",
+    in_force="supported_elderly_placement.support_month.urban",
+    title_zh="民办养老机构安置“三无”“五保”老人和孤老优抚对象补贴",
+    title_en="Payment to private homes housing 三无, 五保 and lonely entitled elderly people",
+    source=f"{JJ} 附件3 第17项",
+    unit="CNY/month",
+    facts=(
+        fact("ownership", "机构性质", "text", "ownership of the institution", choices=v.OWNERSHIP),
+        fact("person_category", "安置对象类别", "text", "urban_sanwu / rural_wubao / lonely_entitled", choices=SUPPORTED_CATEGORIES),
+        fact("birth_date", "安置对象出生日期", "date", "the person's date of birth"),
+        fact("local_person", "本辖区对象", "boolean", "the person is one of the jurisdiction's own"),
+        fact("area", "城乡", "text", "urban or rural support standard", choices=v.AREA),
+        fact("care_level", "失能等级", "text", "independent / semi_disabled / disabled", choices=v.CARE_LEVEL),
+    ),
+    criteria=PLACEMENT_CRITERIA,
+    formula=_placement_formula,
+    steps=_placement_steps,
+    amount_facts=("area", "care_level"),
+))
+
+
 # ---------------------------------------------------------------------------------- childcare_construction
 
 CHILDCARE_CONSTRUCTION_CRITERIA = (
