@@ -357,11 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from allocator.command import add_parser as add_allocate
     from care_services.admin_command import add_parser as add_admin
+    from care_services.roster_command import add_parser as add_roster
     from subsidy_rules.budget_command import add_parser as add_budget
 
     add_allocate(commands)
     add_budget(commands)
     add_admin(commands)
+    add_roster(commands)
 
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")

@@ -7,6 +7,16 @@ from sqlalchemy import inspect
 from care_services.db import current_revision, init_db, make_engine
 from care_services.model import Base
 
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from care_services.db import MIGRATIONS
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 TABLES_BEFORE_MIGRATIONS = ("divisions", "population", "plan_indicators", "supply_summaries", "elderly_institutions",
                             "childcare_institutions", "facility_projects", "people")
 
@@ -26,7 +36,7 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     assert "alembic_version" not in inspect(engine).get_table_names()
     revision = init_db(engine)
     assert revision == current_revision(engine) and "alembic_version" in inspect(engine).get_table_names()
-    assert init_db(engine) == revision == "0003"  # adopted, then upgraded; and idempotent
+    assert init_db(engine) == revision == head_revision()  # adopted, then upgraded; and idempotent
     assert {"cases", "audit_log", "users"} <= set(inspect(engine).get_table_names())
 
 
@@ -35,4 +45,4 @@ def test_cli_db_upgrade(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("CARECALC_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     assert main(["db", "upgrade"]) == 0
-    assert "0003" in capsys.readouterr().out
+    assert head_revision() in capsys.readouterr().out
