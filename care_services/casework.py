@@ -85,6 +85,7 @@ def case_facts(case: CareCase, person: Person | None, **overrides: Any) -> dict[
         "two_subsidies_month": case.two_subsidies_month,
         "dibao_month": case.dibao_month,
         "elderly_allowance_month": case.elderly_allowance_month,
+        "other_care_benefits_month": case.other_care_benefits_month,
         "approved_on": case.approved_on,
     }
     facts.update(overrides)
@@ -362,7 +363,7 @@ def work_queue(session: Session, user: User) -> list[CareCase]:
 ACTION_FIELDS = {  # what each action takes besides the actor and the date, per procedure
     "disability_care": {
         "assess": ("doctor", "failed_activities"),
-        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month"),
+        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month", "other_care_benefits_month"),
         "identity_check": ("at_risk_of_poverty",),
         "exit": ("exit_reason",),
         "reject": ("reason",),

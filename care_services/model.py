@@ -373,6 +373,7 @@ class CareCase(Base):
     two_subsidies_month: Mapped[float | None] = mapped_column(Float)  # recorded at the sector review (统筹整合)
     dibao_month: Mapped[float | None] = mapped_column(Float)
     elderly_allowance_month: Mapped[float | None] = mapped_column(Float)
+    other_care_benefits_month: Mapped[float | None] = mapped_column(Float)  # 审批表 其它补贴 (不重复享受)
     state: Mapped[str] = mapped_column(String(32), default="submitted")
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     approved_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -638,6 +638,8 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
             if column.startswith("fund.") and not _absent(out[column])
         },
         "payers": {p.id: {"zh": p.zh, "en": p.en, "kind": p.kind} for p in scheme.payers},
+        "remaining": {column[10:]: _plain(out[column]) for column in out.index
+                      if column.startswith("remaining.") and not _absent(out[column])},
         "warnings": _warnings(scheme, out),
         "steps": [] if errors else _steps(scheme, row),
         "parameters": [],

@@ -143,6 +143,7 @@ TEXT = {
     "two_subsidies_month": ("统筹整合：残疾人两项补贴（元/月）", "Integrated: two disability allowances (CNY/month)"),
     "dibao_month": ("统筹整合：最低生活保障金（元/月）", "Integrated: 低保 (CNY/month)"),
     "elderly_allowance_month": ("统筹整合：高龄津贴（元/月）", "Integrated: old-age allowance (CNY/month)"),
+    "other_care_benefits_month": ("统筹整合：其它生活和护理类补贴（元/月）", "Integrated: other living or care benefits (CNY/month)"),
     "exit_reason": ("退出原因", "Exit reason"),
     "reason_for_applicant": ("原因（申请人可见）", "Reason (shown to the applicant)"),
     "rules_now": ("规则测算（最近一步）", "What the rules say (latest step)"),

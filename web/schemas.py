@@ -223,6 +223,7 @@ class TransitionRequest(Base):
     two_subsidies_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     dibao_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     elderly_allowance_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
+    other_care_benefits_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     at_risk_of_poverty = fields.Boolean(**OPTIONAL)
     exit_reason = fields.String(**OPTIONAL, validate=one_of(wf.EXIT_REASONS))
     facts = fields.Dict(**OPTIONAL)

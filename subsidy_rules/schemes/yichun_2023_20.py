@@ -23,6 +23,8 @@ def _scope(number: str, quote: str) -> Reference:
 
 # ------------------------------------------------------------------------------------------ disability_care
 
+FUND_LABELS = {"two_subsidies": "残疾人两项补贴", "elderly_allowance": "老龄（高龄）补贴", "dibao": "低保金",
+               "other_care": "其它生活和护理类补贴"}
 INSTITUTION_TYPES = {"comprehensive_disability": "残疾人综合托养服务机构", "private": "民办机构", "public_elderly": "公办养老机构"}
 ADL_FACTS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
 DISABILITY_CRITERIA = (
@@ -79,9 +81,12 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["amount"] = amount
 
     institutional = service == "institutional_care"
-    funds = {"two_subsidies": f["two_subsidies_month"], "dibao": f["dibao_month"], "elderly_allowance": f["elderly_allowance_month"]}
-    # Which of the person's own funds may be integrated depends on the service (四: 两项补贴 only for home or
-    # day care; 两项补贴, 低保 and 老龄补贴 for institutions).
+    funds = {"two_subsidies": f["two_subsidies_month"], "dibao": f["dibao_month"],
+             "elderly_allowance": f["elderly_allowance_month"], "other_care": f["other_care_benefits_month"]}
+    # 不重复享受: what the person already receives from government living and care funds is integrated into the
+    # subsidy, within what 四 allows for the service (两项补贴 only for home or day care, "不得统筹整合低保资金";
+    # 两项补贴、低保、老龄补贴等政府性生活和护理类资金 for institutions), fund by fund in the 审批表's order, up to the
+    # standard; what is left of a fund (e.g. 两项补贴 above the standard) stays the person's own (remaining.<fund>).
     institutional_rows = institutional.fillna(False).to_numpy()
     may = {name: np.zeros(len(out), dtype=bool) for name in funds}
     for parameter, applies in (("disability_care.integrable_funds.home_or_day_care", ~institutional_rows),
@@ -89,9 +94,21 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
         for listed, rows in f.rows_by_value(parameter):
             for name in listed:
                 may[name] |= rows & applies
-    available = sum(funds[name].astype("Float64").fillna(0.0).where(may[name], 0.0) for name in funds)
+    usable = {name: funds[name].astype("Float64").fillna(0.0).where(may[name], 0.0) for name in funds}
+    available = sum(usable.values())
     out["x.integrable_available"] = available
-    integrated = available.where(available <= amount, amount)
+    need = amount.fillna(0.0)
+    taken = {name: pd.Series(0.0, index=out.index, dtype="Float64") for name in funds}
+    for order, rows in f.rows_by_value("disability_care.integration_order"):
+        left = need.where(rows, 0.0)
+        for name in order:
+            part = usable[name].where(usable[name] <= left, left).where(rows, 0.0)
+            taken[name] = taken[name] + part
+            left = left - part
+    for name in funds:
+        out[f"x.integrated.{name}"] = taken[name].mask(amount.isna())
+        out[f"remaining.{name}"] = (funds[name].astype("Float64") - taken[name]).mask(amount.isna() | funds[name].isna())
+    integrated = sum(taken.values()).mask(amount.isna())
     out["fund.integrated"] = integrated
     out["fund.finance_fallback"] = amount - integrated
     # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
@@ -116,6 +133,9 @@ def _disability_steps(row: Mapping) -> list[str]:
         steps.append(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）")
     steps.append(f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
                  f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）")
+    for name, label in FUND_LABELS.items():
+        if truth(row.get(f"x.integrated.{name}")):
+            steps.append(f"统筹整合{label} {yuan(row[f'x.integrated.{name}'])}，剩余 {yuan(row[f'remaining.{name}'])}由本人继续享受")
     if not pd.isna(row.get("first_payment_month")):
         steps.append(f"审批后次月起发放：{row['first_payment_month']}")
     return steps
@@ -151,6 +171,8 @@ register(Scheme(
         fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's 两项补贴 per month", minimum=0),
         fact("dibao_month", "低保金（元/月）", "number", "the person's 低保 payment per month", minimum=0),
         fact("elderly_allowance_month", "老龄补贴（元/月）", "number", "the person's elderly allowance per month", minimum=0),
+        fact("other_care_benefits_month", "其它政府性生活和护理类补贴（元/月）", "number",
+             "other government living or care benefits the person receives per month (审批表 其它补贴)", minimum=0),
         fact("approved_on", "审批日期", "date", "date finance approved (payment starts the next month)"),
     ),
     criteria=DISABILITY_CRITERIA,

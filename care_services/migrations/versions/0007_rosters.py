@@ -1,4 +1,4 @@
-"""rosters of other departments (低保, 易返贫致贫 monitoring, deaths, 特困 support)
+"""rosters of other departments (低保, 易返贫致贫 monitoring, deaths, 特困 support); other care benefits on cases
 
 Revision ID: 0007
 Revises: 0003
@@ -39,9 +39,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('import_id', 'id_number')
     )
     op.create_index(op.f('ix_roster_entries_id_number'), 'roster_entries', ['id_number'], unique=False)
+    with op.batch_alter_table('cases') as batch:
+        batch.add_column(sa.Column('other_care_benefits_month', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('other_care_benefits_month')
     op.drop_index(op.f('ix_roster_entries_id_number'), table_name='roster_entries')
     op.drop_table('roster_entries')
     op.drop_table('roster_imports')
