@@ -5,7 +5,6 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from subsidy_rules.engine import evaluate
 from subsidy_rules.periods import completed_months, completed_years, period_end
 
 
@@ -48,54 +47,4 @@ def test_period_end_is_the_corresponding_day_or_the_month_end(start, n, last_day
     assert period_end(start, n) == last_day
 
 
-OWNED = dict(ownership="private_non_profit", premises="self_built", ordinary_beds=100, nursing_beds=50,
-             built_to_standard=True, in_central_city=True)
-
-
-@pytest.mark.parametrize("opened_on, date, city", [("2024-02-29", "2025-02-28", 275_000), ("2024-02-29", "2025-02-27", 0)])
-def test_J附件3_13_one_year_of_operation_from_a_leap_day(opened_on, date, city):
-    """九府办字[2022]113号 附件3 第13项 "运营满一年": opened on 2024-02-29, the year is complete on 2025-02-28."""
-    answer = evaluate("elderly_institution_construction", OWNED | dict(opened_on=opened_on), date=date, jurisdiction="360402")
-    assert answer["funding"]["city"] == city
-
-
-STAY = dict(in_central_city=True, ownership="private_non_profit", built_to_standard=True, resident_local_hukou=True,
-            government_supported=False, birth_date="1950-01-01")
-
-
-@pytest.mark.parametrize("admitted_on, date, eligible", [
-    ("2024-01-31", "2024-02-29", True), ("2024-01-31", "2024-02-28", False), ("2023-01-31", "2023-02-28", True)])
-def test_J附件3_14_a_month_of_stay_ends_at_the_month_end(admitted_on, date, eligible):
-    """附件3 第14项 "入住满一个月以上": admitted on 01-31, the month is complete on the last day of February."""
-    answer = evaluate("elderly_institution_operation", STAY | dict(admitted_on=admitted_on), date=date, jurisdiction="360402")
-    assert answer["eligible"] is eligible
-
-
-@pytest.mark.parametrize("started, date, eligible", [
-    ("2024-02-29", "2027-02-27", True), ("2024-02-29", "2027-02-28", False)])
-def test_J附件3_14_the_three_year_limit_ends_at_the_month_end(started, date, eligible):
-    """附件3 第14项 "补贴期限三年": begun on 2024-02-29, the three years are complete on 2027-02-28."""
-    answer = evaluate("elderly_institution_operation", STAY | dict(admitted_on="2024-01-01", subsidy_started_on=started),
-                      date=date, jurisdiction="360402")
-    assert answer["eligible"] is eligible
-
-
-@pytest.mark.parametrize("opened_on, date, eligible", [("2023-08-31", "2024-02-29", True), ("2023-08-31", "2024-02-28", False)])
-def test_J附件3_15_half_a_year_of_operation_ends_at_the_month_end(opened_on, date, eligible):
-    """附件3 第15项 "运营半年以上": opened on 08-31, six months are complete on the last day of February."""
-    answer = evaluate("community_care_center", dict(component="operation", built_to_plan_and_standard=True,
-                                                   in_central_city=True, opened_on=opened_on),
-                      date=date, jurisdiction="360402")
-    assert answer["eligible"] is eligible
-
-
-def test_a_criterion_that_does_not_apply_is_marked_so():
-    """Owned premises: 租用期5年以上 does not apply (not a pass); a first claim: the three years do not apply yet."""
-    owned = evaluate("elderly_institution_construction", OWNED | dict(opened_on="2022-01-01"), date="2024-01-01",
-                     jurisdiction="360402")
-    lease = next(c for c in owned["criteria"] if c["id"] == "lease_term")
-    assert lease["applicable"] is False
-    assert next(c for c in owned["criteria"] if c["id"] == "min_beds")["applicable"] is True
-    first = evaluate("elderly_institution_operation", STAY | dict(admitted_on="2024-01-01"), date="2024-03-01",
-                     jurisdiction="360402")
-    assert next(c for c in first["criteria"] if c["id"] == "within_three_years")["applicable"] is False
+# The schemes' month-end cases (items 13, 14, 15) are golden cases in tests/rules/cases/*.yaml.
