@@ -22,7 +22,7 @@ from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
-from subsidy_rules.periods import completed_months
+from subsidy_rules.periods import completed_months, ymd
 
 
 # --------------------------------------------------------------------------------------------- declarations
@@ -194,14 +194,8 @@ def isin(series: pd.Series, allowed: Iterable) -> pd.Series:
 
 
 def _ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month, day as integers, and where the date is missing (numpy datetime arithmetic: fast)."""
-    stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
-    missing = np.isnat(stamps)
-    days = stamps.astype("datetime64[D]")
-    months = stamps.astype("datetime64[M]")
-    year = months.astype(np.int64) // 12 + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    """Year, month, day as integers, and where the date is missing (subsidy_rules.periods counts the same way)."""
+    year, month, day, _, missing = ymd(values)
     return year, month, day, missing
 
 

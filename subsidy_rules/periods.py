@@ -22,7 +22,7 @@ CIVIL_CODE = ("中华人民共和国民法典", "第二百零二条",
               "按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，月末日为期间的最后一日")
 
 
-def _ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Year, month, day, days in that month (numpy datetime arithmetic) and where the date is missing."""
     stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
     missing = np.isnat(stamps)
@@ -40,8 +40,8 @@ def completed_months(start: pd.Series, end: pd.Series) -> pd.Series:
 
     A month is complete on the corresponding day of the end month, or on its last day when it has none.
     """
-    sy, sm, sd, _, s_missing = _ymd(start)
-    ey, em, ed, e_length, e_missing = _ymd(end)
+    sy, sm, sd, _, s_missing = ymd(start)
+    ey, em, ed, e_length, e_missing = ymd(end)
     corresponding = np.minimum(sd, e_length)  # 没有对应日的，月末日为期间的最后一日
     months = (ey - sy) * 12 + (em - sm) - (ed < corresponding)
     return pd.Series(pd.arrays.IntegerArray(months, s_missing | e_missing), index=start.index)
