@@ -477,7 +477,7 @@ def _placement_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["crit.local_person"] = boolean(f["local_person"]).where(required, True)
     out["applies.local_person"] = required
     urban, care = f["area"] == "urban", f["care_level"]
-    cared = isin(care, ("disabled", "semi_disabled"))
+    cared = isin(care, ("disabled", "semi_disabled")).fillna(False)  # unknown care level: the amount stays unknown below
     support = pd.Series(np.select(
         [urban, ~urban & cared, ~urban & ~cared],
         [f.p("supported_elderly_placement.support_month.urban"),
