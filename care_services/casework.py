@@ -48,12 +48,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SCHEME = "disability_care"  # people's applications; the payroll and the notice are for this scheme
-# Subsidies institutions apply for (九府办字[2022]113号 附件3), with the department that leads their sector (附件1)
-INSTITUTION_SCHEMES = {
-    "elderly_institution_construction": "elderly", "elderly_institution_operation": "elderly",
-    "elderly_disability_care_operation": "elderly", "community_care_center": "elderly",
-    "childcare_construction": "childcare", "childcare_operation": "childcare",
-}
+
+
+def institution_schemes() -> dict[str, str]:
+    """Subsidies institutions apply for, with the sector whose department leads them (declared by each scheme)."""
+    from subsidy_rules.engine import all_schemes
+
+    return {s.id: s.sector for s in all_schemes() if s.applicant == "institution"}
 
 
 def procedure_of(case: CareCase) -> str:
@@ -108,6 +109,7 @@ def case_facts(case: CareCase, person: Person | None, **overrides: Any) -> dict[
         "two_subsidies_month": case.two_subsidies_month,
         "dibao_month": case.dibao_month,
         "elderly_allowance_month": case.elderly_allowance_month,
+        "other_care_benefits_month": case.other_care_benefits_month,
         "approved_on": case.approved_on,
     }
     facts.update(overrides)
@@ -354,9 +356,11 @@ def submit_institution_application(session: Session, scheme: str, application: M
     converter; the reviewing department may correct them at its review (核定).
     """
     errors: dict[str, dict] = {}
-    if scheme not in INSTITUTION_SCHEMES:
-        raise InputError({"scheme": problem(f"机构补助项目应为：{'、'.join(INSTITUTION_SCHEMES)}",
-                                            f"one of {', '.join(INSTITUTION_SCHEMES)}")})
+    if scheme not in institution_schemes():
+        from subsidy_rules.engine import get_scheme
+
+        raise InputError({"scheme": problem(f"机构补助项目应为：{'、'.join(get_scheme(s).title_zh for s in institution_schemes())}",
+                                            f"one of {', '.join(institution_schemes())}")})
     name = _text(application.get("institution_name"))
     if not name:
         errors["institution_name"] = problem("请填写机构名称", "the institution's name is required")
@@ -423,7 +427,7 @@ def as_workflow_case(case: CareCase, entries: list[AuditEntry]) -> wf.Case:
     )
     return wf.Case(case.division_code, case.requested_service, case.institution_type, case.state, steps,
                    case.approved_on, case.notice_from, case.exited_on, procedure_of(case),
-                   INSTITUTION_SCHEMES.get(case.scheme), case.submitted_on)
+                   institution_schemes().get(case.scheme), case.submitted_on)
 
 
 def work_queue(session: Session, user: User) -> list[CareCase]:
@@ -443,7 +447,7 @@ def work_queue(session: Session, user: User) -> list[CareCase]:
 ACTION_FIELDS = {  # what each action takes besides the actor (its time is the server's), per procedure
     "disability_care": {
         "assess": ("assessed_on", "doctor", "failed_activities"),
-        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month"),
+        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month", "other_care_benefits_month"),
         "identity_check": ("at_risk_of_poverty",),
         "exit": ("exit_reason", "exit_date"),
         "reject": ("reason",),

@@ -263,6 +263,17 @@ def cmd_schemes(args) -> int:
     return EXIT_OK
 
 
+def cmd_test(args) -> int:
+    from subsidy_rules.case_files import CaseFileError, report, run_files
+
+    try:
+        outcomes = run_files(_existing_file(path) for path in args.files)
+    except CaseFileError as error:
+        raise UsageError(str(error), "see subsidy_rules/README.md (test files)") from None
+    print(report(outcomes))
+    return EXIT_OK if all(o.passed for o in outcomes) else EXIT_FAILURE
+
+
 def cmd_serve(args) -> int:
     from waitress import serve
 
@@ -378,13 +389,19 @@ def build_parser() -> argparse.ArgumentParser:
     schemes.add_argument("--json", action="store_true")
     schemes.set_defaults(handler=cmd_schemes)
 
+    tester = commands.add_parser("test", help="运行政策测试用例文件 / run test files (YAML or .xlsx) of cases and expected answers")
+    tester.add_argument("files", nargs="+", metavar="FILE", help="FILE.yaml or FILE.xlsx")
+    tester.set_defaults(handler=cmd_test)
+
     from allocator.command import add_parser as add_allocate
     from care_services.admin_command import add_parser as add_admin
+    from care_services.roster_command import add_parser as add_roster
     from subsidy_rules.budget_command import add_parser as add_budget
 
     add_allocate(commands)
     add_budget(commands)
     add_admin(commands)
+    add_roster(commands)
 
     serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
     serve.add_argument("--host", default="127.0.0.1")

@@ -417,6 +417,7 @@ class CareCase(Base):
     two_subsidies_month: Mapped[float | None] = mapped_column(Float)  # recorded at the sector review (统筹整合)
     dibao_month: Mapped[float | None] = mapped_column(Float)
     elderly_allowance_month: Mapped[float | None] = mapped_column(Float)
+    other_care_benefits_month: Mapped[float | None] = mapped_column(Float)  # 审批表 其它补贴 (不重复享受)
     state: Mapped[str] = mapped_column(String(32), default="submitted")
     submitted_on: Mapped[dt.date] = mapped_column(Date)
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -574,6 +575,34 @@ class PayrollCorrection(Base):
 
     __table_args__ = (ForeignKeyConstraint(["jurisdiction_code", "month"],
                                            ["payroll_months.jurisdiction_code", "payroll_months.month"]),)
+
+
+class RosterImport(Base):
+    """One import of a roster from another department (低保, 易返贫致贫 monitoring, deaths, 特困 support): who sent it,
+    as of which date, and what file; the entries of a 低保 or monitoring import are that roster as of its date."""
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roster: Mapped[str] = mapped_column(String(16))  # care_services.rosters.ROSTERS
+    source_department: Mapped[str] = mapped_column(String(128))  # e.g. 县民政局社会救助股
+    source_date: Mapped[dt.date] = mapped_column(Date)  # the date the department's list is as of
+    jurisdiction_code: Mapped[str] = mapped_column(String(9), ForeignKey("divisions.code"))  # the area the list covers
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)  # the server's clock
+
+
+class RosterEntry(Base):
+    """A person on an imported roster, with the date the list gives (纳入日期, 死亡日期, 纳入特困供养日期)."""
+
+    __tablename__ = "roster_entries"
+
+    import_id: Mapped[int] = mapped_column(Integer, ForeignKey("roster_imports.id"), primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True, index=True)
+    date: Mapped[dt.date | None] = mapped_column(Date)
 
 
 # Order matters: parents before children when loading.

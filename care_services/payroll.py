@@ -34,6 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from care_services import rosters
 from care_services import vocabulary as v
 from care_services.accounts import InputError, problem
 from care_services.casework import SCHEME, as_workflow_case, evaluate_cases, in_division
@@ -126,6 +127,7 @@ def compute_lines(session: Session, month: str, county: str, parameters: Paramet
             "finance_fallback": None if amount is None else round(float(row["fund.finance_fallback"]), 2),
             "problem": problem_text,
         })
+    rosters.flag_roll_lines(session, paid, lines, month, jurisdiction, parameters)  # 三（二）退出管理: flag, never drop
     return lines
 
 

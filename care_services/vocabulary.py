@@ -16,6 +16,7 @@ OWNERSHIP = {
     "private": "民办",  # the project list only says 民办 (or 私企) without the non-profit distinction
     "private_non_profit": "民办非营利",
     "private_for_profit": "民办营利",
+    "public_built_private_run": "公建民营",  # 九府办字[2022]113号 附件3 第17项: treated as 民办非营利
 }
 
 PREMISES = {

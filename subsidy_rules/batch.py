@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 
 from care_services.spreadsheet import ColumnSpec, find_header, is_blank, read_sheets
 from care_services.vocabulary import BOOLEAN
-from subsidy_rules.engine import FUNDING_LEVELS, Scheme, evaluate_frame, falsity, get_scheme, missing_facts
+from subsidy_rules.engine import Scheme, evaluate_frame, falsity, get_scheme, missing_facts, truth
 from subsidy_rules.parameters import ParameterSet
 
 CHUNK_ROWS = 20_000
@@ -70,8 +70,13 @@ def evaluate_cases(
         result["missing_facts"] = [
             ", ".join(missing_facts(scheme, facts.row(i), result.iloc[i])) for i in range(len(result))
         ]
+        in_force = result["in_force"].to_numpy()
         result["failed_criteria"] = [
-            ", ".join(c.id for c in scheme.criteria if falsity(result.iloc[i][f"crit.{c.id}"]))
+            ", ".join(c.id for c in scheme.criteria if falsity(result.iloc[i][f"crit.{c.id}"])) if in_force[i]
+            else "not_in_force" for i in range(len(result))
+        ]
+        result["warnings"] = [
+            ", ".join(c.id for c in scheme.advisories if truth(result.iloc[i].get(f"warn.{c.id}")))
             for i in range(len(result))
         ]
         parts.append(result)
@@ -100,10 +105,10 @@ def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results
     workbook = Workbook(write_only=True)  # streams rows: a large batch is never held as cell objects
     sheet = workbook.create_sheet("测算结果")
     sheet.freeze_panes = "B2"
-    funding = [level for level in FUNDING_LEVELS if f"fund.{level}" in results]
+    funding = [payer for payer in scheme.payers if f"fund.{payer.id}" in results]
     fact_columns = [c for c in (*scheme.facts, *CONTEXT_COLUMNS) if c.key in cases]
-    header = ["行号", *[c.zh for c in fact_columns], "是否符合", "金额（元）", "单位",
-              *[f"资金:{level}" for level in funding], "缺少的事实", "不符合的条件",
+    header = ["行号", *[c.zh for c in fact_columns], "政策在当地有效", "是否符合", "金额（元）", "单位",
+              *[f"资金：{payer.zh}" for payer in funding], "缺少的事实", "不符合的条件", "提示",
               *[f"条件:{c.id}" for c in scheme.criteria], "输入错误"]
     sheet.append([_header_cell(sheet, title) for title in header])
     for position, (row_number, case) in enumerate(cases.iterrows()):
@@ -112,10 +117,10 @@ def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results
         sheet.append([
             row_number,
             *[_shown(case.get(c.key)) for c in fact_columns],
-            _decided(out["eligible"]),
+            _decided(out["in_force"]), _decided(out["eligible"]),
             _shown(out["amount"]), out["unit"],
-            *[_shown(out[f"fund.{level}"]) for level in funding],
-            out["missing_facts"], out["failed_criteria"],
+            *[_shown(out[f"fund.{payer.id}"]) for payer in funding],
+            out["missing_facts"], out["failed_criteria"], out["warnings"],
             *[_decided(out[f"crit.{c.id}"]) for c in scheme.criteria],
             "; ".join(f"{k}: {v['reason_zh']} / {v['reason_en']}" for k, v in errors.items()) if errors else None,
         ])

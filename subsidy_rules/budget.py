@@ -30,14 +30,27 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from subsidy_rules.engine import evaluate_frame, get_scheme
+from subsidy_rules.engine import all_schemes, evaluate_frame, get_scheme
 from subsidy_rules.parameters import ParameterSet, default_parameters, reform_from_mapping
 
-MONTHLY_UNIT = "CNY/month"
 DELTA_COLUMNS = ["scheme", "county", "level", "month", "delta"]
-LEVEL_ORDER = ("province", "city", "county", "integrated", "finance_fallback")
-LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级", "integrated": "统筹整合资金",
-            "finance_fallback": "财政兜底（新增财政资金）"}
+# The projects of the pipeline start these schemes (附件3 第13、14、22、23项): by kind, construction and operation.
+PIPELINE_SCHEMES = {"elderly": ("elderly_institution_construction", "elderly_institution_operation"),
+                    "childcare": ("childcare_construction", "childcare_operation")}
+
+
+def payer_order() -> list[str]:
+    """Every payer the registered schemes declare, in declaration order (levels of government first)."""
+    order: list[str] = []
+    for scheme in all_schemes():
+        order += [p.id for p in scheme.payers if p.id not in order]
+    kinds = {p.id: p.kind for s in all_schemes() for p in s.payers}
+    return sorted(order, key=lambda payer: ({"government": 0, "fund": 1}.get(kinds[payer], 2), order.index(payer)))
+
+
+def payer_labels() -> dict[str, str]:
+    """Payer id → its Chinese name, as the schemes declare it."""
+    return {p.id: p.zh for s in all_schemes() for p in s.payers}
 
 
 # ------------------------------------------------------------------------------------------------ months
@@ -203,8 +216,6 @@ def project_partition(cases: pd.DataFrame, horizon: Horizon, parameters: Paramet
     out = []
     for scheme_id, rows in cases.groupby("scheme", sort=False):
         scheme = get_scheme(str(scheme_id))
-        if scheme.unit != MONTHLY_UNIT:
-            raise ValueError(f"{scheme_id} 不是按月发放的补贴，不能作为在册对象 / {scheme_id} is not a monthly scheme")
         start = _month_indices(rows["start"]).fillna(horizon.first).to_numpy().clip(horizon.first, None)
         end = _month_indices(rows["end"]).fillna(horizon.last).to_numpy().clip(None, horizon.last) \
             if "end" in rows else np.full(len(rows), horizon.last, dtype=float)
@@ -222,8 +233,34 @@ def project_partition(cases: pd.DataFrame, horizon: Horizon, parameters: Paramet
         amounts, undetermined = _amounts(result)
         amounts = amounts.mul(count, axis=0).assign(undetermined_months=undetermined * count)
         keys = pd.DataFrame({"scheme": scheme.id, "county": facts["jurisdiction"].astype(str).to_numpy()})
-        out.append(_deltas(keys, amounts, seg_start, seg_end, horizon))
+        out.append(_book(keys, amounts, seg_start, seg_end, start[position], result["period"].astype(str).to_numpy(),
+                         scheme.settlement_month, horizon))
     return combine(out)
+
+
+def _book(keys: pd.DataFrame, amounts: pd.DataFrame, seg_start: np.ndarray, seg_end: np.ndarray,
+          row_start: np.ndarray, period: np.ndarray, settlement_month: int, horizon: Horizon) -> pd.DataFrame:
+    """Book each segment by its scheme's period: every month (monthly), in the settlement month of each year the
+    recipient is on the books (yearly), or once in the recipient's first month (once)."""
+    parts = []
+    monthly = period == "monthly"
+    if monthly.any():
+        parts.append(_deltas(keys[monthly].reset_index(drop=True), amounts[monthly].reset_index(drop=True),
+                             seg_start[monthly], seg_end[monthly], horizon))
+    once = (period == "once") & (seg_start == row_start)
+    if once.any():
+        parts.append(_deltas(keys[once].reset_index(drop=True), amounts[once].reset_index(drop=True),
+                             seg_start[once], None, horizon))
+    yearly = np.flatnonzero(period == "yearly")
+    if len(yearly):
+        first = seg_start[yearly] + (settlement_month - 1 - seg_start[yearly] % 12) % 12
+        count = np.where(first <= seg_end[yearly], (seg_end[yearly] - first) // 12 + 1, 0)
+        rows = np.repeat(yearly, count)
+        months = np.repeat(first, count) + 12 * (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+        if len(rows):
+            parts.append(_deltas(keys.iloc[rows].reset_index(drop=True), amounts.iloc[rows].reset_index(drop=True),
+                                 months, None, horizon))
+    return combine(parts)
 
 
 def combine(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -260,8 +297,8 @@ def project_pipeline(projects: pd.DataFrame, horizon: Horizon, parameters: Param
     out = []
     # Childcare: paid while the institution is planned or built (第22项), booked in the completion month.
     # Elderly: the city part needs a year of operation (第13项 运营满一年), so the subsidy is booked a year after.
-    for kind, scheme_id, delay in (("elderly", "elderly_institution_construction", 12),
-                                   ("childcare", "childcare_construction", 0)):
+    for kind, delay in (("elderly", 12), ("childcare", 0)):
+        scheme_id = PIPELINE_SCHEMES[kind][0]
         rows = frame[frame["kind"] == kind]
         paid = rows["completion_month"].to_numpy() + delay
         inside = (paid >= horizon.first) & (paid <= horizon.last)
@@ -286,7 +323,7 @@ def _pipeline_operation(frame: pd.DataFrame, horizon: Horizon, parameters: Param
     childcare = frame[frame["kind"] == "childcare"]
     if len(childcare):
         enrolled = np.floor(childcare["capacity"].astype(float) * assumptions.enrolment + 1e-9).astype(int)
-        cases.append(childcare.assign(scheme="childcare_operation", enrolled_under_3=enrolled,
+        cases.append(childcare.assign(scheme=PIPELINE_SCHEMES["childcare"][1], enrolled_under_3=enrolled,
                                       jurisdiction=childcare["division_code"].astype(str),
                                       start=[month_label(m + 1) for m in childcare["completion_month"]], end=None))
     elderly = frame[frame["kind"] == "elderly"]
@@ -296,11 +333,14 @@ def _pipeline_operation(frame: pd.DataFrame, horizon: Horizon, parameters: Param
         starts = beds["completion_month"] + 1
         limit = []
         for county, start in zip(beds["division_code"].astype(str), starts):
-            months = parameters.get_or("elderly_institution_operation.max_subsidy_months", county, month_start(start))
+            months = parameters.get_or(f"{PIPELINE_SCHEMES['elderly'][1]}.max_subsidy_months", county, month_start(start))
             limit.append(start + int(months) - 1 if months else horizon.last)
         # Residents move in when the home opens; the bed subsidy runs from the next month (入住满一个月).
-        cases.append(beds.assign(scheme="elderly_institution_operation", jurisdiction=beds["division_code"].astype(str),
+        # The beds of an elderly-care home are counted as taken by 老年人 (60+, 第14项): a planning assumption, so
+        # the projection gives each occupied bed a resident who is 60 on admission.
+        cases.append(beds.assign(scheme=PIPELINE_SCHEMES["elderly"][1], jurisdiction=beds["division_code"].astype(str),
                                  admitted_on=[month_start(m - 1) for m in starts],
+                                 birth_date=[month_start(m - 1 - 60 * 12) for m in starts],
                                  subsidy_started_on=[month_start(m) for m in starts],
                                  start=[month_label(m) for m in starts], end=[month_label(m) for m in limit]))
     if not cases:

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 
 from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets, write_frame
-from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Projection, compare
+from subsidy_rules.budget import PIPELINE_SCHEMES, Projection, compare, payer_labels, payer_order
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
-from subsidy_rules.engine import REGISTRY, get_scheme
+from subsidy_rules.engine import all_schemes, get_scheme
 
 PERIOD_COLUMNS = (
     ColumnSpec("jurisdiction", "行政区划代码", "text", True, aliases=("区划代码", "县（市、区）代码")),
@@ -29,8 +29,6 @@ PIPELINE_COLUMNS = (
     ColumnSpec("completion", "建成月份", "text", True, aliases=("完成时间", "end")),
     ColumnSpec("capacity", "新增床位（托位）", "integer", True, aliases=("新增床位", "新增托位", "capacity_added")),
 )
-PIPELINE_SCHEMES = ("elderly_institution_construction", "childcare_construction", "elderly_institution_operation",
-                    "childcare_operation")
 KIND_WORDS = {"养老": "elderly", "托育": "childcare"}
 BOOLEAN_WORDS = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False}
 
@@ -63,7 +61,7 @@ def _month_text(value) -> str | None:
 
 
 def _sheet_scheme(name: str) -> str | None:
-    for scheme in REGISTRY.values():
+    for scheme in all_schemes():
         if name.strip() in (scheme.id, scheme.title_zh):
             return scheme.id
     return None
@@ -99,14 +97,14 @@ def read_caseload(path: str | Path, chunk_rows: int = 50_000) -> Iterator[pd.Dat
         if records:
             yield pd.DataFrame(records).assign(scheme=scheme_id)
     if not found:
-        names = "、".join(f"{s.id}（{s.title_zh}）" for s in REGISTRY.values() if s.unit == "CNY/month")
-        raise BudgetInputError(f"没有以按月补贴项目命名的工作表：{names} / no sheet named after a monthly scheme")
+        names = "、".join(f"{s.id}（{s.title_zh}）" for s in all_schemes())
+        raise BudgetInputError(f"没有以补贴项目命名的工作表：{names} / no sheet named after a scheme")
 
 
 def read_pipeline(path: str | Path) -> pd.DataFrame:
     """Projects: code, kind, division_code, completion month, capacity, and any facts of the pipeline schemes."""
     rows = next(iter(read_sheets(path).values()))()
-    facts = {f.key: f for s in PIPELINE_SCHEMES for f in get_scheme(s).facts}
+    facts = {f.key: f for pair in PIPELINE_SCHEMES.values() for s in pair for f in get_scheme(s).facts}
     spec = _Columns((*PIPELINE_COLUMNS, *facts.values()))
     header_index, header_map = find_header(spec, rows)
     missing = {c.key for c in PIPELINE_COLUMNS} - {c.key for c in header_map.values()}
@@ -134,9 +132,10 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
 
 def _level_table(projection: Projection) -> pd.DataFrame:
     table = projection.by("year", "level").pivot_table(index="year", columns="level", values="amount", fill_value=0.0)
-    levels = [lv for lv in LEVEL_ORDER if lv in table.columns]
+    labels = payer_labels()
+    levels = [lv for lv in payer_order() if lv in table.columns]
     table = table[levels] / 10_000
-    table.columns = [f"{LEVEL_ZH[lv]}（万元）" for lv in levels]
+    table.columns = [f"{labels[lv]}（万元）" for lv in levels]
     return table.reset_index().rename(columns={"year": "年份"})
 
 
@@ -184,7 +183,7 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes]) 
         parts = [p.by(*keys).assign(scenario=p.scenario) for p in projections]
         frame = pd.concat(parts, ignore_index=True)[["scenario", *keys, "amount"]]
         if "level" in frame:
-            frame["level"] = frame["level"].map(LEVEL_ZH).fillna(frame["level"])
+            frame["level"] = frame["level"].map(payer_labels()).fillna(frame["level"])
         write_frame(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
     sheet = book.create_sheet("按月 Monthly")
     monthly = pd.concat([p.by("month", "scheme", "level").assign(scenario=p.scenario) for p in projections])

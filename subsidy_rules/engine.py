@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
-
-FUNDING_LEVELS = ("province", "city", "county", "integrated", "finance_fallback")
+from subsidy_rules.periods import completed_months, ymd
 
 
 # --------------------------------------------------------------------------------------------- declarations
@@ -43,6 +43,26 @@ class Criterion:
     facts: tuple[str, ...]
     reference: Reference
     component: str = "main"  # which part of the subsidy the criterion gates
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays a part of a scheme's amount: a level of government, a fund, or the person's own integrated funds.
+
+    A scheme's formula writes each payer's part as the column ``fund.<id>``; the budget books by payer."""
+
+    id: str
+    zh: str
+    en: str
+    kind: str = "government"  # government | fund | personal
+
+
+PROVINCE = Payer("province", "省级", "province")
+CITY = Payer("city", "市级", "city")
+COUNTY = Payer("county", "县级", "county")
+GOVERNMENT_LEVELS = (PROVINCE, CITY, COUNTY)
+PERIODS = ("monthly", "yearly", "once")
+PERIOD_ZH = {"monthly": "按月", "yearly": "按年", "once": "一次性"}
 
 
 class FactError(ValueError):
@@ -174,14 +194,8 @@ def isin(series: pd.Series, allowed: Iterable) -> pd.Series:
 
 
 def _ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month, day as integers, and where the date is missing (numpy datetime arithmetic: fast)."""
-    stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
-    missing = np.isnat(stamps)
-    days = stamps.astype("datetime64[D]")
-    months = stamps.astype("datetime64[M]")
-    year = months.astype(np.int64) // 12 + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    """Year, month, day as integers, and where the date is missing (subsidy_rules.periods counts the same way)."""
+    year, month, day, _, missing = ymd(values)
     return year, month, day, missing
 
 
@@ -194,11 +208,8 @@ def age_on(birth: pd.Series, date: pd.Series) -> pd.Series:
 
 
 def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
-    """Whole months from ``start`` to ``end`` (a month is complete on the same day of the month)."""
-    sy, sm, sd, s_missing = _ymd(start)
-    ey, em, ed, e_missing = _ymd(end)
-    months = (ey - sy) * 12 + (em - sm) - (ed < sd)
-    return pd.Series(pd.arrays.IntegerArray(months, s_missing | e_missing), index=start.index)
+    """Whole months from ``start`` to ``end``, counted as 民法典 第二百零二条 counts them (subsidy_rules.periods)."""
+    return completed_months(start, end)
 
 
 def money(series: pd.Series) -> pd.Series:
@@ -223,7 +234,15 @@ class Scheme:
     main_components: tuple[str, ...] = ("main",)  # components whose criteria decide `eligible`
     unit_fact: str | None = None  # a fact that selects the unit (e.g. construction vs operation)
     units: dict = field(default_factory=dict)
-    in_force: str | None = None  # a parameter: where it has no value, the scheme does not apply (every criterion fails)
+    in_force: str | None = None  # a parameter: where it has no value, the scheme is not in force (answered as such)
+    period: str = "monthly"  # monthly | yearly | once: how the amount is paid (the budget and the payroll read it)
+    periods: dict = field(default_factory=dict)  # by the value of unit_fact, where the period depends on it
+    settlement_month: int = 12  # the month a yearly amount is paid in
+    payers: tuple[Payer, ...] = GOVERNMENT_LEVELS  # whose parts fund.<id> the formula writes
+    uses: tuple[str, ...] = ()  # schemes whose results this one reads as facts "<scheme>.amount", "<scheme>.eligible"
+    advisories: tuple[Criterion, ...] = ()  # warnings (warn.<id> True) that do not decide eligibility
+    sector: str | None = None  # elderly | childcare | disability: the department that leads it (附件1)
+    applicant: str | None = None  # institution | person: who applies through casework (None: a check only)
 
     @property
     def fact_names(self) -> list[str]:
@@ -232,12 +251,16 @@ class Scheme:
     def describe(self) -> dict:
         return {
             "id": self.id, "title_zh": self.title_zh, "title_en": self.title_en, "source": self.source,
-            "unit": self.unit,
+            "unit": self.unit, "period": self.period, "periods": dict(self.periods) or None,
+            "payers": [{"id": p.id, "zh": p.zh, "en": p.en, "kind": p.kind} for p in self.payers],
+            "uses": list(self.uses), "sector": self.sector, "applicant": self.applicant,
             "facts": [{"name": f.key, "zh": f.zh, "type": f.kind, "description": f.description,
                        "choices": list(f.choices) if f.choices else None,
                        "choice_labels": dict(f.choices) if f.choices else None, "minimum": f.minimum} for f in self.facts],
             "criteria": [{"id": c.id, "title_zh": c.title_zh, "title_en": c.title_en, "component": c.component,
                           "facts": list(c.facts), "reference": c.reference.as_dict()} for c in self.criteria],
+            "advisories": [{"id": c.id, "title_zh": c.title_zh, "title_en": c.title_en, "facts": list(c.facts),
+                            "reference": c.reference.as_dict()} for c in self.advisories],
         }
 
 
@@ -245,6 +268,21 @@ REGISTRY: dict[str, Scheme] = {}
 
 
 def register(scheme: Scheme) -> Scheme:
+    """Add a scheme to the registry (the one list of scheme ids).
+
+    A scheme that uses another's result (``uses``) is given the other's facts too, so the form, a batch file and
+    the budget supply them, and the other's formula computes the result (see ``_used_results``)."""
+    for period in (scheme.period, *scheme.periods.values()):
+        if period not in PERIODS:
+            raise ValueError(f"{scheme.id}: period must be one of {', '.join(PERIODS)}, not {period!r}")
+    if not 1 <= scheme.settlement_month <= 12:
+        raise ValueError(f"{scheme.id}: settlement_month must be 1-12")
+    facts = list(scheme.facts)
+    for used in scheme.uses:
+        if used not in REGISTRY:
+            raise ValueError(f"{scheme.id} uses {used}, which is not registered (register it first)")
+        facts += [f for f in REGISTRY[used].facts if f.key not in {g.key for g in facts}]
+    scheme.facts = tuple(facts)
     REGISTRY[scheme.id] = scheme
     return scheme
 
@@ -406,13 +444,16 @@ def evaluate_frame(
     scheme = get_scheme(scheme_id)
     parameters = parameters or default_parameters()
     facts, errors = convert_facts(scheme, frame)
-    inputs = Inputs(facts, _jurisdiction_column(frame, jurisdiction), _date_column(frame, date), parameters)
+    jurisdictions = _jurisdiction_column(frame, jurisdiction)
+    _check_jurisdictions(jurisdictions, errors)
+    dates = _date_column(frame, date)
+    _used_results(scheme, frame, facts, jurisdictions, dates, parameters)
+    inputs = Inputs(facts, jurisdictions, dates, parameters)
     out = pd.DataFrame(index=frame.index)
     scheme.formula(inputs, out)
-    if scheme.in_force:
-        applies = inputs.configured(scheme.in_force)
-        for criterion in scheme.criteria:
-            out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(applies, False)
+    in_force = inputs.configured(scheme.in_force) if scheme.in_force else pd.Series(True, index=frame.index)
+    for criterion in scheme.criteria:  # not in force: nothing is paid, and the answer says why
+        out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(in_force, False)
     main = [out[f"crit.{c.id}"] for c in scheme.criteria if c.component in scheme.main_components]
     eligible = main[0]
     for criterion in main[1:]:
@@ -423,14 +464,14 @@ def evaluate_frame(
         bad[list(errors)] = True
         eligible = eligible.mask(bad)
     out.insert(0, "eligible", eligible)
+    out.insert(1, "in_force", in_force.to_numpy())
     # Ineligible means nothing is paid; unknown eligibility (or amount) means the parts are unknown too.
     ineligible = eligible.eq(False).fillna(False)
     out["amount"] = money(out["amount"].astype("Float64").mask(ineligible, 0.0).mask(eligible.isna()))
-    for level in FUNDING_LEVELS:
-        column = f"fund.{level}"
-        if column in out:
-            out[column] = money(out[column].astype("Float64").mask(ineligible, 0.0).mask(out["amount"].isna()))
+    for column in [c for c in out.columns if c.startswith("fund.")]:
+        out[column] = money(out[column].astype("Float64").mask(ineligible, 0.0).mask(out["amount"].isna()))
     out["unit"] = _units(scheme, facts)
+    out["period"] = _periods(scheme, facts)
     if errors:
         out["fact_errors"] = [errors.get(position, {}) for position in range(len(out))]
     out.attrs["context"] = Context(inputs, facts)
@@ -456,6 +497,50 @@ def _units(scheme: Scheme, facts: pd.DataFrame) -> pd.Series:
         return facts[scheme.unit_fact].map(lambda v: scheme.units.get(v, scheme.unit) if pd.notna(v) else scheme.unit)
     return pd.Series(pd.Categorical.from_codes(np.zeros(len(facts.index), dtype=np.int8), [scheme.unit]),
                      index=facts.index)
+
+
+def _periods(scheme: Scheme, facts: pd.DataFrame) -> pd.Series:
+    """monthly / yearly / once per row (by the unit fact where the scheme declares periods by it)."""
+    if scheme.unit_fact and scheme.periods:
+        return facts[scheme.unit_fact].map(lambda v: scheme.periods.get(v, scheme.period) if pd.notna(v) else scheme.period) \
+            .astype(object)
+    return pd.Series(pd.Categorical.from_codes(np.zeros(len(facts.index), dtype=np.int8), [scheme.period]),
+                     index=facts.index)
+
+
+def _used_results(scheme: Scheme, frame: pd.DataFrame, facts: FactColumns, jurisdictions: pd.Series,
+                  dates: pd.Series, parameters: ParameterSet) -> None:
+    """Another scheme's result as facts of this one: its own formula on the same rows, never a second copy."""
+    for used in scheme.uses:
+        rows = frame.assign(jurisdiction=jurisdictions.to_numpy(), date=dates.to_numpy())
+        result = evaluate_frame(used, rows, parameters=parameters)
+        facts[f"{used}.eligible"] = result["eligible"]
+        facts[f"{used}.amount"] = result["amount"]
+
+
+def _check_jurisdictions(jurisdictions: pd.Series, errors: dict[int, dict]) -> None:
+    """Rows whose jurisdiction names no division get an input error (not an answer of "not eligible")."""
+    codes, uniques = pd.factorize(jurisdictions)
+    bad = [i for i, code in enumerate(uniques) if unknown_division(str(code))]
+    for position in np.flatnonzero(np.isin(codes, bad)):
+        errors.setdefault(int(position), {})["jurisdiction"] = {
+            "reason_zh": f"行政区划代码{jurisdictions.iloc[position]}不存在",
+            "reason_en": f"no division has the code {jurisdictions.iloc[position]}"}
+
+
+def where_in_force(scheme: Scheme, parameters: ParameterSet) -> list[dict]:
+    """Where and when the scheme is in force: the jurisdictions and date spans of its in-force parameter."""
+    if not scheme.in_force:
+        return []
+    spans = []
+    for (name, jurisdiction), parameter in sorted(parameters.parameters.items()):
+        if name != scheme.in_force:
+            continue
+        for (start, value), following in zip(parameter.values, [*parameter.values[1:], (None, None)]):
+            if value is not None:
+                spans.append({"jurisdiction": jurisdiction, "name_zh": division_name(jurisdiction),
+                              "from": start.isoformat(), "until": following[0].isoformat() if following[0] else None})
+    return spans
 
 
 def missing_facts(scheme: Scheme, facts: pd.Series, out: pd.Series) -> list[str]:
@@ -526,6 +611,7 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
         "title_en": scheme.title_en,
         "jurisdiction": jurisdiction,
         "date": date.isoformat(),
+        "in_force": True,
         "eligible": None if pd.isna(out["eligible"]) else bool(out["eligible"]),
         "missing_facts": [] if errors else missing_facts(scheme, facts, out),
         "criteria": [
@@ -540,13 +626,20 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
         ],
         "amount": _plain(out["amount"]),
         "unit": out["unit"],
+        "period": out["period"],
         "funding": {
-            level: _plain(out[f"fund.{level}"]) for level in FUNDING_LEVELS
-            if f"fund.{level}" in out and not _absent(out[f"fund.{level}"])
+            column[5:]: _plain(out[column]) for column in out.index
+            if column.startswith("fund.") and not _absent(out[column])
         },
+        "payers": {p.id: {"zh": p.zh, "en": p.en, "kind": p.kind} for p in scheme.payers},
+        "remaining": {column[10:]: _plain(out[column]) for column in out.index
+                      if column.startswith("remaining.") and not _absent(out[column])},
+        "warnings": _warnings(scheme, out),
         "steps": [] if errors else _steps(scheme, row),
         "parameters": [],
     }
+    if not truth(out["in_force"]) and not errors:
+        _not_in_force(answer, scheme, parameters, jurisdiction, date)
     if "first_payment_month" in out:
         answer["first_payment_month"] = _plain(out["first_payment_month"])
     if errors:
@@ -562,6 +655,30 @@ def explain_row(scheme: Scheme, result: pd.DataFrame, position: int, parameters:
             "jurisdiction": source, "reference": str(parameter.reference),
         })
     return answer
+
+
+def _warnings(scheme: Scheme, out: pd.Series) -> list[dict]:
+    """The advisories raised on this row (they inform; they do not decide eligibility)."""
+    return [{"id": c.id, "title_zh": c.title_zh, "title_en": c.title_en, "facts": list(c.facts),
+             "reference": c.reference.as_dict()}
+            for c in scheme.advisories if truth(out.get(f"warn.{c.id}"))]
+
+
+def _not_in_force(answer: dict, scheme: Scheme, parameters: ParameterSet, jurisdiction: str, date: dt.date) -> None:
+    """The answer for a place or date where the scheme is not in force: the policy's places and dates, no criteria."""
+    spans = where_in_force(scheme, parameters)
+    places = "、".join(f"{s['name_zh']}（{s['from']}起{'至' + s['until'] if s['until'] else ''}）" for s in spans) or "无"
+    places_en = "; ".join(f"{s['jurisdiction']} from {s['from']}" + (f" until {s['until']}" if s['until'] else "")
+                          for s in spans) or "nowhere"
+    answer.update({
+        "in_force": False, "eligible": False, "missing_facts": [], "criteria": [], "warnings": [], "funding": {},
+        "not_in_force": {"document": scheme.source, "in_force_in": spans,
+                         "message_zh": f"{scheme.source}在{division_name(jurisdiction)}（{jurisdiction}）、{date.isoformat()}"
+                                       f"不适用：该政策适用于{places}",
+                         "message_en": f"{scheme.source} is not in force in {jurisdiction} on {date.isoformat()}; "
+                                       f"it is in force in {places_en}"},
+    })
+    answer["steps"] = [answer["not_in_force"]["message_zh"]]
 
 
 def evaluate(

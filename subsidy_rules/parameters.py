@@ -213,9 +213,10 @@ class ParameterSet:
     parameters: dict[tuple[str, str], Parameter] = field(default_factory=dict)  # (name, jurisdiction) -> Parameter
 
     @classmethod
-    def load(cls, root: Path | str = PARAMETER_ROOT) -> ParameterSet:
+    def load(cls, root: Path | str = PARAMETER_ROOT, *more: Path | str) -> ParameterSet:
+        """The parameters of one tree (or several: a plugin's tree beside the shipped one)."""
         result = cls()
-        for parameter in load_files(Path(root)):
+        for parameter in [p for folder in (root, *more) for p in load_files(Path(folder))]:
             key = (parameter.name, parameter.jurisdiction)
             if key in result.parameters:
                 raise ParameterError(f"{parameter.source}: {parameter.name} is defined twice for {parameter.jurisdiction}")
@@ -369,11 +370,19 @@ def reform_from_mapping(data: Mapping) -> list[Change]:
 
 
 _DEFAULT: ParameterSet | None = None
+EXTRA_ROOTS: list[Path] = []  # parameter trees of schemes declared outside the package (subsidy_rules.plugins)
 
 
 def default_parameters() -> ParameterSet:
-    """The shipped parameters, loaded once."""
+    """The shipped parameters and those of declared plugin schemes, loaded once."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = ParameterSet.load()
+        _DEFAULT = ParameterSet.load(PARAMETER_ROOT, *EXTRA_ROOTS)
     return _DEFAULT
+
+
+def set_extra_roots(roots: Iterable[Path]) -> None:
+    """Replace the plugin parameter trees; the default parameters are reloaded on next use."""
+    global _DEFAULT
+    EXTRA_ROOTS[:] = list(roots)
+    _DEFAULT = None

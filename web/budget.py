@@ -9,7 +9,7 @@ import io
 import yaml
 from flask import Blueprint, jsonify, render_template, request, url_for
 
-from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Assumptions, Horizon, Scenario, project
+from subsidy_rules.budget import Assumptions, Horizon, Scenario, payer_labels, payer_order, project
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterError
 from web import charts
@@ -101,9 +101,10 @@ def figures(projections) -> dict:
     report = report_json(projections)
     for scenario in report["scenarios"]:
         stacked: dict[str, dict[str, float]] = {}
+        labels = payer_labels()
         for row in scenario["by_year_level"]:
-            stacked.setdefault(str(row["year"]), {})[LEVEL_ZH[row["level"]]] = row["amount"]
-        levels = [LEVEL_ZH[level] for level in LEVEL_ORDER if any(LEVEL_ZH[level] in v for v in stacked.values())]
+            stacked.setdefault(str(row["year"]), {})[labels.get(row["level"], row["level"])] = row["amount"]
+        levels = [labels[level] for level in payer_order() if any(labels[level] in v for v in stacked.values())]
         scenario["chart"] = charts.stacked_bars(f"{scenario['name']}：按资金层级", stacked, levels)
     report["lines"] = charts.lines("各方案年度支出", {s["name"]: {str(r["year"]): r["amount"] for r in s["by_year"]}
                                                     for s in report["scenarios"]})
@@ -147,7 +148,7 @@ def result_page(job_id: str):
     if job.status != "done":
         return waiting_page(job, "budget")
     return render_template("budget_result.html", job=job.as_dict(), report=figures(job.result),
-                           report_url=url_for("budget.report", job_id=job.id), levels=LEVEL_ZH)
+                           report_url=url_for("budget.report", job_id=job.id), levels=payer_labels())
 
 
 @bp.get("/budget/jobs/<job_id>/report.xlsx")

@@ -95,7 +95,8 @@ def case_detail(case: CareCase) -> dict:
         "bank_name": case.bank_name, "account_masked": mask_account(case.bank_account), "facts": case.facts,
         "applicant_facts": case.person_facts,
         "integrated_funds": {"two_subsidies_month": case.two_subsidies_month, "dibao_month": case.dibao_month,
-                             "elderly_allowance_month": case.elderly_allowance_month},
+                             "elderly_allowance_month": case.elderly_allowance_month,
+                             "other_care_benefits_month": case.other_care_benefits_month},
         "notice_from": case.notice_from and case.notice_from.isoformat(),
         "exited_on": case.exited_on and case.exited_on.isoformat(),
         "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username, "role": e.role,
@@ -351,7 +352,7 @@ def _application_form(scheme: str, values: dict, errors: dict, status: int = 200
 @login_required
 def new_case_page():
     scheme = request.args.get("scheme", casework.SCHEME)
-    if scheme != casework.SCHEME and scheme not in casework.INSTITUTION_SCHEMES:
+    if scheme != casework.SCHEME and scheme not in casework.institution_schemes():
         abort(404)
     if request.method == "GET":
         return _application_form(scheme, {}, {})

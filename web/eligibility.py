@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
-from care_services.casework import INSTITUTION_SCHEMES, SCHEME
+from care_services.casework import SCHEME, institution_schemes
 from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_row, get_scheme
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
@@ -121,7 +121,7 @@ def check_page(scheme_id: str):
         context["errors"] = flatten(error.messages)
         return render_template("check.html", **context), 422
     context["answer"] = run(scheme.id, facts, query["date"], query["jurisdiction"])
-    context["applicable"] = scheme.id == SCHEME or scheme.id in INSTITUTION_SCHEMES
+    context["applicable"] = scheme.id == SCHEME or scheme.id in institution_schemes()
     context["prefill"] = {"facts": raw, "jurisdiction": query["jurisdiction"]}
     return render_template("check.html", **context)
 

@@ -15,11 +15,21 @@ from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_l
                          validates_schema)
 
 from care_services import vocabulary as v
+from care_services.divisions import unknown_division
 from care_services.model import ENTITY_MODELS
 from subsidy_rules import workflow as wf
 
 DIVISION_CODE = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a six-digit division code")
 ANY_DIVISION_CODE = validate.Regexp(r"^\d{6}(\d{3})?$", error="应为6位或9位行政区划代码 / a 6- or 9-digit division code")
+
+
+def _known_division(code: str) -> None:
+    if unknown_division(code):
+        raise ValidationError(f"行政区划代码{code}不存在 / no division has the code {code}")
+
+
+# where a scheme is evaluated: a code that names no division is an input error, not a place where it is not in force
+EVALUATION_JURISDICTION = validate.And(DIVISION_CODE, _known_division)
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为YYYY-MM / a month is written YYYY-MM")
 
 
@@ -116,19 +126,19 @@ def facts_schema(scheme_id: str) -> type[Schema]:
 class EvaluateRequest(Base):
     facts = fields.Dict(required=True, metadata={"description": "事实：名称→值 / facts by name"})
     date = fields.Date(load_default=None, metadata={"description": "测算日期，默认今天 / date of the evaluation"})
-    jurisdiction = fields.String(required=True, validate=KNOWN_DIVISION)
+    jurisdiction = fields.String(required=True, validate=EVALUATION_JURISDICTION)
 
 
 class BatchCase(Base):
     facts = fields.Dict(required=True)
     date = fields.Date(load_default=None)
-    jurisdiction = fields.String(load_default=None, validate=KNOWN_DIVISION)
+    jurisdiction = fields.String(load_default=None, validate=EVALUATION_JURISDICTION)
 
 
 class BatchRequest(Base):
     cases = fields.List(fields.Nested(BatchCase), required=True, validate=validate.Length(min=1, max=10_000))
     date = fields.Date(load_default=None)
-    jurisdiction = fields.String(load_default=None, validate=KNOWN_DIVISION)
+    jurisdiction = fields.String(load_default=None, validate=EVALUATION_JURISDICTION)
 
     @pre_load
     def _array(self, data, **kwargs):
@@ -269,10 +279,10 @@ class InstitutionApplicationRequest(Base):
 
     @validates_schema(skip_on_field_errors=False)  # the facts' errors alongside the other fields'
     def _scheme_facts(self, data, **kwargs):
-        from care_services.casework import INSTITUTION_SCHEMES
+        from care_services.casework import institution_schemes
 
-        if data.get("scheme") not in INSTITUTION_SCHEMES:
-            raise ValidationError(f"应为以下之一 / one of: {', '.join(INSTITUTION_SCHEMES)}", "scheme")
+        if data.get("scheme") not in institution_schemes():
+            raise ValidationError(f"应为以下之一 / one of: {', '.join(institution_schemes())}", "scheme")
         if isinstance(data.get("facts"), dict):
             load_facts(data["scheme"], data["facts"])
 
@@ -296,6 +306,7 @@ class TransitionRequest(Base):
     two_subsidies_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     dibao_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     elderly_allowance_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
+    other_care_benefits_month = fields.Float(**OPTIONAL, validate=validate.Range(min=0, max=1e6))
     at_risk_of_poverty = fields.Boolean(**OPTIONAL)
     exit_reason = fields.String(**OPTIONAL, validate=one_of(wf.EXIT_REASONS))
     facts = fields.Dict(**OPTIONAL)

@@ -143,9 +143,21 @@ def test_growth_and_bad_input():
         project(pd.DataFrame([HOME | dict(start="2023-13")]), None, HORIZON)
     with pytest.raises(ValueError):
         Assumptions(occupancy=1.5)
-    with pytest.raises(ValueError):
-        project(pd.DataFrame([dict(scheme="childcare_construction", jurisdiction="360403", start="2023-01")]), None,
-                HORIZON)
+
+
+def test_schemes_are_booked_by_their_declared_period():
+    """A one-off (附件3 第22项) is booked once in its month; a yearly amount (第15项 运营补贴 每年1万元) in the
+    settlement month (December) of each year on the books; a monthly one every month."""
+    build = dict(scheme="childcare_construction", jurisdiction="360403", start="2024-03", end=None, area="urban",
+                 construction="new", slots_added=10, in_planning_or_construction=True)
+    centre = dict(scheme="community_care_center", jurisdiction="360402", start="2023-07", end="2025-06",
+                  component="operation", built_to_plan_and_standard=True, in_central_city=True, opened_on="2022-01-01")
+    projection = project(pd.DataFrame([build, centre]), None, HORIZON)
+    months = projection.by("scheme", "month")
+    booked = {(r.scheme, r.month): r.amount for r in months.itertuples()}
+    assert booked == {("childcare_construction", "2024-03"): 6_000,
+                      # 市级 1万元 a year and 濂溪区's match 不低于市级 (第15项)
+                      ("community_care_center", "2023-12"): 20_000, ("community_care_center", "2024-12"): 20_000}
 
 
 def test_a_policy_in_force_mid_month_pays_from_the_next_month():

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from care_services.cli import main
+from subsidy_rules.engine import REGISTRY
 from tests.rules.test_golden import PERSON
 
 
@@ -81,10 +82,10 @@ def test_batch_workbook_with_chinese_headers(tmp_path, capsys):
     assert "测算4行，符合2行，输入有误1行" in printed.out and "100%" in printed.err
     rows = list(load_workbook(output)["测算结果"].iter_rows(values_only=True))
     header = rows[0]
-    column = {name: header.index(name) for name in ("行号", "是否符合", "金额（元）", "资金:integrated", "不符合的条件", "输入错误",
+    column = {name: header.index(name) for name in ("行号", "是否符合", "金额（元）", "资金：统筹整合资金", "不符合的条件", "输入错误",
                                                     "缺少的事实")}
     first, too_young, bad, institution = rows[1:]
-    assert (first[column["行号"]], first[column["是否符合"]], first[column["金额（元）"]], first[column["资金:integrated"]]) == (3, "是", 600, 150)
+    assert (first[column["行号"]], first[column["是否符合"]], first[column["金额（元）"]], first[column["资金：统筹整合资金"]]) == (3, "是", 600, 150)
     assert too_young[column["是否符合"]] == "否" and too_young[column["不符合的条件"]] == "age_16_plus"
     assert bad[column["是否符合"]] == "待定" and "requested_service" in bad[column["输入错误"]]
     # Eligible (at risk of poverty, grade-2 mental, 5 activities failed); the amount waits for the institution type.
@@ -107,10 +108,7 @@ def test_scenario_file_changes_the_answer(tmp_path, capsys):
 def test_schemes_lists_every_scheme_with_facts_and_parameters(capsys):
     assert main(["schemes", "--json"]) == 0
     listing = {s["id"]: s for s in json.loads(capsys.readouterr().out)}
-    assert set(listing) == {
-        "elderly_institution_construction", "elderly_institution_operation", "elderly_disability_care_operation",
-        "community_care_center", "home_care_service", "childcare_construction", "childcare_operation", "disability_care",
-    }
+    assert set(listing) == set(REGISTRY) and len(listing) >= 9  # every registered scheme, none hand-listed
     disability = listing["disability_care"]
     assert "adl_bathing" in [f["name"] for f in disability["facts"]]
     assert any(p["name"] == "disability_care.home_care_month" for p in disability["parameters"])

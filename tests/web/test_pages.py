@@ -75,7 +75,7 @@ def test_the_check_form_for_an_eligible_an_ineligible_and_a_wrong_answer(web_app
     # facts and units read as the form wrote them, not as the data spells them
     assert "普惠托育机构</span>：是" in yes and "元/月" in yes and "True" not in yes and "CNY" not in yes
     no = client.post("/check/childcare_operation", data={**base, "fact.monthly_fee": "1200"}).get_data(as_text=True)
-    assert "✘ 不符合条件" in no and "按当地普惠指导价收费" in no
+    assert "✘ 不符合条件" in no and "按照当地政府普惠指导价招收" in no
     bad = client.post("/check/childcare_operation", data={**base, "fact.monthly_fee": "-3", "jurisdiction": ""})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "facts.monthly_fee" in text and "jurisdiction" in text

@@ -1,0 +1,182 @@
+"""宜府办发〔2023〕20号 (Yichun care for people in hardship with severe disabilities), in the order of the document.
+
+三 eligibility (items 1-6), 四 the payments and the integration of the person's own funds, 五 the procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from care_services import vocabulary as v
+from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, truth, yuan
+from subsidy_rules.parameters import Reference
+
+YC = "宜府办发〔2023〕20号"
+
+
+def _scope(number: str, quote: str) -> Reference:
+    return Reference(YC, f"三（一）第{number}项", quote)
+
+
+# ------------------------------------------------------------------------------------------ disability_care
+
+FUND_LABELS = {"two_subsidies": "残疾人两项补贴", "elderly_allowance": "老龄（高龄）补贴", "dibao": "低保金",
+               "other_care": "其它生活和护理类补贴"}
+INSTITUTION_TYPES = {"comprehensive_disability": "残疾人综合托养服务机构", "private": "民办机构", "public_elderly": "公办养老机构"}
+ADL_FACTS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
+DISABILITY_CRITERIA = (
+    Criterion("yichun_hukou", "具有宜春户籍", "Yichun hukou", ("hukou_division_code",), _scope("1", "具有宜春户籍")),
+    Criterion("age_16_plus", "年满16周岁", "aged 16 or over", ("birth_date",), _scope("2", "年满16周岁")),
+    Criterion("low_income", "低保户或易返贫致贫人口", "低保 household or at risk of poverty",
+              ("dibao_household", "at_risk_of_poverty"), _scope("3", "低保户和易返贫致贫人口")),
+    Criterion("certificate", "持残疾人证，一、二级精神、智力或肢体残疾", "grade 1-2 physical, intellectual or mental disability",
+              ("has_disability_certificate", "disability_category", "disability_grade"),
+              _scope("4", "持有中华人民共和国残疾人证且残疾等级为一、二级的精神、智力和肢体残疾人")),
+    Criterion("not_tekun", "未纳入特困人员救助供养范围", "not in 特困 support", ("tekun_supported",), _scope("5", "未纳入特困人员救助供养范围")),
+    Criterion("severe_adl", "6项指标中4—6项不能达到", "fails 4-6 of the 6 daily activities", ADL_FACTS,
+              _scope("6", "按照自主吃饭、穿衣、上下床、如厕、室内行走、洗澡等6项指标，有4—6项不能达到的重度失能残疾人")),
+)
+
+
+def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Known failures decide early: 4 known failures pass, too few possible failures fail, else unknown."""
+    known = sum(f[name].to_numpy(dtype=bool, na_value=False).astype(np.int8) for name in ADL_FACTS)
+    possible = sum(f[name].to_numpy(dtype=bool, na_value=True).astype(np.int8) for name in ADL_FACTS)
+    known = pd.Series(known, index=f.facts.index)
+    result = pd.Series(pd.NA, index=f.facts.index, dtype="boolean")
+    result = result.mask(known >= minimum, True).mask(possible < minimum, False)
+    return result, known
+
+
+def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
+    f = inputs
+    out["crit.yichun_hukou"] = f.startswith_param(f["hukou_division_code"], "disability_care.hukou_prefix")
+    age = age_on(f["birth_date"], f.date)
+    out["x.age"] = age
+    out["crit.age_16_plus"] = boolean(age >= f.p("disability_care.min_age"))
+    both = f.flag("disability_care.low_income_requires_both").fillna(False)
+    dibao, at_risk = f["dibao_household"], f["at_risk_of_poverty"]
+    out["crit.low_income"] = (dibao & at_risk).where(both, dibao | at_risk)
+    covered = f.isin_param(f["disability_category"], "disability_care.accepted_categories") \
+        & f.isin_param(f["disability_grade"], "disability_care.accepted_grades")
+    out["crit.certificate"] = covered.mask(f["has_disability_certificate"].eq(False).fillna(False), False)
+    out["crit.not_tekun"] = ~f["tekun_supported"]
+    adl, known = _adl_test(f, f.p("disability_care.min_adl_failed"))
+    out["crit.severe_adl"], out["x.adl_failed"] = adl, known
+
+    service, place = f["requested_service"], f["institution_type"]
+    public = f.p("disability_care.public_institution_support_month") + f.p("disability_care.public_institution_care_month")
+    institution = pd.Series(np.where(place == "public_elderly", public, f.p("disability_care.institution_month")),
+                            index=out.index).astype("Float64").mask(place.isna())
+    amount = pd.Series(np.select(
+        [service == "home_care", service == "day_care", service == "institutional_care"],
+        [f.p("disability_care.home_care_month"), f.p("disability_care.day_care_month"), institution],
+        default=np.nan,
+    ), index=out.index).astype("Float64").mask(service.isna())
+    out["x.public_not_configured"] = ((service == "institutional_care") & (place == "public_elderly") & public.isna()) \
+        .fillna(False)
+    out["amount"] = amount
+
+    institutional = service == "institutional_care"
+    funds = {"two_subsidies": f["two_subsidies_month"], "dibao": f["dibao_month"],
+             "elderly_allowance": f["elderly_allowance_month"], "other_care": f["other_care_benefits_month"]}
+    # 不重复享受: what the person already receives from government living and care funds is integrated into the
+    # subsidy, within what 四 allows for the service (两项补贴 only for home or day care, "不得统筹整合低保资金";
+    # 两项补贴、低保、老龄补贴等政府性生活和护理类资金 for institutions), fund by fund in the 审批表's order, up to the
+    # standard; what is left of a fund (e.g. 两项补贴 above the standard) stays the person's own (remaining.<fund>).
+    institutional_rows = institutional.fillna(False).to_numpy()
+    may = {name: np.zeros(len(out), dtype=bool) for name in funds}
+    for parameter, applies in (("disability_care.integrable_funds.home_or_day_care", ~institutional_rows),
+                               ("disability_care.integrable_funds.institutional_care", institutional_rows)):
+        for listed, rows in f.rows_by_value(parameter):
+            for name in listed:
+                may[name] |= rows & applies
+    usable = {name: funds[name].astype("Float64").fillna(0.0).where(may[name], 0.0) for name in funds}
+    available = sum(usable.values())
+    out["x.integrable_available"] = available
+    need = amount.fillna(0.0)
+    taken = {name: pd.Series(0.0, index=out.index, dtype="Float64") for name in funds}
+    for order, rows in f.rows_by_value("disability_care.integration_order"):
+        left = need.where(rows, 0.0)
+        for name in order:
+            part = usable[name].where(usable[name] <= left, left).where(rows, 0.0)
+            taken[name] = taken[name] + part
+            left = left - part
+    for name in funds:
+        out[f"x.integrated.{name}"] = taken[name].mask(amount.isna())
+        out[f"remaining.{name}"] = (funds[name].astype("Float64") - taken[name]).mask(amount.isna() | funds[name].isna())
+    integrated = sum(taken.values()).mask(amount.isna())
+    out["fund.integrated"] = integrated
+    out["fund.finance_fallback"] = amount - integrated
+    # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
+    approved = f["approved_on"]
+    if approved.notna().any():
+        out["first_payment_month"] = pd.to_datetime(approved).dt.to_period("M") + 1
+    else:  # nobody approved yet: an empty month column without converting a million missing dates
+        out["first_payment_month"] = pd.Series(
+            pd.arrays.PeriodArray(np.full(len(out), np.iinfo(np.int64).min), dtype="period[M]"), index=out.index)
+
+
+def _disability_steps(row: Mapping) -> list[str]:
+    service = row["fact.requested_service"]
+    label = v.SERVICE_TYPE.get(service, "—")
+    if service == "institutional_care":
+        label += f"（{INSTITUTION_TYPES.get(row['fact.institution_type'], '机构类型未填')}）"
+    steps = [f"6项指标中{number(row['x.adl_failed'])}项不能达到；年龄{number(row['x.age'])}岁"]
+    if truth(row["x.public_not_configured"]):
+        steps.append("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额 / "
+                     "the 特困 support and care standard is not configured yet")
+    else:
+        steps.append(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）")
+    steps.append(f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
+                 f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）")
+    for name, label in FUND_LABELS.items():
+        if truth(row.get(f"x.integrated.{name}")):
+            steps.append(f"统筹整合{label} {yuan(row[f'x.integrated.{name}'])}，剩余 {yuan(row[f'remaining.{name}'])}由本人继续享受")
+    if not pd.isna(row.get("first_payment_month")):
+        steps.append(f"审批后次月起发放：{row['first_payment_month']}")
+    return steps
+
+
+register(Scheme(
+    id="disability_care",
+    period="monthly",
+    payers=(Payer("integrated", "统筹整合资金", "integrated personal funds", "personal"),
+            Payer("finance_fallback", "财政兜底（新增财政资金）", "finance fallback (new public money)")),
+    sector="disability",
+    applicant="person",
+    in_force="disability_care.hukou_prefix",
+    title_zh="困难重度失能残疾人照护和托养补助",
+    title_en="Care for people in hardship with severe disabilities",
+    source=f"{YC} 三、四、五",
+    unit="CNY/month",
+    facts=(
+        fact("hukou_division_code", "户籍地区划代码", "text", "six-digit code of the hukou county"),
+        fact("birth_date", "出生日期", "date", "date of birth"),
+        fact("dibao_household", "低保户", "boolean", "member of a 低保 household"),
+        fact("at_risk_of_poverty", "易返贫致贫人口", "boolean", "identified as at risk of (returning to) poverty"),
+        fact("has_disability_certificate", "持有残疾人证", "boolean", "holds a disability certificate (false decides)"),
+        fact("disability_category", "残疾类别", "text", "category on the disability certificate", choices=v.DISABILITY_CATEGORY),
+        fact("disability_grade", "残疾等级", "integer", "grade 1-4 on the disability certificate", minimum=1),
+        fact("tekun_supported", "已纳入特困供养", "boolean", "already in 特困 support"),
+        *(fact(name, zh, "boolean", f"cannot {en} unaided") for name, zh, en in (
+            ("adl_eating", "不能自主吃饭", "eat"), ("adl_dressing", "不能自主穿衣", "dress"),
+            ("adl_transfer", "不能自主上下床", "get in and out of bed"), ("adl_toileting", "不能自主如厕", "use the toilet"),
+            ("adl_walking_indoors", "不能室内行走", "walk indoors"), ("adl_bathing", "不能自主洗澡", "bathe"))),
+        fact("requested_service", "申请服务类别", "text", "home_care / day_care / institutional_care", choices=v.SERVICE_TYPE),
+        fact("institution_type", "托养机构类型", "text", "for institutional care", choices=INSTITUTION_TYPES),
+        fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's 两项补贴 per month", minimum=0),
+        fact("dibao_month", "低保金（元/月）", "number", "the person's 低保 payment per month", minimum=0),
+        fact("elderly_allowance_month", "老龄补贴（元/月）", "number", "the person's elderly allowance per month", minimum=0),
+        fact("other_care_benefits_month", "其它政府性生活和护理类补贴（元/月）", "number",
+             "other government living or care benefits the person receives per month (审批表 其它补贴)", minimum=0),
+        fact("approved_on", "审批日期", "date", "date finance approved (payment starts the next month)"),
+    ),
+    criteria=DISABILITY_CRITERIA,
+    formula=_disability_formula,
+    steps=_disability_steps,
+    amount_facts=("requested_service", "institution_type"),
+))
