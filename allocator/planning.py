@@ -110,7 +110,7 @@ def construction_subsidies(plan: pd.DataFrame, districts: pd.DataFrame, jurisdic
     if plan.empty:
         return out
     where = plan["division_code"].fillna(jurisdiction).astype(str)
-    central = plan["division_code"].map(districts["in_central_city"]).fillna(False).astype(bool)
+    central = plan["division_code"].map(districts["in_central_city"].astype(bool)).eq(True)
     completed = pd.to_datetime(plan["year"].astype(int).astype(str) + "-12-31")
     for kind, scheme in (("elderly", "elderly_institution_construction"), ("childcare", "childcare_construction")):
         rows = plan[plan["kind"] == kind]
@@ -702,7 +702,7 @@ class PlacementProblem:
         phases = [(label, _combined(stats, options.backend, seconds if k else sum(s.seconds for s in phase1)))
                   for k, (label, stats) in enumerate((("最小缺口 shortfall", phase1), ("最省投资 cost", phase2)))]
         result = self._assemble("shortfall", phases[-1][1].status, phases, plan, adaptation=adaptation)
-        result.messages.append(("各县（区划）分别求解（目标均按县或区划计，预算未形成约束）",
+        result.messages.append(("各区划分别求解（按县；目标均按县或区划计，预算未形成约束）",
                                 "solved county by county (every target is per county or district and the budgets "
                                 "do not bind)"))
         return result
