@@ -196,8 +196,8 @@ class PlacementResult:
                          f"{homes:,} homes adapted")
         if len(self.indicators):
             counts = self.indicators["status"].value_counts()
-            lines.append(f"指标 {len(self.indicators)} 项：达标 {counts.get('met', 0)}，未达标 {counts.get('short', 0)}，"
-                         f"不适用 {counts.get('not_applicable', 0)} / indicators: {counts.get('met', 0)} met, "
+            lines.append(f"指标 {len(self.indicators)} 项（按年份）：已达到 {counts.get('met', 0)} 项，有缺口 "
+                         f"{counts.get('short', 0)} 项，不适用 {counts.get('not_applicable', 0)} 项 / indicators: {counts.get('met', 0)} met, "
                          f"{counts.get('short', 0)} short, {counts.get('not_applicable', 0)} not applicable")
         if self.all_met and len(self.targets):
             lines.append("全部目标均已达到 / every target is met")
