@@ -368,3 +368,62 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 return pd.DataFrame(body, columns=header)
     raise PlanningInputError([InputProblem(path.name, None, "表头", "找不到含区划或项目列名的表头行",
                                            "no header row with district or project columns found")])
+
+
+# ------------------------------------------------------------------------------------------- templates
+
+KIND_ZH = {"text": "文字", "integer": "整数", "number": "数字", "coordinate": "数字（公里）", "boolean": "是/否",
+           "share": "占比（如60%）", "year": "年份", "choice": "从可选值中选"}
+CHOICE_ZH = {value: word for word, value in reversed(list(CHOICE_WORDS.items()))}
+EXAMPLES = {
+    "districts": {"division_code": "360402001", "name": "十里街道", "county_code": "360402", "township_kind": "街道",
+                  "population": 35000, "aged_60_plus": 5000, "under_3": 1000, "communities": 6, "villages": 0,
+                  "communities_elderly_covered": 5, "communities_childcare_covered": 2, "streets_covered": "是",
+                  "elderly_beds": 160, "nursing_beds": 90, "childcare_slots": 120, "inclusive_slots": 12,
+                  "households": 11000, "residential_area": "老城区", "elderly_floor_space": 1200,
+                  "estimated": "否"},
+    "projects": {"code": "XM-001", "name": "十里街道社区居家养老服务中心", "division_code": "360402001", "kind": "养老",
+                 "facility_type": "城镇社区居家养老服务设施", "construction": "新建", "capacity": 30,
+                 "ownership": "公办", "investment_10k_cny": 300, "earliest_year": 2024, "sites": 1, "covers": 2,
+                 "floor_area": 800},
+}
+NOTES = {
+    "division_code": "县（市、区）6位或乡镇（街道）9位统计用区划代码", "county_code": "乡镇行所属县的6位代码；不填则取代码前6位",
+    "communities": "城市社区个数", "villages": "行政村个数", "estimated": "现状数字为估算时填“是”，方案中会标明“估算”",
+    "facility_type": "决定计入哪项覆盖或设施数指标", "sites": "一个项目含多处设施时的个数（如127家颐养之家）",
+    "covers": "能覆盖的社区或行政村个数，默认等于设施个数", "division_code_projects": "可填本表的乡镇代码，或只填县代码",
+}
+
+
+def write_planning_template(target, table: str) -> None:
+    """A planning table's template: Chinese headers (required ones in red), one example row, and 填写说明."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    columns = {"districts": DISTRICT_COLUMNS, "projects": PROJECT_COLUMNS}[table]
+    columns = tuple(c for c in columns if c.name not in ("estimate_note",))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = {"districts": "规划单位", "projects": "候选项目"}[table]
+    example = EXAMPLES[table]
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for index, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.zh)
+        cell.font, cell.fill = Font(bold=True, color="C00000" if column.required else "000000"), fill
+        value = example.get(column.name)
+        sheet.cell(row=2, column=index, value=value)
+        sheet.column_dimensions[cell.column_letter].width = max(10, 2.2 * len(column.zh) + 2)
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "类型", "可选值", "说明"])
+    for cell in notes[1]:
+        cell.font, cell.fill = Font(bold=True), fill
+    for column in columns:
+        note = NOTES.get(f"{column.name}_{table}", NOTES.get(column.name, ""))
+        choices = "、".join(CHOICE_ZH.get(c, c) for c in column.choices)
+        notes.append([column.zh, "是" if column.required else "否", KIND_ZH[column.kind], choices, note])
+    notes.append([])
+    notes.append(["第2行为示例，请替换或删除；表头须保留。"])
+    for letter, width in zip("ABCDE", (30, 10, 16, 50, 60)):
+        notes.column_dimensions[letter].width = width
+    book.save(target)

@@ -22,8 +22,39 @@ Targets (integer coefficients throughout, so CP-SAT and the MIP backend solve th
     share σ = num/den:       den · (R_uy + s) ≥ num · S_uy          (s counts missing qualifying places/beds)
     count B (aggregate):     S_uy + s ≥ B;  proportional scope: ⌈B · A_u / Σ A⌉ with A the population aged 60+
 
+Units (allocator/units.py): the rows u of the districts table (counties, or township-level units with their
+county), the counties c (a township table's rows summed; a project naming only its county counts there and in
+its county pool), and the city. Scopes: each_district (rows), each_county, aggregate (city), proportional (the
+city's value shared out to counties by population aged 60+, largest remainders).
+
+Targets of issue 20, each with its shortfall s ≥ 0 (clauses: 九府办字[2022]113号; values and quotes in
+subsidy_rules/parameters/3604/planning_targets.yaml)
+    (1) coverage, layers L (城市社区 elderly care, 行政村 mutual aid, 街道 institutions, 城市社区 childcare):
+        z_Luy ∈ ℤ, 0 ≤ z_Luy ≤ n_Lu − c_Lu;  z_Luy ≤ Σ_{p serves u, t≤y} k_p x_pt + f_Luy
+        Σ_{u∈c} f_Luy ≤ Σ_{p names only c, t≤y} k_p x_pt                       (the county pool)
+        Σ_L Σ_{u∈unit} (c_Lu + z_Luy) + s ≥ ⌈σ Σ_L Σ_{u∈unit} n_Lu⌉
+        p serves u: p is in u, or (streets, coordinates given) within the service radius; k_p = 覆盖社区（村）数,
+        1 for a street.  表1 第4项 居家社区养老服务覆盖率 (communities and villages), 第5项 and 附件2 第1项
+        农村互助养老服务设施覆盖率, 第6项 街道具备综合功能的养老机构覆盖率, 附件2 第1项 城市社区养老服务设施全覆盖,
+        表2 第9项 社区托育服务覆盖率.
+    (2) count, at least B per unit: E_u + Σ_{p∈u counted, t≤y} m_p x_pt + s ≥ B, m_p the project's sites;
+        二（一）托育方面 a public or inclusive nursery in every county (B = 1, each_county) and one city guidance
+        centre (city_guidance_centre, aggregate); 附件2 第1项 新增城乡社区养老服务设施380个 (community_care and
+        rural_mutual_aid sites, E = 0).
+    (3) floor space, rows of new estates / old districts with H_u households (三（一）20 / 15 m² per 100 households):
+        F_u + Σ_{p∈u community facility, t≤y} a_p x_pt + s ≥ ⌈r H_u / 100⌉, a_p its floor area in m².
+    (4) homes adapted (适老化), h_ct ∈ ℤ≥0 homes of county c in year t at κ_h yuan each (a parameter):
+        cumulative  A_unit + Σ_{c∈unit, t≤y} h_ct + s ≥ H_y   (表1 第8项 3000/6000, or 附件2 第1项 6500 by the reading
+        home_adaptation_reading), each year Σ_c h_cy + s ≥ 1300 (附件2 第4项, 2022–2025).
+    (5) beds added, city: Σ_{p elderly, t≤y} q_pt + s ≥ 8000 (附件2 第1项); places in all: as the bed total,
+        21516 (附件2 第7项).
+    (6) share of beds run by 社会力量, city, "超过" strictly: den (P + s) ≥ num S + 1, P the beds of private or
+        公建民营 projects and the estimated existing ones (附件2 第1项, 50%).
+    Every shortfall is weighted (TargetSpec.weight, overridable per target: --weight); a missing nursery or
+    centre weighs 1000, a community or village 100, a place, bed, home or m² 1.
+
 Budgets
-    Σ_pt κ_pt ≤ budget;  Σ_p κ_pt ≤ budget_t (each year);  Σ_pt σ^ℓ_pt ≤ budget^ℓ for funding level ℓ, where σ^ℓ is
+    Σ_pt κ_pt + κ_h Σ_ct h_ct ≤ budget;  Σ_p κ_pt ≤ budget_t (each year);  Σ_pt σ^ℓ_pt ≤ budget^ℓ for funding level ℓ, where σ^ℓ is
     the construction subsidy the rules engine computes for p at level ℓ (province / city / county). A scalable
     project's cost and subsidy are pro rata per place (κ_p / C_p, rounded to whole yuan).
 
@@ -52,7 +83,7 @@ from allocator.facility_location import CapacitatedFacilityLocation, MaximalCove
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
-from allocator.targets import LAYERS, SPECS, Target, load_targets
+from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
 from allocator.units import (CITY_WIDE, SUPPLY_COLUMNS, Units, _TargetRow, achieved, as_fraction, counts_for,
                              FLOOR_SPACE_TYPES)
 from care_services.spreadsheet import frame_records
@@ -981,11 +1012,16 @@ class PlacementProblem:
                 "estimated": bool(rows["estimated"].any()) if len(rows) else False,
                 "citation": f"{target.reference.document} {target.reference.clause}",
                 "quote": target.reference.quote, "parameter": target.parameter,
+                "status_zh": STATUS_OF_INDICATOR[status][0], "status_en": STATUS_OF_INDICATOR[status][1],
+                "measured_on_zh": MEASURED_ON_ZH[spec.measured_on],
+                "reasons_zh": "；".join(f"{REASONS[k][0]}（{n}处）" for k, n in reasons.items()),
+                "reasons_en": "; ".join(f"{REASONS[k][1]} ({n})" for k, n in reasons.items()),
             })
         return pd.DataFrame(out, columns=["target", "target_zh", "target_en", "year", "value", "measure", "scope",
                                           "measured_on", "status", "units", "units_short", "shortfall",
                                           "shortfall_unit", "reasons", "not_applicable_zh", "estimated", "citation",
-                                          "quote", "parameter"])
+                                          "quote", "parameter", "status_zh", "status_en", "measured_on_zh",
+                                          "reasons_zh", "reasons_en"])
 
     def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: set[str]) -> str:
         """Why a target is short: nothing to build there, not enough even building everything, money, or a
