@@ -85,3 +85,19 @@ def test_yearly_budgets_from_the_command_line():
     assert all(amount <= 1e8 for amount in spending["by_year"].values())
     refused = run("allocate", "--sample", "--year", "2025", "--budget-per-year", "2023=1亿,x=3")
     assert refused.returncode == 2 and "four-digit years" in refused.stderr
+
+
+def test_township_sample_template_and_household_cost_from_the_command_line(tmp_path):
+    template = tmp_path / "规划单位.xlsx"
+    answer = run("allocate", "--template", f"districts={template}")
+    assert answer.returncode == 0 and template.exists()
+    assert run("allocate", "--sample").returncode == 2  # no plan year
+    output = tmp_path / "plan.xlsx"
+    answer = run("allocate", "--sample", "--units", "township", "--year", "2025", "--budget", "5亿",
+                 "--household-cost", "4000", "--output", str(output), "--time-limit", "120")
+    assert answer.returncode == 0, answer.stderr
+    assert "指标" in answer.stdout and "适老化改造" in answer.stdout
+    book = load_workbook(output)
+    adaptation = list(book["适老化改造"].iter_rows(min_row=2, values_only=True))
+    homes, cost = adaptation[-1][3], adaptation[-1][4]
+    assert adaptation[-1][0] == "合计" and cost == pytest.approx(homes * 4000 / 10_000)
