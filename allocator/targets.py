@@ -170,7 +170,10 @@ def load_targets(
         if name not in SPECS:
             raise KeyError(f"未知目标 / unknown target {name!r}; one of {', '.join(SPECS)}")
     for name, scope in scopes.items():
-        allowed = SCOPES if SPECS[name].measure in ("total", "households") else SCOPES[:3]
+        measure = SPECS[name].measure
+        # homes are planned per county: a households target is per county, the city or shared out to counties
+        allowed = (SCOPES[1:] if measure == "households" else SCOPES if measure == "total"
+                   else ("aggregate",) if measure == "households_per_year" else SCOPES[:3])
         if scope not in allowed:
             raise ValueError(f"目标 {name} 的范围不能为 / target {name} cannot have scope {scope!r}")
     for name, weight in weights.items():

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 from openpyxl import load_workbook
 
 from allocator.data import districts_frame, projects_frame, read_table
-from tests.web.test_pages import _finish, page_login
+from tests.web.test_pages import page_login
 
 RAW = ("no_candidates", "trade_off", "not_applicable", "each_county", "aggregate", "community_care", "township")
+
+
+def _finish(client, job_page: str, seconds: float = 900) -> str:
+    """The result page once the job is done (a township plan takes longer than the page tests' minute)."""
+    result = re.search(r'data-result-url="([^"]+)"', job_page).group(1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = client.get(result).get_data(as_text=True)
+        if 'id="job"' not in text:
+            return text
+        time.sleep(0.5)
+    raise AssertionError("the job did not finish")
 
 
 def test_the_township_plan_lists_every_indicator_in_chinese(web_app):
