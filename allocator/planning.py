@@ -84,8 +84,8 @@ from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
 from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
-from allocator.units import (CITY_WIDE, SUPPLY_COLUMNS, Units, _TargetRow, achieved, as_fraction, counts_for,
-                             FLOOR_SPACE_TYPES)
+from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
+                             achieved, as_fraction, counts_for, share_required)
 from care_services.spreadsheet import frame_records
 from subsidy_rules.engine import evaluate_frame
 from subsidy_rules.parameters import ParameterSet, default_parameters
@@ -548,8 +548,7 @@ class PlacementProblem:
                 level = base + mathopt.fast_sum(added(members, year, size))
             elif measure == "share":
                 total = total_existing + mathopt.fast_sum(added(members, year, size))
-                good = (self.units.total(row.unit, {"nursing": "nursing_beds", "inclusive": "inclusive_slots",
-                                                   "private": "private_operated_beds"}[spec.qualifying])
+                good = (self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
                         + mathopt.fast_sum(added(members, year, qualifying[spec.qualifying])))
                 num, den = row.share.numerator, row.share.denominator
                 model.add_linear_constraint(den * (good + slack) >= num * total + (1 if spec.strict else 0),
@@ -1038,18 +1037,35 @@ class PlacementProblem:
             useful = useful[[self._serves_unit(i, spec.layers, row.unit) for i in useful.index]]
         if useful.empty:
             return "no_candidates"
-        everything = self._plan_frame([(i, max(int(self._records[i].earliest_year), self.first_year),
-                                        int(self._records[i].capacity_max),
-                                        int(nursing_beds_of(self._records[i].nursing_share, self._records[i].capacity_max))
-                                        if self._records[i].kind == "elderly" else 0) for i in useful.index],
-                                      subsidies=False)
-        required, reached, _ = achieved(row, self.figures(everything, year))
-        if reached < required:
+        if not self._reachable(row, useful):
             return "capacity"
         unchosen = useful[~useful["code"].isin(chosen)]
         if unchosen.empty or self._affordable(unchosen, spending, year):
             return "trade_off"
         return "budget"
+
+    def _reachable(self, row: _TargetRow, useful: pd.DataFrame) -> bool:
+        """Would the target be met if every useful candidate were built (at its largest)?"""
+        spec = row.target.spec
+        if spec.measure == "share":
+            total, _ = self._existing(row.unit, spec.kind)
+            good = self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
+            gained = {"nursing": nursing_beds_of(useful["nursing_share"], useful["capacity_max"]),
+                      "inclusive": useful["capacity_max"], "private": useful["capacity_max"]}[spec.qualifying].sum()
+            return good + gained >= share_required(row.share, total + int(useful["capacity_max"].sum()), spec.strict)
+        if spec.measure in ("per_1000", "total", "added"):
+            base = 0 if spec.measure == "added" else self._existing(row.unit, spec.kind)[0]
+            return base + int(useful["capacity_max"].sum()) >= row.required
+        if spec.measure == "count":
+            base = self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0
+            return base + int(useful["sites"].sum()) >= row.required
+        if spec.measure == "floor_space":
+            return self.units.total(row.unit, "elderly_floor_space") + int(useful["floor_area"].round().sum()) >= row.required
+        covered = 0
+        for layer in spec.layers:
+            per_row = self.units.covered(layer, useful)
+            covered += int(per_row[self.units.rows_of[row.unit]].sum())
+        return covered >= row.required
 
     @staticmethod
     def _useful(spec, candidates: pd.DataFrame) -> pd.Series:
