@@ -835,13 +835,15 @@ class PlacementProblem:
 
     def _county_names(self) -> pd.Series:
         """Names of the counties of a township table (from the divisions of the sample, else the code)."""
-        missing = [c for c in self.units.counties if c not in self.districts.index]
-        if not missing:
-            return pd.Series(dtype=object)
-        from allocator.sample import division_names
+        if getattr(self, "_county_name_cache", None) is None:
+            missing = [c for c in self.units.counties if c not in self.districts.index]
+            known = {}
+            if missing:
+                from allocator.sample import division_names
 
-        known = division_names()
-        return pd.Series({c: known.get(c, c) for c in missing})
+                known = division_names()
+            self._county_name_cache = pd.Series({c: known.get(c, c) for c in missing}, dtype=object)
+        return self._county_name_cache
 
     def _chosen(self, values, built: _Model) -> list[tuple[int, int, int, int]]:
         """(project position, year, places/beds, nursing beds) of every project the solution builds."""
@@ -1033,8 +1035,10 @@ class PlacementProblem:
         useful = candidates[self._useful(spec, candidates)]
         if spec.measure == "floor_space":
             useful = useful[self.projects.loc[useful.index, "division_code"].eq(row.unit)]
-        if spec.measure == "coverage" and len(useful):
-            useful = useful[[self._serves_unit(i, spec.layers, row.unit) for i in useful.index]]
+        if spec.measure == "coverage" and row.unit in self.districts.index and self.units.township_level:
+            pooled = self._narrow.take(list(self.units.of(self.units.county_of_row[row.unit], spec.kind)))
+            pooled = pooled[self.projects.loc[pooled.index, "at_county_only"].to_numpy()]
+            useful = pd.concat([useful, pooled[self._useful(spec, pooled)]])  # the county pool serves the row too
         if useful.empty:
             return "no_candidates"
         if not self._reachable(row, useful):
@@ -1081,16 +1085,6 @@ class PlacementProblem:
         if spec.measure == "floor_space":
             return candidates["facility_type"].isin(FLOOR_SPACE_TYPES) & (candidates["floor_area"] > 0)
         return pd.Series(True, index=candidates.index)
-
-    def _serves_unit(self, i: int, layers, unit: str) -> bool:
-        rows = set(self.units.rows_of[unit])
-        for layer in layers:
-            if any(i == j for r in rows for j, _ in self._direct[layer].get(r, [])):
-                return True
-            if any(i == j for c in {self.units.county_of_row[r] for r in rows}
-                   for j, _ in self._pooled[layer].get(c, [])):
-                return True
-        return False
 
     def _affordable_households(self, spending: Mapping, year: int) -> bool:
         """Could the money left pay for one more adapted home by ``year``?"""
