@@ -76,13 +76,25 @@ def cmd_allocate(args) -> int:
     from allocator.data import PlanningInputError, read_table
     from allocator.planning import PlacementProblem
     from allocator.report import write_plan_workbook
-    from allocator.sample import jiujiang_districts, jiujiang_projects
+    from allocator.data import write_planning_template
+    from allocator.sample import jiujiang_county_table, jiujiang_projects, jiujiang_townships
     from allocator.solver import SolverFailure, SolverOptions
 
+    if args.template:
+        table, _, path = args.template.partition("=")
+        if table not in ("districts", "projects") or not path:
+            raise UsageError("--template 的格式应为 districts=文件.xlsx 或 projects=文件.xlsx",
+                             "--template expects districts=FILE.xlsx or projects=FILE.xlsx")
+        write_planning_template(writable(path, (".xlsx",)), table)
+        print(f"已写入模板 / template written: {path}")
+        return EXIT_OK
+    if args.year is None:
+        raise UsageError("请用 --year 指定规划年份（如 2025）", "give the plan year with --year (e.g. 2025)")
     if args.sample:
         if args.districts or args.projects:
             raise UsageError("--sample 与 --districts/--projects 不能同时使用", "--sample replaces --districts and --projects")
-        districts, projects = jiujiang_districts(), jiujiang_projects()
+        sample = jiujiang_townships if args.units == "township" else jiujiang_county_table
+        districts, projects = sample(), jiujiang_projects()
     else:
         if not (args.districts and args.projects):
             raise UsageError("请指定 --districts 和 --projects（或 --sample 使用九江示例）",
@@ -108,6 +120,7 @@ def cmd_allocate(args) -> int:
             level_budgets=_pairs(args.level_budget, "--level-budget", parse_amount) or None,
             jurisdiction=args.jurisdiction, scopes=_pairs(args.scope, "--scope", str) or None,
             weights=_pairs(args.weight, "--weight", int) or None, distances=distances,
+            coverage_radius_km=args.coverage_radius_km, household_cost=args.household_cost,
         )
     except PlanningInputError as error:
         for problem_ in error.problems[:50]:
@@ -137,6 +150,8 @@ def cmd_allocate(args) -> int:
         unmet = result.unmet()
         for line in result.summary():
             print(line)
+        for line in result.indicator_lines():
+            print("  " + line)
         for line in unmet[:args.show]:
             print("  " + line)
         if len(unmet) > args.show:
@@ -158,7 +173,15 @@ def add_parser(commands) -> None:
     allocate.add_argument("--districts", metavar="FILE.xlsx", help="区划表：人口、现有床位和托位 / districts table")
     allocate.add_argument("--projects", metavar="FILE.xlsx", help="候选项目表 / candidate projects table")
     allocate.add_argument("--sample", action="store_true", help="使用九江示例数据 / use the Jiujiang sample")
-    allocate.add_argument("--year", type=int, required=True, help="规划年份 / plan year, e.g. 2025")
+    allocate.add_argument("--units", choices=("county", "township"), default="county",
+                          help="示例的规划单位：县或乡镇（街道，社区、村数为估算） / the sample's planning units")
+    allocate.add_argument("--template", metavar="TABLE=FILE.xlsx",
+                          help="写出规划单位（districts）或候选项目（projects）模板 / write a table's template")
+    allocate.add_argument("--household-cost", type=parse_amount, metavar="AMOUNT",
+                          help="适老化改造每户费用（元），默认取参数 / yuan per adapted home")
+    allocate.add_argument("--coverage-radius-km", type=float, metavar="KM",
+                          help="街道覆盖的服务半径（公里，需坐标） / streets covered within this radius")
+    allocate.add_argument("--year", type=int, help="规划年份 / plan year, e.g. 2025")
     allocate.add_argument("--from", dest="first_year", type=int, default=2023, help="首个建设年份 / first year (2023)")
     allocate.add_argument("--budget", type=parse_amount, help="总预算（元，可写“5亿”“50000万”） / total budget")
     allocate.add_argument("--budget-per-year", metavar="AMOUNT|YEAR=AMOUNT,…", help="年度预算 / budget per year")

@@ -47,7 +47,39 @@ DISTRICT_COLUMNS = (
     Column("x_km", "横坐标（公里）", "coordinate"),
     Column("y_km", "纵坐标（公里）", "coordinate"),
     Column("estimated", "现有供给为估算", "boolean", default=False),
+    # township-level units and the coverage, count and floor-space targets (issue 20)
+    Column("county_code", "所属县（市、区）代码", "text", aliases=("县级代码", "所属县代码")),
+    Column("township_kind", "乡镇类型", "choice", choices=("street", "town", "township", "other"),
+           aliases=("乡级类型",)),
+    Column("communities", "城市社区数", "integer", default=0, aliases=("社区数",)),
+    Column("villages", "行政村数", "integer", default=0, aliases=("村数",)),
+    Column("communities_elderly_covered", "已有养老服务设施的社区数", "integer", default=0),
+    Column("villages_mutual_aid_covered", "已有互助养老设施的行政村数", "integer", default=0),
+    Column("communities_childcare_covered", "已有托育服务的社区数", "integer", default=0),
+    Column("streets_covered", "已有综合养老机构（街道）", "boolean", default=False),
+    Column("households", "户数", "integer", default=0),
+    Column("elderly_floor_space", "现有社区养老设施面积（平方米）", "number", default=0.0),
+    Column("private_operated_beds", "现有社会力量运营床位", "integer", default=0, aliases=("社会力量运营床位",)),
+    Column("public_inclusive_childcare_institutions", "现有公办或普惠托育机构数", "integer", default=0),
+    Column("guidance_centres", "现有市级托育指导中心数", "integer", default=0),
+    Column("adapted_households", "已完成适老化改造户数", "integer", default=0),
+    Column("estimate_note", "估算说明", "text"),
 )
+# a township unit's kind from the ending of its name (as ../shared/data/README.md derives it)
+TOWNSHIP_ENDINGS = (("街道", "street"), ("镇", "town"), ("乡", "township"))
+
+
+def township_kind(name: str) -> str:
+    return next((kind for ending, kind in TOWNSHIP_ENDINGS if name.endswith(ending)), "other")
+
+FACILITY_TYPES = ("institution", "comprehensive_institution", "community_care", "rural_mutual_aid",
+                  "childcare_institution", "community_childcare", "city_guidance_centre")
+FACILITY_TYPE_ZH = {
+    "institution": "养老机构", "comprehensive_institution": "综合养老机构", "community_care": "城镇社区居家养老服务设施",
+    "rural_mutual_aid": "农村互助养老服务设施", "childcare_institution": "托育机构", "community_childcare": "社区托育服务设施",
+    "city_guidance_centre": "市级托育指导中心",
+}
+ELDERLY_TYPES = ("institution", "comprehensive_institution", "community_care", "rural_mutual_aid")
 
 PROJECT_COLUMNS = (
     Column("code", "项目编号", "text", True, aliases=("编号",)),
@@ -70,6 +102,11 @@ PROJECT_COLUMNS = (
            choices=("self_built", "purchased", "rented", "public_built_private_run")),
     Column("x_km", "横坐标（公里）", "coordinate"),
     Column("y_km", "纵坐标（公里）", "coordinate"),
+    Column("facility_type", "设施类型", "choice", choices=FACILITY_TYPES, aliases=("项目类型",)),
+    Column("sites", "设施个数", "integer", default=1, aliases=("个数",)),
+    Column("covers", "覆盖社区（村）数", "integer", aliases=("覆盖社区数", "覆盖村数")),
+    Column("floor_area", "建筑面积（平方米）", "number", default=0.0, aliases=("建筑面积",)),
+    Column("social_operated", "社会力量运营", "boolean"),
 )
 
 DISTANCE_COLUMNS = (
@@ -84,6 +121,10 @@ CHOICE_WORDS = {
     "民办非营利": "private_non_profit", "民办营利": "private_for_profit",
     "城市": "urban", "农村": "rural", "新建居住区": "new", "老城区": "old", "已建成居住区": "old",
     "自建": "self_built", "购买": "purchased", "租赁": "rented", "公建民营": "public_built_private_run",
+    "街道": "street", "镇": "town", "乡": "township", "其他": "other",
+    **{zh: key for key, zh in FACILITY_TYPE_ZH.items()}, "具备综合功能的养老机构": "comprehensive_institution",
+    "嵌入式养老院": "comprehensive_institution", "社区养老服务设施": "community_care", "颐养之家": "rural_mutual_aid",
+    "社区托育": "community_childcare", "综合性托育服务指导中心": "city_guidance_centre",
 }
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "√", "普惠"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "×", ""}
@@ -219,9 +260,22 @@ def districts_frame(raw: pd.DataFrame) -> pd.DataFrame:
             ("inclusive_slots", "现有普惠托位", "childcare_slots", "多于现有托位", "more than the existing places")):
         for position in np.flatnonzero((frame[column] > frame[total]).to_numpy()):
             problems.append(InputProblem("区划表 districts", int(position) + 2, zh, what_zh, what_en))
+    for column, zh, total in (("communities_elderly_covered", "已有养老服务设施的社区数", "communities"),
+                              ("communities_childcare_covered", "已有托育服务的社区数", "communities"),
+                              ("villages_mutual_aid_covered", "已有互助养老设施的行政村数", "villages"),
+                              ("private_operated_beds", "现有社会力量运营床位", "elderly_beds")):
+        for position in np.flatnonzero((frame[column] > frame[total]).to_numpy()):
+            problems.append(InputProblem("区划表 districts", int(position) + 2, zh, f"多于{total}列的数",
+                                         f"more than the {total} column"))
     if problems:
         raise PlanningInputError(problems)
     frame["name"] = frame["name"].fillna(frame["division_code"])
+    code = frame["division_code"].astype(str)
+    frame["county_code"] = frame["county_code"].fillna(code.where(code.str.len() != 9, code.str[:6]))
+    kind = [township_kind(name) if len(c) == 9 else None for name, c in zip(frame["name"].astype(str), code)]
+    frame["township_kind"] = frame["township_kind"].fillna(pd.Series(kind, index=frame.index, dtype=object))
+    frame["streets"] = (frame["township_kind"] == "street").astype(int)
+    frame["streets_covered"] = (frame["streets_covered"].astype(bool) & (frame["streets"] == 1)).astype(int)
     return frame.set_index("division_code", drop=False)
 
 
@@ -231,7 +285,9 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     frame = typed_frame(raw, PROJECT_COLUMNS, "项目表 projects") if len(raw) else pd.DataFrame(
         columns=[c.name for c in PROJECT_COLUMNS])
     problems = []
-    unknown = sorted(set(frame["division_code"].dropna()) - set(districts.index))
+    # a project may name a row of the districts table or, in a township-level table, the county of rows
+    known = set(districts.index) | (set(districts["county_code"]) if len(districts) else set())
+    unknown = sorted(set(frame["division_code"].dropna()) - known)
     for code in unknown:
         problems.append(InputProblem("项目表 projects", None, "区划代码", f"“{code}”不在区划表中",
                                      f"'{code}' is not in the districts table"))
@@ -250,6 +306,18 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     frame["inclusive"] = inclusive.where(~elderly, False).astype(bool)
     district_area = frame["division_code"].map(districts["area"]) if len(districts) else None
     frame["area"] = frame["area"].fillna(district_area).fillna("urban")
+    frame["facility_type"] = frame["facility_type"].fillna(pd.Series(np.where(elderly, "institution",
+                                                                              "childcare_institution"), index=frame.index))
+    wrong = elderly.to_numpy() != frame["facility_type"].isin(ELDERLY_TYPES).to_numpy()
+    if wrong.any():
+        raise PlanningInputError([InputProblem("项目表 projects", int(position) + 2, "设施类型", "与项目类别不符",
+                                               "does not match the project kind") for position in np.flatnonzero(wrong)])
+    frame["sites"] = frame["sites"].fillna(1).astype(int)
+    frame["covers"] = frame["covers"].fillna(frame["sites"]).astype(int)
+    frame["floor_area"] = frame["floor_area"].fillna(0.0).astype(float)
+    private = frame["ownership"].isin(("private", "private_non_profit", "private_for_profit"))
+    private |= frame["premises"] == "public_built_private_run"
+    frame["social_operated"] = frame["social_operated"].astype("boolean").fillna(private).astype(bool) & elderly
     capacity, maximum = frame["capacity"].astype("Float64"), frame["capacity_max"].astype("Float64")
     no_capacity = (capacity.isna() | (capacity == 0)).fillna(True).to_numpy(dtype=bool)
     no_cost = frame["cost"].isna().to_numpy() & ~no_capacity
@@ -300,3 +368,62 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 return pd.DataFrame(body, columns=header)
     raise PlanningInputError([InputProblem(path.name, None, "表头", "找不到含区划或项目列名的表头行",
                                            "no header row with district or project columns found")])
+
+
+# ------------------------------------------------------------------------------------------- templates
+
+KIND_ZH = {"text": "文字", "integer": "整数", "number": "数字", "coordinate": "数字（公里）", "boolean": "是/否",
+           "share": "占比（如60%）", "year": "年份", "choice": "从可选值中选"}
+CHOICE_ZH = {value: word for word, value in reversed(list(CHOICE_WORDS.items()))}
+EXAMPLES = {
+    "districts": {"division_code": "360402001", "name": "十里街道", "county_code": "360402", "township_kind": "街道",
+                  "population": 35000, "aged_60_plus": 5000, "under_3": 1000, "communities": 6, "villages": 0,
+                  "communities_elderly_covered": 5, "communities_childcare_covered": 2, "streets_covered": "是",
+                  "elderly_beds": 160, "nursing_beds": 90, "childcare_slots": 120, "inclusive_slots": 12,
+                  "households": 11000, "residential_area": "老城区", "elderly_floor_space": 1200,
+                  "estimated": "否"},
+    "projects": {"code": "XM-001", "name": "十里街道社区居家养老服务中心", "division_code": "360402001", "kind": "养老",
+                 "facility_type": "城镇社区居家养老服务设施", "construction": "新建", "capacity": 30,
+                 "ownership": "公办", "investment_10k_cny": 300, "earliest_year": 2024, "sites": 1, "covers": 2,
+                 "floor_area": 800},
+}
+NOTES = {
+    "division_code": "县（市、区）6位或乡镇（街道）9位统计用区划代码", "county_code": "乡镇行所属县的6位代码；不填则取代码前6位",
+    "communities": "城市社区个数", "villages": "行政村个数", "estimated": "现状数字为估算时填“是”，方案中会标明“估算”",
+    "facility_type": "决定计入哪项覆盖或设施数指标", "sites": "一个项目含多处设施时的个数（如127家颐养之家）",
+    "covers": "能覆盖的社区或行政村个数，默认等于设施个数", "division_code_projects": "可填本表的乡镇代码，或只填县代码",
+}
+
+
+def write_planning_template(target, table: str) -> None:
+    """A planning table's template: Chinese headers (required ones in red), one example row, and 填写说明."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    columns = {"districts": DISTRICT_COLUMNS, "projects": PROJECT_COLUMNS}[table]
+    columns = tuple(c for c in columns if c.name not in ("estimate_note",))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = {"districts": "规划单位", "projects": "候选项目"}[table]
+    example = EXAMPLES[table]
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for index, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.zh)
+        cell.font, cell.fill = Font(bold=True, color="C00000" if column.required else "000000"), fill
+        value = example.get(column.name)
+        sheet.cell(row=2, column=index, value=value)
+        sheet.column_dimensions[cell.column_letter].width = max(10, 2.2 * len(column.zh) + 2)
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "类型", "可选值", "说明"])
+    for cell in notes[1]:
+        cell.font, cell.fill = Font(bold=True), fill
+    for column in columns:
+        note = NOTES.get(f"{column.name}_{table}", NOTES.get(column.name, ""))
+        choices = "、".join(CHOICE_ZH.get(c, c) for c in column.choices)
+        notes.append([column.zh, "是" if column.required else "否", KIND_ZH[column.kind], choices, note])
+    notes.append([])
+    notes.append(["第2行为示例，请替换或删除；表头须保留。"])
+    for letter, width in zip("ABCDE", (30, 10, 16, 50, 60)):
+        notes.column_dimensions[letter].width = width
+    book.save(target)

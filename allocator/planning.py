@@ -22,8 +22,39 @@ Targets (integer coefficients throughout, so CP-SAT and the MIP backend solve th
     share σ = num/den:       den · (R_uy + s) ≥ num · S_uy          (s counts missing qualifying places/beds)
     count B (aggregate):     S_uy + s ≥ B;  proportional scope: ⌈B · A_u / Σ A⌉ with A the population aged 60+
 
+Units (allocator/units.py): the rows u of the districts table (counties, or township-level units with their
+county), the counties c (a township table's rows summed; a project naming only its county counts there and in
+its county pool), and the city. Scopes: each_district (rows), each_county, aggregate (city), proportional (the
+city's value shared out to counties by population aged 60+, largest remainders).
+
+Targets of issue 20, each with its shortfall s ≥ 0 (clauses: 九府办字[2022]113号; values and quotes in
+subsidy_rules/parameters/3604/planning_targets.yaml)
+    (1) coverage, layers L (城市社区 elderly care, 行政村 mutual aid, 街道 institutions, 城市社区 childcare):
+        z_Luy ∈ ℤ, 0 ≤ z_Luy ≤ n_Lu − c_Lu;  z_Luy ≤ Σ_{p serves u, t≤y} k_p x_pt + f_Luy
+        Σ_{u∈c} f_Luy ≤ Σ_{p names only c, t≤y} k_p x_pt                       (the county pool)
+        Σ_L Σ_{u∈unit} (c_Lu + z_Luy) + s ≥ ⌈σ Σ_L Σ_{u∈unit} n_Lu⌉
+        p serves u: p is in u, or (streets, coordinates given) within the service radius; k_p = 覆盖社区（村）数,
+        1 for a street.  表1 第4项 居家社区养老服务覆盖率 (communities and villages), 第5项 and 附件2 第1项
+        农村互助养老服务设施覆盖率, 第6项 街道具备综合功能的养老机构覆盖率, 附件2 第1项 城市社区养老服务设施全覆盖,
+        表2 第9项 社区托育服务覆盖率.
+    (2) count, at least B per unit: E_u + Σ_{p∈u counted, t≤y} m_p x_pt + s ≥ B, m_p the project's sites;
+        二（一）托育方面 a public or inclusive nursery in every county (B = 1, each_county) and one city guidance
+        centre (city_guidance_centre, aggregate); 附件2 第1项 新增城乡社区养老服务设施380个 (community_care and
+        rural_mutual_aid sites, E = 0).
+    (3) floor space, rows of new estates / old districts with H_u households (三（一）20 / 15 m² per 100 households):
+        F_u + Σ_{p∈u community facility, t≤y} a_p x_pt + s ≥ ⌈r H_u / 100⌉, a_p its floor area in m².
+    (4) homes adapted (适老化), h_ct ∈ ℤ≥0 homes of county c in year t at κ_h yuan each (a parameter):
+        cumulative  A_unit + Σ_{c∈unit, t≤y} h_ct + s ≥ H_y   (表1 第8项 3000/6000, or 附件2 第1项 6500 by the reading
+        home_adaptation_reading), each year Σ_c h_cy + s ≥ 1300 (附件2 第4项, 2022–2025).
+    (5) beds added, city: Σ_{p elderly, t≤y} q_pt + s ≥ 8000 (附件2 第1项); places in all: as the bed total,
+        21516 (附件2 第7项).
+    (6) share of beds run by 社会力量, city, "超过" strictly: den (P + s) ≥ num S + 1, P the beds of private or
+        公建民营 projects and the estimated existing ones (附件2 第1项, 50%).
+    Every shortfall is weighted (TargetSpec.weight, overridable per target: --weight); a missing nursery or
+    centre weighs 1000, a community or village 100, a place, bed, home or m² 1.
+
 Budgets
-    Σ_pt κ_pt ≤ budget;  Σ_p κ_pt ≤ budget_t (each year);  Σ_pt σ^ℓ_pt ≤ budget^ℓ for funding level ℓ, where σ^ℓ is
+    Σ_pt κ_pt + κ_h Σ_ct h_ct ≤ budget;  Σ_p κ_pt ≤ budget_t (each year);  Σ_pt σ^ℓ_pt ≤ budget^ℓ for funding level ℓ, where σ^ℓ is
     the construction subsidy the rules engine computes for p at level ℓ (province / city / county). A scalable
     project's cost and subsidy are pro rata per place (κ_p / C_p, rounded to whole yuan).
 
@@ -52,21 +83,29 @@ from allocator.facility_location import CapacitatedFacilityLocation, MaximalCove
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
-from allocator.targets import Target, load_targets
+from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
+from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
+                             achieved, as_fraction, counts_for, share_required)
 from care_services.spreadsheet import frame_records
 from subsidy_rules.engine import evaluate_frame
 from subsidy_rules.parameters import ParameterSet, default_parameters
 
 LEVELS = ("province", "city", "county")
-# the district columns of each kind's supply: (all places or beds, the qualifying ones: nursing beds / 普惠 places)
-SUPPLY_COLUMNS = {"elderly": ("elderly_beds", "nursing_beds"), "childcare": ("childcare_slots", "inclusive_slots")}
-CITY_WIDE = "全市"
 REASONS = {
     "no_candidates": ("该区域没有可选的此类项目", "no candidate project of this kind in the area"),
     "capacity": ("全部候选项目建成仍不足", "not enough even if every candidate is built"),
     "budget": ("预算不足", "the budget runs out"),
     "trade_off": ("与其他目标冲突，整体缺口已最小", "meeting it would leave a larger gap elsewhere"),
 }
+# why an indicator has no unit to assess (the tables lack what it counts)
+NOT_APPLICABLE = {
+    "coverage": ("区划表没有可考核的社区、行政村或街道（需乡镇级表及社区、村数）",
+                 "the districts table has no communities, villages or streets to assess"),
+    "floor_space": ("区划表没有标明新建住宅小区或老城区改造并填写户数的行",
+                    "no row of the districts table is a new estate or old district with households"),
+    "default": ("区划表中没有适用的区划", "no row of the districts table is concerned"),
+}
+STATUS_OF_INDICATOR = {"met": ("达标", "met"), "short": ("未达标", "short"), "not_applicable": ("不适用", "not applicable")}
 
 
 @dataclass(frozen=True)
@@ -79,11 +118,6 @@ class Budgets:
         if isinstance(self.per_year, Mapping):
             return self.per_year.get(year)
         return self.per_year
-
-
-def as_fraction(value: float, limit: int = 10_000) -> Fraction:
-    """A share such as 0.6 as an exact ratio 3/5, so share constraints have integer coefficients."""
-    return Fraction(str(value)).limit_denominator(limit)
 
 
 def nursing_beds_of(share, capacity):
@@ -107,7 +141,7 @@ def construction_subsidies(plan: pd.DataFrame, districts: pd.DataFrame, jurisdic
     if plan.empty:
         return out
     where = plan["division_code"].fillna(jurisdiction).astype(str)
-    central = plan["division_code"].map(districts["in_central_city"]).fillna(False).astype(bool)
+    central = plan["division_code"].map(districts["in_central_city"].astype(bool)).eq(True)
     completed = pd.to_datetime(plan["year"].astype(int).astype(str) + "-12-31")
     for kind, scheme in (("elderly", "elderly_institution_construction"), ("childcare", "childcare_construction")):
         rows = plan[plan["kind"] == kind]
@@ -158,6 +192,9 @@ class PlacementResult:
     excluded: pd.DataFrame  # candidate rows set aside, with the reason
     spending: dict
     messages: list[tuple[str, str]] = field(default_factory=list)
+    adaptation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["county", "county_name", "year", "households", "cost"]))  # 适老化 homes per county and year
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)  # one line per indicator and checkpoint
 
     @property
     def all_met(self) -> bool:
@@ -182,8 +219,17 @@ class PlacementResult:
                          f"界 bound {_shown(stats.bound)}; 差距 gap {gap}; {stats.seconds:.2f}s ({stats.backend})")
         lines.extend(f"{zh} / {en}" for zh, en in self.messages)
         if len(self.plan):
-            lines.append(f"选中项目 {len(self.plan)} 个，投资 {self.spending['total']:,.0f} 元 / "
+            lines.append(f"选中项目 {len(self.plan)} 个，投资 {self.spending['total'] / 1e4:,.2f} 万元 / "
                          f"{len(self.plan)} projects chosen, cost {self.spending['total']:,.0f} CNY")
+        if len(self.adaptation):
+            homes = int(self.adaptation["households"].sum())
+            lines.append(f"适老化改造 {homes:,} 户，费用 {self.spending.get('households', 0) / 1e4:,.2f} 万元 / "
+                         f"{homes:,} homes adapted")
+        if len(self.indicators):
+            counts = self.indicators["status"].value_counts()
+            lines.append(f"指标 {len(self.indicators)} 项（按年份）：已达到 {counts.get('met', 0)} 项，有缺口 "
+                         f"{counts.get('short', 0)} 项，不适用 {counts.get('not_applicable', 0)} 项 / indicators: {counts.get('met', 0)} met, "
+                         f"{counts.get('short', 0)} short, {counts.get('not_applicable', 0)} not applicable")
         if self.all_met and len(self.targets):
             lines.append("全部目标均已达到 / every target is met")
         return lines
@@ -196,6 +242,29 @@ class PlacementResult:
     def explanation(self) -> list[str]:
         return [*self.summary(), *self.unmet()]
 
+    def indicator(self, target: str, year: int | None = None) -> pd.DataFrame:
+        """The explanation of one indicator: a row per unit it is counted on (met or short, by how much, why)."""
+        rows = self.targets[self.targets["target"] == target]
+        if year is not None:
+            rows = rows[rows["year"] == year]
+        return rows.reset_index(drop=True)
+
+    def indicator_lines(self) -> list[str]:
+        """A line per indicator and checkpoint, for people: status, shortfall in all, reasons."""
+        lines = []
+        for row in self.indicators.itertuples():
+            status = STATUS_OF_INDICATOR[row.status][0]
+            text = f"{row.year}年 {row.target_zh}：{status}"
+            if row.status == "short":
+                why = "、".join(f"{REASONS[k][0]}（{n}处）" for k, n in row.reasons.items())
+                text += f"，{row.units_short}/{row.units}处未达标，共缺 {row.shortfall:,} {row.shortfall_unit}；{why}"
+            elif row.status == "not_applicable":
+                text += f"（{row.not_applicable_zh}）"
+            if row.estimated:
+                text += "（现状含估算数）"
+            lines.append(text)
+        return lines
+
     def as_dict(self) -> dict:
             return {
             "objective": self.objective, "status": self.status, "status_zh": STATUS_ZH[self.status],
@@ -203,6 +272,8 @@ class PlacementResult:
             "plan": frame_records(self.plan), "districts": frame_records(self.districts), "targets": frame_records(self.targets),
             "subsidies": frame_records(self.subsidy_summary()), "excluded": frame_records(self.excluded),
             "spending": self.spending, "messages": [{"zh": zh, "en": en} for zh, en in self.messages],
+            "adaptation": frame_records(self.adaptation), "indicators": frame_records(self.indicators),
+            "indicator_lines": self.indicator_lines(),
             "summary": self.summary(), "explanation": self.explanation(),
         }
 
@@ -233,14 +304,7 @@ class _Model:
     weighted: object  # total weighted shortfall (expression)
     shortfalls: list  # (unit, weight, s)
     budgets: list  # the budget constraints (total, per year, per funding level)
-
-
-@dataclass
-class _TargetRow:
-    target: Target
-    unit: str  # district code or CITY_WIDE
-    required: int | None  # count to reach (per_1000, total)
-    share: Fraction | None  # for share targets
+    households: dict = field(default_factory=dict)  # (county, year) -> homes adapted that year
 
 
 @dataclass
@@ -255,6 +319,8 @@ class PlacementProblem:
     jurisdiction: str
     parameters: ParameterSet
     distances: pd.DataFrame | None = None  # code, division_code, km
+    coverage_radius_km: float | None = None  # streets covered within this radius (coordinates given)
+    household_cost: float | None = None  # yuan per adapted home (else the parameter)
 
     @classmethod
     def from_frames(
@@ -273,6 +339,8 @@ class PlacementProblem:
         scopes: Mapping[str, str] | None = None,
         weights: Mapping[str, int] | None = None,
         distances: pd.DataFrame | None = None,
+        coverage_radius_km: float | None = None,
+        household_cost: float | None = None,
     ) -> PlacementProblem:
         """Check and type the tables (PlanningInputError lists every bad cell) and read the targets.
 
@@ -299,7 +367,8 @@ class PlacementProblem:
                                scopes=scopes, weights=weights)
         problem = cls(districts, projects, excluded, targets, Budgets(budget, budget_per_year, level_budgets),
                       first_year, plan_year, jurisdiction, parameters,
-                      None if distances is None else distances_frame(distances, districts, projects))
+                      None if distances is None else distances_frame(distances, districts, projects),
+                      coverage_radius_km, household_cost)
         problem._prepare()
         return problem
 
@@ -319,54 +388,30 @@ class PlacementProblem:
             amount = subsidies[f"fund.{level}"].fillna(0.0)
             p[f"subsidy_full.{level}"] = amount.round().astype("int64")
         self._subsidy_full = {level: p[f"subsidy_full.{level}"].to_numpy() for level in LEVELS}
+        self.units = Units(self.districts, p, self.coverage_radius_km)
         self._records = list(p.itertuples(index=False))  # row access without pandas overhead in hot loops
-        self._narrow = p[["code", "earliest_year", "nursing_share", "inclusive", "capacity", "capacity_max", "cost",
-                          "scalable", "unit_cost", *(f"subsidy_full.{level}" for level in LEVELS)]]
-        self._index_units()
-        self._rows = self._target_rows()
-
-    def _target_rows(self) -> list[_TargetRow]:
-        rows = []
-        d = self.districts
-        for target in self.targets:
-            spec = target.spec
-            if spec.scope == "aggregate":
-                units = [(CITY_WIDE, int(d["population"].sum()))]
-            else:
-                chosen = d if spec.residential_area is None else d[d["residential_area"] == spec.residential_area]
-                units = list(zip(chosen.index, chosen["population"].astype(int)))
-            proportional = None
-            if spec.scope == "proportional":
-                proportional = largest_remainder(int(target.value), d["aged_60_plus"].clip(lower=0))
-            for unit, population in units:
-                if spec.measure == "per_1000":
-                    rows.append(_TargetRow(target, unit, math.ceil(as_fraction(target.value) * population / 1000), None))
-                elif spec.measure == "total":
-                    need = int(proportional[unit]) if proportional is not None else math.ceil(target.value)
-                    rows.append(_TargetRow(target, unit, need, None))
-                else:
-                    rows.append(_TargetRow(target, unit, None, as_fraction(target.value)))
-        return rows
+        self._narrow = p[["code", "kind", "earliest_year", "nursing_share", "inclusive", "social_operated",
+                          "facility_type", "sites", "covers", "floor_area", "ownership", "capacity", "capacity_max",
+                          "cost", "scalable", "unit_cost", *(f"subsidy_full.{level}" for level in LEVELS)]]
+        self._position = {code: i for i, code in enumerate(p["code"])}
+        self._rows = self.units.target_rows(self.targets)
+        self._index_measures()
+        self._household_cap = max([r.required for r in self._rows if r.target.spec.measure == "households"] + [0])
+        if self._household_cap and self.household_cost is None:
+            cost = self.parameters.get_or("planning_targets.home_adaptation_cost_per_household", self.jurisdiction,
+                                          dt.date(self.plan_year, 12, 31), None)
+            self.household_cost = None if cost is None else float(cost)
+        if self._household_cap and self.household_cost is None:
+            raise ValueError("缺少适老化改造每户费用（home_adaptation_cost_per_household） / no cost per adapted home")
 
     def _existing(self, unit: str, kind: str) -> tuple[int, int]:
-        """Existing (all, qualifying) places or beds of a district or the whole city."""
-        return self._existing_by_unit[(unit, kind)]
+        """Existing (all, qualifying) places or beds of a row, a county or the whole city."""
+        total, good = SUPPLY_COLUMNS[kind]
+        return self.units.total(unit, total), self.units.total(unit, good)
 
     def _members(self, unit: str, kind: str) -> pd.Index:
-        """Candidate projects that count for a district's (or the city's) target of this kind."""
-        return self._members_by_unit.get((unit, kind), pd.Index([], dtype=int))
-
-    def _index_units(self) -> None:
-        d, p = self.districts, self.projects
-        self._existing_by_unit = {}
-        for kind, (total, good) in SUPPLY_COLUMNS.items():
-            for unit, a, b in zip(d.index, d[total].astype(int), d[good].astype(int)):
-                self._existing_by_unit[(unit, kind)] = (int(a), int(b))
-            self._existing_by_unit[(CITY_WIDE, kind)] = (int(d[total].sum()), int(d[good].sum()))
-        self._members_by_unit = {key: pd.Index(positions) for key, positions in
-                                 p.groupby(["division_code", "kind"]).indices.items()}
-        for kind, positions in p.groupby("kind").indices.items():
-            self._members_by_unit[(CITY_WIDE, kind)] = pd.Index(positions)
+        """Candidate projects that count for a row's, a county's or the city's target of this kind."""
+        return self.units.of(unit, kind)
 
     # ------------------------------------------------------------------------------------- the model
 
@@ -389,13 +434,13 @@ class PlacementProblem:
 
     def _build(self, allow_shortfall: bool, rows: list[_TargetRow] | None = None,
                positions: np.ndarray | None = None, with_budgets: bool = True) -> _Model:
-        """The model for all targets and candidates, or for some (one district's) without the budgets."""
+        """The model for all targets and candidates, or for some (one county's) without the budgets."""
         rows = self._rows if rows is None else rows
         positions = np.arange(len(self.projects)) if positions is None else positions
         model = mathopt.Model(name="placement")
         choose: dict[tuple[int, int], mathopt.Variable] = {}
         size: dict[tuple[int, int], mathopt.LinearExpression | mathopt.Variable] = {}
-        qualifying: dict[tuple[int, int], object] = {}
+        qualifying: dict[str, dict[tuple[int, int], object]] = {"nursing": {}, "inclusive": {}, "private": {}}
         cost: dict[tuple[int, int], object] = {}
         years = range(self.first_year, self.plan_year + 1)
         candidate_years = self._candidate_years()
@@ -416,43 +461,125 @@ class PlacementProblem:
                         share = as_fraction(row.nursing_share)
                         n = model.add_integer_variable(lb=0, ub=int(row.capacity_max), name=f"n[{row.code},{t}]")
                         model.add_linear_constraint(share.denominator * n <= share.numerator * q)
-                        qualifying[(i, t)] = n
+                        qualifying["nursing"][(i, t)] = n
                     else:
-                        qualifying[(i, t)] = q if row.inclusive else 0
+                        qualifying["inclusive"][(i, t)] = q if row.inclusive else 0
                 else:
                     size[(i, t)] = int(row.capacity) * x
                     cost[(i, t)] = int(row.cost) * x
-                    qualifying[(i, t)] = (int(row.fixed_nursing) * x if row.kind == "elderly"
-                                          else (int(row.capacity) * x if row.inclusive else 0))
+                    if row.kind == "elderly":
+                        qualifying["nursing"][(i, t)] = int(row.fixed_nursing) * x
+                    else:
+                        qualifying["inclusive"][(i, t)] = int(row.capacity) * x if row.inclusive else 0
+                qualifying["private"][(i, t)] = size[(i, t)] if row.social_operated else 0
             if len(own) > 1:
                 model.add_linear_constraint(mathopt.fast_sum(own) <= 1, name=f"once[{row.code}]")
         by_project_year = defaultdict(list)
         for (i, t) in choose:
             by_project_year[i].append(t)
+        inside = set(positions.tolist())
 
-        def added(members: pd.Index, year: int, which: dict) -> list:
+        def added(members, year: int, which: dict) -> list:
             return [which[(int(i), t)] for i in members for t in by_project_year[int(i)] if t <= year
-                    and not (isinstance(which[(int(i), t)], int) and which[(int(i), t)] == 0)]
+                    and not (isinstance(which.get((int(i), t), 0), int) and which.get((int(i), t), 0) == 0)]
+
+        def built(members, year: int, coefficient) -> list:
+            """coefficient(i) · x_it for every year t ≤ year (sites, sub-units covered, floor area)."""
+            out = []
+            for i in members:
+                a = int(coefficient(int(i)))
+                if a:
+                    out.extend(a * choose[(int(i), t)] for t in by_project_year[int(i)] if t <= year)
+            return out
+
+        covered_new: dict[tuple[str, str, int], object] = {}  # (layer, row, year) -> sub-units newly covered
+        pools: dict[tuple[str, str, int], list] = defaultdict(list)  # (layer, county, year) -> pool shares f
+
+        def newly_covered(layer: str, row_code: str, year: int):
+            key = (layer, row_code, year)
+            if key in covered_new:
+                return covered_new[key]
+            gap = self._gaps[layer].get(row_code, 0)
+            if gap == 0:
+                covered_new[key] = 0
+                return 0
+            direct = self._direct[layer].get(row_code, [])
+            terms = [k * choose[(i, t)] for i, k in direct if i in inside for t in by_project_year[i] if t <= year]
+            county = self.units.county_of_row[row_code]
+            if self._pooled[layer].get(county) and any(i in inside for i, _ in self._pooled[layer][county]):
+                f = model.add_integer_variable(lb=0, ub=gap, name=f"f[{layer},{row_code},{year}]")
+                pools[(layer, county, year)].append(f)
+                terms.append(f)
+            if not terms:
+                covered_new[key] = 0
+                return 0
+            z = model.add_integer_variable(lb=0, ub=gap, name=f"z[{layer},{row_code},{year}]")
+            model.add_linear_constraint(z <= mathopt.fast_sum(terms), name=f"cover[{layer},{row_code},{year}]")
+            covered_new[key] = z
+            return z
+
+        households: dict[tuple[str, int], mathopt.Variable] = {}
+
+        def adapted(unit: str, year: int, only_year: bool = False) -> list:
+            out = []
+            for county in self.units.counties_in(unit):
+                for t in years:
+                    if (t == year) if only_year else (t <= year):
+                        if (county, t) not in households:
+                            households[(county, t)] = model.add_integer_variable(
+                                lb=0, ub=self._household_cap, name=f"h[{county},{t}]")
+                        out.append(households[(county, t)])
+            return out
 
         shortfalls = []
         for k, row in enumerate(rows):
-            kind, year = row.target.spec.kind, row.target.year
+            spec, year = row.target.spec, row.target.year
+            kind, measure = spec.kind, spec.measure
             members = self._members(row.unit, kind)
-            total_existing, qualifying_existing = self._existing(row.unit, kind)
-            total = total_existing + mathopt.fast_sum(added(members, year, size))
+            total_existing, _ = self._existing(row.unit, kind)
             s = None
             if allow_shortfall:
-                most = total_existing + sum(self._records[i].capacity_max for i in members)
-                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, most, 1), name=f"s[{k}]")
+                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, self._shortfall_cap(row), 1),
+                                               name=f"s[{k}]")
                 shortfalls.append((row.unit, row.target.weight, s))
-            if row.share is None:
-                model.add_linear_constraint(total + (s if s is not None else 0) >= row.required, name=f"target[{k}]")
-            else:
-                good = qualifying_existing + mathopt.fast_sum(added(members, year, qualifying))
+            slack = s if s is not None else 0
+            if measure in ("per_1000", "total", "added"):
+                base = 0 if measure == "added" else total_existing
+                level = base + mathopt.fast_sum(added(members, year, size))
+            elif measure == "share":
+                total = total_existing + mathopt.fast_sum(added(members, year, size))
+                good = (self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
+                        + mathopt.fast_sum(added(members, year, qualifying[spec.qualifying])))
                 num, den = row.share.numerator, row.share.denominator
-                model.add_linear_constraint(den * (good + (s if s is not None else 0)) >= num * total,
+                model.add_linear_constraint(den * (good + slack) >= num * total + (1 if spec.strict else 0),
                                             name=f"target[{k}]")
-        spend = mathopt.fast_sum(cost.values())
+                continue
+            elif measure == "coverage":
+                level = mathopt.fast_sum(
+                    self.units.total(row.unit, LAYERS[layer][1]) + mathopt.fast_sum(
+                        newly_covered(layer, r, year) for r in self.units.rows_of[row.unit])
+                    for layer in spec.layers)
+            elif measure == "count":
+                counted = self._counted[spec.id]
+                level = ((self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0)
+                         + mathopt.fast_sum(built(members, year, lambda i: counted[i] * self._records[i].sites)))
+            elif measure == "floor_space":
+                on_row = [i for i in members if self._records[i].division_code == row.unit]
+                level = self.units.total(row.unit, "elderly_floor_space") + mathopt.fast_sum(built(
+                    on_row, year, lambda i: round(self._records[i].floor_area)
+                    if self._records[i].facility_type in FLOOR_SPACE_TYPES else 0))
+            elif measure == "households":
+                level = self.units.total(row.unit, "adapted_households") + mathopt.fast_sum(adapted(row.unit, year))
+            else:  # households_per_year
+                level = mathopt.fast_sum(adapted(row.unit, year, only_year=True))
+            model.add_linear_constraint(level + slack >= row.required, name=f"target[{k}]")
+        for (layer, county, year), shares in pools.items():
+            capacity = built([i for i, _ in self._pooled[layer][county] if i in inside], year,
+                             lambda i, layer=layer, county=county: dict(self._pooled[layer][county])[i])
+            model.add_linear_constraint(mathopt.fast_sum(shares) <= mathopt.fast_sum(capacity),
+                                        name=f"pool[{layer},{county},{year}]")
+        household_cost = round(self.household_cost or 0)
+        spend = mathopt.fast_sum([*cost.values(), *(household_cost * h for h in households.values())])
         budgets = []
         if with_budgets:
             if self.budgets.total is not None:
@@ -461,15 +588,38 @@ class PlacementProblem:
                 limit = self.budgets.year(year)
                 if limit is not None:
                     budgets.append(model.add_linear_constraint(
-                        mathopt.fast_sum(c for (i, t), c in cost.items() if t == year) <= math.floor(limit),
-                        name=f"budget[{year}]"))
+                        mathopt.fast_sum([*(c for (i, t), c in cost.items() if t == year),
+                                          *(household_cost * h for (c_, t), h in households.items() if t == year)])
+                        <= math.floor(limit), name=f"budget[{year}]"))
             for level, limit in (self.budgets.per_level or {}).items():
                 terms = [self._level_subsidy(i, level, x, size[(i, t)]) for (i, t), x in choose.items()
                          if self._subsidy_full[level][i]]
                 budgets.append(model.add_linear_constraint(mathopt.fast_sum(terms) <= math.floor(limit),
                                                            name=f"budget[{level}]"))
         weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
-        return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets)
+        return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets, households)
+
+    def _shortfall_cap(self, row: _TargetRow) -> int:
+        """An upper bound for a shortfall variable (the most it can be)."""
+        spec = row.target.spec
+        if spec.measure == "share":
+            total, _ = self._existing(row.unit, spec.kind)
+            return total + int(self._narrow.loc[self._members(row.unit, spec.kind), "capacity_max"].sum()) + 1
+        return row.required or 0
+
+    def _index_measures(self) -> None:
+        """Lookups the model reads per project: who counts for count targets, who covers which rows."""
+        self._counted = {spec.id: counts_for(spec, self.projects).to_numpy() for spec in SPECS.values()
+                         if spec.measure == "count"}
+        self._gaps, self._direct, self._pooled = {}, {}, {}
+        for layer in LAYERS:
+            gap = self.units.gap(layer)
+            self._gaps[layer] = gap[gap > 0].astype(int).to_dict()
+            direct, pooled = self.units.serves[layer]
+            self._direct[layer] = {r: list(zip(g["position"].astype(int), g["k"].astype(int)))
+                                   for r, g in direct.groupby("row")}
+            self._pooled[layer] = {c: list(zip(g["position"].astype(int), g["k"].astype(int)))
+                                   for c, g in pooled.groupby("county")}
 
     def _level_subsidy(self, i: int, level: str, built, size):
         """The construction subsidy project ``i`` gets from ``level`` as the budgets count it: exact for a fixed
@@ -511,7 +661,7 @@ class PlacementProblem:
     def _solve_lexicographic(self, options: SolverOptions, on_progress) -> PlacementResult:
         """Least weighted shortfall first; then the cheapest plan with no more shortfall than that."""
         started = dt.datetime.now()
-        if not any(row.unit == CITY_WIDE for row in self._rows):
+        if not any(row.unit == CITY_WIDE for row in self._rows) and not self.units.crosses_counties():
             found = self._lexicographic_by_district(options, on_progress, started)
             if found is not None:
                 return found
@@ -550,66 +700,87 @@ class PlacementProblem:
 
     def _lexicographic_by_district(self, options: SolverOptions, on_progress,
                                    started: dt.datetime) -> PlacementResult | None:
-        """The exact shortcut when every target is per district and the budgets do not bind.
+        """The exact shortcut when every target is per county (or per row) and the budgets do not bind.
 
-        Without budgets the model falls apart into one small problem per district (a project serves only its own
-        district's targets), and the lexicographic optimum is the union of each district's lexicographic optimum.
-        Each district is solved on its own, which is far faster than one model with a hundred independent parts.
-        Budgets are lifted for this (a relaxation): if the union fits them, it is optimal with them as well, and
-        the summed bounds are valid bounds. Otherwise None, and the caller solves the coupled model.
+        Without budgets and city-wide targets the model falls apart into one small problem per county (a project
+        serves only its own county's targets; radius coverage across a county border is excluded by the caller),
+        and the lexicographic optimum is the union of each county's lexicographic optimum. Each part is solved on
+        its own by ``solve_part``, which is far faster than one model with a hundred independent parts. Budgets
+        are lifted for this (a relaxation): if the union fits them, it is optimal with them as well, and the summed
+        bounds are valid bounds. Otherwise None, and the caller solves the coupled model.
         """
-        groups = self.projects.groupby("division_code").indices
-        rows_by_unit = defaultdict(list)
-        for row in self._rows:
-            rows_by_unit[row.unit].append(row)
-        chosen, phase1, phase2 = [], [], []
+        parts = self.independent_parts()
+        chosen, adapted, phase1, phase2 = [], [], [], []
         options = options.resolved("district")
-        exact = SolverOptions(options.backend, options.time_limit_s, 0.0, options.threads)
-        for unit, rows in rows_by_unit.items():
-            positions = np.asarray(groups.get(unit, []), dtype=int)
-            if len(positions) == 0:
-                continue  # nothing to decide: the targets table reports the shortfall as is
-            built = self._build(True, rows, positions, with_budgets=False)
-            built.model.minimize(built.weighted)
-            left = self._left(options, started)
-            first, stats1 = solve_model(built.model, exact, None, time_limit_s=left)
-            if stats1.status != "optimal":
+        for number, (county, rows, positions) in enumerate(parts, start=1):
+            solved = self.solve_part(rows, positions, options, self._left(options, started))
+            if solved is None:
                 return None
-            values = first.variable_values()
-            built.model.add_linear_constraint(built.weighted <= round(stats1.objective))
-            built.model.minimize(built.spend)
-            second, stats2 = solve_model(built.model, exact, None, time_limit_s=self._left(options, started),
-                                         hint=mathopt.SolutionHint(variable_values=values))
-            if not second.has_primal_feasible_solution():
-                return None
+            stats1, stats2, part_chosen, part_adapted = solved
             phase1.append(stats1)
             phase2.append(stats2)
-            chosen.extend(self._chosen(second.variable_values(), built))
+            chosen.extend(part_chosen)
+            adapted.extend(part_adapted)
             if self.budgets.total is not None and sum(s.objective or 0 for s in phase2) > self.budgets.total:
-                return None  # the budget binds: no need to solve the other districts alone
+                return None  # the budget binds: no need to solve the other parts alone
             if on_progress is not None:
-                on_progress(Progress((dt.datetime.now() - started).total_seconds(), None, None,
-                                     (len(phase2), len(rows_by_unit))))
-        plan = self._plan_frame(chosen)
-        if not self._within_budgets(plan, chosen):
+                on_progress(Progress((dt.datetime.now() - started).total_seconds(), None, None, (number, len(parts))))
+        plan, adaptation = self._plan_frame(chosen), self._adaptation_frame(adapted)
+        if not self._within_budgets(plan, chosen, adaptation):
             return None
         seconds = (dt.datetime.now() - started).total_seconds()
         phases = [(label, _combined(stats, options.backend, seconds if k else sum(s.seconds for s in phase1)))
                   for k, (label, stats) in enumerate((("最小缺口 shortfall", phase1), ("最省投资 cost", phase2)))]
-        result = self._assemble("shortfall", phases[-1][1].status, phases, plan)
-        result.messages.append(("各区划分别求解（目标均按区划计，预算未形成约束）",
-                                "solved district by district (every target is per district and the budgets "
+        result = self._assemble("shortfall", phases[-1][1].status, phases, plan, adaptation=adaptation)
+        result.messages.append(("各区划分别求解（按县；目标均按县或区划计，预算未形成约束）",
+                                "solved county by county (every target is per county or district and the budgets "
                                 "do not bind)"))
         return result
 
-    def _within_budgets(self, plan: pd.DataFrame, chosen: list[tuple[int, int, int, int]]) -> bool:
+    def independent_parts(self) -> list[tuple[str, list[_TargetRow], np.ndarray]]:
+        """(county, its target rows, its candidate positions) for every county with something to decide; the
+        parts share nothing when no target is city-wide and no project serves across a county border."""
+        groups = self.projects.groupby("county").indices
+        rows_by_county = defaultdict(list)
+        for row in self._rows:
+            rows_by_county[self.units.county_of(row.unit)].append(row)
+        parts = []
+        for county, rows in rows_by_county.items():
+            positions = np.asarray(groups.get(county, []), dtype=int)
+            if len(positions) or any(r.target.spec.measure.startswith("households") for r in rows):
+                parts.append((county, rows, positions))
+        return parts
+
+    def solve_part(self, rows: list[_TargetRow], positions: np.ndarray, options: SolverOptions,
+                   time_limit_s: float):
+        """The lexicographic optimum of one independent part, proven: (phase-1 stats, phase-2 stats, chosen
+        projects, homes adapted) or None when a phase is not proven optimal in time."""
+        exact = SolverOptions(options.backend, options.time_limit_s, 0.0, options.threads)
+        built = self._build(True, rows, positions, with_budgets=False)
+        built.model.minimize(built.weighted)
+        first, stats1 = solve_model(built.model, exact, None, time_limit_s=time_limit_s)
+        if stats1.status != "optimal":
+            return None
+        values = first.variable_values()
+        built.model.add_linear_constraint(built.weighted <= round(stats1.objective))
+        built.model.minimize(built.spend)
+        second, stats2 = solve_model(built.model, exact, None, time_limit_s=time_limit_s,
+                                     hint=mathopt.SolutionHint(variable_values=values))
+        if not second.has_primal_feasible_solution():
+            return None
+        values = second.variable_values()
+        return stats1, stats2, self._chosen(values, built), self._adapted(values, built)
+
+    def _within_budgets(self, plan: pd.DataFrame, chosen: list[tuple[int, int, int, int]],
+                        adaptation: pd.DataFrame) -> bool:
         """Does the plan respect every budget, counted as the model counts (subsidies per place when scalable)?"""
-        if self.budgets.total is not None and plan["cost"].sum() > self.budgets.total:
+        spent = pd.concat([plan[["year", "cost"]], adaptation[["year", "cost"]]])
+        if self.budgets.total is not None and spent["cost"].sum() > self.budgets.total:
             return False
         if self.budgets.per_year is not None:
-            for year, spent in plan.groupby("year")["cost"].sum().items():
+            for year, amount in spent.groupby("year")["cost"].sum().items():
                 limit = self.budgets.year(int(year))
-                if limit is not None and spent > limit:
+                if limit is not None and amount > limit:
                     return False
         for level, limit in (self.budgets.per_level or {}).items():
             used = sum(self._level_subsidy(i, level, 1, capacity) for i, _, capacity, _ in chosen)
@@ -632,8 +803,9 @@ class PlacementProblem:
 
     # ------------------------------------------------------------------------------------- reading
 
-    def _plan_frame(self, chosen: list[tuple[int, int, int, int]]) -> pd.DataFrame:
-        """chosen: (project index, year, capacity, nursing beds)."""
+    def _plan_frame(self, chosen: list[tuple[int, int, int, int]], subsidies: bool = True) -> pd.DataFrame:
+        """chosen: (project index, year, capacity, nursing beds); ``subsidies=False`` for what-if plans the
+        explanations evaluate (no subsidy columns)."""
         p = self.projects
         if not chosen:
             plan = p.iloc[0:0].assign(year=pd.Series(dtype=int), nursing_beds=pd.Series(dtype=int))
@@ -644,15 +816,34 @@ class PlacementProblem:
             plan["capacity"] = [c for _, _, c, _ in chosen]
             plan["nursing_beds"] = [n for _, _, _, n in chosen]
             plan["cost"] = np.where(plan["scalable"], plan["unit_cost"] * plan["capacity"], plan["cost"])
+        plan["position"] = plan.index.astype(int)
         plan["inclusive_places"] = np.where(plan["inclusive"], plan["capacity"], 0).astype(int)
+        plan["private_beds"] = np.where(plan["social_operated"], plan["capacity"], 0).astype(int)
+        if not subsidies:
+            return plan
         subsidies = construction_subsidies(plan, self.districts, self.jurisdiction, self.parameters)
         plan = pd.concat([plan, subsidies], axis=1)
-        keep = ["code", "name", "division_code", "kind", "year", "capacity", "nursing_beds", "inclusive_places",
-                "ownership", "construction", "cost", "scheme", *(f"fund.{l}" for l in LEVELS), "subsidy",
-                "subsidy_undetermined"]
-        plan["division_name"] = plan["division_code"].map(self.districts["name"]).fillna("（未定区划）")
+        keep = ["code", "name", "division_code", "kind", "facility_type", "year", "capacity", "nursing_beds",
+                "inclusive_places", "private_beds", "sites", "ownership", "construction", "cost", "scheme",
+                *(f"fund.{l}" for l in LEVELS), "subsidy", "subsidy_undetermined",
+                # read by the indicator tables, not shown
+                "position", "county", "covers", "floor_area", "inclusive", "social_operated"]
+        names = pd.concat([self.districts["name"], self._county_names()])
+        plan["division_name"] = plan["division_code"].map(names).fillna("（未定区划）")
         return plan[["code", "name", "division_code", "division_name", *keep[3:]]].sort_values(
             ["year", "kind", "division_code", "code"], na_position="last").reset_index(drop=True)
+
+    def _county_names(self) -> pd.Series:
+        """Names of the counties of a township table (from the divisions of the sample, else the code)."""
+        if getattr(self, "_county_name_cache", None) is None:
+            missing = [c for c in self.units.counties if c not in self.districts.index]
+            known = {}
+            if missing:
+                from allocator.sample import division_names
+
+                known = division_names()
+            self._county_name_cache = pd.Series({c: known.get(c, c) for c in missing}, dtype=object)
+        return self._county_name_cache
 
     def _chosen(self, values, built: _Model) -> list[tuple[int, int, int, int]]:
         """(project position, year, places/beds, nursing beds) of every project the solution builds."""
@@ -673,51 +864,71 @@ class PlacementProblem:
                 chosen.append((i, t, capacity, nursing))
         return chosen
 
+    @staticmethod
+    def _adapted(values, built: _Model) -> list[tuple[str, int, int]]:
+        """(county, year, homes) adapted in the solution."""
+        return [(county, t, round(values[h])) for (county, t), h in built.households.items() if round(values[h]) > 0]
+
+    def _adaptation_frame(self, adapted: list[tuple[str, int, int]]) -> pd.DataFrame:
+        """Homes adapted (适老化) per county and year, with their cost."""
+        frame = pd.DataFrame(adapted, columns=["county", "year", "households"])
+        names = pd.concat([self.districts["name"], self._county_names()])
+        frame.insert(1, "county_name", frame["county"].map(names))
+        frame["cost"] = frame["households"] * round(self.household_cost or 0)
+        return frame.sort_values(["year", "county"]).reset_index(drop=True)
+
     def _result(self, objective: str, phases, result, built: _Model) -> PlacementResult:
         status = phases[-1][1].status
         if any(s.status == "feasible" for _, s in phases) and status == "optimal":
             status = "feasible"
-        chosen = self._chosen(result.variable_values(), built) if result.has_primal_feasible_solution() else []
-        plan = self._plan_frame(chosen)
-        return self._assemble(objective, status, phases, plan)
+        has = result.has_primal_feasible_solution()
+        values = result.variable_values() if has else {}
+        plan = self._plan_frame(self._chosen(values, built) if has else [])
+        return self._assemble(objective, status, phases, plan,
+                              adaptation=self._adaptation_frame(self._adapted(values, built) if has else []))
 
     def _assemble(self, objective: str, status: str, phases, plan: pd.DataFrame,
-                  messages: list[tuple[str, str]] | None = None) -> PlacementResult:
+                  messages: list[tuple[str, str]] | None = None, adaptation: pd.DataFrame | None = None
+                  ) -> PlacementResult:
+        adaptation = self._adaptation_frame([]) if adaptation is None else adaptation
+        spent = pd.concat([plan[["year", "cost"]], adaptation[["year", "cost"]]])
         spending = {
-            "total": float(plan["cost"].sum()),
-            "by_year": {int(y): float(v) for y, v in plan.groupby("year")["cost"].sum().items()},
+            "total": float(spent["cost"].sum()),
+            "projects": float(plan["cost"].sum()),
+            "households": float(adaptation["cost"].sum()),
+            "by_year": {int(y): float(v) for y, v in spent.groupby("year")["cost"].sum().items()},
             "budget": self.budgets.total,
             "budget_per_year": (dict(self.budgets.per_year) if isinstance(self.budgets.per_year, Mapping)
                                 else self.budgets.per_year),
             "subsidies_by_level": {level: float(plan[f"fund.{level}"].fillna(0).sum()) for level in LEVELS},
             "level_budgets": dict(self.budgets.per_level or {}),
         }
-        result = PlacementResult(objective, status, phases, plan, self.district_table(plan),
-                                 self.target_table(plan, spending), self.excluded, spending, list(messages or []))
+        targets = self.target_table(plan, spending, adaptation)
+        result = PlacementResult(objective, status, phases, plan, self.district_table(plan), targets,
+                                 self.excluded, spending, list(messages or []), adaptation,
+                                 self.indicator_table(targets))
         if not self.districts["estimated"].eq(False).all():
-            result.messages.append(("部分现有床位、托位为按人口比例估算的数", "some existing supply figures are "
-                                    "estimates shared out by population (see the district table)"))
+            result.messages.append(("部分现有床位、托位及覆盖情况为估算数（见区划对比表“估算”列）",
+                                    "some existing figures are estimates (see the estimate column of the "
+                                    "district table)"))
         return result
 
     # ------------------------------------------------------------------------------ before and after
 
+    def figures(self, plan: pd.DataFrame, year: int, adaptation: pd.DataFrame | None = None) -> dict:
+        """Every figure the targets read, per row, county and the city, at the end of ``year``."""
+        adaptation = self._adaptation_frame([]) if adaptation is None else adaptation
+        return self.units.evaluate(plan.set_index("position", drop=False) if "position" in plan else plan,
+                                   adaptation, year, [t.spec for t in self.targets])
+
     def supply(self, plan: pd.DataFrame, year: int) -> pd.DataFrame:
-        """Beds, nursing beds, places and inclusive places per district (and city-wide) at the end of ``year``."""
-        d = self.districts
-        built = plan[plan["year"] <= year]
-        # what a built project adds to each supply column
-        added_by = {"elderly": ("capacity", "nursing_beds"), "childcare": ("capacity", "inclusive_places")}
-        frame, zones = pd.DataFrame(index=d.index), {}
-        for kind, names in SUPPLY_COLUMNS.items():
-            of_kind = built[built["kind"] == kind]
-            zone = of_kind[of_kind["division_code"].isna()]  # 管委会 zones count for the city only
-            for name, column in zip(names, added_by[kind]):
-                frame[name] = d[name] + of_kind.groupby("division_code")[column].sum().reindex(d.index, fill_value=0)
-                zones[name] = zone[column].sum()
-        frame.loc[CITY_WIDE] = frame.sum() + pd.Series(zones)
-        population = pd.concat([d["population"], pd.Series({CITY_WIDE: d["population"].sum()})])
-        frame["population"] = population
-        return frame.astype("int64")
+        """Beds, nursing beds, places and inclusive places per unit (rows, counties, city) at the end of ``year``."""
+        figures = self.figures(plan, year)
+        columns = {"elderly_beds": "elderly_beds", "nursing_beds": "qualifying.nursing",
+                   "childcare_slots": "childcare_slots", "inclusive_slots": "qualifying.inclusive",
+                   "private_beds": "qualifying.private", "population": "population"}
+        frame = pd.DataFrame({name: figures[key] for name, key in columns.items()})
+        return frame.round().astype("int64")
 
     def district_table(self, plan: pd.DataFrame) -> pd.DataFrame:
         empty = plan.iloc[0:0]
@@ -731,73 +942,159 @@ class PlacementProblem:
                 "slots_per_1000": frame["childcare_slots"] * 1000 / frame["population"].where(frame["population"] > 0),
                 "inclusive_share": frame["inclusive_slots"] / frame["childcare_slots"].where(frame["childcare_slots"] > 0),
             })
-        names = pd.concat([self.districts["name"], pd.Series({CITY_WIDE: CITY_WIDE})])
+        d = self.districts
+        names = pd.concat([d["name"], self._county_names(), pd.Series({CITY_WIDE: CITY_WIDE})])
         table = pd.concat([ratios(before).add_suffix("_before"), ratios(after).add_suffix("_after")], axis=1)
-        table.insert(0, "name", names)
+        table.insert(0, "name", table.index.map(names))
         table.insert(1, "population", before["population"])
         table.insert(0, "division_code", table.index)
+        estimated = pd.concat([d["estimated"].astype(bool), pd.Series(
+            {c: bool(d.loc[self.units.rows_of[c], "estimated"].any()) for c in self.units.counties}),
+            pd.Series({CITY_WIDE: bool(d["estimated"].any())})])
+        table["estimated"] = table.index.map(estimated[~estimated.index.duplicated()]).astype(bool)
+        table["level"] = ["city" if u == CITY_WIDE else "county" if u in self.units.counties else "township"
+                          for u in table.index]
         order = [c for pair in zip(ratios(before).add_suffix("_before").columns, ratios(after).add_suffix("_after").columns)
                  for c in pair]
-        return table[["division_code", "name", "population", *order]].reset_index(drop=True)
+        return table[["division_code", "name", "level", "population", *order, "estimated"]].reset_index(drop=True)
 
-    def target_table(self, plan: pd.DataFrame, spending: Mapping) -> pd.DataFrame:
+    def target_table(self, plan: pd.DataFrame, spending: Mapping, adaptation: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
         rows = []
         chosen = set(plan["code"])
-        supplies = {year: self.supply(plan, year).to_dict("index") for year in {r.target.year for r in self._rows}}
-        befores = {year: self.supply(plan.iloc[0:0], year).to_dict("index") for year in supplies}
-        names_by_unit = self.districts["name"].to_dict()
+        years = {r.target.year for r in self._rows}
+        afters = {year: self.figures(plan, year, adaptation) for year in years}
+        befores = {year: self.figures(plan.iloc[0:0], year) for year in years}
+        names = pd.concat([self.districts["name"], self._county_names()]).to_dict()
+        estimated = self.districts["estimated"].astype(bool)
         for row in self._rows:
             target, spec = row.target, row.target.spec
-            names = SUPPLY_COLUMNS[spec.kind]
-            after, before = supplies[target.year][row.unit], befores[target.year][row.unit]
-            if row.share is None:
-                required, achieved, had = row.required, int(after[names[0]]), int(before[names[0]])
-                shortfall = max(0, required - achieved)
-                shown_before = had if spec.measure == "total" else had * 1000 / max(int(before["population"]), 1)
-                shown_after = achieved if spec.measure == "total" else achieved * 1000 / max(int(after["population"]), 1)
-            else:
-                required = math.ceil(row.share * int(after[names[0]]))
-                shortfall = max(0, required - int(after[names[1]]))
-                shown_before = before[names[1]] / before[names[0]] if before[names[0]] else None
-                shown_after = after[names[1]] / after[names[0]] if after[names[0]] else None
+            required, achieved_after, shown_after = achieved(row, afters[target.year])
+            _, _, shown_before = achieved(row, befores[target.year])
+            shortfall = max(0, required - achieved_after)
             reason = self._reason(row, shortfall, spending, chosen) if shortfall else None
             rows.append({
                 "target": target.id, "target_zh": spec.title_zh, "target_en": spec.title_en, "year": target.year,
                 "value": target.value, "measure": spec.measure, "scope": spec.scope, "unit": row.unit,
-                "unit_name": CITY_WIDE if row.unit == CITY_WIDE else names_by_unit[row.unit],
-                "required": required, "before": shown_before, "after": shown_after, "met": shortfall == 0,
-                "shortfall": shortfall, "reason": reason,
+                "unit_name": CITY_WIDE if row.unit == CITY_WIDE else names.get(row.unit, row.unit),
+                "measured_on": spec.measured_on, "required": required, "achieved": achieved_after,
+                "before": shown_before, "after": shown_after, "met": shortfall == 0,
+                "shortfall": shortfall, "shortfall_unit": spec.unit_zh, "weight": target.weight, "reason": reason,
                 "reason_zh": REASONS[reason][0] if reason else None, "reason_en": REASONS[reason][1] if reason else None,
+                "estimated": bool(estimated[self.units.rows_of[row.unit]].any()),
                 "citation": f"{target.reference.document} {target.reference.clause}",
             })
         columns = ["target", "target_zh", "target_en", "year", "value", "measure", "scope", "unit", "unit_name",
-                   "required", "before", "after", "met", "shortfall", "reason", "reason_zh", "reason_en", "citation"]
+                   "measured_on", "required", "achieved", "before", "after", "met", "shortfall", "shortfall_unit",
+                   "weight", "reason", "reason_zh", "reason_en", "estimated", "citation"]
         return pd.DataFrame(rows, columns=columns)
 
+    def indicator_table(self, targets: pd.DataFrame) -> pd.DataFrame:
+        """One line per indicator and checkpoint — every target loaded, applicable or not: met or short, in how many
+        units, by how much in all, and the reasons counted."""
+        out = []
+        for target in self.targets:
+            spec = target.spec
+            rows = targets[(targets["target"] == target.id) & (targets["year"] == target.year)]
+            short = rows[~rows["met"]]
+            reasons = short["reason"].value_counts()
+            if rows.empty:
+                status = "not_applicable"
+            else:
+                status = "met" if short.empty else "short"
+            out.append({
+                "target": target.id, "target_zh": spec.title_zh, "target_en": spec.title_en, "year": target.year,
+                "value": target.value, "measure": spec.measure, "scope": spec.scope, "measured_on": spec.measured_on,
+                "status": status, "units": len(rows), "units_short": len(short),
+                "shortfall": int(short["shortfall"].sum()), "shortfall_unit": spec.unit_zh,
+                "reasons": {str(k): int(v) for k, v in reasons.items()},
+                "not_applicable_zh": NOT_APPLICABLE.get(spec.measure, NOT_APPLICABLE["default"])[0]
+                if rows.empty else None,
+                "estimated": bool(rows["estimated"].any()) if len(rows) else False,
+                "citation": f"{target.reference.document} {target.reference.clause}",
+                "quote": target.reference.quote, "parameter": target.parameter,
+                "status_zh": STATUS_OF_INDICATOR[status][0], "status_en": STATUS_OF_INDICATOR[status][1],
+                "measured_on_zh": MEASURED_ON_ZH[spec.measured_on],
+                "reasons_zh": "；".join(f"{REASONS[k][0]}（{n}处）" for k, n in reasons.items()),
+                "reasons_en": "; ".join(f"{REASONS[k][1]} ({n})" for k, n in reasons.items()),
+            })
+        return pd.DataFrame(out, columns=["target", "target_zh", "target_en", "year", "value", "measure", "scope",
+                                          "measured_on", "status", "units", "units_short", "shortfall",
+                                          "shortfall_unit", "reasons", "not_applicable_zh", "estimated", "citation",
+                                          "quote", "parameter", "status_zh", "status_en", "measured_on_zh",
+                                          "reasons_zh", "reasons_en"])
+
     def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: set[str]) -> str:
-        """Why a target is short: nothing to build there, not enough even building everything, or money."""
+        """Why a target is short: nothing to build there, not enough even building everything, money, or a
+        trade-off with another target."""
         spec, year = row.target.spec, row.target.year
+        if spec.measure.startswith("households"):
+            return "trade_off" if self._affordable_households(spending, year) else "budget"
         members = [i for i in self._members(row.unit, spec.kind) if self._records[i].earliest_year <= year]
         candidates = self._narrow.take(members)
-        if spec.measure == "share":
-            useful = candidates[(candidates["nursing_share"] > 0) if spec.kind == "elderly" else candidates["inclusive"]]
-        else:
-            useful = candidates
+        useful = candidates[self._useful(spec, candidates)]
+        if spec.measure == "floor_space":
+            useful = useful[self.projects.loc[useful.index, "division_code"].eq(row.unit)]
+        if spec.measure == "coverage" and row.unit in self.districts.index and self.units.township_level:
+            pooled = self._narrow.take(list(self.units.of(self.units.county_of_row[row.unit], spec.kind)))
+            pooled = pooled[self.projects.loc[pooled.index, "at_county_only"].to_numpy()]
+            useful = pd.concat([useful, pooled[self._useful(spec, pooled)]])  # the county pool serves the row too
         if useful.empty:
             return "no_candidates"
-        total, good = self._existing(row.unit, spec.kind)
-        if row.share is None:
-            reachable = total + int(useful["capacity_max"].sum()) >= row.required
-        else:
-            gained = (nursing_beds_of(useful["nursing_share"], useful["capacity_max"]) if spec.kind == "elderly"
-                      else useful["capacity_max"]).sum()
-            reachable = row.share.denominator * (good + gained) >= row.share.numerator * (total + useful["capacity_max"].sum())
-        if not reachable:
+        if not self._reachable(row, useful):
             return "capacity"
         unchosen = useful[~useful["code"].isin(chosen)]
         if unchosen.empty or self._affordable(unchosen, spending, year):
             return "trade_off"
         return "budget"
+
+    def _reachable(self, row: _TargetRow, useful: pd.DataFrame) -> bool:
+        """Would the target be met if every useful candidate were built (at its largest)?"""
+        spec = row.target.spec
+        if spec.measure == "share":
+            total, _ = self._existing(row.unit, spec.kind)
+            good = self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
+            gained = {"nursing": nursing_beds_of(useful["nursing_share"], useful["capacity_max"]),
+                      "inclusive": useful["capacity_max"], "private": useful["capacity_max"]}[spec.qualifying].sum()
+            return good + gained >= share_required(row.share, total + int(useful["capacity_max"].sum()), spec.strict)
+        if spec.measure in ("per_1000", "total", "added"):
+            base = 0 if spec.measure == "added" else self._existing(row.unit, spec.kind)[0]
+            return base + int(useful["capacity_max"].sum()) >= row.required
+        if spec.measure == "count":
+            base = self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0
+            return base + int(useful["sites"].sum()) >= row.required
+        if spec.measure == "floor_space":
+            return self.units.total(row.unit, "elderly_floor_space") + int(useful["floor_area"].round().sum()) >= row.required
+        covered = 0
+        for layer in spec.layers:
+            per_row = self.units.covered(layer, useful)
+            covered += int(per_row[self.units.rows_of[row.unit]].sum())
+        return covered >= row.required
+
+    @staticmethod
+    def _useful(spec, candidates: pd.DataFrame) -> pd.Series:
+        """Candidates that can raise this target's figure."""
+        if spec.measure == "share":
+            return {"nursing": candidates["nursing_share"] > 0, "inclusive": candidates["inclusive"],
+                    "private": candidates["social_operated"]}[spec.qualifying]
+        if spec.measure == "coverage":
+            types = {t for layer in spec.layers for t in LAYERS[layer][2]}
+            return candidates["facility_type"].isin(types)
+        if spec.measure == "count":
+            return counts_for(spec, candidates) & (candidates["sites"] > 0)
+        if spec.measure == "floor_space":
+            return candidates["facility_type"].isin(FLOOR_SPACE_TYPES) & (candidates["floor_area"] > 0)
+        return pd.Series(True, index=candidates.index)
+
+    def _affordable_households(self, spending: Mapping, year: int) -> bool:
+        """Could the money left pay for one more adapted home by ``year``?"""
+        cost = self.household_cost or 0
+        if self.budgets.total is not None and self.budgets.total - spending["total"] < cost:
+            return False
+        if self.budgets.per_year is not None:
+            return any((self.budgets.year(t) is None) or (self.budgets.year(t) - spending["by_year"].get(t, 0.0) >= cost)
+                       for t in range(self.first_year, year + 1))
+        return True
 
     def _affordable(self, candidates: pd.DataFrame, spending: Mapping, year: int) -> bool:
         """Could the money left buy at least one of these (unchosen) candidates by ``year``?"""
@@ -824,7 +1121,8 @@ class PlacementProblem:
                 and r.unit != CITY_WIDE]
         need = pd.Series(0, index=self.districts.index, dtype="int64")
         for r in rows:
-            need[r.unit] = max(need[r.unit], r.required)
+            if r.unit in need.index:
+                need[r.unit] = max(need[r.unit], r.required)
         existing = self.districts[SUPPLY_COLUMNS[kind][0]]
         if not rows and kind == "elderly":  # a city-wide bed count: share it by population aged 60+
             total = next((r.required for r in self._rows if r.target.id == "elderly_beds_total"

@@ -65,3 +65,57 @@ def synthetic_instance(districts: int, candidates: int, *, seed: int = 0, townsh
 # Targets for synthetic instances: the per-district ones (the city-wide bed count is Jiujiang's own figure).
 SYNTHETIC_TARGETS = ("childcare_slots_per_1000", "childcare_inclusive_share", "elderly_nursing_share",
                      "new_residential_slots_per_1000", "old_residential_slots_per_1000")
+
+
+def synthetic_townships(counties: int, townships: int, candidates: int, *, seed: int = 0,
+                        budget_share: float = 0.15) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """A township-level province: ``townships`` units in ``counties`` counties (a third of them streets), with
+    communities, villages and what covers them today around Jiujiang's base rates, and candidates of every facility
+    type — most naming their township, a tenth only their county. Returns (districts, projects, budget)."""
+    rng = np.random.default_rng(seed)
+    districts, projects, _ = synthetic_instance(townships, candidates, seed=seed, township=True,
+                                                budget_share=budget_share)
+    county_codes = np.array([f"{360000 + 100 * (i // 99) + 1 + i % 99:06d}" for i in range(counties)])
+    county = county_codes[np.sort(rng.integers(0, counties, townships))]
+    county[:counties] = county_codes  # every county has a township
+    order = np.argsort(county, kind="stable")
+    county = county[order]
+    number = pd.Series(county).groupby(county).cumcount().to_numpy() + 1
+    codes = [f"{c}{n:03d}" for c, n in zip(county, number)]
+    street = rng.random(townships) < 1 / 3
+    rename = dict(zip(districts["division_code"], codes))
+    districts = districts.assign(
+        division_code=codes, county_code=county, township_kind=np.where(street, "street", "town"),
+        name=[f"乡镇{i}{'街道' if s else '镇'}" for i, s in enumerate(street)])
+    districts["communities"] = np.where(street, rng.integers(3, 10, townships), rng.integers(0, 3, townships))
+    districts["villages"] = np.where(street, 0, rng.integers(4, 16, townships))
+    for column, of, rate in (("communities_elderly_covered", "communities", 0.9),
+                             ("villages_mutual_aid_covered", "villages", 0.74),
+                             ("communities_childcare_covered", "communities", 0.25)):
+        districts[column] = rng.binomial(districts[of].to_numpy(), rate)
+    districts["streets_covered"] = street & (rng.random(townships) < 0.84)
+    districts["private_operated_beds"] = (districts["elderly_beds"] * 0.2).round().astype(int)
+    districts["adapted_households"] = rng.integers(0, 10, townships)
+    projects["division_code"] = projects["division_code"].map(rename)
+    at_county = rng.random(candidates) < 0.1
+    projects.loc[at_county, "division_code"] = projects.loc[at_county, "division_code"].str[:6]
+    elderly = projects["kind"] == "elderly"
+    projects["facility_type"] = np.where(
+        elderly, rng.choice(["institution", "comprehensive_institution", "community_care", "rural_mutual_aid"],
+                            candidates, p=[0.4, 0.2, 0.2, 0.2]),
+        rng.choice(["childcare_institution", "community_childcare"], candidates, p=[0.7, 0.3]))
+    projects["covers"] = np.where(projects["facility_type"].isin(["community_care", "rural_mutual_aid",
+                                                                  "community_childcare"]),
+                                  rng.integers(1, 4, candidates), 1)
+    projects["sites"] = projects["covers"]
+    budget = float(projects["cost"].sum() * budget_share)
+    return districts.reset_index(drop=True), projects, budget
+
+
+# Targets for a synthetic province: all but Jiujiang's absolute city-wide figures (beds, places, 380 facilities,
+# the one guidance centre), which mean nothing for a province of another size.
+SYNTHETIC_TOWNSHIP_TARGETS = ("childcare_slots_per_1000", "childcare_inclusive_share", "elderly_nursing_share",
+                              "home_community_care_coverage", "rural_mutual_aid_coverage",
+                              "urban_community_care_coverage", "street_institution_coverage",
+                              "community_childcare_coverage", "county_public_childcare_institution",
+                              "private_operated_bed_share", "home_adaptation_households", "home_adaptation_per_year")

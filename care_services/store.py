@@ -18,6 +18,7 @@ LEVEL_ORDER = {"province": 0, "city": 1, "county": 2, "township": 3}
 # What `carecalc sample load` puts in the database, in dependency order. Sources: sample_data/SOURCES.md.
 SAMPLE_FILES = (
     ("divisions", "divisions.csv"),
+    ("divisions", "townships_2022.csv"),  # the 446 township-level units of both cities
     ("population", "population_2020.csv"),
     ("plan_indicators", "plan_indicators_jiujiang.csv"),
     ("supply", "supply_jiujiang.csv"),

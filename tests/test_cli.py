@@ -40,7 +40,7 @@ def test_unknown_command_and_bad_arguments_exit_2():
 def test_sample_load_into_the_configured_database(db, capsys):
     assert main(["sample", "load"]) == 0
     out = capsys.readouterr().out
-    assert "projects: 87" in out and "divisions: 26" in out
+    assert "projects: 87" in out and "divisions: 472" in out
 
 
 def test_template_then_import_then_export(db, tmp_path, capsys):

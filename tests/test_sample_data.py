@@ -14,7 +14,7 @@ from tests.conftest import SHARED
 
 def test_loads_every_file_and_reloading_changes_nothing(loaded_engine):
     again = load_sample(loaded_engine)
-    assert again == {"divisions": 26, "population": 23, "plan_indicators": 28, "supply": 1, "projects": 87}
+    assert again == {"divisions": 472, "population": 23, "plan_indicators": 28, "supply": 1, "projects": 87}
     with session_scope(loaded_engine) as session:
         assert session.scalar(select(func.count()).select_from(FacilityProject)) == 87
 

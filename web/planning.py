@@ -18,12 +18,13 @@ bp = Blueprint("planning", __name__)
 def start(data: dict):
     from allocator.data import PlanningInputError, read_table
     from allocator.planning import PlacementProblem
-    from allocator.sample import jiujiang_districts, jiujiang_projects
+    from allocator.sample import jiujiang_county_table, jiujiang_projects, jiujiang_townships
     from allocator.solver import SolverFailure, SolverOptions
 
     try:
         if data["sample"]:
-            districts, projects = jiujiang_districts(), jiujiang_projects()
+            sample = jiujiang_townships if data["units"] == "township" else jiujiang_county_table
+            districts, projects = sample(), jiujiang_projects()
         else:
             districts, projects = read_table(_upload("districts_file")), read_table(_upload("projects_file"))
         problem = PlacementProblem.from_frames(districts, projects, plan_year=data["year"], first_year=data["first_year"],
@@ -98,6 +99,26 @@ def report(job_id: str):
     from allocator.report import write_plan_workbook
 
     return result_file(job_or_404(job_id, "allocation"), write_plan_workbook, "carecalc-规划方案.xlsx")
+
+
+@bp.get("/planning/template/<table>.xlsx")
+@login_required
+def planning_template(table: str):
+    """The template of a planning table (规划单位 or 候选项目) with Chinese headers and an example row."""
+    import io
+
+    from flask import abort, send_file
+
+    from allocator.data import write_planning_template
+
+    if table not in ("districts", "projects"):
+        abort(404)
+    buffer = io.BytesIO()
+    write_planning_template(buffer, table)
+    buffer.seek(0)
+    name = {"districts": "规划单位模板.xlsx", "projects": "候选项目模板.xlsx"}[table]
+    return send_file(buffer, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.post("/api/v1/allocations")

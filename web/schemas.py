@@ -459,6 +459,8 @@ class AllocationRequest(Base):
     """A planning run: the Jiujiang sample or uploaded tables, the plan year, budgets and the objective."""
 
     sample = fields.Boolean(load_default=False)
+    units = fields.String(load_default="county", validate=one_of(("county", "township")),
+                          metadata={"description": "示例的规划单位：县或乡镇（街道） / the sample's planning units"})
     year = fields.Integer(required=True, strict=False, validate=validate.Range(min=2000, max=2100))
     first_year = fields.Integer(load_default=2023, strict=False, validate=validate.Range(min=2000, max=2100))
     budget = AmountField(load_default=None, metadata={"description": "元，或“5亿”“50000万” / yuan, or 5亿, 50000万"})

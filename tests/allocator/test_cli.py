@@ -29,17 +29,16 @@ def test_sample_plan_workbook_has_every_sheet_and_coloured_ratios(tmp_path):
     assert "已证明最优" in answer.stdout and "选中项目" in answer.stdout
     assert "HighsMipSolverData" not in answer.stdout  # the solver's own chatter stays off stdout
     book = load_workbook(output)
-    assert book.sheetnames == ["概要 Summary", "选中项目 Plan", "区划对比 Districts", "目标 Targets",
-                               "补贴 Subsidies", "未纳入 Excluded"]
-    districts = book["区划对比 Districts"]
-    assert [c.value for c in districts[1]][:3] == ["区划代码", "名称", "常住人口"]
+    assert book.sheetnames == ["概要", "指标", "选中项目", "适老化改造", "区划对比", "目标明细", "补贴", "未纳入"]
+    districts = book["区划对比"]
+    assert [c.value for c in districts[1]][:4] == ["区划代码", "名称", "层级", "常住人口"]
     assert districts.max_row == 15  # 13 counties, the city row, the header
     rules = [rule for rng in districts.conditional_formatting for rule in rng.rules]
     assert {rule.type for rule in rules} >= {"cellIs", "dataBar"}
-    plan = book["选中项目 Plan"]
+    plan = book["选中项目"]
     codes = [row[0] for row in plan.iter_rows(min_row=2, values_only=True)]
-    assert codes and all(code.startswith("JJ-") for code in codes)
-    excluded = [row[0] for row in book["未纳入 Excluded"].iter_rows(min_row=2, values_only=True)]
+    assert codes[-1] == "合计" and codes[:-1] and all(code.startswith("JJ-") for code in codes[:-1])
+    excluded = [row[0] for row in book["未纳入"].iter_rows(min_row=2, values_only=True)]
     assert sorted(excluded) == ["JJ-C-13", "JJ-E-02"]
 
 
@@ -86,3 +85,19 @@ def test_yearly_budgets_from_the_command_line():
     assert all(amount <= 1e8 for amount in spending["by_year"].values())
     refused = run("allocate", "--sample", "--year", "2025", "--budget-per-year", "2023=1亿,x=3")
     assert refused.returncode == 2 and "four-digit years" in refused.stderr
+
+
+def test_township_sample_template_and_household_cost_from_the_command_line(tmp_path):
+    template = tmp_path / "规划单位.xlsx"
+    answer = run("allocate", "--template", f"districts={template}")
+    assert answer.returncode == 0 and template.exists()
+    assert run("allocate", "--sample").returncode == 2  # no plan year
+    output = tmp_path / "plan.xlsx"
+    answer = run("allocate", "--sample", "--units", "township", "--year", "2025", "--budget", "5亿",
+                 "--household-cost", "4000", "--output", str(output), "--time-limit", "120")
+    assert answer.returncode == 0, answer.stderr
+    assert "指标" in answer.stdout and "适老化改造" in answer.stdout
+    book = load_workbook(output)
+    adaptation = list(book["适老化改造"].iter_rows(min_row=2, values_only=True))
+    homes, cost = adaptation[-1][3], adaptation[-1][4]
+    assert adaptation[-1][0] == "合计" and cost == pytest.approx(homes * 4000 / 10_000)
