@@ -26,7 +26,7 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     assert "alembic_version" not in inspect(engine).get_table_names()
     revision = init_db(engine)
     assert revision == current_revision(engine) and "alembic_version" in inspect(engine).get_table_names()
-    assert init_db(engine) == revision == "0003"  # adopted, then upgraded; and idempotent
+    assert init_db(engine) == revision == "0008"  # adopted, then upgraded; and idempotent
     assert {"cases", "audit_log", "users"} <= set(inspect(engine).get_table_names())
 
 
@@ -35,4 +35,4 @@ def test_cli_db_upgrade(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("CARECALC_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     assert main(["db", "upgrade"]) == 0
-    assert "0003" in capsys.readouterr().out
+    assert "0008" in capsys.readouterr().out
