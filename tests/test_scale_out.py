@@ -1,6 +1,6 @@
 """Several server processes on one PostgreSQL: a job started through one web server is run by a `carecalc worker`
 process, survives that worker being killed, and is finished and downloaded through another web server (gunicorn,
-two processes). Needs $CARECALC_TEST_POSTGRES_URL; skipped without it."""
+two processes), and county values recorded through one server are used by the evaluations of every process. Needs $CARECALC_TEST_POSTGRES_URL; skipped without it."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.test_serve import free_port
-from tests.workflow.conftest import PASSWORD, STAFF, prepared_database
+from tests.workflow.conftest import FOUR_FAILED, PASSWORD, STAFF, prepared_database
 
 URL = os.environ.get(POSTGRES_URL_VARIABLE)
 pytestmark = pytest.mark.skipif(not URL, reason=f"set {POSTGRES_URL_VARIABLE} to run several servers on PostgreSQL")
@@ -82,7 +83,7 @@ def test_a_job_started_on_one_server_is_downloaded_through_another(tmp_path):
     from openpyxl import load_workbook
 
     _empty_database(URL)
-    prepared_database(URL, {"zhou": STAFF["zhou"]})
+    prepared_database(URL, {"zhou": STAFF["zhou"], "admin": STAFF["admin"]})
     log = open(tmp_path / "servers.log", "wb")
     port_a, port_b = free_port(), free_port()
     processes = []
@@ -92,7 +93,7 @@ def test_a_job_started_on_one_server_is_downloaded_through_another(tmp_path):
         jar = http.cookiejar.CookieJar()  # one browser: the signed session cookie goes to both servers
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
-        def call(port: int, path: str, body: dict | None = None, token: str | None = None):
+        def call(port: int, path: str, body: dict | None = None, token: str | None = None, opener=opener):
             request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST" if body else "GET",
                                              data=json.dumps(body).encode() if body else None,
                                              headers={"Content-Type": "application/json",
@@ -138,6 +139,28 @@ def test_a_job_started_on_one_server_is_downloaded_through_another(tmp_path):
         assert load_workbook(io.BytesIO(content), read_only=True).sheetnames
         status, page = call(port_a, f"/budget/jobs/{job['id']}")  # and its page back on the first server
         assert status == 200 and "提标" in page.decode("utf-8")
+
+        # a county value recorded through one server is what every process's evaluation batcher computes with
+        facts = {"hukou_division_code": "360902", "birth_date": "1960-05-01", "dibao_household": True,
+                 "at_risk_of_poverty": False, "has_disability_certificate": True, "disability_category": "physical",
+                 "disability_grade": 1, "tekun_supported": False, "requested_service": "home_care",
+                 **{a: a in FOUR_FAILED for a in ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting",
+                                                  "adl_walking_indoors", "adl_bathing")}}
+        anonymous = urllib.request.build_opener()
+        evaluate = {"facts": facts, "jurisdiction": "360902", "date": "2024-06-01"}
+        assert json.loads(call(port_a, "/api/v1/schemes/disability_care/evaluate", evaluate,
+                               opener=anonymous)[1])["amount"] < 700  # the city's value, before the county's
+        admin = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        _, body = call(port_b, "/api/v1/session", {"username": "admin", "password": PASSWORD}, opener=admin)
+        admin_token = json.loads(body)["csrf_token"]
+        status, _ = call(port_b, "/api/v1/parameters/overrides", {
+            "name": "disability_care.home_care_month", "jurisdiction": "360902", "start": "2024-01-01", "value": 700,
+            "reason": "袁府办发〔2024〕1号（测试）"}, admin_token, opener=admin)
+        assert status == 201
+        with ThreadPoolExecutor(8) as pool:  # concurrent requests: batched within each process
+            answers = list(pool.map(lambda port: call(port, "/api/v1/schemes/disability_care/evaluate", evaluate,
+                                                      opener=anonymous), [port_a, port_b] * 8))
+        assert {(status, json.loads(body)["amount"]) for status, body in answers} == {(200, 700)}
     finally:
         for process in reversed(processes):
             process.stop()
