@@ -201,8 +201,16 @@ def cmd_evaluate(args) -> int:
         raise UsageError("请用 --jurisdiction 指定行政区划代码，或在表中加“行政区划代码”列",
                          "give --jurisdiction or a jurisdiction column")
     with progress_bar(len(cases), "测算 / evaluating", minimum=1) as tick:
-        results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
-                                 parameters=parameters, progress=tick)
+        if args.dask or args.scheduler:  # the same evaluate_cases, on partitions spread over a Dask cluster
+            from subsidy_rules.budget_command import cluster_client
+            from subsidy_rules.distributed import evaluate_on_cluster
+
+            with cluster_client(args) as client:
+                results = evaluate_on_cluster(client, scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
+                                              parameters=parameters, progress=tick)
+        else:
+            results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
+                                     parameters=parameters, progress=tick)
     write_results(output, scheme, cases, results)
     bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
     eligible = int(results["eligible"].eq(True).sum()) if len(results) else 0
@@ -401,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--date", type=_iso_date, default=None, help="evaluation date (default today)")
     evaluate.add_argument("--jurisdiction", help="county code, e.g. 360902 (or a column in the workbook)")
     evaluate.add_argument("--scenario", action="append", metavar="FILE.yaml", help="reform: parameter overrides")
+    from subsidy_rules.budget_command import add_cluster_arguments
+
+    add_cluster_arguments(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
     schemes = commands.add_parser("schemes", help="补贴项目、事实和参数 / list schemes, their facts and parameters")
