@@ -565,26 +565,17 @@ class PlacementProblem:
         chosen, phase1, phase2 = [], [], []
         options = options.resolved("district")
         exact = SolverOptions(options.backend, options.time_limit_s, 0.0, options.threads)
-        for unit, rows in rows_by_unit.items():
-            positions = np.asarray(groups.get(unit, []), dtype=int)
-            if len(positions) == 0:
-                continue  # nothing to decide: the targets table reports the shortfall as is
-            built = self._build(True, rows, positions, with_budgets=False)
-            built.model.minimize(built.weighted)
-            left = self._left(options, started)
-            first, stats1 = solve_model(built.model, exact, None, time_limit_s=left)
-            if stats1.status != "optimal":
+        # nothing to decide where a district has no candidates: the targets table reports its shortfall as is
+        work = [(rows, np.asarray(groups[unit], dtype=int)) for unit, rows in rows_by_unit.items() if unit in groups]
+        from allocator.parallel import solve_districts  # several districts: in parallel processes
+
+        for solved in solve_districts(self, work, exact, options, started):
+            if solved is None:
                 return None
-            values = first.variable_values()
-            built.model.add_linear_constraint(built.weighted <= round(stats1.objective))
-            built.model.minimize(built.spend)
-            second, stats2 = solve_model(built.model, exact, None, time_limit_s=self._left(options, started),
-                                         hint=mathopt.SolutionHint(variable_values=values))
-            if not second.has_primal_feasible_solution():
-                return None
+            stats1, stats2, district_chosen = solved
             phase1.append(stats1)
             phase2.append(stats2)
-            chosen.extend(self._chosen(second.variable_values(), built))
+            chosen.extend(district_chosen)
             if self.budgets.total is not None and sum(s.objective or 0 for s in phase2) > self.budgets.total:
                 return None  # the budget binds: no need to solve the other districts alone
             if on_progress is not None:
@@ -601,6 +592,23 @@ class PlacementProblem:
                                 "solved district by district (every target is per district and the budgets "
                                 "do not bind)"))
         return result
+
+    def _solve_district(self, rows: list[_TargetRow], positions: np.ndarray, exact: SolverOptions,
+                        options: SolverOptions, started: dt.datetime):
+        """One district's lexicographic optimum: (shortfall stats, cost stats, chosen), or None if not proved."""
+        built = self._build(True, rows, positions, with_budgets=False)
+        built.model.minimize(built.weighted)
+        first, stats1 = solve_model(built.model, exact, None, time_limit_s=self._left(options, started))
+        if stats1.status != "optimal":
+            return None
+        values = first.variable_values()
+        built.model.add_linear_constraint(built.weighted <= round(stats1.objective))
+        built.model.minimize(built.spend)
+        second, stats2 = solve_model(built.model, exact, None, time_limit_s=self._left(options, started),
+                                     hint=mathopt.SolutionHint(variable_values=values))
+        if not second.has_primal_feasible_solution():
+            return None
+        return stats1, stats2, self._chosen(second.variable_values(), built)
 
     def _within_budgets(self, plan: pd.DataFrame, chosen: list[tuple[int, int, int, int]]) -> bool:
         """Does the plan respect every budget, counted as the model counts (subsidies per place when scalable)?"""
