@@ -218,10 +218,13 @@ class JobQueue:
         return queued, failed
 
     def expire(self) -> int:
-        """Delete jobs that ended more than ``keep`` ago (their results and workbooks with them)."""
+        """Delete jobs that ended more than ``keep`` ago (their results and workbooks with them), and jobs no worker
+        took in that time (with the uploads they carry)."""
+        cutoff = utc_now() - self.keep
+        ended = JobRow.status.in_(("done", "failed")) & (JobRow.finished_at < cutoff)
+        never_run = (JobRow.status == "queued") & (JobRow.created_at < cutoff)
         with self.engine.begin() as connection:
-            return connection.execute(delete(JobRow).where(
-                JobRow.status.in_(("done", "failed")), JobRow.finished_at < utc_now() - self.keep)).rowcount
+            return connection.execute(delete(JobRow).where(ended | never_run)).rowcount
 
     def waiting(self) -> int:
         with self.engine.connect() as connection:

@@ -137,11 +137,14 @@ def test_old_results_expire_and_the_queue_is_bounded(engine):
     for job in (old, recent):
         queue.claim("w")
         queue.finish(job.id, "w", {}, b"x")
+    forgotten = queue.submit("echo", "user:1", {"value": 4})  # never taken by a worker
+    eight_days_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=8)
     with engine.begin() as connection:
-        connection.execute(update(JobRow).where(JobRow.id == old.id)
-                           .values(finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=8)))
-    assert queue.expire() == 1
-    assert queue.get(old.id, "user:1") is None and queue.get(recent.id, "user:1").status == "done"
+        connection.execute(update(JobRow).where(JobRow.id == old.id).values(finished_at=eight_days_ago))
+        connection.execute(update(JobRow).where(JobRow.id == forgotten.id).values(created_at=eight_days_ago))
+    assert queue.expire() == 2
+    assert queue.get(old.id, "user:1") is None and queue.get(forgotten.id, "user:1") is None
+    assert queue.get(recent.id, "user:1").status == "done"
 
 
 def test_an_embedded_worker_stops_when_idle_and_starts_with_the_next_job(engine):
