@@ -6,8 +6,8 @@ several of them are solved at once, one per process: ``solve_districts`` maps Pl
 a process pool and hands the answers back in the districts' order — the same models, solved by the same solver, so
 the same plan as one after the other (tests/allocator/test_parallel.py).
 
-Each process rebuilds the problem once from its dataclass fields (the prepared problem keeps row tuples that do not
-pickle) and is started from a clean forkserver, never forked from a web process's threads. A pool costs a second
+Each process receives the prepared problem once (its row tuples, which do not pickle, are rebuilt there) and is
+started from a clean forkserver that has imported the allocator already — never forked from a web process's threads. A pool costs a second
 or two to start, so small problems — fewer than ``PARALLEL_FROM_CANDIDATES`` candidates — stay in this process;
 ``CARECALC_SOLVER_PROCESSES`` caps the processes (1: never in parallel).
 """
@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -26,7 +27,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-PARALLEL_FROM_CANDIDATES = 400
+PARALLEL_FROM_CANDIDATES = 1000
 PROCESSES_VARIABLE = "CARECALC_SOLVER_PROCESSES"
 
 
@@ -46,8 +47,10 @@ def solve_districts(problem, work: list[tuple[list, np.ndarray]], exact, options
     pool = None
     if processes > 1:
         try:
-            pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver"),
-                                       initializer=_adopt, initargs=(_fields(problem),))
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["allocator.planning"])  # imported once, in the server: cheap children
+            pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_adopt,
+                                       initargs=_prepared(problem))
         except (OSError, ValueError, AssertionError) as error:  # e.g. inside a daemonic process: no children
             log.warning("districts solved one after the other: %s", error)
     if pool is None:
@@ -62,19 +65,31 @@ def solve_districts(problem, work: list[tuple[list, np.ndarray]], exact, options
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _fields(problem) -> dict:
-    return {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}
+def _prepared(problem) -> tuple[dict, bool]:
+    """What a process needs to rebuild the problem: its prepared state without the row tuples (rebuilt from the
+    projects frame), or — should some other part not pickle — its dataclass fields, prepared again there."""
+    state = {name: value for name, value in vars(problem).items() if name != "_records"}
+    try:
+        pickle.dumps(state)
+        return state, True
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return {field.name: getattr(problem, field.name) for field in dataclasses.fields(problem)}, False
 
 
 _PROBLEM = None  # the problem, rebuilt once in each process of the pool
 
 
-def _adopt(fields: dict) -> None:
+def _adopt(state: dict, prepared: bool) -> None:
     global _PROBLEM
     from allocator.planning import PlacementProblem
 
-    _PROBLEM = PlacementProblem(**fields)
-    _PROBLEM._prepare()
+    if prepared:
+        _PROBLEM = PlacementProblem.__new__(PlacementProblem)
+        _PROBLEM.__dict__.update(state)
+        _PROBLEM._records = list(_PROBLEM.projects.itertuples(index=False))  # as PlacementProblem._prepare
+    else:
+        _PROBLEM = PlacementProblem(**state)
+        _PROBLEM._prepare()
 
 
 def _solve_unit(unit: str, exact, options, started: dt.datetime):
