@@ -34,6 +34,7 @@ def test_districts_solved_in_parallel_processes_give_the_same_plan(budget_share,
     spread = problem.solve("shortfall", SolverOptions("highs", 60))
 
     assert pools == [2]  # the districts went to two processes
+    assert parallel._prepared(problem)[1]  # which got the prepared problem itself, not its fields to prepare again
     by_district = any("各区划分别求解" in zh for zh, _ in spread.messages)
     assert by_district == (budget_share == 0.5) == any("各区划分别求解" in zh for zh, _ in alone.messages)
     assert spread.status == alone.status == "optimal"
