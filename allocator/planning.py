@@ -712,8 +712,9 @@ class PlacementProblem:
         parts = self.independent_parts()
         chosen, adapted, phase1, phase2 = [], [], [], []
         options = options.resolved("district")
-        for number, (county, rows, positions) in enumerate(parts, start=1):
-            solved = self.solve_part(rows, positions, options, self._left(options, started))
+        from allocator.parallel import solve_parts  # several counties: in parallel processes
+
+        for number, solved in enumerate(solve_parts(self, parts, options, started), start=1):
             if solved is None:
                 return None
             stats1, stats2, part_chosen, part_adapted = solved

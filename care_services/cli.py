@@ -224,8 +224,16 @@ def cmd_evaluate(args) -> int:
         raise UsageError("请用 --jurisdiction 指定行政区划代码，或在表中加“行政区划代码”列",
                          "give --jurisdiction or a jurisdiction column")
     with progress_bar(len(cases), "测算 / evaluating", minimum=1) as tick:
-        results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
-                                 parameters=parameters, progress=tick)
+        if args.dask or args.scheduler:  # the same evaluate_cases, on partitions spread over a Dask cluster
+            from subsidy_rules.budget_command import cluster_client
+            from subsidy_rules.distributed import evaluate_on_cluster
+
+            with cluster_client(args) as client:
+                results = evaluate_on_cluster(client, scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
+                                              parameters=parameters, progress=tick)
+        else:
+            results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
+                                     parameters=parameters, progress=tick)
     write_results(output, scheme, cases, results)
     bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
     eligible = int(results["eligible"].eq(True).sum()) if len(results) else 0
@@ -275,13 +283,65 @@ def cmd_test(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from waitress import serve
-
+    """waitress (one process, threads), or with --workers N on Linux gunicorn's N processes of threads."""
+    if args.workers < 1 or args.job_workers < 0:
+        raise UsageError("--workers 至少为1，--job-workers 不能为负数", "--workers must be ≥ 1, --job-workers ≥ 0")
+    os.environ["CARECALC_JOB_WORKERS"] = str(args.job_workers)  # read by create_app in every web process
     from web import create_app
+
+    if args.workers > 1:
+        from care_services.db import database_url
+
+        if database_url(args.database).startswith("sqlite"):
+            print("提示：多个网页进程共用SQLite只适合试用，生产环境请用PostgreSQL / note: several web processes on "
+                  "SQLite are for trials; use PostgreSQL in production", file=sys.stderr)
+        try:
+            from gunicorn.app.base import BaseApplication
+        except ImportError:  # Windows: gunicorn does not run there
+            raise UsageError("多进程需要gunicorn（Linux）；Windows下请用单进程", "--workers needs gunicorn (Linux); "
+                             "on Windows serve one process") from None
+
+        class Server(BaseApplication):
+            def load_config(self):
+                # gthread: each process serves --threads requests at once (a long ?wait= poll holds only a thread)
+                for key, value in {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
+                                   "worker_class": "gthread", "timeout": 360, "graceful_timeout": 30,
+                                   "accesslog": None, "preload_app": False}.items():
+                    self.cfg.set(key, value)
+
+            def load(self):  # in each process after the fork: its own database pool and threads
+                return create_app({"DATABASE_URL": args.database})
+
+        open_database(args.database).dispose()  # migrate once, before the processes start
+        print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port} ({args.workers} processes)", flush=True)
+        Server().run()
+        return EXIT_OK
+    from waitress import serve
 
     app = create_app({"DATABASE_URL": args.database})
     print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port}", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads)
+    return EXIT_OK
+
+
+def cmd_worker(args) -> int:
+    """Run budget and planning jobs from the database until stopped (SIGTERM/Ctrl-C: the running ones finish)."""
+    import signal
+
+    from web.jobs import JobQueue, Worker
+
+    if args.threads < 1:
+        raise UsageError("--threads 至少为1", "--threads must be at least 1")
+    queue = JobQueue(open_database(args.database), lease_seconds=args.lease)
+    worker = Worker(queue, args.threads).start()
+
+    def stop(_signal, _frame):
+        print("正在停止：运行中的任务完成后退出 / stopping once the running jobs finish", flush=True)
+        worker.stop()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"carecalc 任务进程已启动 / job worker {worker.name} running {args.threads} at a time", flush=True)
+    worker.join()
     return EXIT_OK
 
 
@@ -383,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--date", type=_iso_date, default=None, help="evaluation date (default today)")
     evaluate.add_argument("--jurisdiction", help="county code, e.g. 360902 (or a column in the workbook)")
     evaluate.add_argument("--scenario", action="append", metavar="FILE.yaml", help="reform: parameter overrides")
+    from subsidy_rules.budget_command import add_cluster_arguments
+
+    add_cluster_arguments(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
     schemes = commands.add_parser("schemes", help="补贴项目、事实和参数 / list schemes, their facts and parameters")
@@ -408,7 +471,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=16,
                        help="请求线程数；并发的测算请求会合并计算 / request threads; concurrent evaluations are computed together")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="网页进程数（>1时用gunicorn，需PostgreSQL） / web processes (gunicorn when > 1; use PostgreSQL)")
+    serve.add_argument("--job-workers", type=int, default=int(os.environ.get("CARECALC_JOB_WORKERS", 2)),
+                       help="每个网页进程内运行任务的线程数；0表示由carecalc worker运行 / job threads in each web process "
+                            "(0: leave the jobs to `carecalc worker`)")
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="运行预算和规划任务 / run budget and planning jobs from the database")
+    worker.add_argument("--threads", type=int, default=2, help="同时运行的任务数 / jobs run at once")
+    worker.add_argument("--lease", type=float, default=30.0,
+                        help="秒；进程失联这么久后其任务重新排队 / seconds after which a silent worker's job is queued again")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

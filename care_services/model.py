@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer,
-                        Numeric, String, Text, text)
+                        LargeBinary, Numeric, String, Text, text)
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -603,6 +603,34 @@ class RosterEntry(Base):
     import_id: Mapped[int] = mapped_column(Integer, ForeignKey("roster_imports.id"), primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True, index=True)
     date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Job(Base):
+    """A long run (a budget projection, an allocation) queued by a web process and run by any worker process.
+
+    The queue is this table (web/jobs.py): a worker claims a queued row in one UPDATE (FOR UPDATE SKIP LOCKED on
+    PostgreSQL), holds it by renewing ``lease_until`` and writes progress, the result and its workbook back here, so
+    a job survives restarts and is seen by every web process. The request (which may hold an uploaded caseload) is
+    cleared when the job ends."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued / running / done / failed
+    request: Mapped[Any | None] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text, default="")
+    fraction: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[Any | None] = mapped_column(JSON)
+    result_file: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[Any | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 # Order matters: parents before children when loading.

@@ -46,26 +46,44 @@ def cmd_budget(args) -> int:
         raise UsageError(str(error), "check the projects workbook") from None
     projections = []
     registered = _people_caseload(args) if args.people_from else _case_caseload(args) if args.cases else None
-    for scenario in scenarios:
+    parquet = _parquet_source(args.caseload)
+
+    def caseload():
         if registered is not None:
-            chunks, total = [registered], len(registered)
-        elif args.caseload:
-            chunks = read_caseload(existing_file(args.caseload))
-            total = None
-        elif args.synthetic:
+            return [registered], len(registered)
+        if parquet is not None:
+            from subsidy_rules.distributed import read_partitions
+
+            return read_partitions(parquet), None
+        if args.caseload:
+            return read_caseload(existing_file(args.caseload)), None
+        if args.synthetic:
             cases = synthetic_caseload(args.synthetic, seed=args.seed)
-            chunks = (cases.iloc[i:i + 200_000] for i in range(0, len(cases), 200_000))
-            total = len(cases)
-        else:
-            chunks, total = None, None
-        label = f"测算 {scenario.name} / projecting"
-        ticker = progress_bar(total, label, minimum=100_000) if total else contextlib.nullcontext(
-            lambda done: print(f"{label}: {done:,} 行 / rows", file=sys.stderr, flush=True))
-        try:
-            with ticker as tick:
-                projections.append(project(chunks, projects, horizon, scenario, progress=tick))
-        except (BudgetInputError, ValueError) as error:
-            raise UsageError(str(error), "check the caseload and projects workbooks") from None
+            return (cases.iloc[i:i + 200_000] for i in range(0, len(cases), 200_000)), len(cases)
+        return None, None
+
+    with contextlib.ExitStack() as stack:
+        if args.scheduler and parquet is None and not args.parquet_dir and (
+                args.caseload or args.synthetic or args.cases or args.people_from):
+            raise UsageError("使用 --scheduler 时，请用Parquet在册数据或以 --parquet-dir 指定各节点共享的目录",
+                             "with --scheduler give a Parquet caseload, or --parquet-dir on storage every worker reads")
+        client = stack.enter_context(cluster_client(args)) if args.dask or args.scheduler else None
+        if client is not None:
+            from subsidy_rules.distributed import parquet_caseload, project_on_cluster
+
+            paths = parquet or stack.enter_context(parquet_caseload(caseload()[0], args.parquet_dir))
+        for scenario in scenarios:
+            chunks, total = caseload() if client is None else (None, None)
+            label = f"测算 {scenario.name} / projecting"
+            ticker = progress_bar(total, label, minimum=100_000) if total else contextlib.nullcontext(
+                lambda done: print(f"{label}: {done:,} 行 / rows", file=sys.stderr, flush=True))
+            try:
+                with ticker as tick:
+                    projections.append(project_on_cluster(client, paths, projects, horizon, scenario, progress=tick)
+                                       if client is not None else
+                                       project(chunks, projects, horizon, scenario, progress=tick))
+            except (BudgetInputError, ValueError) as error:
+                raise UsageError(str(error), "check the caseload and projects workbooks") from None
     for p in projections:
         years = p.by("year").set_index("year")["amount"]
         shown = "；".join(f"{year}年 {amount / 10_000:,.2f}万元" for year, amount in years.items())
@@ -81,6 +99,34 @@ def cmd_budget(args) -> int:
         json.dump(report_json(projections), sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
     return EXIT_OK
+
+
+def _parquet_source(path: str | None):
+    """The Parquet files of --caseload when it is a .parquet file or a directory of them, else None."""
+    from pathlib import Path
+
+    if not path or not (Path(path).is_dir() or path.lower().endswith(".parquet")):
+        return None
+    from subsidy_rules.distributed import partitions
+
+    try:
+        return partitions(path)
+    except FileNotFoundError as error:
+        raise UsageError(str(error), "give a .parquet file or a directory of them") from None
+
+
+@contextlib.contextmanager
+def cluster_client(args):
+    """The Dask client of --dask (a LocalCluster) or --scheduler (a running cluster); exit 2 if unreachable."""
+    from subsidy_rules.distributed import ClusterUnavailable, cluster
+
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError("--dask-workers 至少为1", "--dask-workers must be at least 1")
+    try:
+        with cluster(args.scheduler, args.dask_workers) as client:
+            yield client
+    except ClusterUnavailable as error:
+        raise UsageError(str(error), "check --scheduler (tcp://host:8786)") from None
 
 
 def _people_caseload(args):
@@ -122,8 +168,9 @@ def _case_caseload(args):
 def add_parser(commands) -> None:
     budget = commands.add_parser(
         "budget", help="预算测算：按补贴项目、年度、县和资金层级 / budget projections by scheme, year, county, level")
-    budget.add_argument("--caseload", metavar="FILE.xlsx",
-                        help="在册对象，每个按月补贴项目一张工作表（含起始、结束月份） / recipients, a sheet per scheme")
+    budget.add_argument("--caseload", metavar="FILE.xlsx|PARQUET",
+                        help="在册对象，每个按月补贴项目一张工作表（含起始、结束月份），或Parquet文件/目录 / recipients, a "
+                             "sheet per scheme, or a Parquet file or directory of them")
     budget.add_argument("--projects", metavar="FILE.xlsx", help="建设项目（建成月份、床位/托位） / facility pipeline")
     budget.add_argument("--sample", action="store_true", help="使用九江项目清单（附件4） / the Jiujiang pipeline")
     budget.add_argument("--synthetic", type=int, metavar="N", help="N个合成的宜春困难重度残疾人 / synthetic caseload")
@@ -139,6 +186,19 @@ def add_parser(commands) -> None:
     budget.add_argument("--occupancy", type=float, default=0.7, help="新增床位入住率 / occupancy of new beds (0.7)")
     budget.add_argument("--enrolment", type=float, default=0.7, help="新增托位入托率 / enrolment of new places (0.7)")
     budget.add_argument("--growth", type=float, default=0.0, help="在册对象年增长率 / yearly caseload growth (0)")
+    add_cluster_arguments(budget)
+    budget.add_argument("--parquet-dir", metavar="DIR",
+                        help="Dask：在册数据写成Parquet分区的目录（集群各节点须可读） / where --dask writes the caseload's "
+                             "Parquet partitions (shared storage for a cluster; default a temporary directory)")
     budget.add_argument("--output", metavar="REPORT.xlsx")
     budget.add_argument("--json", action="store_true")
     budget.set_defaults(handler=cmd_budget)
+
+
+def add_cluster_arguments(parser) -> None:
+    """--dask / --dask-workers / --scheduler, shared by `carecalc budget` and `carecalc evaluate`."""
+    parser.add_argument("--dask", action="store_true",
+                        help="在本机Dask集群上分区计算 / compute partitions on a local Dask cluster (one process per core)")
+    parser.add_argument("--dask-workers", type=int, metavar="N", help="本机Dask进程数 / local Dask worker processes")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="已运行的Dask调度器（多台机器） / a running Dask scheduler (a cluster of machines)")

@@ -48,9 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
         **security.DEFAULTS,  # cookies, idle timeout, login throttles (web/security.py)
         JSON_AS_ASCII=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),  # a working day
-        JOB_WORKERS=2,
+        JOB_WORKERS=int(os.environ.get("CARECALC_JOB_WORKERS", 2)),  # job threads in this process; 0: none (M
+        # `carecalc worker` processes run them instead)
         JOB_MAX_PENDING=8,
         JOB_MAX_WAIT=300.0,  # seconds an API call may ask to wait (?wait=) for its job
+        JOB_LEASE_SECONDS=30.0,  # a running job whose worker stops renewing it this long is queued again
+        JOB_KEEP_DAYS=7.0,  # finished jobs (results, workbooks) are deleted this long after they end
     )
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
@@ -62,13 +65,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from web import auth, budget, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
     from web import parameters, planning
-    from web.jobs import JobRunner
-
     from web.batcher import EvaluationBatcher
+    from web.jobs import job_queue
 
     app.extensions["carecalc_batcher"] = EvaluationBatcher()
-    app.extensions["carecalc_jobs"] = JobRunner(app.config["JOB_WORKERS"], app.config["JOB_MAX_PENDING"],
-                                                app.config["JOB_MAX_WAIT"])
+    app.extensions["carecalc_jobs"] = job_queue(engine, app.config)
     i18n.init_app(app)
     security.init_app(app)
     json_input.init_app(app)

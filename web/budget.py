@@ -16,7 +16,8 @@ from web import charts
 from web.database import session as db_session
 from web.errors import flatten
 from web.schemas import BudgetRequest, ValidationError, load
-from web.jobs import job_or_404, owner, request_body, result_file, runner, started, waiting_page
+from web.jobs import (JobError, job_or_404, owner, request_body, result_file, runner, started, uploaded, uploads,
+                      waiting_page, workbook_bytes)
 from web.security import current_user, login_required
 
 bp = Blueprint("budget", __name__)
@@ -50,33 +51,54 @@ def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:
     return scenarios
 
 
-def start(data: dict):
-    """Check everything in the request (so bad input is a 422 now, not a failed job later), then run."""
-    from subsidy_rules.budget_report import BudgetInputError, read_caseload, read_pipeline
-    from subsidy_rules.budget_sample import jiujiang_pipeline, synthetic_caseload
+def _inputs(data: dict, files: dict, session) -> tuple:
+    """Everything a run needs, checked (ValidationError): the same steps when a job is started and when it runs."""
+    from subsidy_rules.budget_report import BudgetInputError, read_pipeline
+    from subsidy_rules.budget_sample import jiujiang_pipeline
 
     try:
         assumptions = Assumptions(data["occupancy"], data["enrolment"], data["growth"])
         horizon = Horizon.years(data["first_year"], data["last_year"])
     except ValueError as error:
         raise ValidationError({"_schema": [str(error)]}) from None
-    scenarios = _scenarios(data, assumptions, effective_parameters(db_session()))
-    caseload_file = _upload("caseload_file") if data["caseload"] == "upload" else None
-    projects_file = _upload("projects_file") if data["projects"] == "upload" else None
-    cases = None
-    if data["caseload"] == "cases":
-        from care_services.casework import recipients
-
-        cases = recipients(db_session(), current_user().jurisdiction_code)  # only the user's own jurisdiction
+    scenarios = _scenarios(data, assumptions, effective_parameters(session))
     try:
-        projects = read_pipeline(projects_file) if projects_file else jiujiang_pipeline() if data["projects"] == "sample" else None
+        projects = (read_pipeline(files["projects_file"]) if files.get("projects_file") else
+                    jiujiang_pipeline() if data["projects"] == "sample" else None)
     except BudgetInputError as error:
         raise ValidationError({"projects_file": [str(error)]}) from None
     if data["caseload"] == "none" and projects is None:
         raise ValidationError({"caseload": ["请至少选择在册对象或建设项目之一 / choose a caseload or a pipeline"]})
+    return horizon, scenarios, projects
 
-    def work(job):
-        projections = []
+
+def start(body: dict):
+    """Check everything in the request (so bad input is a 422 now, not a failed job later), then queue the run."""
+    data = load(BudgetRequest(), body)
+    data.pop("csrf_token", None)
+    files = {name: _upload(name).getvalue() for name, chosen in (("caseload_file", data["caseload"]),
+                                                                 ("projects_file", data["projects"]))
+             if chosen == "upload"}
+    _inputs(data, {name: io.BytesIO(content) for name, content in files.items()}, db_session())
+    return runner().submit("budget", owner(), {"data": data, "files": uploads(files),
+                                               "jurisdiction": current_user().jurisdiction_code})
+
+
+def run_job(job, request: dict, session):
+    """In a worker: the projections of every scenario; their figures and the workbook are the job's result."""
+    from subsidy_rules.budget_report import BudgetInputError, read_caseload, report_json, write_report
+    from subsidy_rules.budget_sample import synthetic_caseload
+
+    data = request["data"]
+    horizon, scenarios, projects = _inputs(data, {"projects_file": uploaded(request, "projects_file")}, session)
+    caseload_file = uploaded(request, "caseload_file")
+    cases = None
+    if data["caseload"] == "cases":
+        from care_services.casework import recipients
+
+        cases = recipients(session, request["jurisdiction"])  # only the user's own jurisdiction
+    projections = []
+    try:
         for number, scenario in enumerate(scenarios, start=1):
             if data["caseload"] == "synthetic":
                 chunks = synthetic_caseload(data["synthetic"], first_year=data["first_year"],
@@ -89,16 +111,14 @@ def start(data: dict):
             job.report(f"测算方案 {scenario.name}（{number}/{len(scenarios)}） / projecting {scenario.name}",
                        (number - 1) / len(scenarios))
             projections.append(project(chunks, projects, horizon, scenario))
-        job.report("完成 / done", 1.0)
-        return projections
+    except (BudgetInputError, ValueError) as error:
+        raise JobError(error) from None
+    job.report("写出报表 / writing the workbook", 0.95)
+    return report_json(projections), workbook_bytes(lambda file: write_report(projections, file))
 
-    return runner().submit("budget", owner(), work, expected=(BudgetInputError, ValueError))
 
-
-def figures(projections) -> dict:
-    from subsidy_rules.budget_report import report_json
-
-    report = report_json(projections)
+def figures(report: dict) -> dict:
+    """The job's figures (subsidy_rules.budget_report.report_json) with their charts."""
     for scenario in report["scenarios"]:
         stacked: dict[str, dict[str, float]] = {}
         labels = payer_labels()
@@ -115,9 +135,7 @@ def job_answer(job) -> dict:
     answer = job.as_dict()
     answer["status_url"] = url_for("budget.job_api", job_id=job.id)
     if job.status == "done":
-        from subsidy_rules.budget_report import report_json
-
-        answer["result"] = report_json(job.result)
+        answer["result"] = job.result
         answer["report_url"] = url_for("budget.report", job_id=job.id)
     return answer
 
@@ -135,7 +153,7 @@ def budget_page():
 @login_required
 def budget_run():
     try:
-        job = start(load(BudgetRequest(), {k: v for k, v in request.form.items()}))
+        job = start({k: v for k, v in request.form.items()})
     except ValidationError as error:
         return render_template("budget.html", values=request.form, errors=flatten(error.messages)), 422
     return waiting_page(job, "budget")
@@ -154,9 +172,7 @@ def result_page(job_id: str):
 @bp.get("/budget/jobs/<job_id>/report.xlsx")
 @login_required
 def report(job_id: str):
-    from subsidy_rules.budget_report import write_report
-
-    return result_file(job_or_404(job_id, "budget"), write_report, "carecalc-预算测算.xlsx")
+    return result_file(job_or_404(job_id, "budget"), "carecalc-预算测算.xlsx")
 
 
 # ------------------------------------------------------------------------------------------------ API
@@ -166,7 +182,7 @@ def report(job_id: str):
 @login_required
 def create_projection():
     """JSON, or a multipart form with caseload_file / projects_file uploads. ?wait=N waits up to N seconds."""
-    return started(start(load(BudgetRequest(), request_body())), job_answer)
+    return started(start(request_body()), job_answer)
 
 
 @bp.get("/api/v1/budget/projections/<job_id>")
