@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 
 from care_services.db import session_scope
 from care_services.identifiers import id_check_character, make_resident_id
-from care_services.model import AuditEntry, CareCase, User, UserSession
+from care_services.model import AuditEntry, CareCase, User, UserSession, utc_now
 from tests.web.conftest import api_login
 from tests.workflow.conftest import PASSWORD, application
 
@@ -350,7 +350,8 @@ def test_an_idle_session_times_out(county):
     api_login(client, "li")
     assert client.get("/api/v1/session").status_code == 200
     with session_scope(county) as session:
-        session.execute(update(UserSession).values(last_seen_at=dt.datetime.utcnow() - dt.timedelta(minutes=31)))
+        # the server's clock (which tests may set), not the machine's
+        session.execute(update(UserSession).values(last_seen_at=utc_now() - dt.timedelta(minutes=31)))
     assert client.get("/api/v1/session").status_code == 401
 
 
