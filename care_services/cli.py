@@ -260,7 +260,9 @@ def cmd_schemes(args) -> int:
         print(json.dumps(listing, ensure_ascii=False, indent=2))
         return EXIT_OK
     for scheme in listing:
-        print(f"{scheme['id']}  {scheme['title_zh']} / {scheme['title_en']}  [{scheme['unit']}]  {scheme['source']}")
+        payers = "、".join(p["zh"] for p in scheme["payers"])
+        print(f"{scheme['id']}  {scheme['title_zh']} / {scheme['title_en']}  [{scheme['unit']}, {scheme['period']}]  "
+              f"{scheme['source']}  出资：{payers}")
         for item in scheme["facts"]:
             choices = f" ({'/'.join(item['choices'])})" if item["choices"] else ""
             print(f"    fact  {item['name']:28} {item['type']:8} {item['zh']}{choices}")

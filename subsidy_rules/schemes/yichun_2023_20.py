@@ -98,17 +98,18 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     available = sum(usable.values())
     out["x.integrable_available"] = available
     need = amount.fillna(0.0)
-    taken = {name: pd.Series(0.0, index=out.index, dtype="Float64") for name in funds}
+    given = [name for name in funds if funds[name].notna().any()]  # funds nobody in this frame receives add nothing
+    taken = {name: pd.Series(0.0, index=out.index, dtype="Float64") for name in given}
     for order, rows in f.rows_by_value("disability_care.integration_order"):
         left = need.where(rows, 0.0)
-        for name in order:
+        for name in [name for name in order if name in taken]:
             part = usable[name].where(usable[name] <= left, left).where(rows, 0.0)
             taken[name] = taken[name] + part
             left = left - part
-    for name in funds:
+    for name in given:
         out[f"x.integrated.{name}"] = taken[name].mask(amount.isna())
         out[f"remaining.{name}"] = (funds[name].astype("Float64") - taken[name]).mask(amount.isna() | funds[name].isna())
-    integrated = sum(taken.values()).mask(amount.isna())
+    integrated = sum(taken.values(), pd.Series(0.0, index=out.index, dtype="Float64")).mask(amount.isna())
     out["fund.integrated"] = integrated
     out["fund.finance_fallback"] = amount - integrated
     # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)

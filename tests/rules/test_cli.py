@@ -112,6 +112,8 @@ def test_schemes_lists_every_scheme_with_facts_and_parameters(capsys):
     disability = listing["disability_care"]
     assert "adl_bathing" in [f["name"] for f in disability["facts"]]
     assert any(p["name"] == "disability_care.home_care_month" for p in disability["parameters"])
+    assert listing["community_care_center"]["periods"] == {"construction": "once", "operation": "yearly"}
+    assert [p["id"] for p in disability["payers"]] == ["integrated", "finance_fallback"]
     assert main(["schemes"]) == 0
     assert "childcare_operation.per_child_month @3604 [floor" in capsys.readouterr().out
 
