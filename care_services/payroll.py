@@ -183,60 +183,67 @@ def close(session: Session, month: str, jurisdiction: str, user: User, *, today:
 
 # ------------------------------------------------------------------------------------------------ the workbook
 
-COLUMNS = (("序号", None, 6), ("姓名", "person_name", 10), ("乡镇（街道）", "township_name", 14),
-           ("村（社区）", "community_name", 14), ("服务形式", "requested_service", 10),
-           ("收款人（照护人或机构）", "payee", 22), ("开户行", "bank_name", 18), ("账号", "account_masked", 22),
-           ("发放金额（元）", "amount", 14), ("其中：统筹整合（元）", "integrated", 18),
-           ("财政兜底（元）", "finance_fallback", 14), ("待核查", "problem", 30))
+COLUMNS = (("序号", None, "integer"), ("姓名", "person_name", "text"), ("乡镇（街道）", "township_name", "text"),
+           ("村（社区）", "community_name", "text"), ("服务形式", "requested_service", "text"),
+           ("收款人（照护人或机构）", "payee", "text"), ("开户行", "bank_name", "text"), ("账号", "account_masked", "id"),
+           ("发放金额（元）", "amount", "money"), ("其中：统筹整合（元）", "integrated", "money"),
+           ("财政兜底（元）", "finance_fallback", "money"), ("待核查", "problem", "text"))
+BANK_COLUMNS = (("序号", None, "integer"), ("收款人户名", "payee", "text"), ("身份证号", "id_number", "id"),
+                ("开户行", "bank_name", "text"), ("账号", "account", "id"), ("发放金额（元）", "amount", "money"),
+                ("领取对象", "person_name", "text"), ("乡镇（街道）", "township_name", "text"))
 
 
-def write_roll(path: Path | str, roll: Roll, division_name: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+def _shown(key: str, value):
+    if key == "requested_service":
+        return v.SERVICE_TYPE.get(value, value)
+    if key == "problem" and value:
+        return value.split(" / ")[0]  # the Chinese half: the printed roll is Chinese only
+    return value
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "发放名册"
+
+def write_roll(path: Path | str, roll: Roll, division_name: str, *, bank: dict[int, dict] | None = None,
+               made_by: str | None = None) -> None:
+    """The month's roll as 财政 prints, signs and files it: title, status, bordered lines, 合计 with the amount in
+    capital numerals, 制表单位 / 制表时间 (北京时间) and the signature lines; A4 landscape, header on every page.
+
+    With ``bank`` (case id → full account and ID number, see :func:`bank_details`) it is the variant handed to the
+    bank: payee, ID number and full account per line, only for finance and audited by the caller."""
+    from care_services.workbook import Column, ReportBook, chinese_amount, made_at
+
     header = roll.header
-    sheet.append([f"{division_name}困难重度失能残疾人照护和托养补贴发放名册（{header.month}）"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"状态：{v.PAYROLL_STATUS[header.status]} / {header.status}；人数{header.recipients}；"
-                  f"合计{header.total:,.2f}元；参数版本{header.parameter_version}；"
-                  f"生成：{header.generated_at:%Y-%m-%d %H:%M} UTC，{header.generated_by}"
-                  + (f"；关账：{header.closed_at:%Y-%m-%d %H:%M} UTC，{header.closed_by}" if header.closed_at else "")])
-    sheet.append(["依据：宜府办发〔2023〕20号 五（五）“申请人照护和托养补贴发放日期从审批之日的下个月算起”；"
-                  "账号仅显示后四位 / accounts masked but for the last four digits"])
-    sheet.append([title for title, _, _ in COLUMNS])
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for index, line in enumerate(roll.lines, start=1):
-        values = [index]
-        for _, key, _ in COLUMNS[1:]:
-            value = line[key]
-            values.append(v.SERVICE_TYPE.get(value, value) if key == "requested_service" else value)
-        sheet.append(values)
-    sheet.append(["合计", None, None, None, None, None, None, None, roll.total,
-                  round(sum(line["integrated"] or 0 for line in roll.lines), 2),
-                  round(sum(line["finance_fallback"] or 0 for line in roll.lines), 2)])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for column, (_, key, width) in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=4, column=column).column_letter
-        sheet.column_dimensions[letter].width = width
-        if key in ("amount", "integrated", "finance_fallback"):
-            for row in range(5, sheet.max_row + 1):
-                sheet.cell(row=row, column=column).number_format = "#,##0.00"
-    sheet.freeze_panes = "B5"
-    sheet.print_title_rows = "4:4"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if roll.differences:
-        changes = workbook.create_sheet("关账后变动")
-        changes.append(["已关账名册与当前数据不一致的申请（名册未改动，请在后续月份补发或追回） / "
-                        "cases where today's data differ from the closed roll (the roll is unchanged)"])
-        changes.append(["申请编号", "名册金额（元）", "按当前数据（元）"])
-        for item in roll.differences:
-            changes.append([item["case_id"], item["stored_amount"], item["current_amount"]])
-    workbook.save(path)
+    spec = BANK_COLUMNS if bank is not None else COLUMNS
+    columns = [Column(title, kind, total=kind == "money") for title, _, kind in spec]
+    width = len(columns)
+    with ReportBook(path) as book:
+        sheet = book.sheet("银行代发清单" if bank is not None else "发放名册")
+        kind = "银行代发清单" if bank is not None else "发放名册"
+        sheet.title_line(f"{division_name}困难重度失能残疾人照护和托养补贴{kind}（{_month_zh(header.month)}）", width)
+        status = v.PAYROLL_STATUS[header.status]
+        closed = f"；关账：{made_at(header.closed_at)}，{header.closed_by}" if header.closed_at else ""
+        sheet.line(f"状态：{status}；发放人数：{header.recipients}人；合计：{header.total:,.2f}元；"
+                   f"生成：{made_at(header.generated_at)}，{header.generated_by}{closed}", width)
+        sheet.line("依据：宜府办发〔2023〕20号 五（五）“申请人照护和托养补贴发放日期从审批之日的下个月算起”。"
+                   + ("本清单含完整账号和身份证号，仅供财政部门交银行代发，请妥善保管。" if bank is not None
+                      else "账号仅显示后四位。"), width)
+        rows = []
+        for index, line in enumerate(roll.lines, start=1):
+            values = {**line, **(bank or {}).get(line["case_id"], {})}
+            rows.append([index, *[_shown(key, values.get(key)) for _, key, _ in spec[1:]]])
+        totals = sheet.table(columns, rows, total_label="合计", freeze=2)
+        amount_column = next(i for i, (_, key, _) in enumerate(spec) if key == "amount")
+        sheet.line(f"合计金额（大写）：{chinese_amount(totals[amount_column])}", width, bold=True)
+        sheet.signature(f"{division_name}民政局、残疾人联合会" if bank is None else f"{division_name}财政局",
+                        width=width, roles=("制表人", "审核人", "负责人"))
+        sheet.print_setup()
+        if roll.differences:
+            changes = book.sheet("关账后变动")
+            changes.line("已关账名册与当前数据不一致的申请（名册未改动，请在后续月份补发或追回）", 3)
+            changes.table([Column("申请编号", "integer"), Column("名册金额（元）", "money"),
+                           Column("按当前数据（元）", "money")],
+                          ([item["case_id"], item["stored_amount"], item["current_amount"]] for item in roll.differences))
+            changes.print_setup()
+
+
+def _month_zh(month: str) -> str:
+    year, number = parse_month(month)
+    return f"{year}年{number}月"

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-
 from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets, write_frame
+from care_services.workbook import ReportBook, ReportSheet
 from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Projection, compare
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
 from subsidy_rules.engine import REGISTRY, get_scheme
@@ -140,11 +138,21 @@ def _level_table(projection: Projection) -> pd.DataFrame:
     return table.reset_index().rename(columns={"year": "年份"})
 
 
+def _line_chart(book: ReportBook, sheet: ReportSheet, title: str, series: int, rows: int, first_row: int = 0):
+    chart = book.chart("line")
+    for index in range(series):
+        chart.add_series({"name": [sheet.name, first_row, index + 1],
+                          "categories": [sheet.name, first_row + 1, 0, first_row + rows, 0],
+                          "values": [sheet.name, first_row + 1, index + 1, first_row + rows, index + 1],
+                          "marker": {"type": "circle"}})
+    chart.set_title({"name": title})
+    chart.set_y_axis({"name": "万元"})
+    chart.set_x_axis({"name": "年份"})
+    return chart
+
+
 def write_report(projections: list[Projection], target: str | Path | IO[bytes]) -> None:
     """Summary with a line per scenario, one sheet per breakdown, a stacked bar by funding level per scenario."""
-    book = Workbook()
-    summary = book.active
-    summary.title = "概要 Summary"
     years = sorted({int(y) for p in projections for y in p.long()["year"].unique()}) or \
         list(range(projections[0].horizon.first // 12, projections[0].horizon.last // 12 + 1))
     table = pd.DataFrame({"年份": years})
@@ -154,50 +162,50 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes]) 
     base = projections[0].scenario
     for p in projections[1:]:
         table[f"{p.scenario} − {base}（万元）"] = table[f"{p.scenario}（万元）"] - table[f"{base}（万元）"]
-    write_frame(summary, table, formats={c: WAN for c in table.columns if c != "年份"})
-    chart = LineChart()
-    chart.title, chart.y_axis.title, chart.x_axis.title = "各方案年度支出 / outlay per scenario", "万元", "年份"
-    chart.add_data(Reference(summary, min_col=2, max_col=1 + len(projections), min_row=1, max_row=1 + len(years)),
-                   titles_from_data=True)
-    chart.set_categories(Reference(summary, min_col=1, min_row=2, max_row=1 + len(years)))
-    chart.height, chart.width = 9, 18
-    summary.add_chart(chart, f"A{len(years) + 4}")
+    with ReportBook(target) as book:
+        summary = book.sheet("概要 Summary")
+        write_frame(summary, table, formats={c: WAN for c in table.columns if c != "年份"})
+        summary.print_setup()
+        charts = [("各方案年度支出图", _line_chart(book, summary, "各方案年度支出（万元）", len(projections), len(years)))]
+        for p in projections:
+            sheet = book.sheet(f"资金层级 {p.scenario}")
+            levels = _level_table(p)
+            write_frame(sheet, levels, formats={c: WAN for c in levels.columns if c != "年份"})
+            sheet.print_setup()
+            bar = book.chart("column", "stacked")
+            for index in range(1, levels.shape[1]):
+                bar.add_series({"name": [sheet.name, 0, index], "categories": [sheet.name, 1, 0, len(levels), 0],
+                                "values": [sheet.name, 1, index, len(levels), index]})
+            bar.set_title({"name": f"{p.scenario}：按资金层级（万元）"})
+            bar.set_y_axis({"name": "万元"})
+            charts.append((f"资金层级图 {p.scenario}", bar))
 
-    for p in projections:
-        sheet = book.create_sheet(f"资金层级 {p.scenario}"[:31])
-        levels = _level_table(p)
-        write_frame(sheet, levels, formats={c: WAN for c in levels.columns if c != "年份"})
-        bar = BarChart()
-        bar.type, bar.grouping, bar.overlap = "col", "stacked", 100
-        bar.title = f"{p.scenario}：按资金层级 / by funding level"
-        bar.y_axis.title = "万元"
-        bar.add_data(Reference(sheet, min_col=2, max_col=levels.shape[1], min_row=1, max_row=1 + len(levels)),
-                     titles_from_data=True)
-        bar.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(levels)))
-        bar.height, bar.width = 9, 18
-        sheet.add_chart(bar, f"A{len(levels) + 4}")
-
-    frames = {"按补贴项目 By scheme": ("scheme", "year"), "按县 By county": ("county", "year"),
-              "按项目县层级 Detail": ("scheme", "year", "county", "level")}
-    for title, keys in frames.items():
-        sheet = book.create_sheet(title)
-        parts = [p.by(*keys).assign(scenario=p.scenario) for p in projections]
-        frame = pd.concat(parts, ignore_index=True)[["scenario", *keys, "amount"]]
-        if "level" in frame:
-            frame["level"] = frame["level"].map(LEVEL_ZH).fillna(frame["level"])
-        write_frame(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
-    sheet = book.create_sheet("按月 Monthly")
-    monthly = pd.concat([p.by("month", "scheme", "level").assign(scenario=p.scenario) for p in projections])
-    write_frame(sheet, monthly[["scenario", "month", "scheme", "level", "amount"]].rename(columns={"amount": "金额（元）"}),
-           formats={"金额（元）": YUAN})
-    if len(projections) > 1:
-        sheet = book.create_sheet("方案对比 Scenarios")
-        comparison = compare(projections, by=("scheme", "year"))
-        write_frame(sheet, comparison, formats={c: YUAN for c in comparison.columns if c not in ("scheme", "year")})
-    sheet = book.create_sheet("待定 Undetermined")
-    undetermined = pd.concat([p.undetermined().assign(scenario=p.scenario) for p in projections], ignore_index=True)
-    write_frame(sheet, undetermined.rename(columns={"months": "无法测算的月数（缺少事实）"}))
-    book.save(target)
+        frames = {"按补贴项目 By scheme": ("scheme", "year"), "按县 By county": ("county", "year"),
+                  "按项目县层级 Detail": ("scheme", "year", "county", "level")}
+        for title, keys in frames.items():
+            sheet = book.sheet(title)
+            parts = [p.by(*keys).assign(scenario=p.scenario) for p in projections]
+            frame = pd.concat(parts, ignore_index=True)[["scenario", *keys, "amount"]]
+            if "level" in frame:
+                frame["level"] = frame["level"].map(LEVEL_ZH).fillna(frame["level"])
+            write_frame(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
+            sheet.print_setup()
+        sheet = book.sheet("按月 Monthly")
+        monthly = pd.concat([p.by("month", "scheme", "level").assign(scenario=p.scenario) for p in projections])
+        write_frame(sheet, monthly[["scenario", "month", "scheme", "level", "amount"]].rename(
+            columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
+        sheet.print_setup()
+        if len(projections) > 1:
+            sheet = book.sheet("方案对比 Scenarios")
+            comparison = compare(projections, by=("scheme", "year"))
+            write_frame(sheet, comparison, formats={c: YUAN for c in comparison.columns if c not in ("scheme", "year")})
+            sheet.print_setup()
+        sheet = book.sheet("待定 Undetermined")
+        undetermined = pd.concat([p.undetermined().assign(scenario=p.scenario) for p in projections], ignore_index=True)
+        write_frame(sheet, undetermined.rename(columns={"months": "无法测算的月数（缺少事实）"}))
+        sheet.print_setup()
+        for title, chart in charts:
+            book.chart_sheet(title, chart)
 
 
 def report_json(projections: list[Projection]) -> dict:

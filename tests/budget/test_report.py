@@ -34,7 +34,9 @@ def test_excel_report_with_charts_formats_and_frozen_headers(tmp_path):
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
         xml = "".join(archive.read(n).decode() for n in charts)
     assert len(charts) == 3  # a line per scenario on the summary, a stacked bar per scenario
-    assert "<lineChart>" in xml and "<barChart>" in xml and '<grouping val="stacked"' in xml
+    assert "<c:lineChart>" in xml and "<c:barChart>" in xml and '<c:grouping val="stacked"' in xml
+    with zipfile.ZipFile(path) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("xl/chartsheets/sheet")]) == 3  # each on its own
     book = load_workbook(path)
     summary = book["概要 Summary"]
     assert [c.value for c in summary[1]] == ["年份", "baseline（万元）", "托育300（万元）", "托育300 − baseline（万元）"]

@@ -70,6 +70,13 @@ def test_a_roll_is_idempotent_and_a_closed_month_is_never_silently_changed(count
     assert "已关账" in sheet["A2"].value and sheet["B5"].value == "欧阳建国" and sheet["H5"].value.endswith("8901")
     assert "6228480012345678901" not in str([[c.value for c in row] for row in sheet.iter_rows()])
     assert workbook["关账后变动"]["A3"].value == first
+    assert [c.value for c in sheet[4]][:3] == ["序号", "姓名", "乡镇（街道）"] and sheet.print_title_rows == "$4:$4"
+    total = next(row for row in sheet.iter_rows(min_row=5) if row[0].value == "合计")
+    assert total[8].value == 600 and total[8].number_format == "#,##0.00" and total[8].border.top.style == "thin"
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "合计金额（大写）：人民币陆佰元整" in texts and any("审核人" in t for t in texts)
+    assert any("北京时间" in t for t in texts) and not any("UTC" in t or "draft" in t for t in texts)
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
 
 def test_roll_input_is_checked(county):
@@ -98,6 +105,9 @@ def test_the_notice_masks_names_and_shows_no_id_or_disability(county, tmp_path):
     assert "测试镇人民政府（街道办事处）" in html and "600.00" in html
     cells = " ".join(str(c.value) for row in load_workbook(tmp_path / "notice.xlsx").active.iter_rows() for c in row)
     assert "欧阳**" in cells and "新华社区" not in cells
+    sheet = load_workbook(tmp_path / "notice.xlsx")["公示名单"]
+    assert [c.value for c in sheet[3]][5] == "补贴标准（元/月）" and sheet["F4"].value == 600  # a number, not text
+    assert sheet["F4"].number_format == "#,##0.00" and sheet.print_title_rows == "$3:$3"
     for published in (html, cells):
         for person in people:
             assert person.name not in published and person.id_number not in published
