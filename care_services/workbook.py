@@ -88,7 +88,7 @@ def _total_value(column: Column, value: Any, totals: list[float], index: int) ->
     """The value as written (money rounded to the fen), added to the column's total when it is summed."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
         return value  # numbers.Real: Python and numpy numbers, not numpy's bool_
-    if column.kind == "money":
+    if column.kind in ("money", "wan"):
         value = round_fen(float(value))
     if column.total:
         totals[index] += value
@@ -125,7 +125,7 @@ class Column:
     """One column of a table: its header, what kind of value it holds and how it is shown."""
 
     header: str
-    kind: str = "text"  # text / money (元, rounded to the fen) / wan (万元) / integer / number / percent / date
+    kind: str = "text"  # text / money (元, rounded to the fen) / wan (万元, to 0.01) / integer / number / percent / date / id
     num_format: str | None = None
     width: float | None = None  # fixed width; otherwise fitted to the content
     total: bool = False  # summed in the 合计 / 小计 rows
@@ -350,8 +350,7 @@ class ReportSheet:
                   roles: Sequence[str] = ("制表人", "审核人", "负责人")) -> None:
         """制表单位 / 制表时间 (北京时间) and the signature lines a filed report carries."""
         self.skip()
-        if unit:
-            self.line(f"制表单位：{unit}", width)
+        self.line(f"制表单位：{unit or '__________________'}", width)
         self.line(f"制表时间：{made_at(moment)}", width)
         self.line("　　　　".join(f"{role}：__________" for role in roles), width)
 
@@ -380,17 +379,8 @@ class ReportSheet:
         summed from the values written (money rounded to the fen first). Returns the totals per column."""
         self.header(columns)
         first = self.row
-        border = {"border": 1} if borders else {}
-        formats = []
-        for column in columns:
-            props = dict(border)
-            if column.shown_format:
-                props["num_format"] = column.shown_format
-            if column.kind in ("money", "wan", "integer", "number", "percent"):
-                props["align"] = "right"
-            formats.append(Style(self.book, props))
         totals = [0.0] * len(columns)
-        count = self._rows(columns, formats, rows, totals, fit_rows)
+        count = self._rows(columns, self._styles(columns, borders), rows, totals, fit_rows)
         if total_label is not None:
             self.total_row(columns, totals, total_label)
         if freeze is not None and self.header_rows is not None:
@@ -398,6 +388,17 @@ class ReportSheet:
         if autofilter and count:
             self.ws.autofilter(first - 1, 0, first - 1 + count, len(columns) - 1)
         return totals
+
+    def _styles(self, columns: Sequence[Column], borders: bool) -> list[Style]:
+        styles = []
+        for column in columns:
+            props = {"border": 1} if borders else {}
+            if column.shown_format:
+                props["num_format"] = column.shown_format
+            if column.kind in ("money", "wan", "integer", "number", "percent"):
+                props["align"] = "right"
+            styles.append(Style(self.book, props))
+        return styles
 
     def _rows(self, columns: Sequence[Column], styles: list[Style], rows: Iterable[Sequence], totals: list[float],
               fit_rows: int | None) -> int:
@@ -419,7 +420,7 @@ class ReportSheet:
         shown = [f' s="{x}"' if x else "" for x in plain]
         quote_attr = [f' s="{x}"' for x in quoted]
         date_attr = [f' s="{x}"' for x in dated]
-        money = [c.kind == "money" for c in columns]
+        money = [c.kind in ("money", "wan") for c in columns]
         summed = [c.total for c in columns]
         widths, first = self.widths, self.row
 
@@ -481,19 +482,40 @@ class ReportSheet:
         self.row = first + count
         return count
 
-    def total_row(self, columns: Sequence[Column], totals: Sequence[float], label: str = "合计") -> None:
+    def total_row(self, columns: Sequence[Column], totals: Sequence[float], label: str | Sequence = "合计",
+                  shade: str = "#F2F2F2") -> None:
+        """A bold 合计 (or 小计) row: ``label`` (or leading cells) then each summed column's total."""
+        lead = [label] if isinstance(label, str) else list(label)
         for index, column in enumerate(columns):
-            props = {"bold": True, "border": 1, "bg_color": "#F2F2F2"}
+            props = {"bold": True, "border": 1, "bg_color": shade}
             if column.shown_format:
                 props["num_format"] = column.shown_format
-            if index == 0:
-                self.cell(self.row, 0, label, props)
+            if index < len(lead):
+                self.cell(self.row, index, lead[index], props)
             elif column.total:
                 value = totals[index]
                 self.cell(self.row, index, round_fen(value) if column.kind in ("money", "wan") else value, props)
             else:
                 self.cell(self.row, index, None, props)
         self.row += 1
+
+    def grouped_table(self, columns: Sequence[Column], groups: Iterable[tuple[Sequence, Iterable[Sequence]]], *,
+                      total_label: str | Sequence | None = "合计", freeze: int | None = 1) -> list[float]:
+        """A table in groups, each followed by its 小计 row, then the 合计 row; both summed from the rounded
+        lines. ``groups`` yields (the 小计 row's leading cells, the group's rows)."""
+        self.header(columns)
+        styles = self._styles(columns, True)
+        grand = [0.0] * len(columns)
+        for lead, rows in groups:
+            totals = [0.0] * len(columns)
+            self._rows(columns, styles, rows, totals, None)
+            self.total_row(columns, totals, lead, shade="#FAFAFA")
+            grand = [g + round_fen(t) if c.kind in ("money", "wan") else g + t for g, t, c in zip(grand, totals, columns)]
+        if total_label is not None:
+            self.total_row(columns, grand, total_label)
+        if freeze is not None and self.header_rows is not None:
+            self.ws.freeze_panes(self.header_rows[1] + 1, freeze)
+        return grand
 
     # -------------------------------------------------------------------------------------------- printing
     def print_setup(self, *, landscape: bool = True, fit_width: bool = True, header_rows: tuple[int, int] | None = None,

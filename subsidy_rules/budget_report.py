@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 from collections.abc import Iterator
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
-from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets, write_frame
-from care_services.workbook import ReportBook, ReportSheet
+from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets
+from care_services.workbook import Column, ReportBook, ReportSheet, round_fen
 from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Projection, compare
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
 from subsidy_rules.engine import REGISTRY, get_scheme
@@ -32,8 +35,6 @@ PIPELINE_SCHEMES = ("elderly_institution_construction", "childcare_construction"
 KIND_WORDS = {"养老": "elderly", "托育": "childcare"}
 BOOLEAN_WORDS = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False}
 
-YUAN = '#,##0.00"元"'
-WAN = '#,##0.00"万元"'
 
 
 class BudgetInputError(ValueError):
@@ -128,97 +129,244 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- output
+# The report as a county 财政局 prints, signs and files it: Chinese only (scheme titles, fund names, county names
+# beside codes), 单位：万元 to two decimals, 小计 and 合计 rows summed from the rounded lines, A4 landscape one page
+# wide with the header on every page, each chart on a sheet of its own, 制表单位 / 制表时间 / 审核人 lines.
+
+BASELINE_ZH = "基准方案"
 
 
-def _level_table(projection: Projection) -> pd.DataFrame:
-    table = projection.by("year", "level").pivot_table(index="year", columns="level", values="amount", fill_value=0.0)
-    levels = [lv for lv in LEVEL_ORDER if lv in table.columns]
-    table = table[levels] / 10_000
-    table.columns = [f"{LEVEL_ZH[lv]}（万元）" for lv in levels]
-    return table.reset_index().rename(columns={"year": "年份"})
+def scenario_zh(name: str) -> str:
+    return BASELINE_ZH if name == "baseline" else name
 
 
-def _line_chart(book: ReportBook, sheet: ReportSheet, title: str, series: int, rows: int, first_row: int = 0):
-    chart = book.chart("line")
-    for index in range(series):
-        chart.add_series({"name": [sheet.name, first_row, index + 1],
-                          "categories": [sheet.name, first_row + 1, 0, first_row + rows, 0],
-                          "values": [sheet.name, first_row + 1, index + 1, first_row + rows, index + 1],
-                          "marker": {"type": "circle"}})
-    chart.set_title({"name": title})
-    chart.set_y_axis({"name": "万元"})
-    chart.set_x_axis({"name": "年份"})
-    return chart
+@functools.cache
+def county_names() -> dict[str, str]:
+    """Division code → name, from the shipped divisions (GB/T 2260)."""
+    with resources.files("sample_data").joinpath("divisions.csv").open(encoding="utf-8") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
 
 
-def write_report(projections: list[Projection], target: str | Path | IO[bytes]) -> None:
-    """Summary with a line per scenario, one sheet per breakdown, a stacked bar by funding level per scenario."""
-    years = sorted({int(y) for p in projections for y in p.long()["year"].unique()}) or \
-        list(range(projections[0].horizon.first // 12, projections[0].horizon.last // 12 + 1))
-    table = pd.DataFrame({"年份": years})
-    for p in projections:
-        totals = p.by("year").set_index("year")["amount"]
-        table[f"{p.scenario}（万元）"] = [float(totals.get(y, 0.0)) / 10_000 for y in years]
-    base = projections[0].scenario
-    for p in projections[1:]:
-        table[f"{p.scenario} − {base}（万元）"] = table[f"{p.scenario}（万元）"] - table[f"{base}（万元）"]
+def county_zh(code: str) -> str:
+    return county_names().get(str(code), "（未知区划）")
+
+
+def scheme_zh(scheme_id: str) -> str:
+    scheme = REGISTRY.get(scheme_id)
+    return scheme.title_zh if scheme else scheme_id
+
+
+def _years(projections: list[Projection]) -> list[int]:
+    horizon = projections[0].horizon
+    return list(range(horizon.first // 12, horizon.last // 12 + 1))
+
+
+def _wan(frame: pd.DataFrame, keys: list[str], years: list[int]) -> pd.DataFrame:
+    """Amounts in 万元 by ``keys`` with a column per year (0 where nothing is spent)."""
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, *years])
+    table = frame.pivot_table(index=keys, columns="year", values="amount", aggfunc="sum", fill_value=0.0) / 10_000
+    return table.reindex(columns=years, fill_value=0.0).reset_index()
+
+
+def _year_columns(years: list[int]) -> list[Column]:
+    return [*[Column(f"{y}年", "wan", total=True) for y in years], Column("合计", "wan", total=True)]
+
+
+def _with_total(values: list[float]) -> list[float]:
+    rounded = [round_fen(float(v)) for v in values]
+    return [*rounded, round_fen(sum(rounded))]  # the row's 合计 is the sum of its rounded years
+
+
+def _heading(sheet: ReportSheet, title: str, width: int, projections: list[Projection]) -> None:
+    labels = projections[0].horizon.labels()
+    sheet.title_line(title, width)
+    sheet.line(f"测算期：{labels[0]}至{labels[-1]}；方案：{'、'.join(scenario_zh(p.scenario) for p in projections)}", width)
+    sheet.line("单位：万元", width, align="right")
+
+
+def write_report(projections: list[Projection], target: str | Path | IO[bytes], *, unit: str | None = None) -> None:
+    """概要, 按资金层级 per scenario, 按补贴项目, 按县区 (county × year by funding level), 明细, 按月, 方案对比,
+    待定, and each chart on its own sheet."""
+    years = _years(projections)
     with ReportBook(target) as book:
-        summary = book.sheet("概要 Summary")
-        write_frame(summary, table, formats={c: WAN for c in table.columns if c != "年份"})
-        summary.print_setup()
-        charts = [("各方案年度支出图", _line_chart(book, summary, "各方案年度支出（万元）", len(projections), len(years)))]
-        for p in projections:
-            sheet = book.sheet(f"资金层级 {p.scenario}")
-            levels = _level_table(p)
-            write_frame(sheet, levels, formats={c: WAN for c in levels.columns if c != "年份"})
-            sheet.print_setup()
-            bar = book.chart("column", "stacked")
-            for index in range(1, levels.shape[1]):
-                bar.add_series({"name": [sheet.name, 0, index], "categories": [sheet.name, 1, 0, len(levels), 0],
-                                "values": [sheet.name, 1, index, len(levels), index]})
-            bar.set_title({"name": f"{p.scenario}：按资金层级（万元）"})
-            bar.set_y_axis({"name": "万元"})
-            charts.append((f"资金层级图 {p.scenario}", bar))
-
-        frames = {"按补贴项目 By scheme": ("scheme", "year"), "按县 By county": ("county", "year"),
-                  "按项目县层级 Detail": ("scheme", "year", "county", "level")}
-        for title, keys in frames.items():
-            sheet = book.sheet(title)
-            parts = [p.by(*keys).assign(scenario=p.scenario) for p in projections]
-            frame = pd.concat(parts, ignore_index=True)[["scenario", *keys, "amount"]]
-            if "level" in frame:
-                frame["level"] = frame["level"].map(LEVEL_ZH).fillna(frame["level"])
-            write_frame(sheet, frame.rename(columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
-            sheet.print_setup()
-        sheet = book.sheet("按月 Monthly")
-        monthly = pd.concat([p.by("month", "scheme", "level").assign(scenario=p.scenario) for p in projections])
-        write_frame(sheet, monthly[["scenario", "month", "scheme", "level", "amount"]].rename(
-            columns={"amount": "金额（元）"}), formats={"金额（元）": YUAN})
-        sheet.print_setup()
+        _summary(book, projections, years, unit)
+        level_sheets = [_levels_sheet(book, p, projections, years, unit) for p in projections]
+        _schemes_sheet(book, projections, years, unit)
+        _counties_sheet(book, projections, years, unit)
+        _detail_sheet(book, projections, unit)
+        _monthly_sheet(book, projections, unit)
         if len(projections) > 1:
-            sheet = book.sheet("方案对比 Scenarios")
-            comparison = compare(projections, by=("scheme", "year"))
-            write_frame(sheet, comparison, formats={c: YUAN for c in comparison.columns if c not in ("scheme", "year")})
-            sheet.print_setup()
-        sheet = book.sheet("待定 Undetermined")
-        undetermined = pd.concat([p.undetermined().assign(scenario=p.scenario) for p in projections], ignore_index=True)
-        write_frame(sheet, undetermined.rename(columns={"months": "无法测算的月数（缺少事实）"}))
-        sheet.print_setup()
-        for title, chart in charts:
-            book.chart_sheet(title, chart)
+            _comparison_sheet(book, projections, years, unit)
+        _undetermined_sheet(book, projections, unit)
+        _charts(book, projections, years, level_sheets)
+
+
+def _summary(book: ReportBook, projections: list[Projection], years: list[int], unit: str | None) -> None:
+    base = projections[0]
+    columns = [Column("年份", width=10), *[Column(scenario_zh(p.scenario), "wan", total=True) for p in projections],
+               *[Column(f"{scenario_zh(p.scenario)}较{scenario_zh(base.scenario)}增减", "wan", total=True)
+                 for p in projections[1:]]]
+    sheet = book.sheet("概要")
+    _heading(sheet, "一老一小补贴资金测算汇总表", len(columns), projections)
+    by_year = [p.by("year").set_index("year")["amount"] for p in projections]
+    rows = []
+    for year in years:
+        values = [round_fen(float(t.get(year, 0.0)) / 10_000) for t in by_year]
+        rows.append([f"{year}年", *values, *[round_fen(v - values[0]) for v in values[1:]]])
+    sheet.table(columns, rows, total_label="合计")
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _levels_sheet(book, p: Projection, projections, years, unit) -> str:
+    present = set(p.long()["level"])
+    levels = [lv for lv in LEVEL_ORDER if lv in present] or ["province", "city", "county"]
+    columns = [Column("年份", width=10), *[Column(LEVEL_ZH[lv], "wan", total=True) for lv in levels],
+               Column("合计", "wan", total=True)]
+    sheet = book.sheet(f"资金层级-{scenario_zh(p.scenario)}")
+    _heading(sheet, f"{scenario_zh(p.scenario)}：分资金层级年度支出表", len(columns), projections)
+    table = p.by("year", "level").pivot_table(index="year", columns="level", values="amount", fill_value=0.0)
+    table = table.reindex(index=years, columns=levels, fill_value=0.0) / 10_000
+    sheet.table(columns, ([f"{y}年", *_with_total(table.loc[y].tolist())] for y in years), total_label="合计")
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+    return sheet.name
+
+
+def _schemes_sheet(book, projections, years, unit) -> None:
+    columns = [Column("方案"), Column("补贴项目"), *_year_columns(years)]
+    sheet = book.sheet("按补贴项目")
+    _heading(sheet, "分补贴项目年度支出表", len(columns), projections)
+
+    def groups():
+        for p in projections:
+            table = _wan(p.by("scheme", "year"), ["scheme"], years)
+            rows = [[scenario_zh(p.scenario), scheme_zh(r["scheme"]), *_with_total([r[y] for y in years])]
+                    for _, r in table.iterrows()]
+            yield [scenario_zh(p.scenario), "小计"], rows
+
+    sheet.grouped_table(columns, groups(), total_label=["合计"] if len(projections) == 1 else None, freeze=2)
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _counties_sheet(book, projections, years, unit) -> None:
+    """County × year by funding level (省级/市级/县级; 统筹整合资金 and 财政兜底 for disability care)."""
+    columns = [Column("方案"), Column("区划代码", "id"), Column("县（市、区）"), Column("资金层级"), *_year_columns(years)]
+    sheet = book.sheet("按县区")
+    _heading(sheet, "分县（市、区）分资金层级年度支出表", len(columns), projections)
+
+    def groups():
+        for p in projections:
+            table = _wan(p.by("county", "level", "year"), ["county", "level"], years)
+            for county, part in table.groupby("county", sort=True):
+                part = part.assign(order=part["level"].map({lv: i for i, lv in enumerate(LEVEL_ORDER)})).sort_values("order")
+                rows = [[scenario_zh(p.scenario), county, county_zh(county), LEVEL_ZH.get(r["level"], r["level"]),
+                         *_with_total([r[y] for y in years])] for _, r in part.iterrows()]
+                yield [scenario_zh(p.scenario), county, county_zh(county), "小计"], rows
+
+    sheet.grouped_table(columns, groups(), total_label=["合计"] if len(projections) == 1 else None, freeze=3)
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _detail_sheet(book, projections, unit) -> None:
+    columns = [Column("方案"), Column("补贴项目"), Column("年份", "integer"), Column("区划代码", "id"),
+               Column("县（市、区）"), Column("资金层级"), Column("金额", "wan", total=True)]
+    sheet = book.sheet("明细")
+    _heading(sheet, "补贴资金测算明细表", len(columns), projections)
+    rows = (
+        [scenario_zh(p.scenario), scheme_zh(r.scheme), int(r.year), r.county, county_zh(r.county),
+         LEVEL_ZH.get(r.level, r.level), r.amount / 10_000]
+        for p in projections for r in p.by("scheme", "year", "county", "level").itertuples(index=False)
+    )
+    sheet.table(columns, rows, total_label="合计" if len(projections) == 1 else None, autofilter=True)
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _monthly_sheet(book, projections, unit) -> None:
+    columns = [Column("方案"), Column("月份"), Column("补贴项目"), Column("资金层级"), Column("金额", "wan", total=True)]
+    sheet = book.sheet("按月")
+    _heading(sheet, "分月支出表", len(columns), projections)
+    rows = (
+        [scenario_zh(p.scenario), r.month, scheme_zh(r.scheme), LEVEL_ZH.get(r.level, r.level), r.amount / 10_000]
+        for p in projections for r in p.by("month", "scheme", "level").itertuples(index=False)
+    )
+    sheet.table(columns, rows, total_label="合计" if len(projections) == 1 else None, autofilter=True)
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _comparison_sheet(book, projections, years, unit) -> None:
+    names = [scenario_zh(p.scenario) for p in projections]
+    columns = [Column("补贴项目"), Column("年份"), *[Column(n, "wan", total=True) for n in names],
+               *[Column(f"{n}较{names[0]}增减", "wan", total=True) for n in names[1:]]]
+    sheet = book.sheet("方案对比")
+    _heading(sheet, "方案对比表", len(columns), projections)
+    comparison = compare(projections, by=("scheme", "year"))
+    rows = []
+    for _, r in comparison.iterrows():
+        values = [round_fen(r[p.scenario] / 10_000) for p in projections]
+        rows.append([scheme_zh(r["scheme"]), f"{int(r['year'])}年", *values, *[round_fen(v - values[0]) for v in values[1:]]])
+    sheet.table(columns, rows, total_label="合计", freeze=2)
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _undetermined_sheet(book, projections, unit) -> None:
+    columns = [Column("方案"), Column("补贴项目"), Column("区划代码", "id"), Column("县（市、区）"),
+               Column("无法测算的人月数（缺少事实）", "integer", total=True)]
+    sheet = book.sheet("待定")
+    sheet.title_line("缺少事实、金额待定的人月数", len(columns))
+    sheet.line("以下对象因缺少事实无法测算金额，未计入上表；补齐事实后重新测算。", len(columns))
+    rows = ([scenario_zh(p.scenario), scheme_zh(r.scheme), r.county, county_zh(r.county), int(r.months)]
+            for p in projections for r in p.undetermined().itertuples(index=False))
+    sheet.table(columns, rows, total_label="合计")
+    sheet.signature(unit, width=len(columns))
+    sheet.print_setup()
+
+
+def _charts(book: ReportBook, projections: list[Projection], years: list[int], level_sheets: list[str]) -> None:
+    """Each chart on a sheet of its own, drawn from the 概要 and 资金层级 tables (rows below their 3 heading lines)."""
+    first, last = 4, 3 + len(years)  # the header row is row 4 (0-based 3), the years follow
+    line = book.chart("line")
+    for index, p in enumerate(projections, start=1):
+        line.add_series({"name": scenario_zh(p.scenario), "categories": ["概要", first, 0, last, 0],
+                         "values": ["概要", first, index, last, index], "marker": {"type": "circle"}})
+    line.set_title({"name": "各方案年度支出（万元）"})
+    line.set_y_axis({"name": "万元", "num_format": "#,##0"})
+    line.set_x_axis({"name": "年份"})
+    book.chart_sheet("年度支出图", line)
+    for p, name in zip(projections, level_sheets):
+        present = [lv for lv in LEVEL_ORDER if lv in set(p.long()["level"])] or ["province", "city", "county"]
+        bar = book.chart("column", "stacked")
+        for index, level in enumerate(present, start=1):
+            bar.add_series({"name": LEVEL_ZH[level], "categories": [name, first, 0, last, 0],
+                            "values": [name, first, index, last, index]})
+        bar.set_title({"name": f"{scenario_zh(p.scenario)}：分资金层级年度支出（万元）"})
+        bar.set_y_axis({"name": "万元", "num_format": "#,##0"})
+        book.chart_sheet(f"资金层级图-{scenario_zh(p.scenario)}", bar)
+
+
+def _fen(frame: pd.DataFrame) -> list[dict]:
+    """Records with money rounded to the fen (a budget with growth gives fractions of a fen)."""
+    money = [c for c in frame.columns if c == "amount" or frame[c].dtype.kind == "f" and c not in ("year", "months")]
+    return frame_records(frame.assign(**{c: frame[c].round(2) for c in money}))
 
 
 def report_json(projections: list[Projection]) -> dict:
-    """The report's figures for the web app."""
+    """The report's figures for the web app (money in 元, to the fen)."""
     out = {"horizon": {"first": projections[0].horizon.labels()[0], "last": projections[0].horizon.labels()[-1]},
            "scenarios": []}
     for p in projections:
         out["scenarios"].append({
-            "name": p.scenario, "total": p.total(),
-            "by_year": frame_records(p.by("year")), "by_year_level": frame_records(p.by("year", "level")),
-            "by_scheme_year": frame_records(p.by("scheme", "year")), "by_county_year": frame_records(p.by("county", "year")),
+            "name": p.scenario, "total": round(p.total(), 2),
+            "by_year": _fen(p.by("year")), "by_year_level": _fen(p.by("year", "level")),
+            "by_scheme_year": _fen(p.by("scheme", "year")), "by_county_year": _fen(p.by("county", "year")),
             "undetermined": frame_records(p.undetermined()),
         })
     if len(projections) > 1:
-        out["comparison"] = frame_records(compare(projections, by=("scheme", "year")))
+        out["comparison"] = _fen(compare(projections, by=("scheme", "year")))
     return out
