@@ -30,6 +30,7 @@ from care_services.casework import SCHEME, as_workflow_case, evaluate_cases, in_
 from care_services.identifiers import within
 from care_services.model import AuditEntry, CareCase, Division, PayrollLine, PayrollMonth, User
 from care_services.privacy import mask_account
+from care_services.workbook import round_fen
 from subsidy_rules import workflow as wf
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterSet
@@ -67,7 +68,7 @@ def compute_lines(session: Session, month: str, jurisdiction: str, parameters: P
     lines = []
     for position, case in enumerate(paid):
         row = result.iloc[position]
-        amount = None if pd.isna(row["amount"]) else round(float(row["amount"]), 2)
+        amount = None if pd.isna(row["amount"]) else round_fen(float(row["amount"]))  # paid to the fen, half up
         problem_text = None
         if pd.isna(row["eligible"]):
             problem_text, amount = "资格待定（缺少事实），本月不发放，请核查 / eligibility undecided: missing facts", None
@@ -80,8 +81,8 @@ def compute_lines(session: Session, month: str, jurisdiction: str, parameters: P
             "payee": case.bank_account_name or case.carer_or_institution, "bank_name": case.bank_name,
             "account_masked": mask_account(case.bank_account),
             "amount": amount,
-            "integrated": None if amount is None else round(float(row["fund.integrated"]), 2),
-            "finance_fallback": None if amount is None else round(float(row["fund.finance_fallback"]), 2),
+            "integrated": None if amount is None else round_fen(float(row["fund.integrated"])),
+            "finance_fallback": None if amount is None else round_fen(float(row["fund.finance_fallback"])),
             "problem": problem_text,
         })
     return lines
@@ -191,6 +192,27 @@ COLUMNS = (("序号", None, "integer"), ("姓名", "person_name", "text"), ("乡
 BANK_COLUMNS = (("序号", None, "integer"), ("收款人户名", "payee", "text"), ("身份证号", "id_number", "id"),
                 ("开户行", "bank_name", "text"), ("账号", "account", "id"), ("发放金额（元）", "amount", "money"),
                 ("领取对象", "person_name", "text"), ("乡镇（街道）", "township_name", "text"))
+
+
+def bank_details(session: Session, roll: Roll, user: User) -> dict[int, dict]:
+    """Full account and ID number per line, for the list handed to the bank: only finance (or an administrator)
+    of the jurisdiction gets it, and each time it is produced the audit log says who, when and which roll."""
+    jurisdiction, month = roll.header.jurisdiction_code, roll.header.month
+    if user.role not in CLOSING_ROLES or not within(jurisdiction, user.jurisdiction_code):
+        raise wf.WorkflowError("role", "只有本辖区的财政审批人员或管理员可以导出银行代发清单（含完整账号和身份证号）",
+                               "only finance of the jurisdiction may export the bank list (full accounts and ID numbers)")
+    cases = {case.id: case for case in session.scalars(select(CareCase).where(
+        CareCase.id.in_([line["case_id"] for line in roll.lines])))}
+    details = {}
+    for line in roll.lines:
+        case = cases[line["case_id"]]
+        details[case.id] = {"account": "".join(ch for ch in (case.bank_account or "") if ch.isalnum()),
+                            "id_number": case.person_id_number}
+    session.add(AuditEntry(username=user.username, role=user.role, entity="payroll", entity_key=f"{jurisdiction}/{month}",
+                           action="export_bank_list", parameter_version=roll.header.parameter_version,
+                           details={"recipients": len(details), "total": roll.total, "digest": roll.header.digest}))
+    session.flush()
+    return details
 
 
 def _shown(key: str, value):

@@ -229,8 +229,10 @@ def _roll(month: str, query: dict):
     session.commit()
     if query["format"] == "xlsx":
         name = payroll.check_jurisdiction(session, query["jurisdiction"]).name
-        return xlsx_download(lambda file: payroll.write_roll(file, roll, name),
-                             f"发放名册-{query['jurisdiction']}-{month}.xlsx")
+        bank = payroll.bank_details(session, roll, current_user()) if query.get("bank") else None
+        session.commit()  # the audit entry of a bank list
+        return xlsx_download(lambda file: payroll.write_roll(file, roll, name, bank=bank),
+                             f"{'银行代发清单' if bank is not None else '发放名册'}-{query['jurisdiction']}-{month}.xlsx")
     return jsonify(month=month, jurisdiction=query["jurisdiction"], status=roll.header.status,
                    total=roll.total, recipients=roll.header.recipients, digest=roll.header.digest,
                    parameter_version=roll.header.parameter_version, lines=roll.lines, differences=roll.differences)

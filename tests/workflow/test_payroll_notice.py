@@ -114,3 +114,29 @@ def test_the_notice_masks_names_and_shows_no_id_or_disability(county, tmp_path):
             assert person.disability_certificate_number not in published
         for private in ("肢体", "一级", "残疾等级", "吃饭", "王医生", "6228", "13800000000"):
             assert private not in published.replace("不含身份证号、残疾类别等级和评估信息", "")
+
+
+def test_the_bank_list_is_for_finance_only_and_audited(county, tmp_path):
+    first = submit(county, 1)
+    walk(county, first)
+    with session_scope(county) as session:
+        roll = payroll.generate(session, "2024-04", "360902", by="test")
+        with pytest.raises(WorkflowError) as refused:
+            payroll.bank_details(session, roll, staff(session, "qian"))  # civil affairs: not finance
+        assert refused.value.code == "role"
+        before = _audit_count(session)
+        bank = payroll.bank_details(session, roll, staff(session, "zhou"))
+        assert _audit_count(session) == before + 1
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export_bank_list")).one()
+        assert entry.username == "zhou" and entry.entity_key == "360902/2024-04"
+        id_number = session.get(CareCase, first).person_id_number
+        path = tmp_path / "bank.xlsx"
+        payroll.write_roll(path, roll, "袁州区", bank=bank)
+    sheet = load_workbook(path)["银行代发清单"]
+    header = [c.value for c in sheet[4]]
+    assert header[:6] == ["序号", "收款人户名", "身份证号", "开户行", "账号", "发放金额（元）"]
+    line = [c.value for c in sheet[5]]
+    assert line[2] == id_number and line[4] == "6228480012345678901" and line[5] == 600
+    assert sheet["C5"].number_format == "@" and sheet["E5"].number_format == "@"  # every digit kept
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "合计金额（大写）：人民币陆佰元整" in texts and any("财政局" in t for t in texts)
