@@ -83,10 +83,23 @@ def cmd_sample_generate(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from care_services.spreadsheet import write_workbook
+    """An import template (an entity), a batch-evaluation workbook of a scheme (cases) or the budget caseload."""
+    from care_services.spreadsheet import template_example, write_workbook
 
     output = _writable(args.output, (".xlsx",))
-    write_workbook(output, args.entity)
+    if args.entity == "cases":
+        from subsidy_rules.batch import write_cases_template
+
+        if not args.scheme:
+            raise UsageError("批量测算模板须用 --scheme 指明补贴项目（见 carecalc schemes）",
+                             "the cases template needs --scheme SCHEME (see: carecalc schemes)")
+        write_cases_template(output, _scheme(args.scheme))
+    elif args.entity == "caseload":
+        from subsidy_rules.budget_report import write_caseload_template
+
+        write_caseload_template(output)
+    else:
+        write_workbook(output, args.entity, example=template_example(args.entity))
     print(f"模板已生成 / template written: {output}")
     return EXIT_OK
 
@@ -160,15 +173,21 @@ def _parameters(args):
     return parameters
 
 
+def _scheme(name: str):
+    from subsidy_rules.engine import UnknownScheme, get_scheme
+
+    try:
+        return get_scheme(name)
+    except UnknownScheme as error:  # a KeyError: its str() would quote the message
+        raise UsageError(error.args[0] if error.args else name, "see: carecalc schemes") from None
+
+
 def cmd_evaluate(args) -> int:
     import json
 
-    from subsidy_rules.engine import FactError, UnknownScheme, evaluate, get_scheme
+    from subsidy_rules.engine import FactError, evaluate
 
-    try:
-        scheme = get_scheme(args.scheme)
-    except UnknownScheme as error:
-        raise UsageError(str(error), "see: carecalc schemes") from None
+    scheme = _scheme(args.scheme)
     parameters = _parameters(args)
     if bool(args.facts) == bool(args.input):
         raise UsageError("请指定 --facts FILE.json 或 --input FILE.xlsx（二选一）", "give --facts FILE.json or --input FILE.xlsx")
@@ -177,6 +196,9 @@ def cmd_evaluate(args) -> int:
             facts = json.loads(_existing_file(args.facts).read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise UsageError(f"JSON格式错误：{error}", f"not valid JSON: {error}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{args.facts}不是UTF-8编码的JSON文件；批量测算的工作簿请用 --input",
+                             f"{args.facts} is not a UTF-8 JSON file; for a workbook of cases use --input") from None
         if not isinstance(facts, dict):
             raise UsageError("事实文件应为JSON对象", "the facts file must hold a JSON object")
         if not args.jurisdiction:
@@ -321,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_sample_generate)
 
     template = commands.add_parser("template", help="下载导入模板 / write an import template")
-    template.add_argument("entity", choices=entities)
+    template.add_argument("entity", choices=(*entities, "cases", "caseload"),
+                          help="数据类别；cases：某补贴项目的批量测算表（--scheme）；caseload：预算测算的在册对象表")
+    template.add_argument("--scheme", help="cases 模板的补贴项目 / the scheme of a cases template")
     template.add_argument("--output", required=True, help="FILE.xlsx")
     template.set_defaults(handler=cmd_template)
 

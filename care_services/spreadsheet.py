@@ -538,6 +538,14 @@ def read_workbook(
     return parse_rows(spec, rows, sheet_name)
 
 
+EXAMPLE_MARK = "← 示例行，导入时跳过，可删除"
+
+
+def is_example(row: Sequence) -> bool:
+    """The example row a template carries (marked in the cell after the table): never imported."""
+    return any(isinstance(cell, str) and cell == EXAMPLE_MARK for cell in row)
+
+
 def records_as_rows(spec: EntitySpec, records: Iterable[dict]) -> list[list]:
     """Dicts as a header row of English keys plus value rows, to pass through :func:`parse_rows`."""
     keys = [c.key for c in spec.columns]
@@ -575,7 +583,7 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
     seen_keys: dict[tuple, int] = {}
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         cells = {c: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(is_blank(value) for value in cells.values()):
+        if all(is_blank(value) for value in cells.values()) or is_example(row):
             continue
         record: dict[str, Any] = {c.key: None for c in absent if not c.required}
         row_errors: list[RowError] = []
@@ -757,6 +765,8 @@ def write_workbook(
         sheet.header(columns)
         styles = [sheet.style({"num_format": TEXT} if c.text_format else {"num_format": DATE} if c.kind == "date"
                               else {}) for c in spec.columns]
+        if example is not None:
+            write_example_row(sheet, [_display(c, example.get(c.key)) for c in spec.columns], styles)
         count = 0
         for count, record in enumerate(records, start=1):
             values = to_record(record) if isinstance(record, Base) else record
@@ -779,16 +789,40 @@ def write_workbook(
         _write_instructions(book.sheet("填写说明"), spec)
 
 
+def write_example_row(sheet: ReportSheet, values: Sequence, styles: Sequence) -> None:
+    """The template's example row, in grey, marked after the last column so every reader skips it."""
+    row = sheet.row
+    for index, value in enumerate(values):
+        style = styles[index] if styles else None
+        sheet.cell(row, index, value, {**(style.props if style else {}), "font_color": "#808080", "italic": True})
+    sheet.cell(row, len(values), EXAMPLE_MARK, {"font_color": "#C00000"}, fit=False)
+    sheet.row += 1
+
+
+def template_example(entity: str) -> dict | None:
+    """One real-looking row for an entity's template: the first shipped sample row, or a synthetic applicant."""
+    from care_services.store import SAMPLE_FILES, read_sample
+
+    files = dict(SAMPLE_FILES)
+    if entity in files:
+        records = read_sample(entity, files[entity]).records
+        return records[0] if records else None
+    if entity == "people":
+        from care_services.synthetic import generate_people
+
+        return frame_records(generate_people(1, seed=3))[0]
+    return None
+
+
 def _write_instructions(sheet: ReportSheet, spec: EntitySpec) -> None:
     sheet.line(f"《{spec.title_zh}》填写说明", 1, bold=True)
     sheet.line("红色列名为必填项；其余为选填。可选值请从下拉列表中选择；身份证号等证件号码请以文本格式填写。", 1)
-    sheet.line("表头请勿修改；可在表头上方加标题行。每行一条记录，空行会被跳过。", 1)
+    sheet.line("表头请勿修改；可在表头上方加标题行。每行一条记录，空行和标有“示例行”的行会被跳过。", 1)
     sheet.skip()
-    columns = [Column("列名", width=24), Column("必填", width=6), Column("类型", width=8),
-               Column("可选值", width=40), Column("说明", width=60), Column("英文列名（可代替中文列名）", width=28)]
+    columns = [Column("列名", width=24), Column("必填", width=6), Column("类型", width=8), Column("可选值", width=60)]
     sheet.table(columns, ([
         column.zh, "是" if column.required else "否", KIND_LABELS[column.kind][0],
-        "、".join(column.choices.values()) if column.choices else "", column.description, column.key,
+        "、".join(column.choices.values()) if column.choices else ("是、否" if column.kind == "boolean" else ""),
     ] for column in spec.columns), freeze=None)
     sheet.print_setup()
 

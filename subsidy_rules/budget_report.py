@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
-from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, read_sheets
+from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is_blank, is_example, read_sheets
 from care_services.workbook import Column, ReportBook, ReportSheet, round_fen
 from subsidy_rules.budget import LEVEL_ORDER, LEVEL_ZH, Projection, compare
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
@@ -86,7 +86,7 @@ def read_caseload(path: str | Path, chunk_rows: int = 50_000) -> Iterator[pd.Dat
         records = []
         for row in rows[header_index + 1:]:
             values = {c.key: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-            if all(is_blank(v) for v in values.values()):
+            if all(is_blank(v) for v in values.values()) or is_example(row):
                 continue
             values = {k: (None if is_blank(v) else v) for k, v in values.items()}
             values["start"], values["end"] = _month_text(values.get("start")), _month_text(values.get("end"))
@@ -114,7 +114,7 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
     records = []
     for number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         values = {c.key: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(is_blank(v) for v in values.values()):
+        if all(is_blank(v) for v in values.values()) or is_example(row):
             continue
         values = {k: (None if is_blank(v) else v) for k, v in values.items()}
         values["kind"] = KIND_WORDS.get(str(values["kind"]).strip(), str(values["kind"]).strip())
@@ -126,6 +126,34 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
                 values[key] = BOOLEAN_WORDS.get(value.strip().lower(), value)
         records.append(values)
     return pd.DataFrame(records)
+
+
+def write_caseload_template(target: str | Path | IO[bytes]) -> None:
+    """The caseload workbook `carecalc budget --caseload` reads: a sheet per monthly scheme (named by its Chinese
+    title), its facts plus 行政区划代码 / 起始月份 / 结束月份 / 人数, one example row each, and instructions."""
+    from care_services.spreadsheet import write_example_row
+    from subsidy_rules.batch import examples, shown_fact
+
+    monthly = [s for s in REGISTRY.values() if s.unit == "CNY/month"]
+    with ReportBook(target) as book:
+        for scheme in monthly:
+            columns = [*PERIOD_COLUMNS, *scheme.facts]
+            sheet = book.sheet(scheme.title_zh)
+            sheet.header([Column(c.zh, required=c.required) for c in columns])
+            example = examples().get(scheme.id, {})
+            values = {**example.get("facts", {}), "jurisdiction": example.get("jurisdiction"),
+                      "start": "2024-01", "end": "2027-12", "count": 1}
+            write_example_row(sheet, [shown_fact(c, values.get(c.key)) for c in columns], [])
+            sheet.column_format(0, {"num_format": "@"})
+            sheet.ws.freeze_panes(1, 1)
+            sheet.print_setup()
+        notes = book.sheet("填写说明")
+        notes.line("预算测算在册对象表填写说明", 1, bold=True)
+        for text in ("每个按月发放的补贴项目一张工作表，表名为补贴项目名称；每行一个（或“人数”列所填的若干个）在册对象。",
+                     "“起始月份”“结束月份”写作2024-01；空白表示测算期开始或结束。“行政区划代码”为县（市、区）代码。",
+                     "事实列空白表示未知：该对象的金额计入“待定”表，不计入合计。第2行为示例，测算时跳过，可删除。"):
+            notes.line(text, 1)
+        notes.print_setup()
 
 
 # ---------------------------------------------------------------------------------------------- output
