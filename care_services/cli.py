@@ -158,17 +158,16 @@ def cmd_entities(args) -> int:
 
 
 def _parameters(args):
-    """The shipped parameters, with any --scenario reform files applied in memory."""
-    import yaml
-
+    """The shipped parameters, with any --scenario files (subsidy_rules/scenario.py) applied in memory."""
+    from subsidy_rules import scenario as scenario_file
     from subsidy_rules.parameters import ParameterError, default_parameters, reform_from_mapping
 
     parameters = default_parameters()
     for path in getattr(args, "scenario", None) or []:
         try:
-            data = yaml.safe_load(_existing_file(path).read_text(encoding="utf-8")) or {}
-            parameters = parameters.with_changes(reform_from_mapping(data))
-        except (ParameterError, yaml.YAMLError, TypeError, AttributeError) as error:
+            data = scenario_file.read(_existing_file(path), parameters)
+            parameters = parameters.with_changes(reform_from_mapping(data["parameters"]))
+        except (ParameterError, scenario_file.ScenarioError, TypeError, ValueError) as error:
             raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
     return parameters
 
@@ -263,13 +262,19 @@ def cmd_schemes(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from waitress import serve
+    from waitress.server import create_server
 
     from web import create_app
 
     app = create_app({"DATABASE_URL": args.database})
-    print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port}", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    try:  # bind first: a busy port is said before anything claims to be serving
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as error:
+        raise UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
+                         f"请用 --port 换一个端口",
+                         f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
+    print(f"carecalc 正在运行 / serving on http://{args.host}:{server.effective_port}", flush=True)
+    server.run()
     return EXIT_OK
 
 
