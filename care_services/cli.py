@@ -142,6 +142,14 @@ def cmd_export(args) -> int:
     from care_services.spreadsheet import write_workbook
 
     output = _writable(args.output, (".xlsx",))
+    if args.entity == "districts":  # the planning districts table `allocate --districts` reads
+        from care_services.planning_export import planning_districts, write_districts
+
+        with session_scope(_engine(args)) as session:
+            frame = planning_districts(session, args.within)
+        write_districts(output, frame)
+        print(f"已导出{len(frame)}个区划 / exported {len(frame)} districts: {output}")
+        return EXIT_OK
     model = ENTITY_MODELS[args.entity]
     with session_scope(_engine(args)) as session:
         rows = list(session.scalars(select(model)))
@@ -364,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(handler=cmd_import)
 
     exporter = commands.add_parser("export", help="导出为Excel / export to a workbook")
-    exporter.add_argument("entity", choices=entities)
+    exporter.add_argument("entity", choices=(*entities, "districts"),
+                          help="数据类别；districts：规划用区划表（人口和现有供给，供 allocate --districts）")
+    exporter.add_argument("--within", help="districts：只导出该市（如360400）所辖县 / only the counties of this city")
     exporter.add_argument("--output", required=True, help="FILE.xlsx")
     exporter.set_defaults(handler=cmd_export)
 

@@ -41,6 +41,9 @@ def cmd_budget(args) -> int:
             jiujiang_pipeline() if args.sample else None)
     except BudgetInputError as error:
         raise UsageError(str(error), "check the projects workbook") from None
+    for item in (projects.attrs.get("set_aside", []) if projects is not None else []):
+        print(f"项目表第{item['row']}行（{item['code']}）未纳入测算：缺少{'、'.join(item['missing'])} / row {item['row']} "
+              f"({item['code']}) left out: missing {', '.join(item['missing'])}", file=sys.stderr)
     projections = []
     registered = _people_caseload(args) if args.people_from else _case_caseload(args) if args.cases else None
     for scenario in scenarios:

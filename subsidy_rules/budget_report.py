@@ -26,9 +26,10 @@ PERIOD_COLUMNS = (
 PIPELINE_COLUMNS = (
     ColumnSpec("code", "项目编号", "text", True, aliases=("编号",)),
     ColumnSpec("kind", "项目类别", "text", True, aliases=("类别",)),
-    ColumnSpec("division_code", "区划代码", "text", True, aliases=("县（市、区）代码",)),
+    ColumnSpec("division_code", "区划代码", "text", True, aliases=("县（市、区）代码", "行政区划代码")),
     ColumnSpec("completion", "建成月份", "text", True, aliases=("完成时间", "end")),
-    ColumnSpec("capacity", "新增床位（托位）", "integer", True, aliases=("新增床位", "新增托位", "capacity_added")),
+    ColumnSpec("capacity", "新增床位（托位）", "integer", True,
+               aliases=("新增床位", "新增托位", "capacity_added", "新增或建设床位（托位数）", "床位（托位）数")),
 )
 PIPELINE_SCHEMES = ("elderly_institution_construction", "childcare_construction", "elderly_institution_operation",
                     "childcare_operation")
@@ -110,8 +111,9 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
     header_index, header_map = find_header(spec, rows)
     missing = {c.key for c in PIPELINE_COLUMNS} - {c.key for c in header_map.values()}
     if missing:
-        raise BudgetInputError(f"项目表缺少列：{', '.join(sorted(missing))} / the projects sheet lacks columns")
-    records = []
+        names = "、".join(c.zh for c in PIPELINE_COLUMNS if c.key in missing)
+        raise BudgetInputError(f"项目表缺少列：{names} / the projects sheet lacks columns: {', '.join(sorted(missing))}")
+    records, set_aside = [], []
     for number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         values = {c.key: (row[i] if i < len(row) else None) for i, c in header_map.items()}
         if all(is_blank(v) for v in values.values()) or is_example(row):
@@ -121,11 +123,18 @@ def read_pipeline(path: str | Path) -> pd.DataFrame:
         if values["kind"] not in ("elderly", "childcare"):
             raise BudgetInputError(f"第{number}行 项目类别应为养老或托育 / row {number}: kind must be elderly or childcare")
         values["completion"] = _month_text(values["completion"])
+        blank = [c.zh for c in PIPELINE_COLUMNS if c.key in ("division_code", "completion", "capacity")
+                 and values.get(c.key) is None]
+        if blank:  # the list leaves it open (e.g. a 管委会 zone, a capacity not stated): counted, not guessed
+            set_aside.append({"row": number, "code": values.get("code"), "missing": blank})
+            continue
         for key, value in list(values.items()):
             if key in facts and facts[key].kind == "boolean" and isinstance(value, str):
                 values[key] = BOOLEAN_WORDS.get(value.strip().lower(), value)
         records.append(values)
-    return pd.DataFrame(records)
+    frame = pd.DataFrame(records)
+    frame.attrs["set_aside"] = set_aside
+    return frame
 
 
 def write_caseload_template(target: str | Path | IO[bytes]) -> None:
