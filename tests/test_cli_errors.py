@@ -91,3 +91,19 @@ def test_serve_on_a_busy_port_says_so_first(tmp_path):
         answer = run("--database", f"sqlite:///{tmp_path / 's.sqlite3'}", "serve", "--port", str(port), timeout=120)
     refused(answer, "端口", "--port")
     assert "正在运行" not in answer.stdout and "serving" not in answer.stdout
+
+
+def test_the_web_budget_takes_the_same_scenario_file():
+    from web.budget import _scenarios
+    from subsidy_rules.budget import Assumptions
+    from subsidy_rules.parameters import default_parameters
+    from web.schemas import ValidationError
+
+    data = {"scenarios": [{"disability_care.home_care_month": 800}],
+            "scenario_yaml": "name: 甲\nparameters:\n  disability_care.home_care_month: 700\n"}
+    names = [s.name for s in _scenarios(data, Assumptions(), default_parameters())]
+    assert names == ["baseline", "方案1", "甲"]
+    with pytest.raises(ValidationError) as refused:
+        _scenarios({"scenarios": [], "scenario_yaml": "disability_care.home_care_month: 6000元\n"}, Assumptions(),
+                   default_parameters())
+    assert "6000元" in str(refused.value.messages)
