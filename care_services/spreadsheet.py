@@ -687,7 +687,8 @@ def to_record(instance: Base) -> dict:
     return {c.key: getattr(instance, c.key) for c in instance.__table__.columns}
 
 
-def _display(column: ColumnSpec, value: Any) -> Any:
+def displayed(column: ColumnSpec, value: Any) -> Any:
+    """A stored value as an official types it: 是/否, the Chinese label of a choice."""
     if value is None:
         return None
     if column.kind == "boolean":
@@ -726,6 +727,31 @@ def validation_rule(column: ColumnSpec, list_source: Callable[[list[str]], str])
     return None
 
 
+def add_validations(book: ReportBook, sheet: ReportSheet, columns: Sequence[ColumnSpec], last_row: int) -> None:
+    """Drop-downs and checks for rows 2..``last_row`` of a template, long lists on a hidden sheet; identifier
+    columns formatted as text so what is typed later keeps every digit."""
+    lists: list[ReportSheet] = []
+
+    def list_source(labels: list[str]) -> str:
+        if not lists:
+            lists.append(book.sheet("_lists"))
+            lists[0].ws.hide()
+            lists.append(0)  # the next free column
+        sheet_, column = lists[0], lists[1]
+        for row, label in enumerate(labels):
+            sheet_.cell(row, column, label, fit=False)
+        lists[1] = column + 1
+        letter = get_column_letter(column + 1)
+        return f"={quote_sheetname(sheet_.name)}!${letter}$1:${letter}${len(labels)}"
+
+    for index, column in enumerate(columns):
+        rule = validation_rule(column, list_source)
+        if rule is not None:
+            sheet.ws.data_validation(1, index, last_row, index, rule)
+        if column.text_format:
+            sheet.column_format(index, {"num_format": TEXT})
+
+
 def _describe(column: ColumnSpec) -> str:
     kind_zh, _ = KIND_LABELS[column.kind]
     lines = [f"{column.zh}（{kind_zh}，{'必填' if column.required else '选填'}）"]
@@ -749,42 +775,25 @@ def write_workbook(
     spec = entity_spec(entity)
     with ReportBook(target) as book:
         sheet = book.sheet(spec.title_zh)
-        lists = book.sheet("_lists")
-        lists.ws.hide()
-        list_column = [0]
-
-        def list_source(labels: list[str]) -> str:
-            for row, label in enumerate(labels):
-                lists.cell(row, list_column[0], label, fit=False)
-            letter = get_column_letter(list_column[0] + 1)
-            list_column[0] += 1
-            return f"={quote_sheetname(lists.name)}!${letter}$1:${letter}${len(labels)}"
-
         columns = [Column(c.zh, "id" if c.text_format else "text", note=_describe(c), required=c.required)
                    for c in spec.columns]
         sheet.header(columns)
         styles = [sheet.style({"num_format": TEXT} if c.text_format else {"num_format": DATE} if c.kind == "date"
                               else {}) for c in spec.columns]
         if example is not None:
-            write_example_row(sheet, [_display(c, example.get(c.key)) for c in spec.columns], styles)
+            write_example_row(sheet, [displayed(c, example.get(c.key)) for c in spec.columns], styles)
         count = 0
         for count, record in enumerate(records, start=1):
             values = to_record(record) if isinstance(record, Base) else record
             row = sheet.row
             for index, column in enumerate(spec.columns):
-                sheet.cell(row, index, _display(column, values.get(column.key)), styles[index])
+                sheet.cell(row, index, displayed(column, values.get(column.key)), styles[index])
             sheet.row += 1
             if progress and count % 1000 == 0:
                 progress(count)
         if progress:
             progress(count)
-        last_row = count + TEMPLATE_ROWS
-        for index, column in enumerate(spec.columns):
-            rule = validation_rule(column, list_source)
-            if rule is not None:
-                sheet.ws.data_validation(1, index, last_row, index, rule)
-            if column.text_format:
-                sheet.column_format(index, {"num_format": TEXT})
+        add_validations(book, sheet, spec.columns, count + TEMPLATE_ROWS)
         sheet.ws.freeze_panes(1, 0)
         _write_instructions(book.sheet("填写说明"), spec)
 

@@ -6,14 +6,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from importlib import resources
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from xlsxwriter.utility import xl_col_to_name
-from care_services.spreadsheet import KIND_LABELS, ColumnSpec, find_header, is_blank, is_example, read_sheets
+from care_services.spreadsheet import KIND_LABELS, ColumnSpec, displayed, find_header, is_blank, is_example, read_sheets
 from care_services.vocabulary import BOOLEAN, UNIT
 from care_services.workbook import Column, ReportBook
 from subsidy_rules.budget import LEVEL_ZH
@@ -187,43 +186,27 @@ def examples() -> dict[str, dict]:
     return yaml.safe_load(text)
 
 
-def shown_fact(column: ColumnSpec, value):
-    """A fact as an official types it: 是/否, the Chinese label of a choice."""
-    if value is None:
-        return None
-    if column.kind == "boolean":
-        return BOOLEAN[bool(value)]
-    if column.choices:
-        return column.choices.get(value, value)
-    return value
+shown_fact = displayed  # a fact as an official types it (是/否, a choice's Chinese label)
 
 
 def template_columns(scheme: Scheme) -> list[ColumnSpec]:
-    return [ColumnSpec("name", NAME_HEADER, "text", False), *scheme.facts, *CONTEXT_COLUMNS]
+    """The template's columns; division codes as text so a typed code keeps its digits."""
+    codes = ("jurisdiction", "hukou_division_code")
+    return [replace(c, check=c.check or "division_code") if c.key in codes else c
+            for c in (ColumnSpec("name", NAME_HEADER, "text", False), *scheme.facts, *CONTEXT_COLUMNS)]
 
 
 def write_cases_template(target, scheme: Scheme, rows: Iterable[dict] = ()) -> None:
     """The batch-evaluation workbook of a scheme: a column per fact (Chinese titles, drop-downs, text for codes),
     one example row, and Chinese instructions; ``rows`` (dicts of facts plus name/jurisdiction/date) fill it."""
-    from care_services.spreadsheet import EXAMPLE_MARK, _describe, validation_rule, write_example_row
+    from care_services.spreadsheet import EXAMPLE_MARK, _describe, add_validations, write_example_row
 
     columns = template_columns(scheme)
     example = examples().get(scheme.id, {})
     with ReportBook(target) as book:
         sheet = book.sheet(scheme.title_zh)
-        lists = book.sheet("_lists")
-        lists.ws.hide()
-        used = [0]
-
-        def list_source(labels: list[str]) -> str:
-            for row, label in enumerate(labels):
-                lists.cell(row, used[0], label, fit=False)
-            used[0] += 1
-            letter = xl_col_to_name(used[0] - 1)
-            return f"='{lists.name}'!${letter}$1:${letter}${len(labels)}"
-
         sheet.header([Column(c.zh, note=_describe(c)) for c in columns])
-        styles = [sheet.style({"num_format": "@"} if c.key in ("jurisdiction", "hukou_division_code") else
+        styles = [sheet.style({"num_format": "@"} if c.text_format else
                               {"num_format": "yyyy-mm-dd"} if c.kind == "date" else {}) for c in columns]
         if example:
             values = {**example.get("facts", {}), "name": example.get("name"),
@@ -233,12 +216,7 @@ def write_cases_template(target, scheme: Scheme, rows: Iterable[dict] = ()) -> N
             for index, column in enumerate(columns):
                 sheet.cell(sheet.row, index, shown_fact(column, record.get(column.key)), styles[index])
             sheet.row += 1
-        for index, column in enumerate(columns):
-            rule = validation_rule(column, list_source)
-            if rule is not None:
-                sheet.ws.data_validation(1, index, sheet.row + 1000, index, rule)
-            if column.key in ("jurisdiction", "hukou_division_code"):
-                sheet.column_format(index, {"num_format": "@"})
+        add_validations(book, sheet, columns, sheet.row + 1000)
         sheet.ws.freeze_panes(1, 1)
         notes = book.sheet("填写说明")
         notes.line(f"《{scheme.title_zh}》批量测算表填写说明", 1, bold=True)
