@@ -241,7 +241,7 @@ class ReportBook:
     def __exit__(self, kind, error, traceback) -> None:
         if kind is None:
             self.close()
-        else:  # do not leave half a file behind as if it were a report; close the temp files all the same
+        else:  # the caller's error is the one to report; still close xlsxwriter's temporary row files
             try:
                 self.close()
             except Exception:  # noqa: BLE001 - the original error is the one to report
