@@ -819,7 +819,8 @@ def template_example(entity: str) -> dict | None:
     if entity == "people":
         from care_services.synthetic import generate_people
 
-        return frame_records(generate_people(1, seed=3))[0]
+        person = frame_records(generate_people(1, seed=3))[0]
+        return {**person, **({"note": "示例（合成数据，非真实人员）"} if "note" in person else {})}
     return None
 
 
@@ -840,9 +841,8 @@ def write_error_report(target: Source, result: ImportResult) -> None:
     """The rejected cells as a workbook officials can filter and fix from."""
     with ReportBook(target) as book:
         sheet = book.sheet("错误报告")
-        columns = [Column("工作表"), Column("行", "integer"), Column("列"), Column("列名"), Column("填写值"),
-                   Column("原因"), Column("reason")]
+        columns = [Column("工作表"), Column("行", "integer"), Column("列"), Column("列名"), Column("填写值"), Column("原因")]
         sheet.table(columns, ([error.sheet, error.row, error.column, error.header,
-                               None if error.value is None else str(error.value), error.reason_zh, error.reason_en]
+                               None if error.value is None else str(error.value), error.reason_zh]
                               for error in result.errors), freeze=0, autofilter=True)
         sheet.print_setup()

@@ -224,7 +224,7 @@ def write_cases_template(target, scheme: Scheme, rows: Iterable[dict] = ()) -> N
         notes.line("每行一个申请对象（人或机构）；列名请勿修改，可在表头上方加标题行。空白格表示“未知”，"
                    "测算结果会列出缺少的事实。", 1)
         notes.line(f"“{NAME_HEADER}”及其他非事实列原样保留在结果中；“行政区划代码”和“测算日期”可不填，"
-                   "由命令的 --jurisdiction、--date 给出。", 1)
+                   "由测算时统一指定的区划和日期补足。", 1)
         notes.line(f"第2行为示例（最后一格标有“{EXAMPLE_MARK}”），测算时跳过，可删除。", 1)
         notes.skip()
         notes.table([Column("列名", width=30), Column("类型", width=8), Column("可选值", width=60)],

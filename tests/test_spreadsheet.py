@@ -232,7 +232,7 @@ def test_error_report_workbook(tmp_path):
     report = tmp_path / "report.xlsx"
     write_error_report(report, result)
     rows = list(load_workbook(report)["错误报告"].iter_rows(values_only=True))
-    assert rows[0] == ("工作表", "行", "列", "列名", "填写值", "原因", "reason")
+    assert rows[0] == ("工作表", "行", "列", "列名", "填写值", "原因")  # a Chinese workbook: the reason in Chinese
     assert len(rows) == len(result.errors) + 1
     assert ("Sheet1", 4, "A", "身份证号") == rows[1][:4]
 

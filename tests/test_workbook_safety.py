@@ -193,3 +193,72 @@ def test_rendered_rows_read_back_as_xlsxwriter_writes_them(tmp_path):
         read[streaming, "calamine"] = read_sheets(path)["t"]()  # values as Excel shows them (escapes undone)
     assert read[True] == read[False] and read[True, "calamine"] == read[False, "calamine"]
     assert read[True, "calamine"][-1][:3] == ["合计", 3.69, 7]  # 1.01 + 2.68, from the rounded lines
+
+
+# ------------------------------------------------------------------------- staff language in every workbook
+
+RAW_ID = re.compile(r"\b[a-z]+_[a-z_]+\b")  # disability_care, finance_fallback…
+ENGLISH = re.compile(r"\b[A-Za-z]{4,}\b")
+
+
+def staff_language(path, allowed: set[str] = frozenset()) -> list[str]:
+    """Cell texts with a raw id or an English word (user names and typed input excepted via ``allowed``)."""
+    book = load_workbook(path)
+    found = []
+    for sheet in book.worksheets:
+        if sheet.sheet_state == "hidden":
+            continue
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                text = str(value) if isinstance(value, str) else ""
+                for word in (*RAW_ID.findall(text), *ENGLISH.findall(text)):
+                    if word not in allowed:
+                        found.append(f"{sheet.title}: {text}")
+    return found
+
+
+@pytest.mark.parametrize("args", [["people"], ["divisions"], ["projects"], ["cases", "--scheme", "disability_care"],
+                                  ["cases", "--scheme", "childcare_operation"], ["caseload"]])
+def test_templates_speak_chinese(tmp_path, args):
+    from care_services.cli import main
+
+    path = tmp_path / "t.xlsx"
+    assert main(["template", *args, "--output", str(path)]) == 0
+    assert staff_language(path) == []
+
+
+def test_the_notice_speaks_chinese(paid_county, tmp_path):
+    from care_services import notice
+    from care_services.db import session_scope
+
+    county, case, walk = paid_county
+    walk(county, case, until="in_notice")
+    with session_scope(county) as session:
+        notice.write_xlsx(tmp_path / "notice.xlsx", session, "360902")
+    assert staff_language(tmp_path / "notice.xlsx", {"HYPERLINK", "http", "example"}) == []
+
+
+def test_the_roll_and_the_bank_list_speak_chinese(paid_county, tmp_path):
+    from care_services import payroll
+    from care_services.db import session_scope
+    from tests.workflow.conftest import staff
+
+    county, case, walk = paid_county
+    walk(county, case)
+    with session_scope(county) as session:
+        roll = payroll.generate(session, "2024-04", "360902", by="zhou")
+        payroll.write_roll(tmp_path / "roll.xlsx", roll, "袁州区")
+        payroll.write_roll(tmp_path / "bank.xlsx", roll, "袁州区",
+                           bank=payroll.bank_details(session, roll, staff(session, "zhou")))
+    for name in ("roll.xlsx", "bank.xlsx"):  # the user name of who generated it is the only Latin text
+        assert staff_language(tmp_path / name, {"HYPERLINK", "http", "example", "zhou"}) == []
+
+
+def test_the_error_report_speaks_chinese(tmp_path):
+    from care_services.spreadsheet import read_workbook, write_error_report
+    from tests.test_spreadsheet import officials_workbook
+
+    source = tmp_path / "applicants.xlsx"
+    officials_workbook(source)
+    write_error_report(tmp_path / "errors.xlsx", read_workbook(source, "people"))
+    assert staff_language(tmp_path / "errors.xlsx", {"Sheet"}) == []
