@@ -25,6 +25,7 @@ Use::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import numbers
 import re
@@ -99,7 +100,12 @@ def round_fen(value: float | None) -> float | None:
     """Money rounded to the fen (half up, as 财政 rounds), so printed lines add up to the printed total."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return _round_fen(float(value))
+
+
+@functools.lru_cache(maxsize=65_536)  # amounts repeat (600, 150, 450…): the decimal rounding once per amount
+def _round_fen(value: float) -> float:
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def text_width(text: str) -> float:
@@ -146,6 +152,7 @@ _XML_SPECIAL = re.compile(r"[&<>]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 61 = 1900-03-01 and later: the 1900 leap-year bug is behind us
 
 
+@functools.lru_cache(maxsize=65_536)  # a sheet repeats the same few texts (是, 否, 待定, a county) many times
 def _inline_text(text: str) -> str:
     """A string as the <is><t> of an inline-string cell (escaped the way xlsxwriter and Excel do)."""
     if _ESCAPED_LOOKALIKE.search(text):
@@ -424,29 +431,40 @@ class ReportSheet:
         summed = [c.total for c in columns]
         widths, first = self.widths, self.row
 
+        texts: list[dict[str, tuple[str, float]]] = [{} for _ in columns]  # per column: text → (cell XML, width)
+
+        def text_cell(index: int, value: str) -> tuple[str, float]:
+            known = texts[index].get(value)
+            if known is None:
+                shown_text = _SURROGATES.sub("\ufffd", value) if _SURROGATES.search(value) else value
+                attr = quote_attr[index] if shown_text.startswith(FORMULA_STARTS) else shown[index]
+                width = (len(shown_text.encode("utf-8")) + len(shown_text)) / 2 + 0.5
+                known = (f'{attr} t="inlineStr">{_inline_text(shown_text)}</c>', width)
+                if len(texts[index]) < 20_000:  # repeated texts (是/否, a county, a scheme) rendered once
+                    texts[index][value] = known
+            return known
+
         def render():
             for count, values in enumerate(rows, start=1):
-                number = first + count  # Excel's row number (1-based) of this row
+                number = str(first + count)  # Excel's row number (1-based) of this row
                 fit = fit_rows is None or count <= fit_rows
                 parts = [f'<row r="{number}">']
                 for index, value in enumerate(values):
-                    ref = letters[index] + str(number)
                     kind = type(value)
+                    if kind is str:
+                        xml, width = text_cell(index, value)
+                        parts.append(f'<c r="{letters[index]}{number}"{xml}')
+                        if fit and width > widths.get(index, 0):
+                            widths[index] = width
+                        continue
+                    ref = letters[index] + number
                     if value is None or kind.__name__ in ("NAType", "NaTType") or (kind is float and value != value):
                         if blank[index]:
                             parts.append(f'<c r="{ref}"{blank[index]}/>')
                         continue
                     if kind is bool or kind.__name__ == "bool_":
-                        value, kind = ("是" if value else "否"), str
-                    if kind is str:
-                        if _SURROGATES.search(value):
-                            value = _SURROGATES.sub("\ufffd", value)
-                        attr = quote_attr[index] if value.startswith(FORMULA_STARTS) else shown[index]
-                        parts.append(f'<c r="{ref}"{attr} t="inlineStr">{_inline_text(value)}</c>')
-                        if fit:
-                            width = (len(value.encode("utf-8")) + len(value)) / 2 + 0.5
-                            if width > widths.get(index, 0):
-                                widths[index] = width
+                        xml, width = text_cell(index, "是" if value else "否")
+                        parts.append(f'<c r="{ref}"{xml}')
                         continue
                     if kind is int or kind is float or (kind.__module__ == "numpy"
                                                          and kind.__name__.startswith(("int", "uint", "float"))):

@@ -108,16 +108,14 @@ def _input_column(spec: ColumnSpec | None, header: str) -> Column:
 
 def _input_values(column: pd.Series) -> list:
     """A column of the input as typed (dates as dates, blanks as blanks) for the result sheet."""
-    return [None if _blank(v) else (v.date() if isinstance(v, pd.Timestamp) else v) for v in column.tolist()]
-
-
-def _blank(value) -> bool:
-    return value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value))
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
 
 
 def _decisions(column: pd.Series) -> list[str]:
     """是 / 否, or 待定 while unknown."""
-    return ["待定" if _blank(v) else BOOLEAN[bool(v)] for v in column.tolist()]
+    known = column.notna()
+    return np.where(~known, "待定", np.where(column.where(known, False).astype(bool), "是", "否")).tolist()
 
 
 def _titles(column: pd.Series, titles: dict[str, str]) -> list[str | None]:
@@ -129,8 +127,8 @@ def _titles(column: pd.Series, titles: dict[str, str]) -> list[str | None]:
     return shown
 
 
-def _amounts(column: pd.Series) -> list[float | None]:
-    return [None if _blank(v) else float(v) for v in column.tolist()]
+def _amounts(column: pd.Series) -> list[float]:
+    return pd.to_numeric(column, errors="coerce").astype(float).tolist()  # NaN: no amount (a blank cell)
 
 
 def result_table(scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> tuple[list[Column], list[list]]:
