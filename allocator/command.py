@@ -158,7 +158,7 @@ def cmd_allocate(args) -> int:
             print(f"  …另有{len(unmet) - args.show}项未达标，见方案表“目标”页 / {len(unmet) - args.show} more unmet "
                   f"targets in the workbook's Targets sheet")
     if output:
-        print(f"已写入 / written: {output}")
+        print(f"已写入 / written: {output}", file=sys.stderr if args.json else sys.stdout)  # --json: stdout is JSON only
     return EXIT_FAILURE if result.status in ("no_solution", "error") else EXIT_OK
 
 

@@ -84,11 +84,12 @@ ELDERLY_TYPES = ("institution", "comprehensive_institution", "community_care", "
 PROJECT_COLUMNS = (
     Column("code", "项目编号", "text", True, aliases=("编号",)),
     Column("name", "项目名称", "text", aliases=("名称",)),
-    Column("division_code", "区划代码", "text", aliases=("县（市、区）代码", "所在区划代码")),
+    Column("division_code", "区划代码", "text", aliases=("县（市、区）代码", "所在区划代码", "行政区划代码")),
     Column("kind", "项目类别", "choice", True, choices=("elderly", "childcare"), aliases=("类别",)),
     Column("construction", "建设性质", "choice", default="new",
            choices=("new", "renovation", "expansion", "renovation_expansion")),
-    Column("capacity", "新增床位（托位）", "integer", True, may_be_blank=True, aliases=("新增床位", "新增托位", "床位（托位）数", "capacity_added")),
+    Column("capacity", "新增床位（托位）", "integer", True, may_be_blank=True, aliases=("新增床位", "新增托位", "床位（托位）数", "capacity_added",
+                                                                            "新增或建设床位（托位数）")),
     Column("capacity_max", "床位（托位）数上限", "integer", aliases=("capacity_added_max", "可扩展至")),
     Column("nursing_share", "护理型床位占比", "share"),
     Column("inclusive", "普惠托位", "boolean", aliases=("普惠",)),
@@ -288,9 +289,12 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     # a project may name a row of the districts table or, in a township-level table, the county of rows
     known = set(districts.index) | (set(districts["county_code"]) if len(districts) else set())
     unknown = sorted(set(frame["division_code"].dropna()) - known)
-    for code in unknown:
-        problems.append(InputProblem("项目表 projects", None, "区划代码", f"“{code}”不在区划表中",
-                                     f"'{code}' is not in the districts table"))
+    for code in unknown:  # never dropped silently: the plan would spend nothing there
+        rows = [position + 2 for position in np.flatnonzero((frame["division_code"] == code).to_numpy())]
+        shown = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+        problems.append(InputProblem("项目表 projects", rows[0] if len(rows) == 1 else None, "区划代码",
+                                     f"“{code}”不在区划表中（第{shown}行）",
+                                     f"'{code}' is not in the districts table (rows {', '.join(map(str, rows[:20]))})"))
     if problems:
         raise PlanningInputError(problems)
     cost = frame["cost"].astype("Float64")

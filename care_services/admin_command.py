@@ -125,21 +125,25 @@ def cmd_payroll(args) -> int:
     from subsidy_rules.workflow import WorkflowError
 
     output = writable(args.output, (".xlsx",))
-    if args.close and not args.by:
-        raise UsageError("关账须用 --by 指明办理人（财政审批人员的用户名）", "closing needs --by USERNAME (a finance approver)")
+    if (args.close or args.bank) and not args.by:
+        raise UsageError("关账或导出银行代发清单须用 --by 指明办理人（财政审批人员的用户名）",
+                         "closing or the bank list needs --by USERNAME (a finance approver)")
     try:
         with session_scope(open_database(args.database)) as session:
             result = payroll.generate(session, args.month, args.jurisdiction, by=f"cli:{getpass.getuser()}")
+            user = session.scalar(select(User).where(User.username == args.by)) if args.by else None
+            if args.by and user is None:
+                raise UsageError(f"用户{args.by}不存在", f"no user {args.by}")
             if args.close:
-                user = session.scalar(select(User).where(User.username == args.by))
-                if user is None:
-                    raise UsageError(f"用户{args.by}不存在", f"no user {args.by}")
                 payroll.close(session, args.month, args.jurisdiction, user)
                 written = result.written if isinstance(result, payroll.Roll) else False
                 result = payroll.read(session, args.month, args.jurisdiction)
                 if isinstance(result, payroll.Roll):
                     result.written = written
-            payroll.write(output, result, session)
+            if args.bank and not isinstance(result, payroll.Roll):
+                raise UsageError("银行代发清单按县（市、区）名册导出", "the bank list is exported per county roll")
+            bank = payroll.bank_details(session, result, user) if args.bank else None
+            payroll.write(output, result, session, bank=bank)
             division = payroll.check_jurisdiction(session, args.jurisdiction)
     except (InputError, WorkflowError) as error:
         raise _refused(error) from None
@@ -281,7 +285,10 @@ def add_parser(commands) -> None:
     roll.add_argument("--jurisdiction", required=True, help="行政区划代码 / division code")
     roll.add_argument("--output", required=True, help="FILE.xlsx")
     roll.add_argument("--close", action="store_true", help="生成后关账（此后不可更改） / close the month after generating")
-    roll.add_argument("--by", help="关账人用户名 / who closes (a finance approver)")
+    roll.add_argument("--by", help="关账或导出银行清单的财政人员用户名 / who closes or exports (a finance approver)")
+    roll.add_argument("--bank", action="store_true",
+                      help="银行代发清单（完整账号和身份证号，仅财政，记入审计日志） / the bank list: full accounts and "
+                           "ID numbers, finance only, audited")
     roll.set_defaults(handler=cmd_payroll)
 
     notice = commands.add_parser("notice", help="公示名单（姓名脱敏） / the public notice, names masked")

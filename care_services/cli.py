@@ -83,10 +83,23 @@ def cmd_sample_generate(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from care_services.spreadsheet import write_workbook
+    """An import template (an entity), a batch-evaluation workbook of a scheme (cases) or the budget caseload."""
+    from care_services.spreadsheet import template_example, write_workbook
 
     output = _writable(args.output, (".xlsx",))
-    write_workbook(output, args.entity)
+    if args.entity == "cases":
+        from subsidy_rules.batch import write_cases_template
+
+        if not args.scheme:
+            raise UsageError("批量测算模板须用 --scheme 指明补贴项目（见 carecalc schemes）",
+                             "the cases template needs --scheme SCHEME (see: carecalc schemes)")
+        write_cases_template(output, _scheme(args.scheme))
+    elif args.entity == "caseload":
+        from subsidy_rules.budget_report import write_caseload_template
+
+        write_caseload_template(output)
+    else:
+        write_workbook(output, args.entity, example=template_example(args.entity))
     print(f"模板已生成 / template written: {output}")
     return EXIT_OK
 
@@ -129,6 +142,14 @@ def cmd_export(args) -> int:
     from care_services.spreadsheet import write_workbook
 
     output = _writable(args.output, (".xlsx",))
+    if args.entity == "districts":  # the planning districts table `allocate --districts` reads
+        from care_services.planning_export import planning_districts, write_districts
+
+        with session_scope(_engine(args)) as session:
+            frame = planning_districts(session, args.within)
+        write_districts(output, frame)
+        print(f"已导出{len(frame)}个区划 / exported {len(frame)} districts: {output}")
+        return EXIT_OK
     model = ENTITY_MODELS[args.entity]
     with session_scope(_engine(args)) as session:
         rows = list(session.scalars(select(model)))
@@ -145,17 +166,16 @@ def cmd_entities(args) -> int:
 
 
 def _parameters(args):
-    """The shipped parameters, with any --scenario reform files applied in memory."""
-    import yaml
-
+    """The shipped parameters, with any --scenario files (subsidy_rules/scenario.py) applied in memory."""
+    from subsidy_rules import scenario as scenario_file
     from subsidy_rules.parameters import ParameterError, default_parameters, reform_from_mapping
 
     parameters = default_parameters()
     for path in getattr(args, "scenario", None) or []:
         try:
-            data = yaml.safe_load(_existing_file(path).read_text(encoding="utf-8")) or {}
-            parameters = parameters.with_changes(reform_from_mapping(data))
-        except (ParameterError, yaml.YAMLError, TypeError, AttributeError) as error:
+            data = scenario_file.read(_existing_file(path), parameters)
+            parameters = parameters.with_changes(reform_from_mapping(data["parameters"]))
+        except (ParameterError, scenario_file.ScenarioError, TypeError, ValueError) as error:
             raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
     return parameters
 
@@ -182,15 +202,21 @@ def _check_jurisdiction(args) -> None:
         raise UsageError(f"--jurisdiction：{error.reason_zh}", f"--jurisdiction: {error.reason_en}") from None
 
 
+def _scheme(name: str):
+    from subsidy_rules.engine import UnknownScheme, get_scheme
+
+    try:
+        return get_scheme(name)
+    except UnknownScheme as error:  # a KeyError: its str() would quote the message
+        raise UsageError(error.args[0] if error.args else name, "see: carecalc schemes") from None
+
+
 def cmd_evaluate(args) -> int:
     import json
 
-    from subsidy_rules.engine import FactError, UnknownScheme, evaluate, get_scheme
+    from subsidy_rules.engine import FactError, evaluate
 
-    try:
-        scheme = get_scheme(args.scheme)
-    except UnknownScheme as error:
-        raise UsageError(str(error), "see: carecalc schemes") from None
+    scheme = _scheme(args.scheme)
     parameters = _parameters(args)
     _check_jurisdiction(args)
     if bool(args.facts) == bool(args.input):
@@ -200,6 +226,9 @@ def cmd_evaluate(args) -> int:
             facts = json.loads(_existing_file(args.facts).read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise UsageError(f"JSON格式错误：{error}", f"not valid JSON: {error}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{args.facts}不是UTF-8编码的JSON文件；批量测算的工作簿请用 --input",
+                             f"{args.facts} is not a UTF-8 JSON file; for a workbook of cases use --input") from None
         if not isinstance(facts, dict):
             raise UsageError("事实文件应为JSON对象", "the facts file must hold a JSON object")
         if not args.jurisdiction:
@@ -318,11 +347,17 @@ def cmd_serve(args) -> int:
         print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port} ({args.workers} processes)", flush=True)
         Server().run()
         return EXIT_OK
-    from waitress import serve
+    from waitress.server import create_server
 
     app = create_app({"DATABASE_URL": args.database})
-    print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port}", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    try:  # bind first: a busy port is said before anything claims to be serving
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as error:
+        raise UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
+                         f"请用 --port 换一个端口",
+                         f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
+    print(f"carecalc 正在运行 / serving on http://{args.host}:{server.effective_port}", flush=True)
+    server.run()
     return EXIT_OK
 
 
@@ -417,7 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_sample_generate)
 
     template = commands.add_parser("template", help="下载导入模板 / write an import template")
-    template.add_argument("entity", choices=entities)
+    template.add_argument("entity", choices=(*entities, "cases", "caseload"),
+                          help="数据类别；cases：某补贴项目的批量测算表（--scheme）；caseload：预算测算的在册对象表")
+    template.add_argument("--scheme", help="cases 模板的补贴项目 / the scheme of a cases template")
     template.add_argument("--output", required=True, help="FILE.xlsx")
     template.set_defaults(handler=cmd_template)
 
@@ -431,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.set_defaults(handler=cmd_import)
 
     exporter = commands.add_parser("export", help="导出为Excel / export to a workbook")
-    exporter.add_argument("entity", choices=entities)
+    exporter.add_argument("entity", choices=(*entities, "districts"),
+                          help="数据类别；districts：规划用区划表（人口和现有供给，供 allocate --districts）")
+    exporter.add_argument("--within", help="districts：只导出该市（如360400）所辖县 / only the counties of this city")
     exporter.add_argument("--output", required=True, help="FILE.xlsx")
     exporter.set_defaults(handler=cmd_export)
 

@@ -20,6 +20,7 @@ from care_services.casework import SCHEME, evaluate_cases, in_division
 from care_services.model import CareCase
 from care_services.payroll import check_jurisdiction
 from care_services.privacy import mask_name
+from care_services.workbook import Column, ReportBook, round_fen
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterSet
 from subsidy_rules.workflow import NOTICE_DAYS
@@ -34,8 +35,9 @@ class NoticeRow:
     township: str
     community: str
     service: str
-    amount: str
+    amount: str  # as printed on the board: 600.00, or — while undetermined
     period: str
+    amount_value: float | None = None  # the same as a number, for the workbook
 
 
 def first_paid_month(approved_on: dt.date) -> dt.date:
@@ -67,6 +69,7 @@ def notice_rows(session: Session, jurisdiction: str, community: str | None = Non
             community=case.community_name or "", service=v.SERVICE_TYPE[case.requested_service],
             amount="—" if amount is None or amount != amount else f"{float(amount):,.2f}",
             period=period_of(case.notice_from),
+            amount_value=None if amount is None or amount != amount else round_fen(float(amount)),
         ))
     return rows
 
@@ -98,36 +101,21 @@ def render_html(session: Session, jurisdiction: str, community: str | None = Non
 
 def write_xlsx(path: Path | str, session: Session, jurisdiction: str, community: str | None = None, *,
                printed_on: dt.date | None = None, parameters: ParameterSet | None = None) -> int:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-
+    """The notice as a workbook to print and post: title, the objection line, bordered rows (补贴标准 a number),
+    the office and date, the clause; A4 landscape with the header on every page."""
     rows = notice_rows(session, jurisdiction, community, parameters)
     title, office = _heading(session, jurisdiction, community, rows)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "公示名单"
-    sheet.append([title])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    sheet["A1"].font, sheet["A1"].alignment = Font(bold=True, size=14), Alignment(horizontal="center")
-    sheet.append([f"公示期{NOTICE_DAYS}天（{_period(rows)}）。如有异议，请在公示期内向{office}反映。"])
-    sheet.append(list(COLUMNS))
-    for index, row in enumerate(rows, start=1):
-        sheet.append([index, row.name, row.township, row.community, row.service, row.amount, row.period])
-    thin = Side(style="thin")
-    for line in sheet.iter_rows(min_row=3, max_row=sheet.max_row):
-        for cell in line:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    sheet.append([])
-    sheet.append([f"{office}  {printed_on or dt.date.today():%Y年%m月%d日}"])
-    sheet.append(["依据：宜府办发〔2023〕20号 五（五）“公示中应当保护个人隐私，不得公开与申请无关的信息。”"])
-    for letter, width in zip("ABCDEFG", (6, 10, 16, 16, 12, 16, 34)):
-        sheet.column_dimensions[letter].width = width
-    sheet.print_title_rows = "3:3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    workbook.save(path)
+    columns = [Column("序号", "integer", width=6), Column("姓名", width=10), Column("乡镇（街道）", width=16),
+               Column("村（社区）", width=16), Column("服务形式", width=12), Column("补贴标准（元/月）", "money", width=16),
+               Column("公示期", width=34)]
+    with ReportBook(path) as book:
+        sheet = book.sheet("公示名单")
+        sheet.title_line(title, len(columns))
+        sheet.line(f"公示期{NOTICE_DAYS}天（{_period(rows)}）。如有异议，请在公示期内向{office}反映。", len(columns))
+        sheet.table(columns, ([index, row.name, row.township, row.community, row.service, row.amount_value,
+                               row.period] for index, row in enumerate(rows, start=1)), freeze=None)
+        sheet.skip()
+        sheet.line(f"{office}  {printed_on or dt.date.today():%Y年%m月%d日}", len(columns), align="right")
+        sheet.line("依据：宜府办发〔2023〕20号 五（五）“公示中应当保护个人隐私，不得公开与申请无关的信息。”", len(columns))
+        sheet.print_setup()
     return len(rows)
-

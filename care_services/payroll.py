@@ -42,6 +42,7 @@ from care_services.identifiers import code_prefix, within
 from care_services.model import (AuditEntry, CareCase, Division, PayrollCorrection, PayrollLine, PayrollMonth,
                                  PayrollPayment, Person, User)
 from care_services.privacy import mask_account
+from care_services.workbook import Column, round_fen
 from subsidy_rules import workflow as wf
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterSet
@@ -110,7 +111,7 @@ def compute_lines(session: Session, month: str, county: str, parameters: Paramet
     lines = []
     for position, case in enumerate(paid):
         row = result.iloc[position]
-        amount = None if pd.isna(row["amount"]) else round(float(row["amount"]), 2)
+        amount = None if pd.isna(row["amount"]) else round_fen(float(row["amount"]))  # paid to the fen, half up
         problem_text = None
         if pd.isna(row["eligible"]):
             problem_text, amount = "资格待定（缺少事实），本月不发放，请核查 / eligibility undecided: missing facts", None
@@ -123,8 +124,8 @@ def compute_lines(session: Session, month: str, county: str, parameters: Paramet
             "payee": _payee(case), "bank_name": case.bank_name,
             "account_masked": mask_account(case.bank_account),
             "amount": amount,
-            "integrated": None if amount is None else round(float(row["fund.integrated"]), 2),
-            "finance_fallback": None if amount is None else round(float(row["fund.finance_fallback"]), 2),
+            "integrated": None if amount is None else round_fen(float(row["fund.integrated"])),
+            "finance_fallback": None if amount is None else round_fen(float(row["fund.finance_fallback"])),
             "problem": problem_text,
         })
     rosters.flag_roll_lines(session, paid, lines, month, jurisdiction, parameters)  # 三（二）退出管理: flag, never drop
@@ -399,110 +400,131 @@ def _refuse_paid_twice(session: Session, payments: list[tuple]) -> None:
 
 # ------------------------------------------------------------------------------------------------ the workbook
 
-COLUMNS = (("序号", None, 6), ("姓名", "person_name", 10), ("乡镇（街道）", "township_name", 14),
-           ("村（社区）", "community_name", 14), ("服务形式", "requested_service", 10),
-           ("收款人（照护人或机构）", "payee", 22), ("开户行", "bank_name", 18), ("账号", "account_masked", 22),
-           ("发放金额（元）", "amount", 14), ("其中：统筹整合（元）", "integrated", 18),
-           ("财政兜底（元）", "finance_fallback", 14), ("待核查", "problem", 30))
+COLUMNS = (("序号", None, "integer"), ("姓名", "person_name", "text"), ("乡镇（街道）", "township_name", "text"),
+           ("村（社区）", "community_name", "text"), ("服务形式", "requested_service", "text"),
+           ("收款人（照护人或机构）", "payee", "text"), ("开户行", "bank_name", "text"), ("账号", "account_masked", "id"),
+           ("发放金额（元）", "amount", "money"), ("其中：统筹整合（元）", "integrated", "money"),
+           ("财政兜底（元）", "finance_fallback", "money"), ("待核查", "problem", "text"))
+CORRECTION_COLUMNS = (Column("序号", "integer"), Column("姓名"), Column("收款人（照护人或机构）"), Column("账号", "id"),
+                      Column("所更正月份"), Column("追回金额（元）", "money", total=True), Column("原因"))
+BANK_COLUMNS = (("序号", None, "integer"), ("收款人户名", "payee", "text"), ("身份证号", "id_number", "id"),
+                ("开户行", "bank_name", "text"), ("账号", "account", "id"), ("发放金额（元）", "amount", "money"),
+                ("领取对象", "person_name", "text"), ("乡镇（街道）", "township_name", "text"))
 
 
-def write_roll(path: Path | str, roll: Roll, division_name: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+def bank_details(session: Session, roll: Roll, user: User) -> dict[int, dict]:
+    """Full account and ID number per line, for the list handed to the bank: only finance (or an administrator)
+    of the jurisdiction gets it, and each time it is produced the audit log says who, when and which roll."""
+    jurisdiction, month = roll.header.jurisdiction_code, roll.header.month
+    if user.role not in CLOSING_ROLES or not within(jurisdiction, user.jurisdiction_code):
+        raise wf.WorkflowError("role", "只有本辖区的财政审批人员或管理员可以导出银行代发清单（含完整账号和身份证号）",
+                               "only finance of the jurisdiction may export the bank list (full accounts and ID numbers)")
+    cases = {case.id: case for case in session.scalars(select(CareCase).where(
+        CareCase.id.in_([line["case_id"] for line in roll.lines])))}
+    details = {}
+    for line in roll.lines:
+        case = cases[line["case_id"]]
+        details[case.id] = {"account": "".join(ch for ch in (case.bank_account or "") if ch.isalnum()),
+                            "id_number": case.person_id_number}
+    session.add(AuditEntry(username=user.username, role=user.role, entity="payroll", entity_key=f"{jurisdiction}/{month}",
+                           action="export_bank_list", parameter_version=roll.header.parameter_version,
+                           details={"recipients": len(details), "total": roll.total, "digest": roll.header.digest}))
+    session.flush()
+    return details
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "发放名册"
+
+def _shown(key: str, value):
+    if key == "requested_service":
+        return v.SERVICE_TYPE.get(value, value)
+    if key == "problem" and value:
+        return value.split(" / ")[0]  # the Chinese half: the printed roll is Chinese only
+    return value
+
+
+def write_roll(path: Path | str, roll: Roll, division_name: str, *, bank: dict[int, dict] | None = None,
+               made_by: str | None = None) -> None:
+    """The month's roll as 财政 prints, signs and files it: title, status, bordered lines, 合计 with the amount in
+    capital numerals, 制表单位 / 制表时间 (北京时间) and the signature lines; A4 landscape, header on every page.
+
+    With ``bank`` (case id → full account and ID number, see :func:`bank_details`) it is the variant handed to the
+    bank: payee, ID number and full account per line, only for finance and audited by the caller."""
+    from care_services.workbook import ReportBook, chinese_amount, made_at
+
     header = roll.header
-    sheet.append([f"{division_name}困难重度失能残疾人照护和托养补贴发放名册（{header.month}）"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"状态：{v.PAYROLL_STATUS[header.status]} / {header.status}；人数{header.recipients}；"
-                  f"合计{header.total:,.2f}元；参数版本{header.parameter_version}；"
-                  f"生成：{header.generated_at:%Y-%m-%d %H:%M} UTC，{header.generated_by}"
-                  + (f"；关账：{header.closed_at:%Y-%m-%d %H:%M} UTC，{header.closed_by}" if header.closed_at else "")])
-    sheet.append(["依据：宜府办发〔2023〕20号 五（五）“申请人照护和托养补贴发放日期从审批之日的下个月算起”；"
-                  "账号仅显示后四位 / accounts masked but for the last four digits"])
-    sheet.append([title for title, _, _ in COLUMNS])
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for index, line in enumerate(roll.lines, start=1):
-        values = [index]
-        for _, key, _ in COLUMNS[1:]:
-            value = line[key]
-            values.append(v.SERVICE_TYPE.get(value, value) if key == "requested_service" else value)
-        sheet.append(values)
-    funds = (round(sum(line["integrated"] or 0 for line in roll.lines), 2),
-             round(sum(line["finance_fallback"] or 0 for line in roll.lines), 2))
-    if roll.corrections:
-        sheet.append(["小计（本月应发）", None, None, None, None, None, None, None,
-                      round(sum(line["amount"] or 0 for line in roll.lines), 2), *funds])
-        sheet.append(["更正：追回已关账月份多发的补贴（已关账名册不改动）"])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        for index, item in enumerate(roll.corrections, start=1):
-            sheet.append([f"追回{index}", item["person_name"], None, None, None, item["payee"], None,
-                          item["account_masked"], item["amount"], None, None, item["reason"]])
-    sheet.append(["合计", None, None, None, None, None, None, None, roll.total, *funds])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for column, (_, key, width) in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=4, column=column).column_letter
-        sheet.column_dimensions[letter].width = width
-        if key in ("amount", "integrated", "finance_fallback"):
-            for row in range(5, sheet.max_row + 1):
-                sheet.cell(row=row, column=column).number_format = "#,##0.00"
-    sheet.freeze_panes = "B5"
-    sheet.print_title_rows = "4:4"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if roll.differences:
-        changes = workbook.create_sheet("关账后变动")
-        changes.append(["已关账名册与当前数据不一致的申请（名册未改动，请在后续月份补发或追回） / "
-                        "cases where today's data differ from the closed roll (the roll is unchanged)"])
-        changes.append(["申请编号", "名册金额（元）", "按当前数据（元）"])
-        for item in roll.differences:
-            changes.append([item["case_id"], item["stored_amount"], item["current_amount"]])
-    workbook.save(path)
+    spec = BANK_COLUMNS if bank is not None else COLUMNS
+    columns = [Column(title, kind, total=kind == "money") for title, _, kind in spec]
+    width = len(columns)
+    recoveries = roll.corrections if bank is None else []  # the bank pays the lines; recoveries are the roll's
+    with ReportBook(path) as book:
+        sheet = book.sheet("银行代发清单" if bank is not None else "发放名册")
+        kind = "银行代发清单" if bank is not None else "发放名册"
+        sheet.title_line(f"{division_name}困难重度失能残疾人照护和托养补贴{kind}（{_month_zh(header.month)}）", width)
+        status = v.PAYROLL_STATUS[header.status]
+        closed = f"；关账：{made_at(header.closed_at)}，{header.closed_by}" if header.closed_at else ""
+        sheet.line(f"状态：{status}；发放人数：{header.recipients}人；合计：{roll.total:,.2f}元；"
+                   f"生成：{made_at(header.generated_at)}，{header.generated_by}{closed}", width)
+        sheet.line("依据：宜府办发〔2023〕20号 五（五）“申请人照护和托养补贴发放日期从审批之日的下个月算起”。"
+                   + ("本清单含完整账号和身份证号，仅供财政部门交银行代发，请妥善保管；追回款项见发放名册的更正部分。"
+                      if bank is not None else "账号仅显示后四位。"), width)
+        rows = []
+        for index, line in enumerate(roll.lines, start=1):
+            values = {**line, **(bank or {}).get(line["case_id"], {})}
+            rows.append([index, *[_shown(key, values.get(key)) for _, key, _ in spec[1:]]])
+        totals = sheet.table(columns, rows, total_label="小计（本月应发）" if recoveries else "合计", freeze=2)
+        amount_column = next(i for i, (_, key, _) in enumerate(spec) if key == "amount")
+        total = totals[amount_column]
+        if recoveries:
+            sheet.skip()
+            sheet.line("更正：追回已关账月份多发的补贴（已关账名册不改动）", width, bold=True)
+            recovered = sheet.table(CORRECTION_COLUMNS, (
+                [index, item["person_name"], item["payee"], item["account_masked"], _month_zh(item["corrected_month"]),
+                 item["amount"], item["reason"]] for index, item in enumerate(recoveries, start=1)),
+                total_label="小计（追回）", freeze=None)
+            total = round_fen(round_fen(total) + recovered[5])
+            sheet.line(f"合计（本月实发）：{total:,.2f}元", width, bold=True)
+        sheet.line(f"合计金额（大写）：{chinese_amount(total)}", width, bold=True)
+        sheet.signature(f"{division_name}民政局、残疾人联合会" if bank is None else f"{division_name}财政局",
+                        width=width, roles=("制表人", "审核人", "负责人"))
+        sheet.print_setup()
+        if roll.differences:
+            changes = book.sheet("关账后变动")
+            changes.line("已关账名册与当前数据不一致的申请（名册未改动，请在后续月份补发或追回）", 3)
+            changes.table([Column("申请编号", "integer"), Column("名册金额（元）", "money"),
+                           Column("按当前数据（元）", "money")],
+                          ([item["case_id"], item["stored_amount"], item["current_amount"]] for item in roll.differences))
+            changes.print_setup()
+
+
+def _month_zh(month: str) -> str:
+    year, number = parse_month(month)
+    return f"{year}年{number}月"
 
 
 def write_summary(path: Path | str, summary: Summary, names: dict[str, str]) -> None:
     """A city's month: one row per county roll (each paid there only), with the 合计."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from care_services.workbook import ReportBook, chinese_amount
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "各县汇总"
-    sheet.append([f"{summary.division.name}困难重度失能残疾人照护和托养补贴发放汇总（{summary.month}）"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["各县（市、区）名册的汇总，不是另一份发放名册：每人每月只在其所属县的名册中发放"])
-    sheet.append(["行政区划代码", "县（市、区）", "状态", "人数", "合计（元）", "校验值"])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    for roll in summary.rolls:
-        header = roll.header
-        sheet.append([header.jurisdiction_code, names.get(header.jurisdiction_code, ""),
-                      v.PAYROLL_STATUS[header.status], header.recipients, roll.total, header.digest])
-    sheet.append(["合计", None, None, summary.recipients, summary.total])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEF", (14, 16, 10, 8, 14, 66)):
-        sheet.column_dimensions[letter].width = width
-    for row in range(4, sheet.max_row + 1):
-        sheet.cell(row=row, column=5).number_format = "#,##0.00"
-    sheet.print_title_rows = "3:3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    workbook.save(path)
+    columns = [Column("行政区划代码", "id"), Column("县（市、区）"), Column("状态"), Column("人数", "integer", total=True),
+               Column("合计（元）", "money", total=True), Column("校验值", "id")]
+    with ReportBook(path) as book:
+        sheet = book.sheet("各县汇总")
+        sheet.title_line(f"{summary.division.name}困难重度失能残疾人照护和托养补贴发放汇总（{_month_zh(summary.month)}）",
+                         len(columns))
+        sheet.line("各县（市、区）名册的汇总，不是另一份发放名册：每人每月只在其所属县的名册中发放", len(columns))
+        totals = sheet.table(columns, ([roll.header.jurisdiction_code, names.get(roll.header.jurisdiction_code, ""),
+                                        v.PAYROLL_STATUS[roll.header.status], roll.header.recipients, roll.total,
+                                        roll.header.digest] for roll in summary.rolls), total_label="合计")
+        sheet.line(f"合计金额（大写）：{chinese_amount(totals[4])}", len(columns), bold=True)
+        sheet.signature(f"{summary.division.name}民政局、残疾人联合会", width=len(columns),
+                        roles=("制表人", "审核人", "负责人"))
+        sheet.print_setup()
 
 
-def write(path: Path | str, result: Roll | Summary, session: Session) -> None:
-    """The workbook of a county's roll or of a city's summary."""
+def write(path: Path | str, result: Roll | Summary, session: Session, *, bank: dict[int, dict] | None = None) -> None:
+    """The workbook of a county's roll (or its bank list, with ``bank``) or of a city's summary."""
     if isinstance(result, Summary):
         names = {code: name for code, name in session.execute(select(Division.code, Division.name).where(
             Division.code.in_([roll.header.jurisdiction_code for roll in result.rolls])))}
         write_summary(path, result, names)
     else:
-        write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name)
+        write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name, bank=bank)

@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Boolean, Date, Float, Integer
 
 from care_services.identifiers import (
@@ -38,6 +35,9 @@ from care_services.identifiers import (
 from care_services.model import ENTITY_MODELS, Base
 from care_services.periods import parse_period
 from care_services.vocabulary import BOOLEAN, DIVISION_LEVEL
+from care_services.workbook import (
+    DATE, TEXT, Column, ReportBook, ReportSheet, looks_like_formula, safe_text,
+)
 
 # Chosen by bench/xlsx_read.py: python-calamine read 3.6x as fast as openpyxl (20,000 applicant rows, validation
 # included, 2-core machine, 2026-11) and pandas' calamine engine a little slower than calamine itself.
@@ -549,6 +549,14 @@ def read_workbook(
     return parse_rows(spec, rows, sheet_name)
 
 
+EXAMPLE_MARK = "← 示例行，导入时跳过，可删除"
+
+
+def is_example(row: Sequence) -> bool:
+    """The example row a template carries (marked in the cell after the table): never imported."""
+    return any(isinstance(cell, str) and cell == EXAMPLE_MARK for cell in row)
+
+
 def records_as_rows(spec: EntitySpec, records: Iterable[dict]) -> list[list]:
     """Dicts as a header row of English keys plus value rows, to pass through :func:`parse_rows`."""
     keys = [c.key for c in spec.columns]
@@ -586,7 +594,7 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
     seen_keys: dict[tuple, int] = {}
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
         cells = {c: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(is_blank(value) for value in cells.values()):
+        if all(is_blank(value) for value in cells.values()) or is_example(row):
             continue
         record: dict[str, Any] = {c.key: None for c in absent if not c.required}
         row_errors: list[RowError] = []
@@ -625,16 +633,43 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
 
 
 # ----------------------------------------------------------------------------------------------------- writing
+# Every workbook is written through care_services.workbook (xlsxwriter, streaming, formula-safe).
 
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")  # openpyxl styles for the plan workbook (allocator/report.py)
 REQUIRED_FONT = Font(bold=True, color="C00000")
 HEADER_FONT = Font(bold=True)
 
 
+def frame_columns(frame, headers: dict[str, str] | None = None,
+                  formats: dict[str, str] | None = None, totals: Iterable[str] = ()) -> tuple[list[str], list[Column]]:
+    """The frame's columns picked, ordered and labelled by ``headers``, each with its number format."""
+    keys = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
+    totals = set(totals)
+    columns = []
+    for key in keys:
+        fmt = (formats or {}).get(key)
+        columns.append(Column(headers[key] if headers else str(key), "number" if fmt else "text", num_format=fmt,
+                              total=key in totals))
+    return keys, columns
+
+
 def write_frame(sheet, frame, headers: dict[str, str] | None = None, formats: dict[str, str] | None = None,
-                freeze: str = "B2") -> None:
-    """A pandas frame as a report table from A1: a styled header (``headers`` picks, orders and labels the
-    columns), plain values, a number format per column for its numbers, frozen header, a filter on every column."""
+                freeze: str = "B2", totals: Iterable[str] = (), total_label: str | None = None) -> None:
+    """A pandas frame as a report table: a styled header (``headers`` picks, orders and labels the columns),
+    values, a number format per column, frozen header, widths fitted, optional 合计 row of ``totals``.
+
+    ``sheet`` is a :class:`care_services.workbook.ReportSheet`; an openpyxl worksheet is still accepted for the
+    plan workbook until it moves to the streaming writer (text is written as text there too)."""
+    if not isinstance(sheet, ReportSheet):
+        _write_frame_openpyxl(sheet, frame, headers, formats, freeze)
+        return
+    keys, columns = frame_columns(frame, headers, formats, totals)
+    freeze_columns = max(0, ord(freeze[0].upper()) - ord("A")) if freeze else None
+    sheet.table(columns, frame[keys].itertuples(index=False, name=None), total_label=total_label,
+                freeze=freeze_columns, autofilter=True)
+
+
+def _write_frame_openpyxl(sheet, frame, headers, formats, freeze) -> None:
     columns = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
     labels = [headers[c] for c in columns] if headers else [str(c) for c in columns]
     for index, label in enumerate(labels, start=1):
@@ -645,7 +680,13 @@ def write_frame(sheet, frame, headers: dict[str, str] | None = None, formats: di
     for row_number, record in enumerate(frame_records(frame[columns]), start=2):
         for index, column in enumerate(columns, start=1):
             value = record[column]
+            if isinstance(value, str):
+                value = safe_text(value)
             cell = sheet.cell(row=row_number, column=index, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula
+                if looks_like_formula(value):
+                    cell.quotePrefix = True
             fmt = (formats or {}).get(column)
             if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
                 cell.number_format = fmt
@@ -657,7 +698,8 @@ def to_record(instance: Base) -> dict:
     return {c.key: getattr(instance, c.key) for c in instance.__table__.columns}
 
 
-def _display(column: ColumnSpec, value: Any) -> Any:
+def displayed(column: ColumnSpec, value: Any) -> Any:
+    """A stored value as an official types it: 是/否, the Chinese label of a choice."""
     if value is None:
         return None
     if column.kind == "boolean":
@@ -667,43 +709,68 @@ def _display(column: ColumnSpec, value: Any) -> Any:
     return value
 
 
-def _validation(column: ColumnSpec, lists_sheet, list_index: list[int]) -> DataValidation | None:
+def validation_rule(column: ColumnSpec, list_source: Callable[[list[str]], str]) -> dict | None:
+    """The data validation of a template column, with a message that says what the column wants.
+
+    ``list_source`` places a long list of choices on the hidden list sheet and returns its range."""
+    title = column.zh[:32]
     if column.kind == "boolean":
-        dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
-    elif column.choices:
+        return {"validate": "list", "source": ["是", "否"], "error_title": title,
+                "error_message": "请从下拉列表中选择“是”或“否” / choose 是 (yes) or 否 (no)"}
+    if column.choices:
         labels = list(column.choices.values())
         inline = ",".join(labels)
-        if len(inline) <= 250:  # Excel's limit for an inline list is 255 characters
-            dv = DataValidation(type="list", formula1=f'"{inline}"', allow_blank=True)
-        else:
-            list_index[0] += 1
-            letter = get_column_letter(list_index[0])
-            for r, label in enumerate(labels, start=1):
-                lists_sheet.cell(row=r, column=list_index[0], value=label)
-            dv = DataValidation(
-                type="list", formula1=f"{quote_sheetname(lists_sheet.title)}!${letter}$1:${letter}${len(labels)}",
-                allow_blank=True,
-            )
-    elif column.kind == "integer":
-        dv = DataValidation(type="whole", operator="greaterThanOrEqual",
-                            formula1=str(int(column.minimum or 0) if column.minimum is not None else -10**9))
-    elif column.kind == "date":
-        dv = DataValidation(type="date", operator="greaterThan", formula1="1")
-    else:
-        return None
-    dv.error = "请从下拉列表中选择或填写有效值 / choose from the list or enter a valid value"
-    dv.errorTitle = f"{column.zh}"
-    dv.showErrorMessage = True
-    return dv
+        source = labels if len(inline) <= 250 else list_source(labels)  # Excel: an inline list ≤ 255 characters
+        return {"validate": "list", "source": source, "error_title": title,
+                "error_message": "请从下拉列表中选择 / choose a value from the list"}
+    if column.kind == "integer":
+        low = int(column.minimum) if column.minimum is not None else -10**9
+        shown = f"不小于{low}的" if column.minimum is not None else ""
+        return {"validate": "integer", "criteria": ">=", "value": low, "error_title": title,
+                "error_message": f"请填写{shown}整数 / enter a whole number"
+                                 + (f" of at least {low}" if column.minimum is not None else "")}
+    if column.kind == "number" and column.minimum is not None:
+        return {"validate": "decimal", "criteria": ">=", "value": column.minimum, "error_title": title,
+                "error_message": f"请填写不小于{column.minimum:g}的数字 / enter a number of at least {column.minimum:g}"}
+    if column.kind == "date":
+        return {"validate": "date", "criteria": ">", "value": dt.date(1900, 1, 1), "error_title": title,
+                "error_message": "请填写日期，如2024-03-01 / enter a date such as 2024-03-01"}
+    return None
+
+
+def add_validations(book: ReportBook, sheet: ReportSheet, columns: Sequence[ColumnSpec], last_row: int) -> None:
+    """Drop-downs and checks for rows 2..``last_row`` of a template, long lists on a hidden sheet; identifier
+    columns formatted as text so what is typed later keeps every digit."""
+    lists: list[ReportSheet] = []
+
+    def list_source(labels: list[str]) -> str:
+        if not lists:
+            lists.append(book.sheet("_lists"))
+            lists[0].ws.hide()
+            lists.append(0)  # the next free column
+        sheet_, column = lists[0], lists[1]
+        for row, label in enumerate(labels):
+            sheet_.cell(row, column, label, fit=False)
+        lists[1] = column + 1
+        letter = get_column_letter(column + 1)
+        return f"={quote_sheetname(sheet_.name)}!${letter}$1:${letter}${len(labels)}"
+
+    for index, column in enumerate(columns):
+        rule = validation_rule(column, list_source)
+        if rule is not None:
+            sheet.ws.data_validation(1, index, last_row, index, rule)
+        if column.text_format:
+            sheet.column_format(index, {"num_format": TEXT})
 
 
 def _describe(column: ColumnSpec) -> str:
-    kind_zh, kind_en = KIND_LABELS[column.kind]
-    lines = [f"{column.key} ({kind_en})", "必填 / required" if column.required else "选填 / optional"]
+    kind_zh, _ = KIND_LABELS[column.kind]
+    lines = [f"{column.zh}（{kind_zh}，{'必填' if column.required else '选填'}）"]
     if column.choices:
         lines.append("可选值：" + "、".join(column.choices.values()))
     if column.description:
         lines.append(column.description)
+    lines.append(f"English: {column.key}")
     return "\n".join(lines)
 
 
@@ -712,78 +779,81 @@ def write_workbook(
     entity: str,
     records: Iterable[dict | Base] = (),
     progress: Callable[[int], None] | None = None,
+    example: dict | None = None,
 ) -> None:
-    """Write rows (dicts or model instances) in the template layout; with no rows this is the template."""
+    """Write rows (dicts or model instances) in the template layout; with no rows this is the template
+    (with ``example``, one example row that the reader skips, marked 示例)."""
     spec = entity_spec(entity)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = spec.title_zh
-    lists_sheet = workbook.create_sheet("_lists")
-    lists_sheet.sheet_state = "hidden"
-    for index, column in enumerate(spec.columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.zh)
-        cell.font = REQUIRED_FONT if column.required else HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        cell.comment = Comment(_describe(column), "carecalc", width=320, height=140)
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, 2.2 * len(column.zh) + 2))
-    count = 0
-    for count, record in enumerate(records, start=1):
-        values = to_record(record) if isinstance(record, Base) else record
-        for index, column in enumerate(spec.columns, start=1):
-            shown = _display(column, values.get(column.key))
-            cell = sheet.cell(row=count + 1, column=index, value=shown)
-            if isinstance(shown, str) and shown.startswith("="):
-                cell.data_type = "s"  # text, never a formula: user data must not execute in Excel
-            if column.text_format:
-                cell.number_format = "@"
-            elif column.kind == "date":
-                cell.number_format = "yyyy-mm-dd"
-        if progress and count % 1000 == 0:
+    with ReportBook(target) as book:
+        sheet = book.sheet(spec.title_zh)
+        columns = [Column(c.zh, "id" if c.text_format else "text", note=_describe(c), required=c.required)
+                   for c in spec.columns]
+        sheet.header(columns)
+        styles = [sheet.style({"num_format": TEXT} if c.text_format else {"num_format": DATE} if c.kind == "date"
+                              else {}) for c in spec.columns]
+        if example is not None:
+            write_example_row(sheet, [displayed(c, example.get(c.key)) for c in spec.columns], styles)
+        count = 0
+        for count, record in enumerate(records, start=1):
+            values = to_record(record) if isinstance(record, Base) else record
+            row = sheet.row
+            for index, column in enumerate(spec.columns):
+                sheet.cell(row, index, displayed(column, values.get(column.key)), styles[index])
+            sheet.row += 1
+            if progress and count % 1000 == 0:
+                progress(count)
+        if progress:
             progress(count)
-    if progress:
-        progress(count)
-    last_row = count + 1 + TEMPLATE_ROWS
-    list_index = [0]
-    for index, column in enumerate(spec.columns, start=1):
-        letter = get_column_letter(index)
-        validation = _validation(column, lists_sheet, list_index)
-        if validation is not None:
-            validation.add(f"{letter}2:{letter}{last_row}")
-            sheet.add_data_validation(validation)
-        if column.text_format:
-            for row in range(count + 2, last_row + 1):
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    _write_instructions(workbook.create_sheet("填写说明"), spec)
-    workbook.save(target)
+        add_validations(book, sheet, spec.columns, count + TEMPLATE_ROWS)
+        sheet.ws.freeze_panes(1, 0)
+        _write_instructions(book.sheet("填写说明"), spec)
 
 
-def _write_instructions(sheet, spec: EntitySpec) -> None:
-    sheet.append(["列名", "English", "必填", "类型", "可选值", "说明"])
-    for cell in sheet[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-    for column in spec.columns:
-        sheet.append([
-            column.zh, column.key, "是" if column.required else "否", KIND_LABELS[column.kind][0],
-            "、".join(column.choices.values()) if column.choices else "", column.description,
-        ])
-    for letter, width in zip("ABCDEF", (24, 28, 6, 8, 40, 80)):
-        sheet.column_dimensions[letter].width = width
+def write_example_row(sheet: ReportSheet, values: Sequence, styles: Sequence) -> None:
+    """The template's example row, in grey, marked after the last column so every reader skips it."""
+    row = sheet.row
+    for index, value in enumerate(values):
+        style = styles[index] if styles else None
+        sheet.cell(row, index, value, {**(style.props if style else {}), "font_color": "#808080", "italic": True})
+    sheet.cell(row, len(values), EXAMPLE_MARK, {"font_color": "#C00000"}, fit=False)
+    sheet.row += 1
+
+
+def template_example(entity: str) -> dict | None:
+    """One real-looking row for an entity's template: the first shipped sample row, or a synthetic applicant."""
+    from care_services.store import SAMPLE_FILES, read_sample
+
+    files = dict(SAMPLE_FILES)
+    if entity in files:
+        records = read_sample(entity, files[entity]).records
+        return records[0] if records else None
+    if entity == "people":
+        from care_services.synthetic import generate_people
+
+        person = frame_records(generate_people(1, seed=3))[0]
+        return {**person, **({"note": "示例（合成数据，非真实人员）"} if "note" in person else {})}
+    return None
+
+
+def _write_instructions(sheet: ReportSheet, spec: EntitySpec) -> None:
+    sheet.line(f"《{spec.title_zh}》填写说明", 1, bold=True)
+    sheet.line("红色列名为必填项；其余为选填。可选值请从下拉列表中选择；身份证号等证件号码请以文本格式填写。", 1)
+    sheet.line("表头请勿修改；可在表头上方加标题行。每行一条记录，空行和标有“示例行”的行会被跳过。", 1)
+    sheet.skip()
+    columns = [Column("列名", width=24), Column("必填", width=6), Column("类型", width=8), Column("可选值", width=60)]
+    sheet.table(columns, ([
+        column.zh, "是" if column.required else "否", KIND_LABELS[column.kind][0],
+        "、".join(column.choices.values()) if column.choices else ("是、否" if column.kind == "boolean" else ""),
+    ] for column in spec.columns), freeze=None)
+    sheet.print_setup()
 
 
 def write_error_report(target: Source, result: ImportResult) -> None:
     """The rejected cells as a workbook officials can filter and fix from."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "错误报告"
-    sheet.append(["工作表", "行", "列", "列名", "填写值", "原因", "reason"])
-    for cell in sheet[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-    for error in result.errors:
-        sheet.append([error.sheet, error.row, error.column, error.header,
-                      None if error.value is None else str(error.value), error.reason_zh, error.reason_en])
-    sheet.freeze_panes = "A2"
-    workbook.save(target)
+    with ReportBook(target) as book:
+        sheet = book.sheet("错误报告")
+        columns = [Column("工作表"), Column("行", "integer"), Column("列"), Column("列名"), Column("填写值"), Column("原因")]
+        sheet.table(columns, ([error.sheet, error.row, error.column, error.header,
+                               None if error.value is None else str(error.value), error.reason_zh]
+                              for error in result.errors), freeze=0, autofilter=True)
+        sheet.print_setup()

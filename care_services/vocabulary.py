@@ -73,3 +73,11 @@ INSTITUTION_TYPE = {
 }
 
 PAYROLL_STATUS = {"draft": "草稿", "closed": "已关账"}
+
+# Units as the parameters and schemes spell them (English, for the data), shown in Chinese on pages and workbooks.
+UNIT = {
+    "CNY": "元", "CNY/month": "元/月", "CNY/year": "元/年", "CNY/bed": "元/床", "CNY/place": "元/个托位",
+    "beds": "张", "places per 1,000 residents": "个/千人", "months": "个月", "years": "年", "share": "比例",
+    "level": "级", "grades": "级", "activities": "项", "categories": "类", "ownerships": "类", "funds": "项资金",
+    "flag": "标记", "code": "代码",
+}

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterable
+from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+import yaml
 
-from care_services.spreadsheet import ColumnSpec, find_header, is_blank, read_sheets
-from care_services.vocabulary import BOOLEAN
+from care_services.spreadsheet import KIND_LABELS, ColumnSpec, displayed, find_header, is_blank, is_example, read_sheets
+from care_services.vocabulary import UNIT
+from care_services.workbook import Column, ReportBook
 from subsidy_rules.engine import Scheme, evaluate_frame, falsity, get_scheme, missing_facts, truth
 from subsidy_rules.parameters import ParameterSet
 
 CHUNK_ROWS = 20_000
-CONTEXT_COLUMNS = (
+CONTEXT_COLUMNS = (  # not facts: where and when the case is evaluated
     ColumnSpec("jurisdiction", "行政区划代码", "text", False, aliases=("区划代码", "县（市、区）代码")),
     ColumnSpec("date", "测算日期", "date", False, aliases=("日期",)),
 )
@@ -30,25 +31,43 @@ class _Sheet:
     columns: tuple[ColumnSpec, ...]
 
 
+INPUT_PREFIX = "input:"  # columns of the user's sheet that are not facts (姓名, 机构名称…): kept for the result
+
+
 def read_cases(path: str | Path, scheme: Scheme, engine: str = "calamine") -> pd.DataFrame:
-    """Cases as raw values (converted later, so a bad cell becomes that row's fact error, not a crash)."""
+    """Cases as raw values (converted later, so a bad cell becomes that row's fact error, not a crash). Columns the
+    scheme does not use (names, ids of institutions) are kept as ``input:<header>`` so the result shows them;
+    ``attrs["input_columns"]`` lists every column of the sheet in its order as (frame column, header)."""
     sheets = read_sheets(path, engine)
     rows = next(iter(sheets.values()))()
     spec = _Sheet((*scheme.facts, *CONTEXT_COLUMNS))
     header_index, header_map = find_header(spec, rows)
     if not header_map:
         raise ValueError(
-            f"工作表中没有{scheme.id}的事实列（如{scheme.facts[0].key}或{scheme.facts[0].zh}） / "
-            f"no fact columns of {scheme.id} found in the first sheet"
+            f"工作表中没有{scheme.title_zh}的事实列（如{scheme.facts[0].zh}） / "
+            f"no fact columns of {scheme.id} found in the first sheet (e.g. {scheme.facts[0].key})"
         )
+    header = rows[header_index]
+    keys: dict[int, str] = {i: c.key for i, c in header_map.items()}
+    order = []
+    for index, cell in enumerate(header):
+        if index in keys:
+            order.append((keys[index], str(cell).strip()))
+        elif not is_blank(cell):
+            keys[index] = f"{INPUT_PREFIX}{str(cell).strip()}"
+            order.append((keys[index], str(cell).strip()))
     records, numbers = [], []
     for number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-        values = {c.key: (row[i] if i < len(row) else None) for i, c in header_map.items()}
-        if all(is_blank(v) for v in values.values()):
+        values = {key: (row[i] if i < len(row) else None) for i, key in keys.items()}
+        if all(is_blank(values[c.key]) for c in header_map.values()):
+            continue
+        if is_example(row):
             continue
         records.append({k: (None if is_blank(v) else v) for k, v in values.items()})
         numbers.append(number)
-    return pd.DataFrame(records, index=pd.Index(numbers, name="row"))
+    frame = pd.DataFrame(records, index=pd.Index(numbers, name="row"), columns=list(keys.values()))
+    frame.attrs["input_columns"] = order
+    return frame
 
 
 def evaluate_cases(
@@ -85,50 +104,142 @@ def evaluate_cases(
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
-def _shown(value):
-    if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, (bool, np.bool_)):
-        return BOOLEAN[bool(value)]
-    return value
+def _input_column(spec: ColumnSpec | None, header: str) -> Column:
+    """An input column under the header the user wrote (a fact's own title where it is one)."""
+    if spec is None:
+        return Column(header)
+    return Column(spec.zh, "date" if spec.kind == "date" else "id" if spec.text_format else "text")
 
 
-def _decided(value) -> str:
+def _input_values(column: pd.Series) -> list:
+    """A column of the input as typed (dates as dates, blanks as blanks) for the result sheet."""
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
+
+
+def _decisions(column: pd.Series) -> list[str]:
     """是 / 否, or 待定 while unknown."""
-    return "待定" if pd.isna(value) else BOOLEAN[bool(value)]
+    known = column.notna()
+    return np.where(~known, "待定", np.where(column.where(known, False).astype(bool), "是", "否")).tolist()
+
+
+def _titles(column: pd.Series, titles: dict[str, str]) -> list[str | None]:
+    """Ids joined by ', ' (or lists of ids) as their Chinese titles joined by '、'."""
+    shown = []
+    for value in column.tolist():
+        ids = value.split(", ") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
+        shown.append("、".join(titles.get(i, i) for i in ids if i) or None)
+    return shown
+
+
+def _amounts(column: pd.Series) -> list[float]:
+    return pd.to_numeric(column, errors="coerce").astype(float).tolist()  # NaN: no amount (a blank cell)
+
+
+def result_table(scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> tuple[list[Column], list[list]]:
+    """The result sheet's columns and their values, column by column: the input as the user gave it, then the
+    answer: eligibility, amount, funding, missing facts, failed conditions (by their Chinese titles), each
+    condition, input errors."""
+    funding = [payer for payer in scheme.payers if f"fund.{payer.id}" in results]
+    specs = {c.key: c for c in (*scheme.facts, *CONTEXT_COLUMNS)}
+    inputs = cases.attrs.get("input_columns") or [(c.key, c.zh) for c in specs.values() if c.key in cases]
+    fact_titles = {c.key: c.zh for c in scheme.facts}
+    criterion_titles = {c.id: c.title_zh for c in scheme.criteria} | {"not_in_force": "本政策在当地或该日期不适用"}
+    advisory_titles = {c.id: c.title_zh for c in scheme.advisories}
+    unit = UNIT.get(scheme.unit, scheme.unit)
+    columns = [
+        Column("行号", "integer", width=6),
+        *[_input_column(specs.get(key), header) for key, header in inputs],
+        Column("政策在当地有效"), Column("是否符合"), Column(f"金额（{unit}）", "money", total=True),
+        *[Column(f"其中：{payer.zh}（{unit}）", "money", total=True) for payer in funding],
+        Column("缺少的事实"), Column("不符合的条件"), Column("提示"),
+        *[Column(f"条件：{c.title_zh}") for c in scheme.criteria], Column("输入错误"),
+    ]
+    errors = results["fact_errors"].tolist() if "fact_errors" in results else [None] * len(results)
+    data = [
+        cases.index.tolist(),
+        *[_input_values(cases[key]) for key, _ in inputs],
+        _decisions(results["in_force"]), _decisions(results["eligible"]), _amounts(results["amount"]),
+        *[_amounts(results[f"fund.{payer.id}"]) for payer in funding],
+        _titles(results["missing_facts"], fact_titles), _titles(results["failed_criteria"], criterion_titles),
+        _titles(results["warnings"], advisory_titles),
+        *[_decisions(results[f"crit.{c.id}"]) for c in scheme.criteria],
+        ["；".join(f"{fact_titles.get(k, k)}：{v['reason_zh']}" for k, v in e.items()) if e else None
+         for e in errors],
+    ]
+    return columns, data
 
 
 def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> None:
-    """The input facts, then the answer: eligibility, amount, funding, missing facts, failed criteria, errors."""
-    workbook = Workbook(write_only=True)  # streams rows: a large batch is never held as cell objects
-    sheet = workbook.create_sheet("测算结果")
-    sheet.freeze_panes = "B2"
-    funding = [payer for payer in scheme.payers if f"fund.{payer.id}" in results]
-    fact_columns = [c for c in (*scheme.facts, *CONTEXT_COLUMNS) if c.key in cases]
-    header = ["行号", *[c.zh for c in fact_columns], "政策在当地有效", "是否符合", "金额（元）", "单位",
-              *[f"资金：{payer.zh}" for payer in funding], "缺少的事实", "不符合的条件", "提示",
-              *[f"条件:{c.id}" for c in scheme.criteria], "输入错误"]
-    sheet.append([_header_cell(sheet, title) for title in header])
-    for position, (row_number, case) in enumerate(cases.iterrows()):
-        out = results.iloc[position]
-        errors = out.get("fact_errors") if "fact_errors" in results else None
-        sheet.append([
-            row_number,
-            *[_shown(case.get(c.key)) for c in fact_columns],
-            _decided(out["in_force"]), _decided(out["eligible"]),
-            _shown(out["amount"]), out["unit"],
-            *[_shown(out[f"fund.{payer.id}"]) for payer in funding],
-            out["missing_facts"], out["failed_criteria"], out["warnings"],
-            *[_decided(out[f"crit.{c.id}"]) for c in scheme.criteria],
-            "; ".join(f"{k}: {v['reason_zh']} / {v['reason_en']}" for k, v in errors.items()) if errors else None,
-        ])
-    workbook.save(path)
+    """The result table as a workbook, streamed (bench/xlsx_write.py measures 100,000 rows)."""
+    columns, data = result_table(scheme, cases, results)
+    with ReportBook(path) as book:
+        sheet = book.sheet("测算结果")
+        sheet.table(columns, zip(*data), total_label="合计", freeze=1, autofilter=True, fit_rows=2000, borders=False)
+        sheet.print_setup()
 
 
-def _header_cell(sheet, title: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=title)
-    cell.font = Font(bold=True)
-    cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    return cell
+# ------------------------------------------------------------------------------------------------ templates
+
+NAME_HEADER = "姓名或机构名称"  # not a fact: kept beside the answer in the result
+
+
+@functools.cache
+def examples() -> dict[str, dict]:
+    """One worked example per scheme (subsidy_rules/examples/cases.yaml)."""
+    text = resources.files("subsidy_rules").joinpath("examples/cases.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+shown_fact = displayed  # a fact as an official types it (是/否, a choice's Chinese label)
+
+
+def template_columns(scheme: Scheme) -> list[ColumnSpec]:
+    """The template's columns; division codes as text so a typed code keeps its digits."""
+    codes = ("jurisdiction", "hukou_division_code")
+    return [replace(c, check=c.check or "division_code") if c.key in codes else c
+            for c in (ColumnSpec("name", NAME_HEADER, "text", False), *scheme.facts, *CONTEXT_COLUMNS)]
+
+
+def write_cases_template(target, scheme: Scheme, rows: Iterable[dict] = ()) -> None:
+    """The batch-evaluation workbook of a scheme: a column per fact (Chinese titles, drop-downs, text for codes),
+    one example row, and Chinese instructions; ``rows`` (dicts of facts plus name/jurisdiction/date) fill it."""
+    from care_services.spreadsheet import EXAMPLE_MARK, _describe, add_validations, write_example_row
+
+    columns = template_columns(scheme)
+    example = examples().get(scheme.id, {})
+    with ReportBook(target) as book:
+        sheet = book.sheet(scheme.title_zh)
+        sheet.header([Column(c.zh, note=_describe(c)) for c in columns])
+        styles = [sheet.style({"num_format": "@"} if c.text_format else
+                              {"num_format": "yyyy-mm-dd"} if c.kind == "date" else {}) for c in columns]
+        if example:
+            values = {**example.get("facts", {}), "name": example.get("name"),
+                      "jurisdiction": example.get("jurisdiction"), "date": example.get("date")}
+            write_example_row(sheet, [shown_fact(c, _as_date(c, values.get(c.key))) for c in columns], styles)
+        for record in rows:
+            for index, column in enumerate(columns):
+                sheet.cell(sheet.row, index, shown_fact(column, record.get(column.key)), styles[index])
+            sheet.row += 1
+        add_validations(book, sheet, columns, sheet.row + 1000)
+        sheet.ws.freeze_panes(1, 1)
+        notes = book.sheet("填写说明")
+        notes.line(f"《{scheme.title_zh}》批量测算表填写说明", 1, bold=True)
+        notes.line(f"依据：{scheme.source}", 1)
+        notes.line("每行一个申请对象（人或机构）；列名请勿修改，可在表头上方加标题行。空白格表示“未知”，"
+                   "测算结果会列出缺少的事实。", 1)
+        notes.line(f"“{NAME_HEADER}”及其他非事实列原样保留在结果中；“行政区划代码”和“测算日期”可不填，"
+                   "由测算时统一指定的区划和日期补足。", 1)
+        notes.line(f"第2行为示例（最后一格标有“{EXAMPLE_MARK}”），测算时跳过，可删除。", 1)
+        notes.skip()
+        notes.table([Column("列名", width=30), Column("类型", width=8), Column("可选值", width=60)],
+                    ([c.zh, KIND_LABELS[c.kind][0], "、".join(c.choices.values()) if c.choices else
+                      ("是、否" if c.kind == "boolean" else "")] for c in columns), freeze=None)
+        notes.print_setup()
+        sheet.print_setup()
+
+
+def _as_date(column: ColumnSpec, value):
+    if column.kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value

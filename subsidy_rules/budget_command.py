@@ -10,9 +10,8 @@ from care_services.cli_common import EXIT_OK, UsageError, existing_file, writabl
 
 
 def cmd_budget(args) -> int:
-    import yaml
-
     from care_services.cli import progress_bar
+    from subsidy_rules import scenario as scenario_file
     from subsidy_rules.budget import Assumptions, Horizon, Scenario, project
     from subsidy_rules.budget_report import BudgetInputError, read_caseload, read_pipeline, report_json, write_report
     from subsidy_rules.budget_sample import jiujiang_pipeline, synthetic_caseload
@@ -33,17 +32,18 @@ def cmd_budget(args) -> int:
     scenarios = [Scenario("baseline", default_parameters(), base)]
     for path in args.scenario or []:
         try:
-            data = yaml.safe_load(existing_file(path).read_text(encoding="utf-8")) or {}
-            if not isinstance(data, dict):
-                raise ValueError("方案文件应为YAML映射 / a scenario file holds a YAML mapping")
-            scenarios.append(Scenario.from_mapping(data, assumptions=base, name=existing_file(path).stem))
-        except (ParameterError, yaml.YAMLError, ValueError, TypeError) as error:
+            data = scenario_file.read(existing_file(path))
+            scenarios.append(Scenario.from_mapping(data, assumptions=base))
+        except (ParameterError, ValueError, TypeError) as error:
             raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
     try:
         projects = read_pipeline(existing_file(args.projects)) if args.projects else (
             jiujiang_pipeline() if args.sample else None)
     except BudgetInputError as error:
         raise UsageError(str(error), "check the projects workbook") from None
+    for item in (projects.attrs.get("set_aside", []) if projects is not None else []):
+        print(f"项目表第{item['row']}行（{item['code']}）未纳入测算：缺少{'、'.join(item['missing'])} / row {item['row']} "
+              f"({item['code']}) left out: missing {', '.join(item['missing'])}", file=sys.stderr)
     projections = []
     registered = _people_caseload(args) if args.people_from else _case_caseload(args) if args.cases else None
     parquet = _parquet_source(args.caseload)
@@ -84,17 +84,18 @@ def cmd_budget(args) -> int:
                                        project(chunks, projects, horizon, scenario, progress=tick))
             except (BudgetInputError, ValueError) as error:
                 raise UsageError(str(error), "check the caseload and projects workbooks") from None
+    human = sys.stderr if args.json else sys.stdout  # with --json, stdout holds the JSON and nothing else
     for p in projections:
         years = p.by("year").set_index("year")["amount"]
         shown = "；".join(f"{year}年 {amount / 10_000:,.2f}万元" for year, amount in years.items())
-        print(f"{p.scenario}: {shown or '无支出 / nothing to pay'}")
+        print(f"{p.scenario}: {shown or '无支出 / nothing to pay'}", file=human)
         missing = p.undetermined()
         if len(missing):
             print(f"  {int(missing['months'].sum())} 个对象·月因缺少事实无法测算，见“待定”页 / recipient-months "
-                  f"could not be computed for missing facts (see the Undetermined sheet)")
+                  f"could not be computed for missing facts (see the 待定 sheet)", file=human)
     if output:
         write_report(projections, output)
-        print(f"已写入 / written: {output}")
+        print(f"已写入 / written: {output}", file=human)
     if args.json:
         json.dump(report_json(projections), sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()

@@ -82,7 +82,11 @@ def test_template_has_chinese_headers_drop_downs_and_instructions(tmp_path, enti
             assert letter in validated, f"{column.zh} has no drop-down"
         assert column.key in sheet.cell(row=1, column=index).comment.text
     instructions = workbook["填写说明"]
-    assert instructions.max_row == len(spec.columns) + 1
+    assert "填写说明" in instructions["A1"].value and instructions["A5"].value == "列名"
+    assert [row[0] for row in instructions.iter_rows(min_row=6, values_only=True)] == [c.zh for c in spec.columns]
+    numbers = [dv for dv in sheet.data_validations.dataValidation if dv.type in ("whole", "decimal", "date")]
+    assert all("下拉列表" not in dv.error for dv in numbers)  # a number field says what it wants
+    assert instructions.page_setup.orientation == "landscape" and instructions.print_title_rows == "$5:$5"
     assert read_workbook(path, entity).records == []
 
 
@@ -90,7 +94,7 @@ def test_id_columns_are_text_so_excel_keeps_every_digit(tmp_path):
     path = tmp_path / "people.xlsx"
     write_workbook(path, "people", sample_records("people")[:2])
     sheet = load_workbook(path)["申请人"]
-    assert sheet["A2"].number_format == "@" and sheet["A500"].number_format == "@"
+    assert sheet["A2"].number_format == "@" and sheet.column_dimensions["A"].number_format == "@"
     assert sheet["A2"].data_type == "s"
 
 
@@ -228,7 +232,7 @@ def test_error_report_workbook(tmp_path):
     report = tmp_path / "report.xlsx"
     write_error_report(report, result)
     rows = list(load_workbook(report)["错误报告"].iter_rows(values_only=True))
-    assert rows[0] == ("工作表", "行", "列", "列名", "填写值", "原因", "reason")
+    assert rows[0] == ("工作表", "行", "列", "列名", "填写值", "原因")  # a Chinese workbook: the reason in Chinese
     assert len(rows) == len(result.errors) + 1
     assert ("Sheet1", 4, "A", "身份证号") == rows[1][:4]
 

@@ -9,6 +9,7 @@ import io
 import yaml
 from flask import Blueprint, jsonify, render_template, request, url_for
 
+from subsidy_rules import scenario as scenario_file
 from subsidy_rules.budget import Assumptions, Horizon, Scenario, payer_labels, payer_order, project
 from subsidy_rules.overrides import effective_parameters
 from subsidy_rules.parameters import ParameterError
@@ -40,9 +41,10 @@ def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:
     for index, document in enumerate(documents):
         if not isinstance(document, dict):
             raise ValidationError({f"scenarios.{index}": ["方案应为映射 / a scenario is a mapping"]})
-        try:
-            scenarios.append(Scenario.from_mapping(document, base=base, assumptions=assumptions,
-                                                   name=f"scenario {index + 1}"))
+        try:  # the scenario file format of the CLI (subsidy_rules/scenario.py): structured or flat, values checked
+            structured = scenario_file.normalise(document, f"方案{index + 1}")
+            scenario_file.check_values(structured["parameters"], base)
+            scenarios.append(Scenario.from_mapping(structured, base=base, assumptions=assumptions))
         except (ParameterError, ValueError, TypeError) as error:
             raise ValidationError({f"scenarios.{index}": [str(error)]}) from None
     names = [s.name for s in scenarios]

@@ -218,10 +218,29 @@ def notice_api():
 def payroll_api(month: str):
     """The stored roll (or a city's summary of its counties' rolls); reading never generates."""
     query = load(RollQuery(), request.args)
+    if query["bank"]:  # producing it is audited: a change, so never a GET
+        raise ValidationError({"bank": ["银行代发清单请用 POST /api/v1/payroll/<月份>/bank-list 导出（导出记入审计日志） / "
+                                        "the bank list is a POST to /api/v1/payroll/<month>/bank-list (audited)"]})
     result = _stored_roll(month_path(month), query["jurisdiction"])
     if query["format"] == "xlsx":
         return _roll_download(month, query["jurisdiction"], result)
     return jsonify(roll_json(month, query["jurisdiction"], result))
+
+
+@bp.post("/api/v1/payroll/<month>/bank-list")
+@roles_required("finance_approver", "administrator")
+def bank_list(month: str):
+    """The county roll as handed to the bank (full accounts and ID numbers): finance only, each export audited."""
+    query = load(RollQuery(), request.args)
+    result = _stored_roll(month_path(month), query["jurisdiction"])
+    if not isinstance(result, payroll.Roll):
+        raise ValidationError({"jurisdiction": ["银行代发清单按县（市、区）名册导出 / the bank list is per county roll"]})
+    session = db_session()
+    bank = payroll.bank_details(session, result, current_user())
+    session.commit()
+    name = payroll.check_jurisdiction(session, query["jurisdiction"]).name
+    return xlsx_download(lambda file: payroll.write_roll(file, result, name, bank=bank),
+                         f"银行代发清单-{query['jurisdiction']}-{month}.xlsx")
 
 
 @bp.post("/api/v1/payroll/<month>")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, send_file
 
 from care_services.model import ENTITY_MODELS
-from care_services.spreadsheet import write_workbook
+from care_services.spreadsheet import template_example, write_workbook
 from web.i18n import error_response
 from web.schemas import EntityPath, ValidationError, load
 
@@ -32,4 +32,4 @@ def template(entity: str):
     except ValidationError:
         return error_response(404, f"没有“{entity}”这一数据类别", f"no entity '{entity}'")
     name = f"carecalc-{entity}-{ENTITY_MODELS[entity].__title_zh__}模板.xlsx"  # ASCII part for old browsers
-    return xlsx_download(lambda file: write_workbook(file, entity), name)
+    return xlsx_download(lambda file: write_workbook(file, entity, example=template_example(entity)), name)

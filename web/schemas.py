@@ -355,6 +355,7 @@ class RollQuery(Schema):
 
     jurisdiction = fields.String(required=True, validate=ANY_DIVISION_CODE)
     format = fields.String(load_default="json", validate=one_of(("json", "xlsx")))
+    bank = fields.Boolean(load_default=False)  # the bank list (full accounts and ID numbers): finance only, audited
 
 
 class NoticeQuery(Schema):

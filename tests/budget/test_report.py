@@ -1,6 +1,7 @@
 """The budget report (Excel with native charts, JSON) and `carecalc budget` from workbooks."""
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -34,15 +35,40 @@ def test_excel_report_with_charts_formats_and_frozen_headers(tmp_path):
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
         xml = "".join(archive.read(n).decode() for n in charts)
     assert len(charts) == 3  # a line per scenario on the summary, a stacked bar per scenario
-    assert "<lineChart>" in xml and "<barChart>" in xml and '<grouping val="stacked"' in xml
+    assert "<c:lineChart>" in xml and "<c:barChart>" in xml and '<c:grouping val="stacked"' in xml
+    with zipfile.ZipFile(path) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("xl/chartsheets/sheet")]) == 3  # each on its own
     book = load_workbook(path)
-    summary = book["概要 Summary"]
-    assert [c.value for c in summary[1]] == ["年份", "baseline（万元）", "托育300（万元）", "托育300 − baseline（万元）"]
-    row_2023 = [c.value for c in summary[2]]
-    assert row_2023[0] == 2023 and row_2023[1] == pytest.approx(projections[0].by("year").set_index("year").loc[2023, "amount"] / 1e4)
+    assert book.sheetnames == ["概要", "资金层级-基准方案", "资金层级-托育300", "按补贴项目", "按县区", "明细", "按月",
+                               "方案对比", "待定", "年度支出图", "资金层级图-基准方案", "资金层级图-托育300"]
+    summary = book["概要"]
+    assert summary["A3"].value == "单位：万元"
+    assert [c.value for c in summary[4]] == ["年份", "基准方案", "托育300", "托育300较基准方案增减"]
+    row_2023 = [c.value for c in summary[5]]
+    assert row_2023[0] == "2023年" and row_2023[1] == pytest.approx(
+        round(projections[0].by("year").set_index("year").loc[2023, "amount"] / 1e4, 2))
     assert row_2023[3] == pytest.approx(30 * 100 * 12 / 1e4)  # the nursery's 100 more per child-month
-    assert summary["B2"].number_format.endswith('"万元"') and summary.freeze_panes == "B2"
-    assert "方案对比 Scenarios" in book.sheetnames and book["按补贴项目 By scheme"]["D2"].number_format.endswith('"元"')
+    assert summary["B5"].number_format == "#,##0.00" and summary.freeze_panes == "B5"
+    for sheet in book.worksheets:  # every table prints: A4 landscape, one page wide, its header on every page
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0, sheet.title
+        assert sheet.print_title_rows, sheet.title
+        texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert any(t.startswith("制表时间：") and "北京时间" in t for t in texts), sheet.title
+        assert any("审核人" in t for t in texts), sheet.title
+        assert not [t for t in texts if re.search(r"[A-Za-z]{3,}|[a-z]+_[a-z]+", t)], sheet.title  # no English, no raw ids
+    counties = list(book["按县区"].iter_rows(min_row=4, values_only=True))
+    assert counties[0][:4] == ("方案", "区划代码", "县（市、区）", "资金层级")
+    assert ("基准方案", "360403", "浔阳区", "省级") == counties[1][:4]
+    subtotal = next(r for r in counties if r[3] == "小计" and r[1] == "360403")
+    lines = [r for r in counties if r[1] == "360403" and r[0] == "基准方案" and r[3] != "小计"]
+    assert subtotal[-1] == pytest.approx(sum(r[-1] for r in lines))  # 小计 from the rounded lines
+    assert sum(1 for r in counties if r[3] == "小计") == 4
+    level_rows = list(book["资金层级-基准方案"].iter_rows(min_row=4, values_only=True))
+    total = next(r for r in level_rows if r[0] == "合计")
+    assert total[-1] == pytest.approx(summary["B10"].value) and summary["A10"].value == "合计"
+    schemes = [r[1] for r in book["按补贴项目"].iter_rows(min_row=5, values_only=True) if r[1]]
+    assert "普惠托育机构保育费补助" in schemes
 
 
 def test_json_has_the_same_figures():
@@ -81,7 +107,13 @@ def test_sample_pipeline_and_synthetic_caseload_make_a_report(tmp_path):
     p = project(cases, pipeline, Horizon.years(2023, 2027))
     assert p.total() > 0 and {"elderly_institution_construction", "disability_care"} <= set(p.by("scheme")["scheme"])
     write_report([p], tmp_path / "sample.xlsx")
-    assert load_workbook(tmp_path / "sample.xlsx").sheetnames[0] == "概要 Summary"
+    book = load_workbook(tmp_path / "sample.xlsx")
+    assert book.sheetnames[0] == "概要"
+    levels = {r[3] for r in book["按县区"].iter_rows(min_row=5, values_only=True) if r[3]}
+    assert {"省级", "市级", "县级", "财政兜底（新增财政资金）"} <= levels  # and disability care's fallback
+    detail = list(book["明细"].iter_rows(min_row=5, values_only=True))
+    total = next(r for r in detail if r[0] == "合计")
+    assert total[-1] == pytest.approx(round(sum(r[-1] for r in detail if r[0] == "基准方案"), 2))
 
 
 def test_cli_budget(tmp_path):

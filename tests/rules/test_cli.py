@@ -80,17 +80,24 @@ def test_batch_workbook_with_chinese_headers(tmp_path, capsys):
     assert code == 2  # one row has a bad fact
     printed = capsys.readouterr()
     assert "测算4行，符合2行，输入有误1行" in printed.out and "100%" in printed.err
-    rows = list(load_workbook(output)["测算结果"].iter_rows(values_only=True))
+    book = load_workbook(output)
+    rows = list(book["测算结果"].iter_rows(values_only=True))
     header = rows[0]
-    column = {name: header.index(name) for name in ("行号", "是否符合", "金额（元）", "资金：统筹整合资金", "不符合的条件", "输入错误",
+    integrated = "其中：统筹整合资金（元/月）"
+    column = {name: header.index(name) for name in ("行号", "是否符合", "金额（元/月）", integrated, "不符合的条件", "输入错误",
                                                     "缺少的事实")}
-    first, too_young, bad, institution = rows[1:]
-    assert (first[column["行号"]], first[column["是否符合"]], first[column["金额（元）"]], first[column["资金：统筹整合资金"]]) == (3, "是", 600, 150)
-    assert too_young[column["是否符合"]] == "否" and too_young[column["不符合的条件"]] == "age_16_plus"
-    assert bad[column["是否符合"]] == "待定" and "requested_service" in bad[column["输入错误"]]
+    first, too_young, bad, institution, total = rows[1:]
+    assert (first[column["行号"]], first[column["是否符合"]], first[column["金额（元/月）"]], first[column[integrated]]) == (3, "是", 600, 150)
+    assert too_young[column["是否符合"]] == "否" and too_young[column["不符合的条件"]] == "年满16周岁"
+    assert bad[column["是否符合"]] == "待定" and "申请服务类别" in bad[column["输入错误"]]
     # Eligible (at risk of poverty, grade-2 mental, 5 activities failed); the amount waits for the institution type.
-    assert institution[column["是否符合"]] == "是" and institution[column["金额（元）"]] is None
-    assert institution[column["缺少的事实"]] == "institution_type"
+    assert institution[column["是否符合"]] == "是" and institution[column["金额（元/月）"]] is None
+    assert institution[column["缺少的事实"]] == "托养机构类型"
+    assert total[0] == "合计" and total[column["金额（元/月）"]] == 600
+    assert all(not cell or not any("a" <= ch <= "z" for ch in str(cell)) for row in rows for cell in row)  # no raw ids
+    sheet = book["测算结果"]
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    assert sheet.cell(2, column["金额（元/月）"] + 1).number_format == "#,##0.00"
 
 
 def test_scenario_file_changes_the_answer(tmp_path, capsys):

@@ -71,6 +71,13 @@ def test_a_roll_is_idempotent_and_a_closed_month_is_never_silently_changed(count
     assert "已关账" in sheet["A2"].value and sheet["B5"].value == "欧阳建国" and sheet["H5"].value.endswith("8901")
     assert "6228480012345678901" not in str([[c.value for c in row] for row in sheet.iter_rows()])
     assert workbook["关账后变动"]["A3"].value == first
+    assert [c.value for c in sheet[4]][:3] == ["序号", "姓名", "乡镇（街道）"] and sheet.print_title_rows == "$4:$4"
+    total = next(row for row in sheet.iter_rows(min_row=5) if row[0].value == "合计")
+    assert total[8].value == 600 and total[8].number_format == "#,##0.00" and total[8].border.top.style == "thin"
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "合计金额（大写）：人民币陆佰元整" in texts and any("审核人" in t for t in texts)
+    assert any("北京时间" in t for t in texts) and not any("UTC" in t or "draft" in t for t in texts)
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
 
 def test_roll_input_is_checked(county):
@@ -99,9 +106,38 @@ def test_the_notice_masks_names_and_shows_no_id_or_disability(county, tmp_path):
     assert "测试镇人民政府（街道办事处）" in html and "600.00" in html
     cells = " ".join(str(c.value) for row in load_workbook(tmp_path / "notice.xlsx").active.iter_rows() for c in row)
     assert "欧阳**" in cells and "新华社区" not in cells
+    sheet = load_workbook(tmp_path / "notice.xlsx")["公示名单"]
+    assert [c.value for c in sheet[3]][5] == "补贴标准（元/月）" and sheet["F4"].value == 600  # a number, not text
+    assert sheet["F4"].number_format == "#,##0.00" and sheet.print_title_rows == "$3:$3"
     for published in (html, cells):
         for person in people:
             assert person.name not in published and person.id_number not in published
             assert person.disability_certificate_number not in published
         for private in ("肢体", "一级", "残疾等级", "吃饭", "王医生", "6228", "13800000000"):
             assert private not in published.replace("不含身份证号、残疾类别等级和评估信息", "")
+
+
+def test_the_bank_list_is_for_finance_only_and_audited(county, tmp_path):
+    first = submit(county, 1)
+    walk(county, first)
+    with session_scope(county) as session:
+        roll = payroll.generate(session, "2024-04", "360902", by="test")
+        with pytest.raises(WorkflowError) as refused:
+            payroll.bank_details(session, roll, staff(session, "qian"))  # civil affairs: not finance
+        assert refused.value.code == "role"
+        before = _audit_count(session)
+        bank = payroll.bank_details(session, roll, staff(session, "zhou"))
+        assert _audit_count(session) == before + 1
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export_bank_list")).one()
+        assert entry.username == "zhou" and entry.entity_key == "360902/2024-04"
+        id_number = session.get(CareCase, first).person_id_number
+        path = tmp_path / "bank.xlsx"
+        payroll.write_roll(path, roll, "袁州区", bank=bank)
+    sheet = load_workbook(path)["银行代发清单"]
+    header = [c.value for c in sheet[4]]
+    assert header[:6] == ["序号", "收款人户名", "身份证号", "开户行", "账号", "发放金额（元）"]
+    line = [c.value for c in sheet[5]]
+    assert line[2] == id_number and line[4] == "6228480012345678901" and line[5] == 600
+    assert sheet["C5"].number_format == "@" and sheet["E5"].number_format == "@"  # every digit kept
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "合计金额（大写）：人民币陆佰元整" in texts and any("财政局" in t for t in texts)
