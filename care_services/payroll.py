@@ -128,7 +128,7 @@ def compute_lines(session: Session, month: str, county: str, parameters: Paramet
             "finance_fallback": None if amount is None else round_fen(float(row["fund.finance_fallback"])),
             "problem": problem_text,
         })
-    rosters.flag_roll_lines(session, paid, lines, month, jurisdiction, parameters)  # 三（二）退出管理: flag, never drop
+    rosters.flag_roll_lines(session, paid, lines, month, county, parameters)  # 三（二）退出管理: flag, never drop
     return lines
 
 
