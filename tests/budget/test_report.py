@@ -124,7 +124,7 @@ def test_cli_budget(tmp_path):
     answer = run("budget", "--sample", "--synthetic", "300", "--scenario", str(scenario), "--output", str(output),
                  "--json")
     assert answer.returncode == 0, answer.stderr
-    figures = json.loads(answer.stdout[answer.stdout.index("{"):])
+    figures = json.loads(answer.stdout)  # stdout: the JSON only
     assert [s["name"] for s in figures["scenarios"]] == ["baseline", "护理型6000"]
     assert output.exists()
     bad = tmp_path / "bad.yaml"
@@ -185,7 +185,7 @@ def test_cli_budget_from_the_people_in_the_database(tmp_path, monkeypatch, capsy
     capsys.readouterr()
     assert main(["budget", "--people-from", "2024-01", "--json"]) == 0
     out = capsys.readouterr().out
-    figures = json.loads(out[out.index("{"):])
+    figures = json.loads(out)  # stdout: the JSON only
     by_year = {row["year"]: row["amount"] for row in figures["scenarios"][0]["by_year"]}
     assert set(by_year) == {2024, 2025, 2026, 2027} and len(set(by_year.values())) == 1  # the same register each year
     assert main(["budget", "--people-from", "2024-13"]) == 2

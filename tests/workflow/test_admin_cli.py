@@ -185,6 +185,6 @@ def test_the_budget_projects_the_approved_cases_from_the_month_after_approval_to
                exit_date=dt.date(2024, 6, 10))
     assert main(["--database", url_of(county), "budget", "--cases", "--from", "2024", "--to", "2025", "--json"]) == 0
     printed = capsys.readouterr().out
-    answer = json.loads(printed[printed.index("\n{") + 1:])  # the summary lines, then the JSON
+    answer = json.loads(printed)  # --json: stdout holds the JSON only (the summary lines go to stderr)
     years = {row["year"]: row["amount"] for row in answer["scenarios"][0]["by_year"]}
     assert years == {2024: 600 * 9 + 1000 * 3, 2025: 600 * 12}
