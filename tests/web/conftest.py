@@ -11,8 +11,10 @@ from tests.workflow.conftest import PASSWORD, county  # noqa: F401  (the fixture
 def web_app(county):  # noqa: F811
     from web import create_app
 
-    return create_app({"DATABASE_URL": county.url.render_as_string(hide_password=False), "TESTING": True,
-                       "SECRET_KEY": "test"})
+    app = create_app({"DATABASE_URL": county.url.render_as_string(hide_password=False), "TESTING": True,
+                      "SECRET_KEY": "test"})
+    yield app
+    app.extensions["carecalc_jobs"].shutdown()  # its job threads stop with the test
 
 
 class Client:
