@@ -63,7 +63,9 @@ def loaded_engine(engine):
 def app(loaded_engine, tmp_path):
     from web import create_app
 
-    return create_app({"DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False), "TESTING": True})
+    app = create_app({"DATABASE_URL": loaded_engine.url.render_as_string(hide_password=False), "TESTING": True})
+    yield app
+    app.extensions["carecalc_jobs"].shutdown()  # its job threads stop with the test
 
 
 @pytest.fixture

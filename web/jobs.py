@@ -161,11 +161,13 @@ class JobQueue:
 
     # ----------------------------------------------------------------------------------------- worker side
 
-    def claim(self, worker: str) -> tuple[str, str, dict] | None:
-        """Take the oldest queued job for ``worker``: (id, kind, request), or None when nothing waits."""
+    def claim(self, worker: str, kinds: tuple[str, ...] | None = None) -> tuple[str, str, dict] | None:
+        """Take the oldest queued job of ``kinds`` (default: every kind in HANDLERS) for ``worker``: (id, kind,
+        request), or None when nothing waits. A worker of an older release leaves kinds it does not know."""
         now = utc_now()
-        oldest = (select(JobRow.id).where(JobRow.status == "queued").order_by(JobRow.created_at, JobRow.id)
-                  .limit(1).with_for_update(skip_locked=True).scalar_subquery())
+        kinds = tuple(HANDLERS) if kinds is None else kinds
+        oldest = (select(JobRow.id).where(JobRow.status == "queued", JobRow.kind.in_(kinds))
+                  .order_by(JobRow.created_at, JobRow.id).limit(1).with_for_update(skip_locked=True).scalar_subquery())
         with self.engine.begin() as connection:
             claimed = connection.execute(
                 update(JobRow).where(JobRow.id == oldest, JobRow.status == "queued")
@@ -266,6 +268,7 @@ class Worker:
 
     def __init__(self, queue: JobQueue, threads: int = 2, idle_exit: float | None = None):
         self.queue, self.threads, self.idle_exit = queue, max(1, threads), idle_exit
+        self.kinds = tuple(HANDLERS)  # the kinds this worker runs (known when it was made)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stopping = threading.Event()
         self.wakeup = threading.Event()
@@ -313,7 +316,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 self._housekeeping()
-                claimed = self.queue.claim(me)
+                claimed = self.queue.claim(me, self.kinds)
             except Exception:  # the database is away for a moment: try again, never die silently
                 log.exception("job worker could not reach the database")
                 claimed = None

@@ -15,9 +15,11 @@ def web_app(county):  # noqa: F811
 
     # These tests move the server's clock over days between steps; their logins outlast that. Session expiry is
     # tested with an app of its own (tests/web/test_security.py).
-    return create_app({"DATABASE_URL": county.url.render_as_string(hide_password=False), "TESTING": True,
-                       "SECRET_KEY": "test", "SESSION_IDLE_TIMEOUT": dt.timedelta(days=3650),
-                       "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=3650)})
+    app = create_app({"DATABASE_URL": county.url.render_as_string(hide_password=False), "TESTING": True,
+                      "SECRET_KEY": "test", "SESSION_IDLE_TIMEOUT": dt.timedelta(days=3650),
+                      "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=3650)})
+    yield app
+    app.extensions["carecalc_jobs"].shutdown()  # its job threads stop with the test
 
 
 def api_login(http, username: str, password: str = PASSWORD):

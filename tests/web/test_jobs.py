@@ -32,13 +32,20 @@ def echo_handler(monkeypatch):
     monkeypatch.setitem(jobs.HANDLERS, "echo", "tests.web.test_jobs:echo")
 
 
+def test_a_worker_claims_only_the_kinds_it_knows(engine):
+    queue = JobQueue(engine)
+    job = queue.submit("echo", "user:1", {"value": 1})
+    assert queue.claim("older-release", ("budget", "allocation")) is None
+    assert queue.claim("this-release")[0] == job.id
+
+
 def test_concurrent_workers_never_claim_the_same_job(engine):
     queue = JobQueue(engine, max_pending=100)
     submitted = {queue.submit("echo", "user:1", {"value": n}).id for n in range(30)}
     claimed, lock = [], threading.Lock()
 
     def claim_all(name: str) -> None:
-        while (got := queue.claim(name)) is not None:
+        while (got := queue.claim(name, ("echo",))) is not None:
             with lock:
                 claimed.append(got[0])
 
