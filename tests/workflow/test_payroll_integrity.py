@@ -191,9 +191,11 @@ def test_an_exit_dated_in_a_closed_month_becomes_a_correction_on_the_next_open_r
         june = payroll.generate(session, "2024-06", "360902", by="test")
         assert june.corrections == []  # recovered once only
     cells = [[cell.value for cell in row] for row in load_workbook(tmp_path / "may.xlsx")["发放名册"].iter_rows()]
-    recovery_row = next(row for row in cells if row[0] == "追回1")
-    assert recovery_row[8] == -600 and "2024-04" in recovery_row[11]
-    assert cells[-1][0] == "合计" and cells[-1][8] == 0
+    heading = next(i for i, row in enumerate(cells) if row[0] and str(row[0]).startswith("更正：追回"))
+    assert cells[heading + 1][:6] == ["序号", "姓名", "收款人（照护人或机构）", "账号", "所更正月份", "追回金额（元）"]
+    recovery_row = cells[heading + 2]
+    assert recovery_row[0] == 1 and recovery_row[5] == -600 and "2024-03-31" in recovery_row[6]
+    assert next(row for row in cells if row[0] == "合计（本月实发）：0.00元")
 
 
 @pytest.mark.parametrize("alteration", ["line", "line_and_digest"])
