@@ -375,6 +375,7 @@ class PlacementProblem:
     # ---------------------------------------------------------------------------------- preparation
 
     def _prepare(self) -> None:
+        self._continuous_flows = False
         p = self.projects
         p["scalable"] = p["capacity_max"] > p["capacity"]
         p["unit_cost"] = np.where(p["scalable"], np.round(p["cost"] / p["capacity_max"]), 0).astype("int64")
@@ -507,13 +508,15 @@ class PlacementProblem:
             terms = [k * choose[(i, t)] for i, k in direct if i in inside for t in by_project_year[i] if t <= year]
             county = self.units.county_of_row[row_code]
             if self._pooled[layer].get(county) and any(i in inside for i, _ in self._pooled[layer][county]):
-                f = model.add_integer_variable(lb=0, ub=gap, name=f"f[{layer},{row_code},{year}]")
+                f = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
+                                       name=f"f[{layer},{row_code},{year}]")
                 pools[(layer, county, year)].append(f)
                 terms.append(f)
             if not terms:
                 covered_new[key] = 0
                 return 0
-            z = model.add_integer_variable(lb=0, ub=gap, name=f"z[{layer},{row_code},{year}]")
+            z = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
+                                   name=f"z[{layer},{row_code},{year}]")
             model.add_linear_constraint(z <= mathopt.fast_sum(terms), name=f"cover[{layer},{row_code},{year}]")
             covered_new[key] = z
             return z
@@ -636,6 +639,10 @@ class PlacementProblem:
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}")
         options = options or SolverOptions()
+        # Covered sub-units z and pool shares f form a flow: for whole-numbered choices x the best z, f are whole
+        # numbers anyway, so a MIP backend may keep them continuous (far fewer integers to branch on); CP-SAT
+        # needs every variable integer.
+        self._continuous_flows = options.resolved("coupled").backend != "cp-sat"
         if objective == "coverage":
             return self._solve_coverage(options, on_progress, kind, radius_km)
         if objective == "distance":
@@ -665,6 +672,7 @@ class PlacementProblem:
             found = self._lexicographic_by_district(options, on_progress, started)
             if found is not None:
                 return found
+        self._continuous_flows = options.resolved("coupled").backend != "cp-sat"
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
@@ -712,6 +720,7 @@ class PlacementProblem:
         parts = self.independent_parts()
         chosen, adapted, phase1, phase2 = [], [], [], []
         options = options.resolved("district")
+        self._continuous_flows = options.backend != "cp-sat"
         for number, (county, rows, positions) in enumerate(parts, start=1):
             solved = self.solve_part(rows, positions, options, self._left(options, started))
             if solved is None:
