@@ -676,11 +676,19 @@ class PlacementProblem:
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
-        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
-                                    hint=self._warm_start(built, options))
+        hint = self._warm_start(built, options)
+        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started), hint=hint)
         phases = [("最小缺口 shortfall", stats1)]
         if not first.has_primal_feasible_solution():
-            return self._result("shortfall", phases, first, built)
+            if hint is None:
+                return self._result("shortfall", phases, first, built)
+            # the solver found nothing better in time: report the first plan (relaxation, then fixing) as it is
+            values = hint.variable_values
+            plan = self._plan_frame(self._chosen(values, built))
+            return self._assemble("shortfall", "feasible", phases, plan, [(
+                "时限内未找到更优方案，以下为初始方案（线性松弛后固定求得），未证明最优",
+                "no better plan within the time limit: this is the first plan (relax and fix), not proven optimal")],
+                adaptation=self._adaptation_frame(self._adapted(values, built)))
         values = first.variable_values()
         least = math.floor(stats1.objective + 1e-6)  # a whole number of places
         model.add_linear_constraint(built.weighted <= least, name="keep_shortfall")
