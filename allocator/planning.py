@@ -375,6 +375,7 @@ class PlacementProblem:
     # ---------------------------------------------------------------------------------- preparation
 
     def _prepare(self) -> None:
+        self._continuous_flows = False
         p = self.projects
         p["scalable"] = p["capacity_max"] > p["capacity"]
         p["unit_cost"] = np.where(p["scalable"], np.round(p["cost"] / p["capacity_max"]), 0).astype("int64")
@@ -507,13 +508,15 @@ class PlacementProblem:
             terms = [k * choose[(i, t)] for i, k in direct if i in inside for t in by_project_year[i] if t <= year]
             county = self.units.county_of_row[row_code]
             if self._pooled[layer].get(county) and any(i in inside for i, _ in self._pooled[layer][county]):
-                f = model.add_integer_variable(lb=0, ub=gap, name=f"f[{layer},{row_code},{year}]")
+                f = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
+                                       name=f"f[{layer},{row_code},{year}]")
                 pools[(layer, county, year)].append(f)
                 terms.append(f)
             if not terms:
                 covered_new[key] = 0
                 return 0
-            z = model.add_integer_variable(lb=0, ub=gap, name=f"z[{layer},{row_code},{year}]")
+            z = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
+                                   name=f"z[{layer},{row_code},{year}]")
             model.add_linear_constraint(z <= mathopt.fast_sum(terms), name=f"cover[{layer},{row_code},{year}]")
             covered_new[key] = z
             return z
@@ -636,6 +639,10 @@ class PlacementProblem:
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}")
         options = options or SolverOptions()
+        # Covered sub-units z and pool shares f form a flow: for whole-numbered choices x the best z, f are whole
+        # numbers anyway, so a MIP backend may keep them continuous (far fewer integers to branch on); CP-SAT
+        # needs every variable integer.
+        self._continuous_flows = options.resolved("coupled").backend != "cp-sat"
         if objective == "coverage":
             return self._solve_coverage(options, on_progress, kind, radius_km)
         if objective == "distance":
@@ -665,14 +672,23 @@ class PlacementProblem:
             found = self._lexicographic_by_district(options, on_progress, started)
             if found is not None:
                 return found
+        self._continuous_flows = options.resolved("coupled").backend != "cp-sat"
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
-        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
-                                    hint=self._warm_start(built, options))
+        hint = self._warm_start(built, options)
+        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started), hint=hint)
         phases = [("最小缺口 shortfall", stats1)]
         if not first.has_primal_feasible_solution():
-            return self._result("shortfall", phases, first, built)
+            if hint is None:
+                return self._result("shortfall", phases, first, built)
+            # the solver found nothing better in time: report the first plan (relaxation, then fixing) as it is
+            values = hint.variable_values
+            plan = self._plan_frame(self._chosen(values, built))
+            return self._assemble("shortfall", "feasible", phases, plan, [(
+                "时限内未找到更优方案，以下为初始方案（线性松弛后固定求得），未证明最优",
+                "no better plan within the time limit: this is the first plan (relax and fix), not proven optimal")],
+                adaptation=self._adaptation_frame(self._adapted(values, built)))
         values = first.variable_values()
         least = math.floor(stats1.objective + 1e-6)  # a whole number of places
         model.add_linear_constraint(built.weighted <= least, name="keep_shortfall")
@@ -712,6 +728,7 @@ class PlacementProblem:
         parts = self.independent_parts()
         chosen, adapted, phase1, phase2 = [], [], [], []
         options = options.resolved("district")
+        self._continuous_flows = options.backend != "cp-sat"  # set before the parts' processes copy the problem
         from allocator.parallel import solve_parts  # several counties: in parallel processes
 
         for number, solved in enumerate(solve_parts(self, parts, options, started), start=1):
