@@ -34,7 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from care_services import rosters
+from care_services import clock, rosters
 from care_services import vocabulary as v
 from care_services.accounts import InputError, problem
 from care_services.casework import SCHEME, as_workflow_case, evaluate_cases, in_division
@@ -334,7 +334,7 @@ def close(session: Session, month: str, jurisdiction: str, user: User, *,
     if user.role not in CLOSING_ROLES or not within(jurisdiction, user.jurisdiction_code):
         raise wf.WorkflowError("role", "只有本辖区的财政审批人员或管理员可以关账",
                                "only a finance approver or administrator of the jurisdiction closes a roll")
-    if dt.date(year, number, 1) > (today or dt.date.today()):
+    if dt.date(year, number, 1) > (today or clock.today()):  # the server's clock (Beijing date)
         raise wf.WorkflowError("future", "不能关闭尚未开始的月份", "a month that has not begun cannot be closed")
     if division.level != "county":
         counties = _counties(session, division, month, with_cases=False)
