@@ -22,7 +22,7 @@ from allocator.data import FACILITY_TYPE_ZH
 from allocator.planning import LEVELS, OBJECTIVES, REASONS, STATUS_OF_INDICATOR, PlacementResult
 from allocator.solver import STATUS_ZH
 from allocator.targets import MEASURED_ON_ZH
-from care_services.spreadsheet import HEADER_FONT, write_frame
+from care_services.spreadsheet import HEADER_FONT, openpyxl_cell, write_frame
 
 RED = PatternFill("solid", fgColor="F8CBAD")
 GREEN = PatternFill("solid", fgColor="C6EFCE")
@@ -258,8 +258,8 @@ def _summary(sheet: Worksheet, result: PlacementResult) -> None:
     for zh, _ in result.messages:
         rows.append(("说明", zh, None))
     for number, (label, value, fmt) in enumerate(rows, start=1):
-        sheet.cell(row=number, column=1, value=label).font = HEADER_FONT
-        cell = sheet.cell(row=number, column=2, value=value)
+        openpyxl_cell(sheet, number, 1, label).font = HEADER_FONT
+        cell = openpyxl_cell(sheet, number, 2, value)  # a message may quote a district's or project's name
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         if fmt and isinstance(value, (int, float)):
             cell.number_format = fmt

@@ -669,6 +669,17 @@ def write_frame(sheet, frame, headers: dict[str, str] | None = None, formats: di
                 freeze=freeze_columns, autofilter=True)
 
 
+def openpyxl_cell(sheet, row: int, column: int, value):
+    """A cell of an openpyxl worksheet; text is stored as text, never a formula (shown as typed)."""
+    if not isinstance(value, str):
+        return sheet.cell(row=row, column=column, value=value)
+    cell = sheet.cell(row=row, column=column, value=safe_text(value))
+    cell.data_type = "s"
+    if looks_like_formula(value):
+        cell.quotePrefix = True
+    return cell
+
+
 def _write_frame_openpyxl(sheet, frame, headers, formats, freeze) -> None:
     columns = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
     labels = [headers[c] for c in columns] if headers else [str(c) for c in columns]
@@ -680,13 +691,7 @@ def _write_frame_openpyxl(sheet, frame, headers, formats, freeze) -> None:
     for row_number, record in enumerate(frame_records(frame[columns]), start=2):
         for index, column in enumerate(columns, start=1):
             value = record[column]
-            if isinstance(value, str):
-                value = safe_text(value)
-            cell = sheet.cell(row=row_number, column=index, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text, never a formula
-                if looks_like_formula(value):
-                    cell.quotePrefix = True
+            cell = openpyxl_cell(sheet, row_number, index, value)
             fmt = (formats or {}).get(column)
             if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
                 cell.number_format = fmt

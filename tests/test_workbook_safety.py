@@ -262,3 +262,22 @@ def test_the_error_report_speaks_chinese(tmp_path):
     officials_workbook(source)
     write_error_report(tmp_path / "errors.xlsx", read_workbook(source, "people"))
     assert staff_language(tmp_path / "errors.xlsx", {"Sheet"}) == []
+
+
+def test_plan_workbook(tmp_path):
+    from allocator.planning import PlacementProblem
+    from allocator.report import write_plan_workbook
+    from allocator.sample import jiujiang_county_table, jiujiang_projects
+    from allocator.solver import SolverOptions
+
+    districts, projects = jiujiang_county_table(), jiujiang_projects()
+    projects["name"] = ATTACK  # a planner's upload names its projects as a formula
+    districts.loc[districts.index[0], "name"] = "=1+1"
+    problem = PlacementProblem.from_frames(districts, projects, plan_year=2025, budget=500_000_000)
+    result = problem.solve("shortfall", SolverOptions("highs", 60))
+    path = tmp_path / "plan.xlsx"
+    write_plan_workbook(result, path)
+    assert formula_cells(path) == []
+    for text in (ATTACK, "=1+1"):
+        found = cells_with(path, text)
+        assert found and all(c.data_type == "s" and c.quotePrefix for c in found if c.value.startswith("="))
