@@ -80,6 +80,10 @@ FACILITY_TYPE_ZH = {
     "city_guidance_centre": "市级托育指导中心",
 }
 ELDERLY_TYPES = ("institution", "comprehensive_institution", "community_care", "rural_mutual_aid")
+# 附件4's project categories (项目类型) that name a facility type of the plan's targets; any other elderly category
+# (公办养老机构, 乡镇敬老院…) is an institution
+FACILITY_OF_PROJECT_TYPE = {"城镇社区居家养老服务设施": "community_care", "农村互助养老服务设施": "rural_mutual_aid",
+                            "嵌入式养老院": "comprehensive_institution", "社区嵌入式养老院": "comprehensive_institution"}
 
 PROJECT_COLUMNS = (
     Column("code", "项目编号", "text", True, aliases=("编号",)),
@@ -103,7 +107,9 @@ PROJECT_COLUMNS = (
            choices=("self_built", "purchased", "rented", "public_built_private_run")),
     Column("x_km", "横坐标（公里）", "coordinate"),
     Column("y_km", "纵坐标（公里）", "coordinate"),
-    Column("facility_type", "设施类型", "choice", choices=FACILITY_TYPES, aliases=("项目类型",)),
+    Column("facility_type", "设施类型", "choice", choices=FACILITY_TYPES),
+    # 附件4's own category (what `carecalc export projects` writes): where no 设施类型 is given, it decides one
+    Column("project_type", "项目类型", "text"),
     Column("sites", "设施个数", "integer", default=1, aliases=("个数",)),
     Column("covers", "覆盖社区（村）数", "integer", aliases=("覆盖社区数", "覆盖村数")),
     Column("floor_area", "建筑面积（平方米）", "number", default=0.0, aliases=("建筑面积",)),
@@ -310,8 +316,9 @@ def projects_frame(raw: pd.DataFrame, districts: pd.DataFrame, *, first_year: in
     frame["inclusive"] = inclusive.where(~elderly, False).astype(bool)
     district_area = frame["division_code"].map(districts["area"]) if len(districts) else None
     frame["area"] = frame["area"].fillna(district_area).fillna("urban")
-    frame["facility_type"] = frame["facility_type"].fillna(pd.Series(np.where(elderly, "institution",
-                                                                              "childcare_institution"), index=frame.index))
+    from_category = frame["project_type"].map(FACILITY_OF_PROJECT_TYPE).where(elderly)
+    frame["facility_type"] = frame["facility_type"].fillna(from_category).fillna(pd.Series(
+        np.where(elderly, "institution", "childcare_institution"), index=frame.index))
     wrong = elderly.to_numpy() != frame["facility_type"].isin(ELDERLY_TYPES).to_numpy()
     if wrong.any():
         raise PlanningInputError([InputProblem("项目表 projects", int(position) + 2, "设施类型", "与项目类别不符",

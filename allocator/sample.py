@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from allocator.data import township_kind
+from allocator.data import FACILITY_OF_PROJECT_TYPE, township_kind
 from care_services.jiujiang import CENTRAL_CITY, CITY, county_areas, project_list, records
 
 INCLUSIVE_BASE_SHARE = 0.10  # 表2 第8项 普惠性托位占比 2021年基期值 10%
@@ -99,8 +99,6 @@ ESTIMATE_NOTE = ("人口、户数、床位、托位按县数平均分到乡镇�
                  "社会力量运营床位按民办机构占比估算")
 
 # 附件4 project types -> facility types; how many sites a project of community facilities has is in its name
-FACILITY_OF_PROJECT_TYPE = {"城镇社区居家养老服务设施": "community_care", "农村互助养老服务设施": "rural_mutual_aid",
-                            "嵌入式养老院": "comprehensive_institution", "社区嵌入式养老院": "comprehensive_institution"}
 SITES_IN_NAME = re.compile(r"(\d+)\s*(?:家|个|所)")
 
 
