@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 
 from care_services.spreadsheet import ColumnSpec, find_header, is_blank, read_sheets
 from care_services.vocabulary import BOOLEAN
-from subsidy_rules.engine import FUNDING_LEVELS, Scheme, evaluate_frame, falsity, get_scheme, missing_facts
+from subsidy_rules.engine import FUNDING_LEVELS, Scheme, evaluate_frame, get_scheme
 from subsidy_rules.parameters import ParameterSet
 
 CHUNK_ROWS = 20_000
@@ -60,20 +60,19 @@ def evaluate_cases(
     parameters: ParameterSet | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Evaluate in chunks (bounded memory, a progress tick per chunk) and add the explanation columns."""
-    scheme = get_scheme(scheme_id)
+    """Evaluate in chunks (bounded memory, a progress tick per chunk) and add the explanation columns.
+
+    Missing facts and failed criteria come from the evaluation's columns for the whole chunk at once (rows with
+    the same pattern share one answer), not from the rows one by one.
+    """
+    get_scheme(scheme_id)
     parts = []
     for start in range(0, len(cases), CHUNK_ROWS):
         chunk = cases.iloc[start:start + CHUNK_ROWS]
         result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
-        facts = result.attrs["context"].facts
-        result["missing_facts"] = [
-            ", ".join(missing_facts(scheme, facts.row(i), result.iloc[i])) for i in range(len(result))
-        ]
-        result["failed_criteria"] = [
-            ", ".join(c.id for c in scheme.criteria if falsity(result.iloc[i][f"crit.{c.id}"]))
-            for i in range(len(result))
-        ]
+        evaluation = result.attrs["context"]
+        result["missing_facts"] = [", ".join(names) for names in evaluation.missing_facts()]
+        result["failed_criteria"] = [", ".join(names) for names in evaluation.failed_criteria()]
         parts.append(result)
         if progress:
             progress(min(start + CHUNK_ROWS, len(cases)))
