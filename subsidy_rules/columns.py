@@ -441,6 +441,8 @@ class Column:
 
     def _choose(self, keep: np.ndarray, other, call: tuple) -> Column:
         kind, n = self.kind, len(self)
+        if kind in _NUMERIC and keep.all() and (self.unknown is not None or other is not _NO_DEFAULT):
+            return self  # nothing replaced: the same values, the same kind
         if other is _NO_DEFAULT:
             if self.unknown is not None or kind == "f":
                 other = NA if self.unknown is not None else np.nan
@@ -457,23 +459,20 @@ class Column:
                 if kind == "i" and b.kind == "f" and not b.na:
                     if not (b.scalar and float(b.data).is_integer()):
                         return self._pandas_fallback_choose(call, other)
-                other_data = b.data if not b.na else _zero(kind)
-                data = np.where(keep, self.data, other_data)
+                if b.na or (b.scalar and b.kind == "f" and b.data != b.data):  # unknown (or NaN) fills
+                    mask = self.unknown | ~keep
+                    data = self.data & keep if kind == "b" else self.data
+                    return self._new(data, mask, result_kind)
+                data = np.where(keep, self.data, b.data)
                 if result_kind in "bi" and data.dtype != self.data.dtype:
                     data = data.astype(self.data.dtype)
-                if b.na:
-                    other_mask = True
-                elif b.unknown is not None:
-                    other_mask = b.unknown
-                elif b.kind == "f":
-                    other_mask = np.isnan(b.data)
+                if b.scalar:  # a known value fills
+                    mask = self.unknown & keep
                 else:
-                    other_mask = False
-                mask = _vector(np.where(keep, self.unknown, other_mask), n)
+                    other_mask = b.unknown if b.unknown is not None else np.isnan(b.data) if b.kind == "f" else False
+                    mask = _vector(np.where(keep, self.unknown, other_mask), n)
                 if result_kind == "b":
                     data = data & ~mask
-                elif result_kind == "f":
-                    mask = mask | np.isnan(data)
                 return self._new(_vector(data, n), mask, result_kind)
             if b.unknown is None and not b.na:
                 if kind == "f" or (kind == "b" and b.kind == "b") or (kind == "i" and b.kind == "i"):

@@ -102,7 +102,12 @@ class Inputs:
     def date(self) -> Column:
         """The date of evaluation of each row."""
         if self._date is None:
-            self._date = Column(_decode(self._dates, len(self)), None, "M", index=self.index)
+            codes, values = self._dates
+            if codes is None and len(self) > 1:  # one date for every row: a view of it (date arithmetic is done once)
+                data = np.broadcast_to(np.asarray(values[:1]), (len(self),))
+            else:
+                data = _decode(self._dates, len(self))
+            self._date = Column(data, None, "M", index=self.index)
         return self._date
 
     def column(self, values) -> Column:
@@ -151,12 +156,14 @@ class Inputs:
         return self.used[name][0 if self._codes is None else self._codes[position]]
 
     def _broadcast(self, per_group: np.ndarray) -> np.ndarray:
-        """One value per group as one value per row."""
+        """One value per group as one value per row (a read-only view where every group has the same value)."""
         n = len(self)
-        if self._codes is None or (len(per_group) == 1):
-            if per_group.dtype == object:
-                return per_group[np.zeros(n, dtype=np.intp)] if len(per_group) else np.empty(0, dtype=object)
-            return np.full(n, per_group[0] if len(per_group) else 0, dtype=per_group.dtype)
+        if not len(per_group):
+            return per_group[:0]
+        if per_group.dtype == object:
+            return per_group[np.zeros(n, dtype=np.intp) if self._codes is None else self._codes]
+        if self._codes is None or (per_group == per_group[0]).all() or (per_group.dtype.kind == "f" and np.isnan(per_group).all()):
+            return np.full(n, per_group[0], dtype=per_group.dtype) if n <= 4096 else np.broadcast_to(per_group[:1], (n,))
         return per_group[self._codes]
 
     def rows_by_value(self, name: str) -> list[tuple[Any, np.ndarray]]:
@@ -167,8 +174,9 @@ class Inputs:
         keys = [tuple(v) if isinstance(v, list) else v for v in values]
         found = []
         for key in dict.fromkeys(k for k in keys if k is not None):
-            groups = [i for i, k in enumerate(keys) if k == key]
-            found.append((list(key) if isinstance(key, tuple) else key, np.isin(self._codes, groups)))
+            in_groups = np.array([k == key for k in keys], dtype=bool)
+            rows = np.broadcast_to(True, (len(self),)) if in_groups.all() else in_groups[self._codes]
+            found.append((list(key) if isinstance(key, tuple) else key, rows))
         return found
 
     def isin_param(self, series: Column | pd.Series, name: str) -> Column:
@@ -338,12 +346,23 @@ def _datetimes(values) -> np.ndarray:
 def _ymd(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Year, month, day as integers, and where the date is missing (numpy datetime arithmetic: fast)."""
     stamps = _datetimes(values)
+    if len(stamps) > 1 and stamps.strides[0] == 0:  # one date repeated: its parts, once
+        year, month, day, missing = _ymd(Column(stamps[:1], None, "M"))
+        return year[0], month[0], day[0], np.broadcast_to(missing, stamps.shape)
     missing = np.isnat(stamps)
-    days = stamps.astype("datetime64[D]")
-    months = stamps.astype("datetime64[M]")
-    year = months.astype(np.int64) // 12 + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    # Days since 1970-01-01 to the proleptic Gregorian calendar in integer arithmetic (H. Hinnant's
+    # civil_from_days): numpy's conversion to months is per element and took most of an age computation.
+    with np.errstate(over="ignore"):
+        shifted = stamps.astype("datetime64[D]").astype(np.int64) + 719_468  # from 0000-03-01
+        shifted[missing] = 0
+        era = shifted // 146_097
+        day_of_era = shifted - era * 146_097
+        year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+        day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+        month_index = (5 * day_of_year + 2) // 153  # March = 0
+        day = day_of_year - (153 * month_index + 2) // 5 + 1
+        month = np.where(month_index < 10, month_index + 3, month_index - 9)
+        year = year_of_era + era * 400 + (month <= 2)
     return year, month, day, missing
 
 
