@@ -97,8 +97,8 @@ class Column:
 
     def to_series(self, index: pd.Index | None = None) -> pd.Series:
         index = index if index is not None else self.index
-        if index is None or len(index) != len(self):
-            index = pd.RangeIndex(len(self))
+        if index is None or len(index) != len(self.data):
+            index = pd.RangeIndex(len(self.data))
         return pd.Series(self.to_array(), index=index, copy=False)
 
     def _new(self, data, mask=None, kind: str | None = None, meta: Any = None) -> Column:
@@ -179,6 +179,11 @@ class Column:
 
     def to_numpy(self, dtype=None, copy: bool = False, na_value=_NO_DEFAULT) -> np.ndarray:
         if self.kind in _NUMERIC:
+            if self.kind == "b" and (na_value is False or na_value is True) and dtype in (None, bool):
+                # yes/no values are False where unknown: as they are, or with the unknown ones set
+                if self.unknown is None or na_value is False:
+                    return self.data
+                return self.data | self.unknown
             if na_value is not _NO_DEFAULT:
                 missing = self.missing()
                 data = np.where(missing, na_value, self.data) if missing.any() else self.data
@@ -222,15 +227,15 @@ class Column:
     # ------------------------------------------------------------------------------------------- logic
 
     def _logical(self, other, name: str) -> Column:
-        b = _operand(other, len(self))
+        b = _operand(other, len(self.data))
         if self.kind != "b" or b is None or b.kind != "b":
             return self._pandas_binary(other, f"__{name}__")
         av, bv = self.data, b.data
         am, bm = self.unknown, b.unknown
         if am is None and bm is None:
             data = av & bv if name == "and" else av | bv if name == "or" else av ^ bv
-            return self._new(_vector(data, len(self)), None, "b")
-        unknown = _union(am, bm, len(self))
+            return self._new(_vector(data, len(self.data)), None, "b")
+        unknown = _union(am, bm, len(self.data))
         if name == "and":  # a known False decides; otherwise unknown stays unknown
             known_false = ~av & ~am if am is not None else ~av
             if bm is not None:
@@ -245,7 +250,7 @@ class Column:
         else:
             mask = unknown
             data = (av ^ bv) & ~mask
-        return self._new(_vector(data, len(self)), _vector(mask, len(self)), "b")
+        return self._new(_vector(data, len(self.data)), _vector(mask, len(self.data)), "b")
 
     def __and__(self, other):
         return self._logical(other, "and")
@@ -268,34 +273,34 @@ class Column:
     # ------------------------------------------------------------------------------------- comparisons
 
     def _compare(self, other, op, name: str) -> Column:
-        b = _operand(other, len(self))
+        b = _operand(other, len(self.data))
         kind = self.kind
         if b is None:
             return self._pandas_binary(other, f"__{name}__")
         if kind == "c" and b.scalar and name in ("eq", "ne"):
             code = _codes_of(self.meta).get(b.data) if b.unknown is None else None
-            equal = self.data == code if code is not None else np.zeros(len(self), dtype=bool)
+            equal = self.data == code if code is not None else np.zeros(len(self.data), dtype=bool)
             return self._new(equal if name == "eq" else ~equal, None, "b")
         if kind in _NUMERIC and b.kind in _NUMERIC:
             with np.errstate(invalid="ignore"):
                 data = op(self.data, b.data)
             masked = self.unknown is not None or b.unknown is not None
             if not masked:
-                return self._new(_vector(data, len(self)), None, "b")
-            mask = _union(self.unknown, b.unknown, len(self))
+                return self._new(_vector(data, len(self.data)), None, "b")
+            mask = _union(self.unknown, b.unknown, len(self.data))
             if self.unknown is None and self.kind == "f":
                 mask = mask | np.isnan(self.data)
             if b.unknown is None and b.kind == "f":
                 mask = mask | np.isnan(b.data)
-            mask = _vector(mask, len(self))
-            return self._new(_vector(data, len(self)) & ~mask, mask, "b")
+            mask = _vector(mask, len(self.data))
+            return self._new(_vector(data, len(self.data)) & ~mask, mask, "b")
         if name in ("eq", "ne") and self.unknown is None and b.unknown is None and (
                 (kind == "O" and b.kind in "Obif") or (kind == "M" and b.kind == "M")):
             data = op(self.data, b.data)
-            if isinstance(data, np.ndarray) and data.shape == (len(self),):
+            if isinstance(data, np.ndarray) and data.shape == (len(self.data),):
                 return self._new(data.astype(bool, copy=False), None, "b")
         if kind == "M" and b.kind == "M" and self.unknown is None and b.unknown is None:
-            return self._new(_vector(op(self.data, b.data), len(self)), None, "b")
+            return self._new(_vector(op(self.data, b.data), len(self.data)), None, "b")
         return self._pandas_binary(other, f"__{name}__")
 
     def __eq__(self, other):
@@ -337,20 +342,20 @@ class Column:
     # -------------------------------------------------------------------------------------- arithmetic
 
     def _arith(self, other, op, name: str, reflected: bool = False) -> Column:
-        b = _operand(other, len(self))
+        b = _operand(other, len(self.data))
         if b is None or self.kind not in _NUMERIC or b.kind not in _NUMERIC:
             return self._pandas_binary(other, f"__r{name}__" if reflected else f"__{name}__")
         if self.kind == "b" and b.kind == "b":  # pandas' own rules for yes/no arithmetic
             return self._pandas_binary(other, f"__r{name}__" if reflected else f"__{name}__")
         left, right = (b.data, self.data) if reflected else (self.data, b.data)
         with np.errstate(all="ignore"):
-            data = _vector(op(left, right), len(self))
+            data = _vector(op(left, right), len(self.data))
         if self.unknown is None and b.unknown is None:
             return self._new(data, None)
-        mask = _union(self.unknown, b.unknown, len(self))
+        mask = _union(self.unknown, b.unknown, len(self.data))
         if data.dtype.kind == "f":  # pandas: NaN meeting a nullable column (or 0/0) is unknown
             mask = mask | np.isnan(data)
-        return self._new(data, _vector(mask, len(self)))
+        return self._new(data, _vector(mask, len(self.data)))
 
     def __add__(self, other):
         return self._arith(other, operator.add, "add")
@@ -422,7 +427,7 @@ class Column:
             return self._pandas_method("where", cond, *(() if other is _NO_DEFAULT else (other,)), **keywords)
         if callable(cond):
             cond = cond(self)
-        return self._choose(_known(cond, len(self), True), other, ("where", cond))
+        return self._choose(_known(cond, len(self.data), True), other, ("where", cond))
 
     def mask(self, cond, other=_NO_DEFAULT, **keywords) -> Column:
         """``other`` (unknown by default) unless ``cond`` is known false, as Series.mask."""
@@ -430,7 +435,7 @@ class Column:
             return self._pandas_method("mask", cond, *(() if other is _NO_DEFAULT else (other,)), **keywords)
         if callable(cond):
             cond = cond(self)
-        return self._choose(_known(cond, len(self), False), other, ("mask", cond))
+        return self._choose(_known(cond, len(self.data), False), other, ("mask", cond))
 
     def fillna(self, value=None, **keywords) -> Column:
         if keywords or value is None:
@@ -440,7 +445,7 @@ class Column:
         return self._choose(~self.missing(), value, ("fillna", None))
 
     def _choose(self, keep: np.ndarray, other, call: tuple) -> Column:
-        kind, n = self.kind, len(self)
+        kind, n = self.kind, len(self.data)
         if kind in _NUMERIC and keep.all() and (self.unknown is not None or other is not _NO_DEFAULT):
             return self  # nothing replaced: the same values, the same kind
         if other is _NO_DEFAULT:
@@ -505,7 +510,7 @@ class Column:
             if self.unknown is None:
                 return self._new(found, None, "b")
             found &= ~self.unknown
-            return self._new(found, np.zeros(len(self), dtype=bool), "b")  # pandas: "boolean", never unknown
+            return self._new(found, np.zeros(len(self.data), dtype=bool), "b")  # pandas: "boolean", never unknown
         return self._pandas_method("isin", values)
 
     def astype(self, dtype, copy: bool = True, errors: str = "raise") -> Column:
@@ -513,18 +518,18 @@ class Column:
         name = _dtype_name(dtype)
         if name == "boolean" and kind in _NUMERIC:
             if kind == "b":
-                return self if mask is not None else self._new(self.data, np.zeros(len(self), dtype=bool), "b")
+                return self if mask is not None else self._new(self.data, np.zeros(len(self.data), dtype=bool), "b")
             if mask is not None:
                 return self._new((self.data != 0) & ~mask, mask, "b")
         elif name == "Float64" and kind in _NUMERIC:
             data = self.data.astype(np.float64, copy=False)
             if mask is not None:
                 return self if kind == "f" else self._new(data, mask, "f")
-            return self._new(data, np.isnan(data) if kind == "f" else np.zeros(len(self), dtype=bool), "f")
+            return self._new(data, np.isnan(data) if kind == "f" else np.zeros(len(self.data), dtype=bool), "f")
         elif name == "Int64" and kind in "bi":
             if mask is not None and kind == "i" and self.data.dtype == np.int64:
                 return self
-            return self._new(self.data.astype(np.int64), mask if mask is not None else np.zeros(len(self), bool), "i")
+            return self._new(self.data.astype(np.int64), mask if mask is not None else np.zeros(len(self.data), bool), "i")
         elif name == "Int64" and kind == "f" and mask is not None:
             known = self.data[~mask]
             if np.all(known == np.floor(known)):
@@ -543,7 +548,7 @@ class Column:
         return self._pandas_method("astype", dtype, copy=copy, errors=errors)
 
     def map(self, mapper, na_action=None) -> Column:
-        if self.kind == "O" and isinstance(mapper, dict) is False and na_action is None and len(self) > 64:
+        if self.kind == "O" and isinstance(mapper, dict) is False and na_action is None and len(self.data) > 64:
             # Parameter columns repeat a few values (one per county and date): map each distinct value once.
             codes, uniques = pd.factorize(pd.Series(self.data, dtype=object), use_na_sentinel=False)
             mapped = pd.Series(list(uniques), dtype=object).map(mapper)
@@ -584,7 +589,7 @@ class Column:
         if isinstance(key, (Column, pd.Series)):
             key = np.asarray(key)
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
-            return self.take([key + len(self) if key < 0 else key]).tolist()[0]
+            return self.take([key + len(self.data) if key < 0 else key]).tolist()[0]
         if isinstance(key, slice) or (isinstance(key, np.ndarray) and key.dtype.kind in "bi"):
             return Column(self.data[key], None if self.unknown is None else self.unknown[key], self.kind, self.meta,
                           None if self.index is None else self.index[key])
@@ -707,10 +712,19 @@ class _Operand:
 
 
 def _operand(other, length: int) -> _Operand | None:
-    if isinstance(other, Column):
-        if len(other) != length:
-            raise ValueError(f"columns of different lengths ({length} and {len(other)})")
+    kind = type(other)
+    if kind is Column:
+        if len(other.data) != length:
+            raise ValueError(f"columns of different lengths ({length} and {len(other.data)})")
         return _Operand(other.data, other.unknown, other.kind)
+    if kind is float:
+        return _Operand(other, None, "f", scalar=True)
+    if kind is bool:
+        return _Operand(np.bool_(other), None, "b", scalar=True)
+    if kind is int:
+        return _Operand(other, None, "i", scalar=True)
+    if kind is str:
+        return _Operand(other, None, "O", scalar=True)
     if isinstance(other, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)):
         if isinstance(other, np.ndarray) and other.ndim == 0:
             return _operand(other.item(), length)
@@ -851,7 +865,7 @@ def _from_extension(array, index) -> Column:
 
 
 def _category_list(column: Column) -> list:
-    categories = list(column.meta.categories)
+    categories = list(_codes_of(column.meta))
     return [categories[code] if code >= 0 else np.nan for code in column.data.tolist()]
 
 

@@ -75,6 +75,7 @@ class Inputs:
     def __init__(self, facts: FactColumns, jurisdictions: Coded, dates: Coded, parameters: ParameterSet):
         self.facts = facts
         self.index = facts.index
+        self._length = len(facts.index)
         self.parameters = parameters
         self._jurisdictions, self._dates = jurisdictions, dates
         self.used: dict[str, np.ndarray] = {}  # parameter name -> the jurisdiction whose value applied, per group
@@ -93,7 +94,7 @@ class Inputs:
         self._date: Column | None = None
 
     def __len__(self) -> int:
-        return len(self.index)
+        return self._length
 
     def __getitem__(self, name: str) -> Column:
         return self.facts[name]
@@ -295,13 +296,14 @@ class Outputs:
 
     def __init__(self, index: pd.Index):
         self.index = index
+        self._length = len(index)
         self._columns: dict[str, Column] = {}
 
     def __len__(self) -> int:  # rows, as len() of a frame
-        return len(self.index)
+        return self._length
 
     def __setitem__(self, name: str, value) -> None:
-        self._columns[name] = as_column(value, len(self.index), self.index)
+        self._columns[name] = as_column(value, self._length, self.index)
 
     def __getitem__(self, name: str) -> Column:
         return self._columns[name]
@@ -350,6 +352,10 @@ def _ymd(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         year, month, day, missing = _ymd(Column(stamps[:1], None, "M"))
         return year[0], month[0], day[0], np.broadcast_to(missing, stamps.shape)
     missing = np.isnat(stamps)
+    if len(stamps) <= 8:  # a case or a few: Python's calendar, without twenty numpy calls on tiny arrays
+        dates = [d if d is not None else dt.date(1970, 1, 1) for d in stamps.astype("datetime64[D]").astype(object).tolist()]
+        return (np.array([d.year for d in dates], dtype=np.int64), np.array([d.month for d in dates], dtype=np.int64),
+                np.array([d.day for d in dates], dtype=np.int64), missing)
     # Days since 1970-01-01 to the proleptic Gregorian calendar in integer arithmetic (H. Hinnant's
     # civil_from_days): numpy's conversion to months is per element and took most of an age computation.
     with np.errstate(over="ignore"):
