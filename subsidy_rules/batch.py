@@ -16,7 +16,7 @@ import yaml
 from care_services.spreadsheet import KIND_LABELS, ColumnSpec, displayed, find_header, is_blank, is_example, read_sheets
 from care_services.vocabulary import UNIT
 from care_services.workbook import Column, ReportBook
-from subsidy_rules.engine import Scheme, evaluate_frame, falsity, get_scheme, missing_facts, truth
+from subsidy_rules.engine import Scheme, evaluate_frame, get_scheme
 from subsidy_rules.parameters import ParameterSet
 
 CHUNK_ROWS = 20_000
@@ -79,25 +79,20 @@ def evaluate_cases(
     parameters: ParameterSet | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Evaluate in chunks (bounded memory, a progress tick per chunk) and add the explanation columns."""
-    scheme = get_scheme(scheme_id)
+    """Evaluate in chunks (bounded memory, a progress tick per chunk) and add the explanation columns.
+
+    Missing facts and failed criteria come from the evaluation's columns for the whole chunk at once (rows with
+    the same pattern share one answer), not from the rows one by one.
+    """
+    get_scheme(scheme_id)
     parts = []
     for start in range(0, len(cases), CHUNK_ROWS):
         chunk = cases.iloc[start:start + CHUNK_ROWS]
         result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
-        facts = result.attrs["context"].facts
-        result["missing_facts"] = [
-            ", ".join(missing_facts(scheme, facts.row(i), result.iloc[i])) for i in range(len(result))
-        ]
-        in_force = result["in_force"].to_numpy()
-        result["failed_criteria"] = [
-            ", ".join(c.id for c in scheme.criteria if falsity(result.iloc[i][f"crit.{c.id}"])) if in_force[i]
-            else "not_in_force" for i in range(len(result))
-        ]
-        result["warnings"] = [
-            ", ".join(c.id for c in scheme.advisories if truth(result.iloc[i].get(f"warn.{c.id}")))
-            for i in range(len(result))
-        ]
+        evaluation = result.attrs["context"]
+        result["missing_facts"] = [", ".join(names) for names in evaluation.missing_facts()]
+        result["failed_criteria"] = [", ".join(names) for names in evaluation.in_force_failures()]
+        result["warnings"] = [", ".join(names) for names in evaluation.warnings()]
         parts.append(result)
         if progress:
             progress(min(start + CHUNK_ROWS, len(cases)))

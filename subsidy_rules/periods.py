@@ -22,9 +22,15 @@ CIVIL_CODE = ("中华人民共和国民法典", "第二百零二条",
               "按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，月末日为期间的最后一日")
 
 
-def ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month, day, days in that month (numpy datetime arithmetic) and where the date is missing."""
-    stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+def ymd(values) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day, days in that month (numpy datetime arithmetic) and where the date is missing.
+
+    ``values``: a Series of dates, or an engine date column (its ``data``, datetime64, taken as it is)."""
+    data = getattr(values, "data", None)
+    if isinstance(data, np.ndarray) and data.dtype.kind == "M":
+        stamps = data
+    else:
+        stamps = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
     missing = np.isnat(stamps)
     days = stamps.astype("datetime64[D]")
     months = stamps.astype("datetime64[M]")
@@ -35,15 +41,31 @@ def ymd(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return year, month, day, length, missing
 
 
-def completed_months(start: pd.Series, end: pd.Series) -> pd.Series:
+_MONTH_LENGTHS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def days_in_month(year, month):
+    """Days in each (year, month), Gregorian leap years included (integers in, integers out)."""
+    year, month = np.asarray(year, dtype=np.int64), np.asarray(month, dtype=np.int64)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return _MONTH_LENGTHS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+
+
+def months_complete(sy, sm, sd, ey, em, ed):
+    """Whole months from (sy, sm, sd) complete by (ey, em, ed): the corresponding day of the end month, or its last
+    day when it has none (没有对应日的，月末日为期间的最后一日)."""
+    corresponding = np.minimum(sd, days_in_month(ey, em))
+    return (ey - sy) * 12 + (em - sm) - (ed < corresponding)
+
+
+def completed_months(start, end) -> pd.Series:
     """Whole months of a period that began on ``start``, complete by ``end`` (民法典 第二百零二条).
 
     A month is complete on the corresponding day of the end month, or on its last day when it has none.
     """
     sy, sm, sd, _, s_missing = ymd(start)
-    ey, em, ed, e_length, e_missing = ymd(end)
-    corresponding = np.minimum(sd, e_length)  # 没有对应日的，月末日为期间的最后一日
-    months = (ey - sy) * 12 + (em - sm) - (ed < corresponding)
+    ey, em, ed, _, e_missing = ymd(end)
+    months = months_complete(sy, sm, sd, ey, em, ed)
     return pd.Series(pd.arrays.IntegerArray(months, s_missing | e_missing), index=start.index)
 
 

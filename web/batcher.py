@@ -1,10 +1,10 @@
 """Single evaluations from concurrent requests, computed together: the rules engine is columnar, so sixty-four
-applicants in one frame cost little more than one (bench/web_load.py).
+applicants in one pass cost little more than one (bench/web_load.py).
 
-One worker thread takes every request waiting, groups them by scheme and parameter set, evaluates each group as
-one frame with evaluate_frame (each row with its own date and county) and answers each request with its row's
-explain_row — the very functions engine.evaluate uses on a one-row frame, so an answer is the same whether it was
-computed alone or with others (tests/web/test_batcher.py). Nothing waits on purpose: under no load a request is
+One worker thread takes every request waiting, groups them by scheme and parameter set, evaluates each group in
+one pass with evaluate_records (each case with its own date and county) and answers each request with its row
+of the evaluation's explanations — the very functions engine.evaluate uses on one case, so an answer is the same
+whether it was computed alone or with others (tests/web/test_batcher.py). Nothing waits on purpose: under no load a request is
 a batch of one; under load the requests that arrive while a batch is computed form the next.
 """
 
@@ -16,9 +16,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-import pandas as pd
-
-from subsidy_rules.engine import FactError, check_fact_names, evaluate_frame, explain_row, get_scheme
+from subsidy_rules.engine import FactError, check_fact_names, evaluate_records, get_scheme
 from subsidy_rules.parameters import ParameterSet
 
 MAX_BATCH = 512
@@ -65,17 +63,16 @@ class EvaluationBatcher:
     @staticmethod
     def _evaluate(requests: list[_Request]) -> None:
         try:
-            scheme = get_scheme(requests[0].scheme)
-            parameters = requests[0].parameters
-            frame = pd.DataFrame([{**{name: None for name in scheme.fact_names}, **r.facts,
-                                   "jurisdiction": r.jurisdiction, "date": r.date} for r in requests])
-            result = evaluate_frame(scheme.id, frame, parameters=parameters)
-            errors = result["fact_errors"] if "fact_errors" in result else None
-            for position, request in enumerate(requests):
-                if errors is not None and errors.iloc[position]:
-                    request.answer.set_exception(FactError(errors.iloc[position]))
+            evaluation = evaluate_records(requests[0].scheme, [r.facts for r in requests],
+                                          dates=[r.date for r in requests],
+                                          jurisdictions=[r.jurisdiction for r in requests],
+                                          parameters=requests[0].parameters)
+            answers = evaluation.explain()
+            for position, (request, answer) in enumerate(zip(requests, answers)):
+                if position in evaluation.errors:
+                    request.answer.set_exception(FactError(evaluation.errors[position]))
                 else:
-                    request.answer.set_result(explain_row(scheme, result, position, parameters))
+                    request.answer.set_result(answer)
         except Exception as error:  # every waiting request learns of it; the worker lives on
             for request in requests:
                 if not request.answer.done():

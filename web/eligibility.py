@@ -13,7 +13,7 @@ import pandas as pd
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
 from care_services.casework import SCHEME, institution_schemes
-from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_row, get_scheme
+from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_rows, get_scheme
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
 from web.downloads import xlsx_download
@@ -147,12 +147,15 @@ def evaluate_one(scheme_id: str):
     return jsonify(run(scheme.id, facts, query["date"], query["jurisdiction"]))
 
 
+_EVALUATE_REQUEST = EvaluateRequest()  # made once: a schema instance deep-copies its fields
+
+
 def checked(scheme_id: str, body) -> tuple[dict, dict]:
     """The request and its typed facts, or one ValidationError naming every bad field (request and facts)."""
     errors: dict = {}
     query = facts = None
     try:
-        query = load(EvaluateRequest(), body)
+        query = load(_EVALUATE_REQUEST, body)
     except ValidationError as error:
         errors.update(error.messages)
     raw = body.get("facts") if isinstance(body, dict) else None
@@ -200,13 +203,13 @@ def evaluate_batch(scheme_id: str):
         if errors:
             raise ValidationError(errors)
         frame, date, jurisdiction = pd.DataFrame(rows), None, None
-    result = evaluate_frame(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
     if request.args.get("format") == "xlsx":
         from subsidy_rules.batch import evaluate_cases, write_results
 
         results = evaluate_cases(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
         return xlsx_download(lambda file: write_results(file, scheme, frame, results), f"carecalc-{scheme.id}-结果.xlsx")
-    answers = [explain_row(scheme, result, i, parameters) for i in range(len(result))]
+    result = evaluate_frame(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
+    answers = explain_rows(result)  # every row's explanation in one pass over the columns
     if "row" == frame.index.name:
         for answer, row in zip(answers, frame.index):
             answer["row"] = int(row)

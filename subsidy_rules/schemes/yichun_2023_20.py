@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from care_services import vocabulary as v
-from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, truth, yuan
+from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, select, truth, yuan
 from subsidy_rules.parameters import Reference
 
 YC = "宜府办发〔2023〕20号"
@@ -45,8 +45,8 @@ def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Known failures decide early: 4 known failures pass, too few possible failures fail, else unknown."""
     known = sum(f[name].to_numpy(dtype=bool, na_value=False).astype(np.int8) for name in ADL_FACTS)
     possible = sum(f[name].to_numpy(dtype=bool, na_value=True).astype(np.int8) for name in ADL_FACTS)
-    known = pd.Series(known, index=f.facts.index)
-    result = pd.Series(pd.NA, index=f.facts.index, dtype="boolean")
+    known = f.column(known)
+    result = f.unknown("boolean")
     result = result.mask(known >= minimum, True).mask(possible < minimum, False)
     return result, known
 
@@ -69,13 +69,12 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
     service, place = f["requested_service"], f["institution_type"]
     public = f.p("disability_care.public_institution_support_month") + f.p("disability_care.public_institution_care_month")
-    institution = pd.Series(np.where(place == "public_elderly", public, f.p("disability_care.institution_month")),
-                            index=out.index).astype("Float64").mask(place.isna())
-    amount = pd.Series(np.select(
+    institution = select([place == "public_elderly"], [public], default=f.p("disability_care.institution_month")) \
+        .mask(place.isna())
+    amount = select(
         [service == "home_care", service == "day_care", service == "institutional_care"],
         [f.p("disability_care.home_care_month"), f.p("disability_care.day_care_month"), institution],
-        default=np.nan,
-    ), index=out.index).astype("Float64").mask(service.isna())
+    ).mask(service.isna())
     out["x.public_not_configured"] = ((service == "institutional_care") & (place == "public_elderly") & public.isna()) \
         .fillna(False)
     out["amount"] = amount
@@ -115,7 +114,7 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
     approved = f["approved_on"]
     if approved.notna().any():
-        out["first_payment_month"] = pd.to_datetime(approved).dt.to_period("M") + 1
+        out["first_payment_month"] = approved.dt.to_period("M") + 1
     else:  # nobody approved yet: an empty month column without converting a million missing dates
         out["first_payment_month"] = pd.Series(
             pd.arrays.PeriodArray(np.full(len(out), np.iinfo(np.int64).min), dtype="period[M]"), index=out.index)
