@@ -40,12 +40,15 @@ PIPELINE_SCHEMES = {"elderly": ("elderly_institution_construction", "elderly_ins
 
 
 def payer_order() -> list[str]:
-    """Every payer the registered schemes declare, in declaration order (levels of government first)."""
+    """Every payer the registered schemes declare: levels of government first (省级, 市级, 县级 as finance reads
+    them), then funds, then the person's own funds, each group in declaration order."""
     order: list[str] = []
     for scheme in all_schemes():
         order += [p.id for p in scheme.payers if p.id not in order]
     kinds = {p.id: p.kind for s in all_schemes() for p in s.payers}
-    return sorted(order, key=lambda payer: ({"government": 0, "fund": 1}.get(kinds[payer], 2), order.index(payer)))
+    levels = {"province": 0, "city": 1, "county": 2}
+    return sorted(order, key=lambda payer: ({"government": 0, "fund": 1}.get(kinds[payer], 2),
+                                            levels.get(payer, len(levels)), order.index(payer)))
 
 
 def payer_labels() -> dict[str, str]:

@@ -15,7 +15,7 @@ from care_services.spreadsheet import ColumnSpec, find_header, frame_records, is
 from care_services.workbook import Column, ReportBook, ReportSheet, round_fen
 from subsidy_rules.budget import PIPELINE_SCHEMES, Projection, compare, payer_labels, payer_order
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
-from subsidy_rules.engine import all_schemes, get_scheme
+from subsidy_rules.engine import REGISTRY, all_schemes, get_scheme
 
 PERIOD_COLUMNS = (
     ColumnSpec("jurisdiction", "行政区划代码", "text", True, aliases=("区划代码", "县（市、区）代码")),
@@ -141,7 +141,8 @@ def write_caseload_template(target: str | Path | IO[bytes]) -> None:
     from care_services.spreadsheet import write_example_row
     from subsidy_rules.batch import examples, shown_fact
 
-    monthly = [s for s in all_schemes() if s.unit == "CNY/month"]
+    all_schemes()  # registered, in the documents' clause order
+    monthly = [s for s in REGISTRY.values() if s.unit == "CNY/month"]
     with ReportBook(target) as book:
         for scheme in monthly:
             columns = [*PERIOD_COLUMNS, *scheme.facts]

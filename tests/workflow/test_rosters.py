@@ -15,7 +15,7 @@ from care_services.cli import main
 from care_services.db import session_scope
 from care_services.model import AuditEntry, RosterImport
 from subsidy_rules.parameters import default_parameters
-from tests.workflow.conftest import application, staff, submit, walk
+from tests.workflow.conftest import act_on, application, staff, submit, walk
 
 
 def roster_file(tmp_path, name, rows, date_header="日期"):
@@ -66,7 +66,8 @@ def test_rosters_flag_who_left_died_or_entered_tekun_and_the_roll_keeps_them(cou
         assert lines[cases[1]]["amount"] is None and "低保" in lines[cases[1]]["problem"]
         assert lines[cases[0]]["amount"] == 600 and lines[cases[0]]["problem"] is None
         # staff record the exit through the workflow: the finding goes away from the next month
-        act(session, staff(session, "zhao"), cases[2], "exit", on=dt.date(2024, 4, 30), exit_reason="death")
+        act_on(dt.date(2024, 4, 30), session, staff(session, "zhao"), cases[2], "exit", exit_reason="death",
+               exit_date=dt.date(2024, 4, 10))
     with session_scope(county) as session:
         june = rosters.findings_before_roll(session, "360902", "2024-06", default_parameters())
         assert cases[2] not in {f.case_id for f in june}
