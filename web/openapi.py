@@ -144,6 +144,11 @@ def document() -> dict:
                      "parameters": [month, _query(schemas.RollQuery)],
                      "responses": {**_ok("名册 / the roll"), **_ok("已生成 / generated", 201),
                                    **_errors(401, 403, 409, 422)}}},
+        "/api/v1/payroll/{month}/bank-list": {"post": {
+            "summary": "银行代发清单（完整账号和身份证号，仅财政，记入审计日志） / the bank list (full accounts and ID numbers; "
+                       "finance only, audited)", "security": SESSION, "parameters": [month, _query(schemas.RollQuery)],
+            "responses": {**_ok("xlsx", media="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                          **_errors(401, 403, 404, 409, 422)}}},
         "/api/v1/payroll/{month}/close": {"post": {"summary": "关账 / close the month", "security": SESSION,
                                                    "parameters": [month, _query(schemas.RollQuery)],
                                                    "responses": {**_ok("已关账 / closed"), **_errors(401, 403, 409, 422)}}},

@@ -86,14 +86,15 @@ def test_batch_evaluation_on_the_cluster_equals_evaluate_cases(client, tmp_path)
 def test_carecalc_budget_on_a_scheduler_prints_the_single_process_figures(client, tmp_path, capsys):
     arguments = ["budget", "--synthetic", "1200", "--sample", "--from", "2024", "--to", "2026", "--json"]
     assert main(arguments) == 0
-    alone = capsys.readouterr().out
+    alone, alone_said = (lambda c: (c.out, c.err))(capsys.readouterr())  # --json: only JSON on stdout
     address = client.scheduler.address
     assert main([*arguments, "--scheduler", address]) == 2  # a cluster's workers need shared storage
     assert "--parquet-dir" in capsys.readouterr().err
     assert main([*arguments, "--scheduler", address, "--parquet-dir", str(tmp_path / "shared")]) == 0
-    spread = capsys.readouterr().out
-    assert spread.splitlines()[0] == alone.splitlines()[0]  # the yearly line
-    first, second = (json.loads(out[out.index("{"):]) for out in (alone, spread))
+    spread, spread_said = (lambda c: (c.out, c.err))(capsys.readouterr())
+    yearly = [line for line in alone_said.splitlines() if line.startswith("baseline:")]
+    assert yearly and yearly == [line for line in spread_said.splitlines() if line.startswith("baseline:")]
+    first, second = (json.loads(out) for out in (alone, spread))
     for a, b in zip(first["scenarios"], second["scenarios"]):
         assert a["total"] == pytest.approx(b["total"], rel=1e-12)
         assert [r["year"] for r in a["by_year"]] == [r["year"] for r in b["by_year"]]
@@ -102,7 +103,7 @@ def test_carecalc_budget_on_a_scheduler_prints_the_single_process_figures(client
     for extra in ([], ["--scheduler", address]):
         assert main(["budget", "--caseload", str(tmp_path / "shared"), "--sample", "--from", "2024", "--to", "2026",
                      *extra]) == 0
-        assert capsys.readouterr().out.splitlines()[0] == alone.splitlines()[0]
+        assert capsys.readouterr().out.splitlines()[0] == yearly[0]
 
 
 def test_carecalc_evaluate_on_a_scheduler_writes_the_same_workbook(client, tmp_path, capsys):
@@ -123,7 +124,7 @@ def test_carecalc_evaluate_on_a_scheduler_writes_the_same_workbook(client, tmp_p
         main(["evaluate", "disability_care", "--input", str(source), "--output", str(output), "--date", "2024-04-01",
               "--jurisdiction", "360902", *extra])
         written.append(list(load_workbook(output)["测算结果"].iter_rows(values_only=True)))
-    assert written[0] == written[1] and len(written[0]) == 61
+    assert written[0] == written[1] and len(written[0]) == 62  # the header, 60 cases, the 合计 row
     assert capsys.readouterr().out.count("测算60行") == 2
 
 
