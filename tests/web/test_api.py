@@ -197,6 +197,9 @@ def test_a_case_through_the_api_with_every_kind_of_refusal(login):
     assert clients["zhou"].get("/api/v1/payroll/2024-13?jurisdiction=360902").status_code == 422
     xlsx = clients["zhou"].get("/api/v1/payroll/2024-04?jurisdiction=360902&format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.data))["发放名册"]["I5"].value == 600
+    early = clients["zhou"].post("/api/v1/payroll/2024-04/close?jurisdiction=360902")
+    assert early.status_code == 409  # on 20 March by the server's clock, April cannot be closed yet
+    travel(dt.date(2024, 4, 25))
     closed = clients["zhou"].post("/api/v1/payroll/2024-04/close?jurisdiction=360902")
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
     again = clients["zhou"].post("/api/v1/payroll/2024-04/close?jurisdiction=360902")
