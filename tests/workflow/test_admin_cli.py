@@ -16,6 +16,7 @@ from care_services.casework import history
 from care_services.cli import main
 from care_services.db import make_engine, session_scope
 from care_services.model import AuditEntry, CareCase, Division, PayrollMonth, User
+from tests.conftest import travel
 from tests.workflow.conftest import PASSWORD, act_on, staff, submit, walk
 
 
@@ -52,6 +53,7 @@ def test_payroll_and_notice_from_the_command_line(county, tmp_path, capsys):
     roll = tmp_path / "2024-04.xlsx"
     assert main([*database, "payroll", "2024-04", "--jurisdiction", "360902", "--output", str(roll)]) == 0
     assert "1人，合计600.00元" in capsys.readouterr().out
+    travel(dt.date(2024, 4, 25))  # a month's roll closes in that month, by the server's clock
     assert main([*database, "payroll", "2024-04", "--jurisdiction", "360902", "--output", str(roll),
                  "--close", "--by", "zhou"]) == 0
     assert "已关账" in capsys.readouterr().out
