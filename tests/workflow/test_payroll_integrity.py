@@ -20,6 +20,7 @@ from care_services.cli import main
 from care_services.db import session_scope
 from care_services.model import AuditEntry, PayrollLine, PayrollMonth, PayrollPayment
 from subsidy_rules.workflow import WorkflowError
+from tests.conftest import travel
 from tests.web.conftest import Client
 from tests.workflow.conftest import PASSWORD, staff, submit, walk
 
@@ -156,6 +157,7 @@ def test_racing_closings_through_the_api_answer_200_and_409_never_500(county, re
     city, zhou = Client(app, "city_finance"), Client(app, "zhou")
     for client, jurisdiction in ((city, "360900"), (zhou, "360902")):
         assert client.post(f"/api/v1/payroll/2024-04?jurisdiction={jurisdiction}").status_code in (200, 201)
+    travel(CLOSED_ON)  # closing is done once the month has begun, by the server's clock
     outcomes = _race(county, {
         "city": lambda: city.post("/api/v1/payroll/2024-04/close?jurisdiction=360900"),
         "county": lambda: zhou.post("/api/v1/payroll/2024-04/close?jurisdiction=360902")})

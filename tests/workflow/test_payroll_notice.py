@@ -62,7 +62,7 @@ def test_a_roll_is_idempotent_and_a_closed_month_is_never_silently_changed(count
         assert [l["amount"] for l in closed.lines] == [600]
         assert closed.differences == [{"case_id": first, "stored_amount": 600, "current_amount": None}]
         with pytest.raises(WorkflowError) as refused:
-            payroll.close(session, "2024-04", "360902", staff(session, "zhou"))
+            payroll.close(session, "2024-04", "360902", staff(session, "zhou"), today=dt.date(2024, 5, 2))
         assert refused.value.code == "closed"
         path = tmp_path / "roll.xlsx"
         payroll.write_roll(path, closed, "袁州区")
