@@ -444,18 +444,25 @@ def work_queue(session: Session, user: User) -> list[CareCase]:
 
 # ------------------------------------------------------------------------------------------------ acting
 
+FUND_FIELDS = ("two_subsidies_month", "dibao_month", "elderly_allowance_month", "other_care_benefits_month")
 ACTION_FIELDS = {  # what each action takes besides the actor (its time is the server's), per procedure
     "disability_care": {
         "assess": ("assessed_on", "doctor", "failed_activities"),
-        "sector_review": ("two_subsidies_month", "dibao_month", "elderly_allowance_month", "other_care_benefits_month"),
+        "sector_review": FUND_FIELDS,
         "identity_check": ("at_risk_of_poverty",),
         "exit": ("exit_reason", "exit_date"),
         "reject": ("reason",),
         wf.CORRECTION: ("reason", *CORRECTABLE_FACTS),
+        wf.SEND_BACK: ("send_back_to", "reason"),
     },
     # the reviewing department verifies the facts (e.g. 核定床位) and may correct them
-    "institution_subsidy": {"sector_review": ("facts",), "reject": ("reason",)},
+    "institution_subsidy": {"sector_review": ("facts",), "reject": ("reason",), wf.SEND_BACK: ("send_back_to", "reason")},
 }
+# Passing a step the rules do not find eligible: the reviewer's explicit confirmation and its reason
+CONFIRMATION_FIELDS = ("confirm_override", "override_reason")
+for _procedure in ACTION_FIELDS.values():
+    for _step in wf.PASSING_STEPS:
+        _procedure[_step] = (*_procedure.get(_step, ()), *CONFIRMATION_FIELDS)
 
 
 def scheme_facts(scheme: str, facts: Mapping[str, Any], county: str) -> tuple[dict, dict]:
@@ -549,6 +556,8 @@ def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tu
     if action == wf.CORRECTION:
         person_changes, logged = _corrections(case, details)
         return case_changes, person_changes, logged
+    if action == wf.SEND_BACK:
+        return case_changes, person_changes, {"send_back_to": details.get("send_back_to")}
     if procedure_of(case) == "institution_subsidy":
         if action == "sector_review" and "facts" in details:
             case_changes["facts"] = _verified_facts(case, details["facts"])
@@ -561,7 +570,7 @@ def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tu
         person_changes = {name: name in set(failed) for name in wf.ADL_ACTIVITIES}
     elif action == "sector_review":
         errors = {}
-        for name in ACTION_FIELDS["disability_care"]["sector_review"]:
+        for name in FUND_FIELDS:
             value = details.get(name)
             if value is None or value == "":
                 case_changes[name] = None
@@ -581,7 +590,32 @@ def _step_changes(case: CareCase, action: str, details: Mapping[str, Any]) -> tu
             raise InputError({"at_risk_of_poverty": problem("请选择是否为易返贫致贫户（是/否）",
                                                             "say whether the household is at risk of poverty (yes/no)")})
         person_changes = {"at_risk_of_poverty": flag}
-    return case_changes, person_changes, dict(details)
+    logged = {name: value for name, value in details.items() if name not in CONFIRMATION_FIELDS}
+    previous = _previous_values(case, case_changes, person_changes)
+    if previous:  # a step taken again after a send-back: the audit keeps what it changed
+        logged["previous"] = previous
+    return case_changes, person_changes, logged
+
+
+def _previous_values(case: CareCase, case_changes: Mapping[str, Any], person_changes: Mapping[str, Any]) -> dict:
+    """The values a step replaces that an earlier pass of it had recorded (None: nothing was recorded before)."""
+    current = case.person_facts or {}
+    previous = {name: current.get(name) for name, value in person_changes.items()
+                if current.get(name) is not None and current.get(name) != value}
+    previous.update({name: getattr(case, name) for name, value in case_changes.items()
+                     if name != "facts" and getattr(case, name) is not None and getattr(case, name) != value})
+    return previous
+
+
+def open_send_back(entries: list[AuditEntry]) -> AuditEntry | None:
+    """The latest send-back whose step has not been taken again since (the case page and the API show it)."""
+    for index in range(len(entries) - 1, -1, -1):
+        entry = entries[index]
+        if entry.action == wf.SEND_BACK:
+            step = (entry.details or {}).get("send_back_to")
+            again = any(later.action in (step, "reject") for later in entries[index + 1:])
+            return None if again else entry
+    return None
 
 
 def act(session: Session, user: User, case_id: int, action: str, *, expected_version: int | None = None,
@@ -607,6 +641,17 @@ def act(session: Session, user: User, case_id: int, action: str, *, expected_ver
         raise
     facts = {**(case.person_facts or {}), **person_changes}
     person = Person(id_number=case.person_id_number, **facts) if case.scheme == SCHEME else None
+    override = None
+    if action in wf.PASSING_STEPS:  # the verdict on the facts as this step leaves them
+        changed = case_changes if case.scheme == SCHEME else case_changes.get("facts") or {}
+        after = explain(case, person, on, parameters, **changed)
+        needed = wf.confirmation_needed(flow, action, after.get("eligible"), after.get("missing_facts") or [])
+        try:
+            override = wf.check_confirmation(needed, details.get("confirm_override"), details.get("override_reason"))
+        except wf.WorkflowError as error:
+            raise InputError({error.field: problem(error.zh, error.en)}) from None
+        if override:
+            logged["override"] = {"verdict": needed, "failing": failing_conditions(after)}
     if action == "approve":  # finance approves only what the rules say is payable from next month
         overrides = {"approved_on": on} if case.scheme == SCHEME else {}
         answer = explain(case, person, on, parameters, **overrides)
@@ -633,7 +678,7 @@ def act(session: Session, user: User, case_id: int, action: str, *, expected_ver
         case.rejection_reason = flow.history[-1].reason
     session.add(AuditEntry(
         username=user.username, role=user.role, entity="case", entity_key=str(case.id), action=action,
-        from_state=from_state, to_state=flow.state, reason=flow.history[-1].reason,
+        from_state=from_state, to_state=flow.state, reason=override or flow.history[-1].reason,
         details=_json_ready(logged) or None, parameter_version=parameters.version,
         explanation=explain(case, person, on, parameters),
     ))
@@ -642,6 +687,12 @@ def act(session: Session, user: User, case_id: int, action: str, *, expected_ver
     except StaleDataError:
         raise _stale(case_id) from None
     return case
+
+
+def failing_conditions(answer: Mapping[str, Any]) -> list[str]:
+    """The conditions the rules find unmet, in Chinese with their clause (the audit keeps them with an override)."""
+    return [f"{c['title_zh']}（{c['reference']['document']} {c['reference']['clause']}）"
+            for c in answer.get("criteria", []) if c.get("passed") is False and c.get("applicable", True)]
 
 
 def _json_ready(details: Mapping[str, Any]) -> dict:

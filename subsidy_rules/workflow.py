@@ -25,6 +25,16 @@ Before approval, the reviewing step's owner may correct the applicant's facts (`
 its state, the correction is audited with the old and the new values and the rules re-evaluate. It is not a step of
 the procedure, so it does not count for segregation of duties. Once approved, the facts the approval was made on no
 longer change: a change of circumstances is an exit (三（五）退出管理) and, if need be, a new application.
+
+退回补正 (``send_back``): the reviewer of the step a case waits for, up to and including finance's approval, may send
+it back to an earlier step that owns a fact (``FACT_OWNERS``: the township the application's facts, the health
+department the ADL assessment, 民政 or 残联 the funds to integrate), with a reason the applicant is told. The case
+returns to the state before that step; its owner corrects and passes it again, and every later step is taken again.
+A send-back is a step of the procedure (it counts for segregation of duties).
+
+Passing a step on a case the rules say is not eligible, or cannot yet decide for want of a fact no later step
+records, needs an explicit confirmation with a reason (``confirmation_needed``): the reviewer sees the verdict and
+owns the decision, and the audit keeps both. Finance never approves a case the rules do not find eligible.
 """
 
 from __future__ import annotations
@@ -75,6 +85,29 @@ ACTIVE_STEPS = ("submitted", "township_reviewed", "assessed", "sector_reviewed",
                 "in_notice")
 CORRECTION = "correct_facts"
 CORRECTABLE_STATES = ("submitted", "township_reviewed", "assessed", "sector_reviewed", "identity_checked")
+SEND_BACK = "send_back"
+# The steps that own the facts a reviewer may find wrong (退回补正 goes back to one of them): step -> (zh, en)
+FACT_OWNERS = {
+    "township_review": ("申请人信息（乡镇初审）", "the application's facts (township review)"),
+    "assess": ("失能评估", "the ADL assessment"),
+    "sector_review": ("统筹整合资金（民政或残联审核）", "the funds to integrate (sector review)"),
+}
+INSTITUTION_FACT_OWNERS = {"sector_review": ("机构申报事实（主管部门审核）", "the institution's facts (sector review)")}
+# The facts a step records: before it, their absence leaves the rules undecided without anyone being at fault
+FACTS_OF_STEP = {"assess": ADL_ACTIVITIES, "approve": ("approved_on",)}
+# The steps that pass a case on the strength of the facts (finance's approval has a stricter rule of its own)
+PASSING_STEPS = ("township_review", "assess", "sector_review", "identity_check")
+# Offices as a blocked user is told who acts: role -> (zh, en)
+ROLE_OFFICES = {
+    "township_reviewer": ("乡镇（街道）残联或民政所", "the township's disability federation or civil-affairs office"),
+    "health_assessor": ("县级卫健部门", "the county health department"),
+    "civil_affairs_reviewer": ("县级民政部门", "the county civil-affairs bureau"),
+    "disability_federation_reviewer": ("县级残联", "the county disability federation"),
+    "rural_revitalisation_officer": ("县级乡村振兴部门", "the county rural revitalisation bureau"),
+    "health_commission_reviewer": ("县级卫健部门", "the county health commission"),
+    "finance_approver": ("县级财政部门", "the county finance bureau"),
+    "administrator": ("系统管理员", "the system administrator"),
+}
 # The dates a step records as facts of its own (the step's own date is the server's): action -> (field, zh, en)
 FACT_DATES = {"assess": ("assessed_on", "评估日期", "the day of the assessment"),
               "exit": ("exit_date", "退出事由发生日期", "the day of the death, the move or the loss of eligibility")}
@@ -93,6 +126,7 @@ class Procedure:
     actions: dict[str, tuple[str, str, str]]
     states: dict[str, str]  # state -> label
     pending: tuple[str, ...]  # states waiting for a step; a case can be rejected in any of them
+    fact_owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # steps a case can be sent back to
 
     @property
     def awaited(self) -> dict[str, str]:
@@ -100,9 +134,9 @@ class Procedure:
 
 
 PROCEDURES = {
-    "disability_care": Procedure("disability_care", ACTIONS, STATES, ACTIVE_STEPS),
+    "disability_care": Procedure("disability_care", ACTIONS, STATES, ACTIVE_STEPS, FACT_OWNERS),
     "institution_subsidy": Procedure("institution_subsidy", INSTITUTION_ACTIONS, INSTITUTION_STATES,
-                                     ("submitted", "sector_reviewed")),
+                                     ("submitted", "sector_reviewed"), INSTITUTION_FACT_OWNERS),
 }
 
 
@@ -245,6 +279,8 @@ def advance(case: Case, action: str, actor: Actor, on: dt.date, **details) -> Ca
         return reject(case, actor, on, details.get("reason", ""))
     if action == CORRECTION:
         return correct(case, actor, on, details.get("reason"))
+    if action == SEND_BACK:
+        return send_back(case, actor, on, details.get("send_back_to"), details.get("reason"))
     procedure = case.steps
     if action not in procedure.actions:
         raise WorkflowError("unknown_action", f"未知操作：{action}", f"unknown action {action!r}")
@@ -300,6 +336,103 @@ def reject(case: Case, actor: Actor, on: dt.date, reason: str) -> Case:
     _check_actor(case, actor, role_for(case, procedure.awaited[case.state]))
     step = Step("reject", actor.user, actor.role, on, case.state, "rejected", reason.strip())
     return Case(**{**case.__dict__, "state": "rejected", "history": (*case.history, step)})
+
+
+def send_back_targets(case: Case) -> tuple[str, ...]:
+    """The earlier steps owning a fact that the case, in its state, can be sent back to (none after approval)."""
+    order = list(case.steps.actions)
+    awaited = case.steps.awaited.get(case.state)
+    if awaited is None or case.state not in case.steps.pending or order.index(awaited) > order.index("approve"):
+        return ()
+    return tuple(step for step in case.steps.fact_owners if order.index(step) < order.index(awaited))
+
+
+def send_back(case: Case, actor: Actor, on: dt.date, to_step: str | None, reason: str | None) -> Case:
+    """退回补正: the reviewer of the awaited step returns the case to the state before ``to_step``, whose owner
+    corrects the facts and passes it again; the reason is what the applicant is told."""
+    procedure = case.steps
+    targets = send_back_targets(case)
+    if not targets:
+        raise WorkflowError("state", f"当前状态为“{procedure.states[case.state]}”，不能退回补正",
+                            f"a {case.state} case cannot be sent back")
+    _check_actor(case, actor, role_for(case, procedure.awaited[case.state]))
+    if to_step not in targets:
+        names = "、".join(procedure.fact_owners[step][0] for step in targets)
+        raise WorkflowError("send_back_to", f"只能退回到此前负责该信息的环节：{names}",
+                            f"send back to one of the earlier steps: {', '.join(targets)}", field="send_back_to")
+    if not reason or not reason.strip():
+        raise WorkflowError("reason", "退回补正须写明原因（申请人可见）", "a send-back states its reason (the applicant sees it)",
+                            field="reason")
+    target = procedure.actions[to_step][0]
+    step = Step(SEND_BACK, actor.user, actor.role, on, case.state, target, reason.strip(), (("send_back_to", to_step),))
+    return Case(**{**case.__dict__, "state": target, "history": (*case.history, step)})
+
+
+def facts_to_come(case: Case, action: str) -> set[str]:
+    """The facts steps after ``action`` record (the ADL answers before the assessment): not knowing them yet is not
+    a reason to stop."""
+    order = list(case.steps.actions)
+    later = order[order.index(action) + 1:] if action in order else order
+    return {name for step in later for name in FACTS_OF_STEP.get(step, ())}
+
+
+def confirmation_needed(case: Case, action: str, eligible: bool | None, missing: list[str] | tuple = ()) -> str | None:
+    """Whether passing ``action`` needs the reviewer's explicit confirmation, given the rules' verdict after the
+    step: ``not_eligible`` (✘), ``undecided`` (a fact is missing that no later step records), or None."""
+    if action not in PASSING_STEPS or action not in case.steps.actions or eligible is True:
+        return None
+    if eligible is False:
+        return "not_eligible"
+    return "undecided" if set(missing) - facts_to_come(case, action) else None
+
+
+def check_confirmation(needed: str | None, confirmed: object, reason: object) -> str | None:
+    """The confirmation's reason (stripped) when one is needed, or WorkflowError naming the missing input."""
+    if needed is None:
+        return None
+    verdict = "不符合条件" if needed == "not_eligible" else "条件尚不能确定"
+    if confirmed is not True:
+        raise WorkflowError("confirmation", f"按政策规则{verdict}：仍要通过，须勾选确认并写明理由",
+                            "the rules say the case is " + ("not eligible" if needed == "not_eligible" else "undecided")
+                            + ": passing it needs the confirmation box ticked and a reason", field="confirm_override")
+    if not isinstance(reason, str) or not reason.strip():
+        raise WorkflowError("confirmation", f"按政策规则{verdict}：仍要通过，须写明理由",
+                            "passing a case the rules do not find eligible needs a reason", field="override_reason")
+    return reason.strip()
+
+
+@dataclass(frozen=True)
+class Block:
+    """Why a user who sees a due step cannot take it, and who can: for the page beside the step."""
+
+    action: str
+    code: str  # role / segregation / notice / inactive
+    zh: str
+    en: str
+
+
+def blocks(case: Case, actor: Actor, on: dt.date, action_zh: dict[str, str], action_en: dict[str, str]) -> list[Block]:
+    """The due steps of ``case`` (its awaited step; an exit when active) that ``actor`` cannot take now, each with
+    the reason and who can act ("须由本部门另一名工作人员办理：残联审核"). ``action_*`` name the steps for people."""
+    due = [case.steps.awaited[case.state]] if case.state in case.steps.awaited else []
+    found = []
+    for action in due:
+        role = role_for(case, action)
+        zh_step, en_step = action_zh.get(action, action), action_en.get(action, action)
+        office_zh, office_en = ROLE_OFFICES[role]
+        if not case.division_code.startswith(actor.jurisdiction):
+            continue  # the user does not see the case at all
+        if actor.role != role:
+            found.append(Block(action, "role", f"须由{office_zh}办理：{zh_step}", f"{en_step}: for {office_en}"))
+        elif case.last_actor == actor.user:
+            found.append(Block(action, "segregation", f"须由本部门另一名工作人员办理：{zh_step}（同一人员不能连续办理同一申请的两个环节）",
+                               f"{en_step}: for another member of your department (one person does not take two "
+                               "consecutive steps of a case)"))
+        elif action == "activate" and case.notice_from and on < notice_ends(case):
+            ends = notice_ends(case).isoformat()
+            found.append(Block(action, "notice", f"公示期至{ends}期满，期满后方可办理：{zh_step}",
+                               f"{en_step}: from {ends}, when the {NOTICE_DAYS}-day notice is over"))
+    return found
 
 
 def notice_ends(case: Case) -> dt.date:

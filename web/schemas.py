@@ -294,7 +294,7 @@ class InstitutionApplicationRequest(Base):
             load_facts(data["scheme"], data["facts"])
 
 
-ACTIONS = sorted({*wf.ACTIONS, *wf.INSTITUTION_ACTIONS, "reject", wf.CORRECTION})
+ACTIONS = sorted({*wf.ACTIONS, *wf.INSTITUTION_ACTIONS, "reject", wf.CORRECTION, wf.SEND_BACK})
 
 
 class TransitionRequest(Base):
@@ -323,6 +323,13 @@ class TransitionRequest(Base):
     dibao_household = fields.Boolean(**OPTIONAL)
     tekun_supported = fields.Boolean(**OPTIONAL)
     disability_certificate_number = Certificate(**OPTIONAL)
+    # send_back (退回补正): the earlier step to take again, with the reason (shown to the applicant) in ``reason``
+    send_back_to = fields.String(**OPTIONAL, validate=one_of({*wf.FACT_OWNERS, *wf.INSTITUTION_FACT_OWNERS}), metadata={
+        "description": "退回到的环节 / the step the case is sent back to"})
+    # passing a case the rules find not eligible (or undecided): the reviewer's confirmation and its reason
+    confirm_override = fields.Boolean(**OPTIONAL, metadata={
+        "description": "确认按规则不符合（或尚不能确定）仍通过 / pass although the rules do not find the case eligible"})
+    override_reason = Text(**OPTIONAL, multiline=True, validate=validate.Length(max=2000))
     csrf_token = fields.String(load_default=None, load_only=True)
 
     @pre_load

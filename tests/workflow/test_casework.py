@@ -122,10 +122,13 @@ def test_finance_cannot_approve_what_the_rules_say_is_not_payable(county):
     case_id = submit(county)
     with session_scope(county) as session:
         act_on(dt.date(2024, 3, 2), session, staff(session, "li"), case_id, "township_review")
+        # three of six: not 重度失能; each reviewer who passes it anyway confirms, with a reason (issue 17)
+        confirmed = {"confirm_override": True, "override_reason": "复核后仍报上级决定"}
         act_on(dt.date(2024, 3, 3), session, staff(session, "wang"), case_id, "assess", doctor="王医生",
-               assessed_on=dt.date(2024, 3, 3), failed_activities=FOUR_FAILED[:3])  # three of six: not 重度失能
-        act_on(dt.date(2024, 3, 4), session, staff(session, "zhao"), case_id, "sector_review")
-        act_on(dt.date(2024, 3, 5), session, staff(session, "sun"), case_id, "identity_check", at_risk_of_poverty=False)
+               assessed_on=dt.date(2024, 3, 3), failed_activities=FOUR_FAILED[:3], **confirmed)
+        act_on(dt.date(2024, 3, 4), session, staff(session, "zhao"), case_id, "sector_review", **confirmed)
+        act_on(dt.date(2024, 3, 5), session, staff(session, "sun"), case_id, "identity_check", at_risk_of_poverty=False,
+               **confirmed)
         with pytest.raises(WorkflowError) as refused:
             act_on(dt.date(2024, 3, 6), session, staff(session, "zhou"), case_id, "approve")
         assert refused.value.code == "ineligible" and "6项指标中4—6项" in refused.value.zh
