@@ -191,9 +191,39 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+# What a pre-check (or the applicant) states that a later step confirms: the category and grade the family gave (the
+# certificate number decides; a difference is shown to the reviewer) and the ADL answers (the assessment's to record)
+PROPOSED_FACTS = ("disability_category", "disability_grade", *wf.ADL_ACTIVITIES)
+
+
+def check_proposals(proposed: Any) -> tuple[dict[str, Any], dict[str, dict]]:
+    """(the stated facts, errors by ``proposed.<name>``): a category of the certificate's, a grade 1-4, yes/no."""
+    if proposed is None:
+        return {}, {}
+    if not isinstance(proposed, Mapping):
+        return {}, {"proposed": problem("申请时填报的情况应为“名称: 值”的形式", "stated facts are a mapping of name to value")}
+    kept, errors = {}, {}
+    for name, value in proposed.items():
+        if value is None or value == "":
+            continue
+        if name not in PROPOSED_FACTS:
+            errors[f"proposed.{name}"] = problem("不是申请时可填报的项目", "not a fact an application states")
+        elif name == "disability_category" and value not in v.DISABILITY_CATEGORY:
+            errors[f"proposed.{name}"] = problem(f"残疾类别应为：{'、'.join(v.DISABILITY_CATEGORY.values())}",
+                                                 f"one of {', '.join(v.DISABILITY_CATEGORY)}")
+        elif name == "disability_grade" and (isinstance(value, bool) or value not in (1, 2, 3, 4)):
+            errors[f"proposed.{name}"] = problem("残疾等级应为一级至四级", "a grade of 1 to 4")
+        elif name in wf.ADL_ACTIVITIES and not isinstance(value, bool):
+            errors[f"proposed.{name}"] = problem("请选择是或否", "yes or no")
+        else:
+            kept[name] = value
+    return kept, errors
+
+
 def check_application(session: Session, application: Mapping[str, Any]) -> dict[str, Any]:
     """The application's fields, normalised; raises InputError naming every bad field."""
     errors: dict[str, dict] = {}
+    data_proposed, errors = check_proposals(application.get("proposed"))
     data = {name: _text(application.get(name)) for name in (*PERSON_FIELDS, *CASE_FIELDS, "division_code")}
     for flag in ("dibao_household", "at_risk_of_poverty", "tekun_supported"):
         data[flag] = bool(application.get(flag))
@@ -254,6 +284,7 @@ def check_application(session: Session, application: Mapping[str, Any]) -> dict[
         data["bank_account_name"] = data["carer_or_institution"]
     if errors:
         raise InputError(errors)
+    data["proposed"] = data_proposed
     return data
 
 
@@ -275,7 +306,8 @@ def submit_application(session: Session, application: Mapping[str, Any], *, by: 
                     **{name: data[name] for name in CASE_FIELDS})
     _insert_open_case(session, case, by)
     _log_submission(session, case, applicant_of(case), by, parameters,
-                    {"applied_by": case.applied_by, "requested_service": case.requested_service})
+                    {"applied_by": case.applied_by, "requested_service": case.requested_service,
+                     **({"proposed": data["proposed"]} if data["proposed"] else {})})
     return case
 
 
@@ -605,6 +637,12 @@ def _previous_values(case: CareCase, case_changes: Mapping[str, Any], person_cha
     previous.update({name: getattr(case, name) for name, value in case_changes.items()
                      if name != "facts" and getattr(case, name) is not None and getattr(case, name) != value})
     return previous
+
+
+def proposals(entries: list[AuditEntry]) -> dict[str, Any]:
+    """What the application stated for a later step to confirm (PROPOSED_FACTS), as its filing recorded it."""
+    filing = next((entry for entry in entries if entry.action == "submit"), None)
+    return dict(((filing.details or {}).get("proposed") or {}) if filing else {})
 
 
 def open_send_back(entries: list[AuditEntry]) -> AuditEntry | None:

@@ -159,6 +159,15 @@ def validate_disability_certificate(value: str, id_number: str | None = None) ->
     return number
 
 
+def read_certificate(number: str | None) -> dict | None:
+    """What a (valid) certificate number says: its category digit (character 19) and category, its grade digit
+    (character 20) — for a page to show the decoding beside the category the applicant stated, never in its place."""
+    if not number or len(number) != 20 or number[18] not in DISABILITY_CATEGORY_CODES or number[19] not in "1234":
+        return None
+    return {"category_digit": number[18], "category": DISABILITY_CATEGORY_CODES[number[18]],
+            "grade_digit": number[19], "grade": int(number[19])}
+
+
 # ------------------------------------------------------------------------------------------------ free text
 
 def normalise_digits(value: str | None) -> str:

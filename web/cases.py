@@ -61,6 +61,10 @@ def label_of(scheme_id: str, name: str) -> str:
 def detail_text(scheme_id: str, details: dict) -> str:
     """An audit step's recorded details as a line staff can read (the JSON stays in the API and the database)."""
     def value_text(name, value):
+        if name == "send_back_to":
+            return t(f"owner.{value}")
+        if name == "verdict":
+            return t(f"verdict.{value}")
         if isinstance(value, list):
             return "、".join(value_text(name, item) for item in value)
         if isinstance(value, dict):  # the facts a reviewing department verified, or a correction's old and new
@@ -72,6 +76,25 @@ def detail_text(scheme_id: str, details: dict) -> str:
         return fact_text(scheme_id, name, value)
 
     return "；".join(f"{label_of(scheme_id, name)}：{value_text(name, value)}" for name, value in details.items())
+
+
+@bp.app_template_global()
+def field_label(name: str) -> str:
+    """An input's name as the page's error list shows it (its label, never the raw field id)."""
+    base = name.split(".")[-1]
+    for key in (f"field.{name}", name, base):
+        if key in TEXT:
+            return t(key)
+    return t("field._schema")
+
+
+@bp.app_template_global()
+def field_message(messages: list[str]) -> str:
+    """Error messages written “中文 / English” in the page's language only."""
+    def one(message: str) -> str:
+        zh, _, en = str(message).partition(" / ")
+        return (en or zh) if g.get("lang") == "en" else zh
+    return "；".join(one(m) for m in messages)
 
 
 @bp.app_template_global()
@@ -99,12 +122,77 @@ def case_detail(case: CareCase) -> dict:
                              "other_care_benefits_month": case.other_care_benefits_month},
         "notice_from": case.notice_from and case.notice_from.isoformat(),
         "exited_on": case.exited_on and case.exited_on.isoformat(),
+        "sent_back": _sent_back(casework.open_send_back(entries)),
+        "send_back_targets": list(wf.send_back_targets(flow)),
+        "proposed": casework.proposals(entries),
+        "certificate": certificate_reading(case),
+        "verdict": verdict_of(next((e.explanation for e in reversed(entries) if e.explanation), None)),
         "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username, "role": e.role,
                      "action": e.action, "from": e.from_state, "to": e.to_state, "reason": e.reason,
                      "details": e.details, "parameter_version": e.parameter_version, "explanation": e.explanation}
                     for e in entries],
     })
     return detail
+
+
+def _sent_back(entry) -> dict | None:
+    """The open send-back (退回补正) of a case: to which step, why (the applicant is told), by whom and when."""
+    if entry is None:
+        return None
+    return {"to_step": (entry.details or {}).get("send_back_to"), "reason": entry.reason, "by": entry.username,
+            "role": entry.role, "at": entry.at.isoformat(timespec="seconds") + "Z"}
+
+
+def verdict_of(answer: dict | None) -> dict | None:
+    """The rules' verdict as the head of the case page and the API show it: eligible / not_eligible / undecided
+    (a fact missing) / not_in_force, the conditions that fail with their clause, the facts still needed."""
+    if not answer:
+        return None
+    if answer.get("in_force") is False:
+        verdict = "not_in_force"
+    else:
+        verdict = {True: "eligible", False: "not_eligible"}.get(answer.get("eligible"), "undecided")
+    failing = [{"title_zh": c["title_zh"], "title_en": c.get("title_en", c["title_zh"]),
+                "document": c["reference"]["document"], "clause": c["reference"]["clause"]}
+               for c in answer.get("criteria", []) if c.get("passed") is False and c.get("applicable", True)]
+    return {"verdict": verdict, "eligible": answer.get("eligible"), "failing": failing,
+            "missing_facts": list(answer.get("missing_facts") or []), "amount": answer.get("amount"),
+            "unit": answer.get("unit")}
+
+
+def certificate_reading(case: CareCase) -> dict | None:
+    """The certificate number decoded (character 19 the category, 20 the grade) beside what the application stated;
+    ``conflicts`` name the stated facts it contradicts (shown to the reviewer, never silently overridden)."""
+    from care_services.identifiers import read_certificate
+
+    if case.scheme != casework.SCHEME:
+        return None
+    reading = read_certificate((case.person_facts or {}).get("disability_certificate_number"))
+    if reading is None:
+        return None
+    stated = casework.proposals(casework.history(db_session(), case.id))
+    conflicts = [name for name, key in (("disability_category", "category"), ("disability_grade", "grade"))
+                 if stated.get(name) is not None and stated[name] != reading[key]]
+    return {**reading, "conflicts": conflicts}
+
+
+def blocks_for(case: CareCase, user) -> list[dict]:
+    """Why this user cannot take the step due on this case, and who can (the page shows it where a button would
+    be): another member of the department (segregation of duties), another department (role), or the notice."""
+    flow = casework.as_workflow_case(case, casework.history(db_session(), case.id))
+    names = {lang: {action: TEXT[f"action.{action}"][index] for action in flow.steps.actions}
+             for index, lang in enumerate(("zh", "en"))}
+    found = [{"action": b.action, "code": b.code, "message_zh": b.zh, "message_en": b.en}
+             for b in wf.blocks(flow, casework.actor_of(user), clock.today(), names["zh"], names["en"])]
+    if not user.active and flow.steps.awaited.get(case.state):
+        found.append({"action": flow.steps.awaited[case.state], "code": "inactive",
+                      "message_zh": "该账号已停用", "message_en": "this account is disabled"})
+    return found
+
+
+def case_for(case: CareCase, user) -> dict:
+    """The case with what this user can do on it now and, for a due step they cannot take, why and who can."""
+    return {**case_detail(case), "actions": actions_for(case, user), "blocked": blocks_for(case, user)}
 
 
 def actions_for(case: CareCase, user) -> list[str]:
@@ -122,6 +210,9 @@ def actions_for(case: CareCase, user) -> list[str]:
     if (flow.procedure == casework.SCHEME and case.state in wf.CORRECTABLE_STATES
             and wf.correction_role(flow) == user.role):
         allowed.append(wf.CORRECTION)
+    if (wf.send_back_targets(flow) and wf.role_for(flow, flow.steps.awaited[case.state]) == user.role
+            and flow.last_actor != user.username):
+        allowed.append(wf.SEND_BACK)
     return allowed
 
 
@@ -188,13 +279,13 @@ def create_case():
     schema = InstitutionApplicationRequest() if "scheme" in body and body["scheme"] != casework.SCHEME else ApplicationRequest()
     data = load(schema, {k: val for k, val in body.items() if not (k == "scheme" and val == casework.SCHEME)})
     case = _create(data)
-    return jsonify(case_detail(case)), 201, {"Location": url_for("cases.show_case", case_id=case.id)}
+    return jsonify(case_for(case, current_user())), 201, {"Location": url_for("cases.show_case", case_id=case.id)}
 
 
 @bp.get("/api/v1/cases/<int(max=2147483647):case_id>")
 @login_required
 def show_case(case_id: int):
-    return jsonify(case_detail(_get(case_id)))
+    return jsonify(case_for(_get(case_id), current_user()))
 
 
 @bp.post("/api/v1/cases/<int(max=2147483647):case_id>/transitions")
@@ -204,7 +295,7 @@ def transition(case_id: int):
     if not isinstance(body, dict):
         raise ValidationError({"_body": ["请求体应为JSON对象 / the body must be a JSON object"]})
     case = _act(case_id, load(TransitionRequest(), body))
-    return jsonify(case_detail(case))
+    return jsonify(case_for(case, current_user()))
 
 
 @bp.get("/api/v1/notice")
@@ -364,7 +455,35 @@ def _application_form(scheme: str, values: dict, errors: dict, status: int = 200
 
     return render_template("new_case.html", scheme=get_scheme(scheme).describe(), values=values, errors=errors,
                            counties=divisions_of(current_user()), services=v.SERVICE_TYPE, institution_types=v.INSTITUTION_TYPE,
-                           applied_by=v.APPLIED_BY, areas=v.AREA, person=scheme == casework.SCHEME), status
+                           applied_by=v.APPLIED_BY, areas=v.AREA, person=scheme == casework.SCHEME,
+                           adl=wf.ADL_ACTIVITIES, categories=v.DISABILITY_CATEGORY), status
+
+
+_YES = ("是", "true", "True", "on", "1", True)
+_NO = ("否", "false", "False", "0", False)
+
+
+def _prefilled_application(facts: dict, jurisdiction: str) -> dict:
+    """The pre-check's answers as the application form's fields: the facts the form asks for as they are, the
+    township of the hukou when the pre-check named one, and what a later step confirms (the category and grade the
+    family stated, the ADL answers) as ``proposed.<name>``, never as a finding."""
+    values: dict = {}
+    hukou = str(facts.get("hukou_division_code") or "")
+    if len(hukou) == 9 and hukou.startswith(jurisdiction[:6]):
+        values["division_code"] = hukou
+    for flag in ("dibao_household", "at_risk_of_poverty", "tekun_supported"):
+        if flag in facts:
+            values[flag] = "true" if facts[flag] in _YES else ""
+    for name in wf.ADL_ACTIVITIES:
+        if facts.get(name) in _YES:
+            values[f"proposed.{name}"] = "true"
+        elif facts.get(name) in _NO:
+            values[f"proposed.{name}"] = "false"
+    if facts.get("disability_category") in v.DISABILITY_CATEGORY:
+        values["proposed.disability_category"] = facts["disability_category"]
+    if str(facts.get("disability_grade") or "") in ("1", "2", "3", "4"):
+        values["proposed.disability_grade"] = str(facts["disability_grade"])
+    return values
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -381,12 +500,21 @@ def new_case_page():
         except ValueError:
             prefill = {}
         facts = prefill.get("facts") if isinstance(prefill, dict) else {}
-        values = {**(facts or {}), "division_code": prefill.get("jurisdiction", "") if isinstance(prefill, dict) else ""}
-        values["facts_json"] = json.dumps(facts or {}, ensure_ascii=False)
+        facts = facts if isinstance(facts, dict) else {}
+        values = {**facts, "division_code": prefill.get("jurisdiction", "") if isinstance(prefill, dict) else ""}
+        values["facts_json"] = json.dumps(facts, ensure_ascii=False)
+        if scheme == casework.SCHEME:
+            values.update(_prefilled_application(facts, values["division_code"]))
         return _application_form(scheme, values, {})
-    form = {k: val for k, val in request.form.items() if k not in ("csrf_token", "stage", "facts_json")}
+    form = {k: val for k, val in request.form.items()
+            if k not in ("csrf_token", "stage", "facts_json") and not k.startswith("proposed.")}
     for flag in ("dibao_household", "at_risk_of_poverty", "tekun_supported"):
         form[flag] = flag in request.form
+    if scheme == casework.SCHEME:
+        proposed = {k.removeprefix("proposed."): val for k, val in request.form.items()
+                    if k.startswith("proposed.") and val.strip()}
+        if proposed:
+            form["proposed"] = proposed
     try:
         if scheme == casework.SCHEME:
             data = load(ApplicationRequest(), form)
@@ -416,10 +544,17 @@ def new_case_page():
 @login_required
 def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | None = None, status: int = 200):
     case = _get(case_id)
-    detail = case_detail(case)
+    detail = case_for(case, current_user())
     latest = next((h["explanation"] for h in reversed(detail["history"]) if h["explanation"]), None)
     flow = casework.as_workflow_case(case, casework.history(db_session(), case.id))
-    return render_template("case.html", case=detail, answer=latest, actions=actions_for(case, current_user()),
+    verdict = detail["verdict"] or {}
+    confirm = {action: wf.confirmation_needed(flow, action, verdict.get("eligible"), verdict.get("missing_facts", []))
+               for action in detail["actions"]}
+    awaited = flow.steps.awaited.get(case.state)
+    to_come = wf.facts_to_come(flow, awaited) | set(wf.FACTS_OF_STEP.get(awaited, ())) if awaited else set()
+    return render_template("case.html", case=detail, answer=latest, actions=detail["actions"],
+                           blocked=detail["blocked"], verdict=detail["verdict"], confirm=confirm, to_come=to_come,
+                           proposed=detail["proposed"], certificate=detail["certificate"],
                            adl=wf.ADL_ACTIVITIES, exit_reasons=wf.EXIT_REASONS, error=error, fields=fields or {},
                            created=request.args.get("created"), services=v.SERVICE_TYPE, areas=v.AREA,
                            applicable=False, prefill={}, states=wf.PROCEDURES[casework.procedure_of(case)].states,

@@ -293,6 +293,9 @@ TEXT = {
                     "Population from the 2020 census; under-3 is an estimate (age 0 plus half of ages 1-4)."),
 }
 
+from web.case_text import CASE_TEXT  # noqa: E402  (the case page's words, issue 17: kept apart to merge easily)
+
+TEXT.update(CASE_TEXT)
 
 UNITS = UNIT  # care_services.vocabulary: the same words on pages and in workbooks
 

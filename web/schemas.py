@@ -238,6 +238,31 @@ class BankAccount(_Checked):
         return validate_bank_account(text)
 
 
+class ProposedFacts(Base):
+    """What the applicant (or the pre-check) states for a later step to confirm: the category and grade (the
+    certificate number decides, a difference is shown to the reviewer) and the ADL answers (the assessment's)."""
+
+    disability_category = fields.String(**OPTIONAL, validate=one_of(v.DISABILITY_CATEGORY), metadata={
+        "description": "申请时填报的残疾类别 / the category the applicant states"})
+    disability_grade = fields.Integer(**OPTIONAL, strict=False, validate=validate.Range(min=1, max=4))
+    adl_eating = fields.Boolean(**OPTIONAL)
+    adl_dressing = fields.Boolean(**OPTIONAL)
+    adl_transfer = fields.Boolean(**OPTIONAL)
+    adl_toileting = fields.Boolean(**OPTIONAL)
+    adl_walking_indoors = fields.Boolean(**OPTIONAL)
+    adl_bathing = fields.Boolean(**OPTIONAL)
+
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        if not hasattr(data, "items"):
+            return data
+        return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+
+    @post_load
+    def _given(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value is not None}
+
+
 class ApplicationRequest(Base):
     """《困难重度失能残疾人照护和托养申请审批表》, the applicant's part."""
 
@@ -263,6 +288,8 @@ class ApplicationRequest(Base):
     bank_account_name = Text(**OPTIONAL, validate=validate.Length(max=128))
     bank_name = Text(**OPTIONAL, validate=validate.Length(max=128))
     bank_account = BankAccount(required=True)
+    proposed = fields.Nested(ProposedFacts, **OPTIONAL, metadata={
+        "description": "申请时填报、由后续环节确认的情况 / facts stated for a later step to confirm"})
     # no date: an application is filed on the server's date (care_services.clock), never on one the client sends
 
     @pre_load
