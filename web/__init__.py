@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_db(engine)
     app.extensions["carecalc_engine"] = engine
 
-    from web import auth, budget, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
+    from web import auth, budget, case_forms, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
     from web import parameters, planning
     from web.batcher import EvaluationBatcher
     from web.jobs import job_queue
@@ -75,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     json_input.init_app(app)
     errors.init_app(app)
     app.teardown_appcontext(database.close_session)
-    for area in (divisions, downloads, auth, eligibility, cases, budget, planning, parameters, openapi):
+    for area in (divisions, downloads, auth, eligibility, cases, case_forms, budget, planning, parameters, openapi):
         app.register_blueprint(area.bp)
 
     @app.get("/healthz")

@@ -20,7 +20,7 @@ from web.downloads import xlsx_download
 from web.eligibility import fact_text, fact_title
 from web.errors import WORKFLOW_STATUS, flatten, input_fields
 from web.i18n import TEXT, t
-from web.schemas import (ApplicationRequest, CaseListQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
+from web.schemas import (ApplicationRequest, CaseListQuery, CaseQueueQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
                          TransitionRequest, ValidationError, load, month_path)
 from web.security import current_user, login_required, roles_required
 
@@ -427,16 +427,43 @@ def _notice(query: dict):
 @bp.get("/cases")
 @login_required
 def queue_page():
-    query = load(CaseListQuery(), request.args)
+    """The work queue: my cases and the jurisdiction's, with the verdict, amount, township and days waiting, sorted
+    and filtered in the database (care_services.work_queue: one query, no case evaluated again)."""
+    from care_services import work_queue
+    from subsidy_rules.engine import all_schemes
+
+    query = load(CaseQueueQuery(), request.args)
     user = current_user()
-    session = db_session()
-    queue = casework.work_queue(session, user)
-    recent = _visible_cases(user, {**query, "queue": False})
-    people = casework.people_of(session, [c for c in {*queue, *recent} if c.person_id_number])
-    summaries = {c.id: case_summary(c, people.get(c.person_id_number)) for c in {*queue, *recent}}
-    return render_template("cases.html", queue=[summaries[c.id] for c in queue],
-                           recent=[summaries[c.id] for c in recent], state=query["state"], states=wf.STATES,
-                           can_roll=user.role in ROLL_ROLES, month=clock.today().strftime("%Y-%m"))
+    rows = work_queue.rows(db_session(), user, state=query["state"], scheme=query["scheme"],
+                           verdict=query["verdict"], sort=query["sort"], order=query["order"])
+    filters = {name: query[name] for name in ("state", "scheme", "verdict") if query[name]}
+    sorting = {}
+    for key in work_queue.SORTS:  # each column's link: this column, the other way round if it is the current one
+        current = query["sort"] == key
+        order = ("asc" if query["order"] == "desc" else "desc") if current else ("desc" if key in ("waiting", "amount") else "asc")
+        sorting[key] = {"url": url_for("cases.queue_page", **filters, sort=key, order=order),
+                        "aria": ("ascending" if query["order"] == "asc" else "descending") if current else None}
+    divisions = division_choices(user)
+    return render_template("cases.html", queue=work_queue.mine(rows, user), recent=rows[:RECENT_ROWS],
+                           total=len(rows), shown=RECENT_ROWS, query=query, sorting=sorting,
+                           states={**wf.STATES, **{k: l for k, l in wf.INSTITUTION_STATES.items() if k not in wf.STATES}},
+                           schemes=[(s.id, s.title_en if g.get("lang") == "en" else s.title_zh) for s in all_schemes()],
+                           verdicts=work_queue.VERDICTS, can_roll=user.role in ROLL_ROLES,
+                           month=clock.today().strftime("%Y-%m"),
+                           notice_divisions=divisions, roll_divisions=[d for d in divisions if len(d["code"]) == 6])
+
+
+RECENT_ROWS = 500  # rows of the jurisdiction's list on one page; the filters narrow it down
+
+
+def division_choices(user) -> list[dict]:
+    """The user's own division and the counties and townships in it, each with its name, for the pickers of the
+    notice and payroll forms (nobody types a code)."""
+    from care_services.model import Division
+
+    own = db_session().get(Division, user.jurisdiction_code)
+    inside = [d for d in divisions_of(user) if d["code"] != user.jurisdiction_code]
+    return ([{"code": own.code, "name": own.name}] if own else []) + inside
 
 
 def divisions_of(user) -> list[dict]:

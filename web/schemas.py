@@ -390,6 +390,42 @@ class CaseListQuery(Schema):
     state = fields.String(load_default=None, validate=one_of({*wf.STATES, *wf.INSTITUTION_STATES}))
 
 
+def _known_scheme(value: str) -> None:
+    from subsidy_rules.engine import UnknownScheme, get_scheme
+
+    try:
+        get_scheme(value)
+    except UnknownScheme:
+        raise ValidationError(f"没有“{value}”这一补贴项目 / no scheme {value}") from None
+
+
+class CaseQueueQuery(Schema):
+    """The work queue page's filters and sort (care_services.work_queue)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(load_default=None, validate=one_of({*wf.STATES, *wf.INSTITUTION_STATES}))
+    scheme = fields.String(load_default=None, validate=_known_scheme)
+    verdict = fields.String(load_default=None, validate=one_of(("yes", "no", "pending")))
+    sort = fields.String(load_default="waiting", validate=one_of(("id", "applicant", "scheme", "state", "township",
+                                                                  "amount", "verdict", "waiting", "submitted")))
+    order = fields.String(load_default="desc", validate=one_of(("asc", "desc")))
+
+    @pre_load
+    def _blank_is_none(self, data, **kwargs):  # a select left on “全部” sends an empty value
+        return {key: value for key, value in dict(data).items() if value != ""}
+
+
+class CaseFormRequest(Schema):
+    """Producing a case's 《审批表》 or 不予批准告知书 (web/case_forms.py)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(load_default="html", validate=one_of(("html", "xlsx")))
+
+
 class RollQuery(Schema):
     class Meta:
         unknown = EXCLUDE

@@ -1,0 +1,44 @@
+"""Case forms area: the printable 《审批表》 (宜府办发〔2023〕20号 附件) and 不予批准告知书 of a case, as an A4 print
+view and as a workbook (care_services.case_forms fills both).
+
+Both hold the applicant's ID number and bank account, so producing one is a change — an audit line saying who,
+when and which — and therefore a POST from the case page (GET never changes the database), never a link.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from care_services import case_forms
+from subsidy_rules.workflow import WorkflowError
+from web.database import session as db_session
+from web.downloads import xlsx_download
+from web.schemas import CaseFormRequest, load
+from web.security import current_user, login_required
+
+bp = Blueprint("case_forms", __name__)
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/forms/<any(approval, rejection):form>")
+@login_required
+def produce(case_id: int, form: str):
+    from flask import request
+
+    from care_services import casework
+
+    query = load(CaseFormRequest(), request.form)
+    session = db_session()
+    user = current_user()
+    case = casework.get_case(session, user, case_id)
+    try:
+        data = case_forms.build(session, case, form)
+    except case_forms.FormError as error:
+        raise WorkflowError("state", error.zh, error.en) from None
+    case_forms.record_production(session, user, case, form, query["format"])
+    session.commit()
+    if query["format"] == "xlsx":
+        write = case_forms.write_approval if form == "approval" else case_forms.write_rejection
+        return xlsx_download(lambda file: write(file, data),
+                             f"{case_forms.FORM_NAMES[form]}-{case_id}.xlsx")
+    template = "case_form_approval.html" if form == "approval" else "case_form_rejection.html"
+    return render_template(template, form=data, lines=case_forms.letter_lines(data) if form == "rejection" else [])
