@@ -136,10 +136,18 @@ class Inputs:
         return as_column(values, len(self), self.index)
 
     def unknown(self, kind: str = "boolean") -> Column:
-        """A column of these rows that is unknown everywhere (``kind``: boolean, Int64 or Float64)."""
+        """A column of these rows that is unknown everywhere (``kind``: boolean, Int64, Float64 or a period
+        frequency such as ``period[M]``)."""
         n = len(self)
+        if kind.startswith("period["):
+            return Column(np.full(n, _NOT_A_PERIOD), None, "p", _period_dtype(kind), index=self.index)
         dtype = {"boolean": bool, "Int64": np.int64, "Float64": np.float64}[kind]
         return Column(np.zeros(n, dtype=dtype), np.ones(n, dtype=bool), None, index=self.index)
+
+    def constant(self, value: float) -> Column:
+        """The number ``value``, known, in every row (a Float64 column: e.g. where a running total starts)."""
+        n = len(self)
+        return Column(np.full(n, float(value)), np.zeros(n, dtype=bool), "f", index=self.index)
 
     @property
     def jurisdiction(self) -> pd.Series:
@@ -871,6 +879,14 @@ def _units(scheme: Scheme, facts: FactColumns) -> Column:
 @functools.cache
 def _unit_dtype(unit: str) -> pd.CategoricalDtype:
     return pd.CategoricalDtype([unit])
+
+
+_NOT_A_PERIOD = np.iinfo(np.int64).min  # pandas' ordinal of a missing period
+
+
+@functools.cache
+def _period_dtype(name: str) -> pd.PeriodDtype:
+    return pd.api.types.pandas_dtype(name)
 
 
 class Evaluation:
