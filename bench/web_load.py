@@ -45,13 +45,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(workdir: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
+def start_server(workdir: Path, port: int, threads: int, log: Path, workers: int = 1) -> subprocess.Popen:
     environment = {**os.environ, "PYTHONPATH": str(REPO), "CARECALC_SECRET_KEY": "bench",
                    "CARECALC_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}"}
     cli = [sys.executable, "-m", "care_services.cli"]
     subprocess.run([*cli, "sample", "load"], cwd=workdir, env=environment, check=True, capture_output=True)
     with log.open("wb") as output:  # the child keeps its own handle: the file takes everything, nothing blocks
-        server = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", str(threads)], cwd=workdir,
+        server = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", str(threads),
+                                   "--workers", str(workers), "--job-workers", "0"], cwd=workdir,
                                   env=environment, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -68,12 +69,28 @@ def start_server(workdir: Path, port: int, threads: int, log: Path) -> subproces
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time the server process has used (Linux /proc): per request it does not depend on what else runs."""
+    """CPU time the server has used, its worker processes included (Linux /proc): per request it does not depend
+    on what else runs."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0
+        for process in [pid, *_children(pid)]:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (gunicorn's workers), by their parent in /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def load(port: int, clients: int, seconds: float, method: str, path: str, body: bytes | None,
@@ -133,7 +150,9 @@ def _ms(value: float | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement (default 5)")
-    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (default 16, as carecalc serve)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per web process (default 16, as carecalc serve)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="web processes (carecalc serve --workers: 1 is waitress, more is gunicorn; default 1)")
     parser.add_argument("--scheme", choices=sorted(FACTS), default="disability_care")
     parser.add_argument("--clients", default="1,16,64")
     args = parser.parse_args()
@@ -143,13 +162,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()
         log = Path(scratch) / "server.log"
-        server = start_server(Path(scratch), port, args.threads, log)
+        server = start_server(Path(scratch), port, args.threads, log, args.workers)
         try:
             check = http.client.HTTPConnection("127.0.0.1", port)
             check.request("POST", evaluate_path, body=body, headers={"Content-Type": "application/json"})
             answer = json.loads(check.getresponse().read())
             assert answer["eligible"] is True, answer
-            print(f"POST {evaluate_path} on waitress ({args.threads} threads), {args.seconds:g} s per level; "
+            served = f"waitress, {args.threads} threads" if args.workers == 1 else \
+                f"gunicorn, {args.workers} processes of {args.threads} threads"
+            print(f"POST {evaluate_path} ({served}; {os.cpu_count()} CPUs), {args.seconds:g} s per level; "
                   f"baseline GET /healthz measured the same way; cpu ms: the server's CPU time per request")
             print(f"{'clients':>7} {'evaluate/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'healthz/s':>10} "
                   f"{'p50 ms':>8} {'p99 ms':>8} {'p99 ÷ healthz':>13} {'cpu ms/ev':>9} {'cpu ms/hz':>9} {'errors':>6}")

@@ -25,7 +25,7 @@ import pandas as pd
 from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
-from subsidy_rules.columns import NA, Column, as_column
+from subsidy_rules.columns import NA, Column, all_true, as_column
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 from subsidy_rules.periods import months_complete
 
@@ -136,10 +136,18 @@ class Inputs:
         return as_column(values, len(self), self.index)
 
     def unknown(self, kind: str = "boolean") -> Column:
-        """A column of these rows that is unknown everywhere (``kind``: boolean, Int64 or Float64)."""
+        """A column of these rows that is unknown everywhere (``kind``: boolean, Int64, Float64 or a period
+        frequency such as ``period[M]``)."""
         n = len(self)
+        if kind.startswith("period["):
+            return Column(np.full(n, _NOT_A_PERIOD), None, "p", _period_dtype(kind), index=self.index)
         dtype = {"boolean": bool, "Int64": np.int64, "Float64": np.float64}[kind]
         return Column(np.zeros(n, dtype=dtype), np.ones(n, dtype=bool), None, index=self.index)
+
+    def constant(self, value: float) -> Column:
+        """The number ``value``, known, in every row (a Float64 column: e.g. where a running total starts)."""
+        n = len(self)
+        return Column(np.full(n, float(value)), np.zeros(n, dtype=bool), "f", index=self.index)
 
     @property
     def jurisdiction(self) -> pd.Series:
@@ -158,15 +166,25 @@ class Inputs:
         return np.zeros(len(positions), dtype=np.intp) if self._codes is None else self._codes[positions]
 
     def _lookup(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        if name not in self._cache:
-            values, sources = [], []
-            for jurisdiction, date in self._groups:
-                value, source = _find(self.parameters, name, jurisdiction, date)
-                values.append(value)
-                sources.append(source)
-            # The trailing None keeps numpy from turning list values (e.g. accepted categories) into a 2-D array.
-            self._cache[name] = (np.array(values + [None], dtype=object)[:-1], np.array(sources + [None], dtype=object)[:-1])
-        return self._cache[name]
+        found = self._cache.get(name)
+        if found is None:
+            # A case or a few groups: remembered with the parameter set, so the next case of the same county and
+            # date finds its arrays made (the arrays are never written to).
+            shared = _cache_of(self.parameters) if len(self._groups) <= 4 else None
+            key = ("groups", name, tuple(self._groups))
+            found = shared.get(key) if shared is not None else None
+            if found is None:
+                values, sources = [], []
+                for jurisdiction, date in self._groups:
+                    value, source = _find(self.parameters, name, jurisdiction, date)
+                    values.append(value)
+                    sources.append(source)
+                # The trailing None keeps numpy from turning list values (e.g. accepted categories) into a 2-D array.
+                found = (np.array(values + [None], dtype=object)[:-1], np.array(sources + [None], dtype=object)[:-1])
+                if shared is not None:
+                    shared[key] = found
+            self._cache[name] = found
+        return found
 
     def _note_used(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         values, sources = self._lookup(name)
@@ -183,7 +201,7 @@ class Inputs:
             return per_group[:0]
         if per_group.dtype == object:
             return per_group[np.zeros(n, dtype=np.intp) if self._codes is None else self._codes]
-        if self._codes is None or (per_group == per_group[0]).all() or (per_group.dtype.kind == "f" and np.isnan(per_group).all()):
+        if self._codes is None or all_true(per_group == per_group[0]) or (per_group.dtype.kind == "f" and all_true(np.isnan(per_group))):
             return np.full(n, per_group[0], dtype=per_group.dtype) if n <= 4096 else np.broadcast_to(per_group[:1], (n,))
         return per_group[self._codes]
 
@@ -196,7 +214,7 @@ class Inputs:
         found = []
         for key in dict.fromkeys(k for k in keys if k is not None):
             in_groups = np.array([k == key for k in keys], dtype=bool)
-            rows = np.broadcast_to(True, (len(self),)) if in_groups.all() else in_groups[self._codes]
+            rows = np.broadcast_to(True, (len(self),)) if all_true(in_groups) else in_groups[self._codes]
             found.append((list(key) if isinstance(key, tuple) else key, rows))
         return found
 
@@ -208,7 +226,7 @@ class Inputs:
         unknown = np.ones(len(self), dtype=bool)
         for allowed, rows in self.rows_by_value(name):
             found = column.isin(allowed).data
-            if rows.all():
+            if all_true(rows):
                 data, unknown = found, np.zeros(len(self), dtype=bool)
             else:
                 data = np.where(rows, found, data)
@@ -557,8 +575,21 @@ def _typed(spec: ColumnSpec, column: pd.Series) -> Column | None:
             return Column(_small_codes(mapped[codes], len(spec.choices)), None, "c", _categories(spec))
         if not all(isinstance(u, str) for u in uniques):
             return None
-        return Column(_small_codes(codes, len(uniques)), None, "c", pd.CategoricalDtype(pd.Index(list(uniques), dtype=object)))
+        return Column(_small_codes(codes, len(uniques)), None, "c", _text_categories(list(uniques)))
     return None
+
+
+def _text_categories(texts: list[str]) -> pd.CategoricalDtype:
+    """The categories of a free-text fact; a few texts (one case, a county's codes) share one dtype, built once
+    (building one costs more than the rest of a case's facts together)."""
+    if len(texts) > 64:
+        return pd.CategoricalDtype(pd.Index(texts, dtype=object))
+    return _few_text_categories(tuple(texts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _few_text_categories(texts: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(pd.Index(list(texts), dtype=object))
 
 
 def _small_codes(codes: np.ndarray, count: int) -> np.ndarray:
@@ -685,7 +716,7 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
     texts = list(dict.fromkeys(present)) if keep_order else sorted(set(present))
     position = {value: i for i, value in enumerate(texts)}
     codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
-    return Column(_small_codes(codes, len(texts)), None, "c", pd.CategoricalDtype(pd.Index(texts, dtype=object)))
+    return Column(_small_codes(codes, len(texts)), None, "c", _text_categories(texts))
 
 
 def _unknown(spec: ColumnSpec, n: int) -> Column:
@@ -783,7 +814,7 @@ def _evaluate(scheme: Scheme, inputs: Inputs, errors: dict[int, dict]) -> Evalua
     n = len(inputs)
     in_force = inputs.configured(scheme.in_force) if scheme.in_force \
         else Column(np.ones(n, dtype=bool), None, "b", index=inputs.index)
-    if not in_force.data.all():  # not in force: nothing is paid, and the answer says why (skipped where all rows are)
+    if not all_true(in_force.data):  # not in force: nothing is paid, and the answer says why (skipped where all rows are)
         for criterion in scheme.criteria:
             out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(in_force, False)
     main = [out[f"crit.{c.id}"] for c in scheme.criteria if c.component in scheme.main_components]
@@ -871,6 +902,14 @@ def _units(scheme: Scheme, facts: FactColumns) -> Column:
 @functools.cache
 def _unit_dtype(unit: str) -> pd.CategoricalDtype:
     return pd.CategoricalDtype([unit])
+
+
+_NOT_A_PERIOD = np.iinfo(np.int64).min  # pandas' ordinal of a missing period
+
+
+@functools.cache
+def _period_dtype(name: str) -> pd.PeriodDtype:
+    return pd.api.types.pandas_dtype(name)
 
 
 class Evaluation:
@@ -1062,6 +1101,8 @@ def _names_by_row(pairs: list[tuple[str, np.ndarray]], length: int) -> list[list
         return [[] for _ in range(length)]
     flags = np.column_stack([flag for _, flag in pairs])
     names = [name for name, _ in pairs]
+    if length <= 16:  # a case or a few: reading the rows of the matrix costs less than grouping them
+        return [list(dict.fromkeys(n for n, on in zip(names, row) if on)) for row in flags.tolist()]
     result: list[list[str]] = [[] for _ in range(length)]
     rows = np.flatnonzero(flags.any(axis=1))
     if not len(rows):
@@ -1084,11 +1125,18 @@ def falsity(value: Any) -> bool:
     return not _absent(value) and not bool(value)
 
 
+_NEVER_ABSENT = frozenset((bool, int, str))  # the common values of an answer, decided without pd.isna
+
+
 def _absent(value: Any) -> bool:
-    return value is None or (not isinstance(value, (list, tuple)) and pd.isna(value))
+    if value is None or type(value) in _NEVER_ABSENT:
+        return value is None
+    return not isinstance(value, (list, tuple)) and pd.isna(value)
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _NEVER_ABSENT:
+        return value
     if _absent(value):
         return None
     if isinstance(value, pd.Timestamp):

@@ -98,7 +98,7 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["x.integrable_available"] = available
     need = amount.fillna(0.0)
     given = [name for name in funds if funds[name].notna().any()]  # funds nobody in this frame receives add nothing
-    taken = {name: pd.Series(0.0, index=out.index, dtype="Float64") for name in given}
+    taken = {name: f.constant(0.0) for name in given}
     for order, rows in f.rows_by_value("disability_care.integration_order"):
         left = need.where(rows, 0.0)
         for name in [name for name in order if name in taken]:
@@ -108,7 +108,7 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     for name in given:
         out[f"x.integrated.{name}"] = taken[name].mask(amount.isna())
         out[f"remaining.{name}"] = (funds[name].astype("Float64") - taken[name]).mask(amount.isna() | funds[name].isna())
-    integrated = sum(taken.values(), pd.Series(0.0, index=out.index, dtype="Float64")).mask(amount.isna())
+    integrated = sum(taken.values(), f.constant(0.0)).mask(amount.isna())
     out["fund.integrated"] = integrated
     out["fund.finance_fallback"] = amount - integrated
     # 申请人照护和托养补贴发放日期从审批之日的下个月算起 (五（五）)
@@ -116,8 +116,7 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     if approved.notna().any():
         out["first_payment_month"] = approved.dt.to_period("M") + 1
     else:  # nobody approved yet: an empty month column without converting a million missing dates
-        out["first_payment_month"] = pd.Series(
-            pd.arrays.PeriodArray(np.full(len(out), np.iinfo(np.int64).min), dtype="period[M]"), index=out.index)
+        out["first_payment_month"] = f.unknown("period[M]")
 
 
 def _disability_steps(row: Mapping) -> list[str]:
