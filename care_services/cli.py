@@ -297,8 +297,10 @@ def _batch_scenario(scenario, cases, args):
     import pandas as pd
 
     places = cases.reindex(columns=["jurisdiction", "date"])
-    jurisdictions = places["jurisdiction"].fillna(args.jurisdiction or "").astype(str).str.strip()
-    dates = pd.to_datetime(places["date"], errors="coerce").dt.date.fillna(args.date or dt.date.today())
+    jurisdictions = [str(j).strip() if j is not None and j == j else args.jurisdiction
+                     for j in places["jurisdiction"].astype(object).tolist()]
+    dates = [d.date() if d == d else args.date or dt.date.today()
+             for d in pd.to_datetime(places["date"], errors="coerce").tolist()]
     return scenario.describe(sorted({(j, d) for j, d in zip(jurisdictions, dates) if j}))
 
 

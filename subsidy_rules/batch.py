@@ -175,35 +175,9 @@ def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results
         sheet.table(columns, zip(*data), total_label="合计", freeze=1, autofilter=True, fit_rows=2000, borders=False)
         sheet.print_setup()
         if scenario is not None:
+            from subsidy_rules.scenario import write_scenario_sheet
+
             write_scenario_sheet(book, scenario)
-
-
-SCENARIO_COLUMNS = (Column("参数"), Column("适用区划", "id"), Column("起始日期"), Column("方案值"), Column("原文值"),
-                    Column("原文", width=50), Column("依据"), Column("是否低于政策底线"))
-
-
-def write_scenario_sheet(book: ReportBook, scenario: dict, title: str = "方案说明") -> None:
-    """A sheet marking a scenario's changed values beside the document's (with the quoted phrase) and, first,
-    every value below a 不低于 floor: the batch result and the budget report carry it under a scenario."""
-    from care_services.divisions import division_name
-
-    sheet = book.sheet(title)
-    width = len(SCENARIO_COLUMNS)
-    sheet.title_line(f"测算方案：{scenario['name']}", width)
-    sheet.line(f"说明：{scenario['note_zh']}；下列参数按方案取值，其余按现行政策。", width)
-    for flag in scenario["below_floor"]:
-        sheet.line(flag["text_zh"] + "；仅作测算比较，不能作为核定发放的依据。", width, bold=True)
-    sheet.skip()
-
-    def place(code: str) -> str:
-        name = division_name(code)
-        return f"{name}（{code}）" if name and name != code else code
-
-    sheet.table(SCENARIO_COLUMNS, ([m["title_zh"], place(m["jurisdiction"]), m["date"], m["scenario_value_zh"],
-                                    m["original_value_zh"], f"“{m['phrase']}”",
-                                    f"{m['reference']['document']} {m['reference']['clause']}",
-                                    "是" if m["below_floor"] else "否") for m in scenario["changes"]), freeze=None)
-    sheet.print_setup()
 
 
 # ------------------------------------------------------------------------------------------------ templates

@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from subsidy_rules.parameters import (Change, Parameter, ParameterNotFound, ParameterSet, Range, _number, _plain,
+from care_services.workbook import Column
+from subsidy_rules.parameters import (Change, Parameter, ParameterError, ParameterNotFound, ParameterSet, Range, _number, _plain,
                                       default_parameters, policy_floor, reform_from_mapping)
 
 SECTIONS = ("name", "parameters", "assumptions")
@@ -64,6 +65,19 @@ def check_values(parameters: Mapping, base: ParameterSet | None = None) -> None:
         if numeric and not (isinstance(value, numbers.Real) and not isinstance(value, bool)) and value is not None:
             raise ScenarioError(f"参数{name}的值“{value}”应为数字（不带单位，如6000） / the value of {name} must be a "
                                 f"plain number such as 6000, not {value!r}")
+
+
+def checked(data: object, base: ParameterSet | None = None, default_name: str = "方案") -> dict:
+    """A scenario mapping as the web receives it, structured and checked like a file (ScenarioError naming the
+    parameter): values of the right type, parameters that exist, jurisdictions they apply to."""
+    base = base or default_parameters()
+    scenario = normalise(data, default_name)
+    check_values(scenario["parameters"], base)
+    try:
+        apply(scenario, base)
+    except (ParameterError, TypeError, ValueError) as error:
+        raise ScenarioError(f"方案参数有误：{error} / bad scenario parameter: {error}") from None
+    return scenario
 
 
 def read(path: str | Path, base: ParameterSet | None = None) -> dict:
@@ -322,3 +336,34 @@ def apply(scenario: Mapping, base: ParameterSet | None = None) -> AppliedScenari
     parameters = base.with_changes(changes, what_if=True)
     return AppliedScenario(str(scenario.get("name") or "scenario"), base, parameters, changes,
                            dict(scenario.get("assumptions") or {}))
+
+
+# ------------------------------------------------------------------------------------ in a workbook
+
+SCENARIO_COLUMNS = (Column("参数"), Column("适用区划"), Column("起始日期"), Column("方案值"), Column("原文值"),
+                    Column("原文", width=50), Column("依据"), Column("是否低于政策底线"))
+
+
+def write_scenario_sheet(book, scenario: dict, title: str = "方案说明") -> None:
+    """A sheet marking a scenario's changed values beside the document's (with the quoted phrase) and, first,
+    every value below a 不低于 floor: the batch result and the budget report carry it under a scenario."""
+    from care_services.divisions import division_name
+
+    columns = SCENARIO_COLUMNS
+    sheet = book.sheet(title)
+    width = len(columns)
+    sheet.title_line(f"测算方案：{scenario['name']}", width)
+    sheet.line(f"说明：{scenario['note_zh']}；下列参数按方案取值，其余按现行政策。", width)
+    for flag in scenario["below_floor"]:
+        sheet.line(flag["text_zh"] + "；仅作测算比较，不能作为核定发放的依据。", width, bold=True)
+    sheet.skip()
+
+    def place(code: str) -> str:
+        name = division_name(code)
+        return f"{name}（{code}）" if name and name != code else code
+
+    rows = ([m["title_zh"], place(m["jurisdiction"]), m["date"], m["scenario_value_zh"], m["original_value_zh"],
+             f"“{m['phrase']}”", f"{m['reference']['document']} {m['reference']['clause']}",
+             "是" if m["below_floor"] else "否"] for m in scenario["changes"])
+    sheet.table(columns, rows, freeze=None)
+    sheet.print_setup()
