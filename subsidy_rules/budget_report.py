@@ -246,7 +246,7 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes], 
         _undetermined_sheet(book, projections, unit)
         for p in projections:  # each scenario's changed values beside the document's, with the quoted phrase
             if p.marks is not None:
-                write_scenario_sheet(book, p.marks, f"方案说明-{scenario_zh(p.scenario)}")
+                write_scenario_sheet(book, p.marks, f"方案说明-{scenario_zh(p.scenario)}", unit)
         _charts(book, projections, years, level_sheets)
 
 

@@ -344,7 +344,7 @@ SCENARIO_COLUMNS = (Column("参数"), Column("适用区划"), Column("起始日�
                     Column("原文", width=50), Column("依据"), Column("是否低于政策底线"))
 
 
-def write_scenario_sheet(book, scenario: dict, title: str = "方案说明") -> None:
+def write_scenario_sheet(book, scenario: dict, title: str = "方案说明", unit: str | None = None) -> None:
     """A sheet marking a scenario's changed values beside the document's (with the quoted phrase) and, first,
     every value below a 不低于 floor: the batch result and the budget report carry it under a scenario."""
     from care_services.divisions import division_name
@@ -366,4 +366,5 @@ def write_scenario_sheet(book, scenario: dict, title: str = "方案说明") -> N
              f"“{m['phrase']}”", f"{m['reference']['document']} {m['reference']['clause']}",
              "是" if m["below_floor"] else "否"] for m in scenario["changes"])
     sheet.table(columns, rows, freeze=None)
+    sheet.signature(unit, width=width)
     sheet.print_setup()
