@@ -110,7 +110,7 @@ def cmd_allocate(args) -> int:
         raise UsageError(str(error), "check the header row") from None
     output = writable(args.output, (".xlsx",)) if args.output else None
     try:
-        options = SolverOptions(args.backend, args.time_limit, args.gap, args.threads)
+        options = SolverOptions(args.backend, args.time_limit, args.gap, args.threads, verbose=args.verbose)
     except ValueError as error:
         raise UsageError(f"求解参数有误：{error}", f"bad solver option: {error}") from None
     try:
@@ -205,6 +205,8 @@ def add_parser(commands) -> None:
     allocate.add_argument("--threads", type=int, default=None, help="线程数 / threads (CP-SAT, SCIP)")
     allocate.add_argument("--output", metavar="PLAN.xlsx", help="方案工作簿 / plan workbook")
     allocate.add_argument("--json", action="store_true", help="以JSON输出结果 / print the result as JSON")
+    allocate.add_argument("--verbose", action="store_true",
+                          help="在标准错误输出求解器日志（默认不输出） / show the solver's log on stderr (quiet by default)")
     allocate.add_argument("--show", type=int, default=20, help="列出的未达标目标数 / unmet targets to list")
     allocate.set_defaults(handler=cmd_allocate)
 

@@ -3,35 +3,32 @@ chosen projects, the homes adapted, districts before/after (coloured against the
 with its reason, subsidies by funding level and the candidates set aside.
 
 Chinese only: sheet names, headers and values (公办/民办, 新建/改扩建, 全市, 县（市、区）…); money in 万元 with two
-decimals and 合计 rows; every sheet prints on A4 landscape, fit to the page width, with its header row repeated and
-the sheet's title and unit in the page header. Tables are written by care_services.spreadsheet.write_frame."""
+decimals and 合计 rows summed from the rounded lines; every sheet prints on A4 landscape, fit to the page width,
+with its header row repeated, the sheet's title and unit in the page header, and the 制表单位 / 制表时间 (北京时间) /
+审核人 lines under the table. Written by care_services.workbook.ReportBook (xlsxwriter, streamed; text from the
+input tables — project and district names — is always text, never a formula)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule, DataBarRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.data import FACILITY_TYPE_ZH
 from allocator.planning import LEVELS, OBJECTIVES, REASONS, STATUS_OF_INDICATOR, PlacementResult
 from allocator.solver import STATUS_ZH
 from allocator.targets import MEASURED_ON_ZH
-from care_services.spreadsheet import HEADER_FONT, openpyxl_cell, write_frame
+from care_services.workbook import Column, ReportBook, ReportSheet, text_width
 
-RED = PatternFill("solid", fgColor="F8CBAD")
-GREEN = PatternFill("solid", fgColor="C6EFCE")
-GREY = PatternFill("solid", fgColor="EDEDED")
+RED = "#F8CBAD"
+GREEN = "#C6EFCE"
 WAN = "#,##0.00"  # 万元, two decimals
 COUNT = "#,##0"
 PERCENT = "0.0%"
 RATIO = "0.00"
-TOTAL_FONT = Font(bold=True)
+WIDEST = 60  # a column of names is as wide as its longest name up to this; longer ones wrap
 
 KIND_ZH = {"elderly": "养老", "childcare": "托育"}
 OWNERSHIP_ZH = {"public": "公办", "private": "民办", "private_non_profit": "民办非营利", "private_for_profit": "民办营利"}
@@ -93,145 +90,136 @@ def _shown_value(row) -> str:
     return f"{row['value']:,.0f}" if float(row["value"]).is_integer() else f"{row['value']:g}"
 
 
-def _print_setup(sheet: Worksheet, title: str, unit: str | None = None) -> None:
-    """A4 landscape, fit to the page width, the header row on every page, title and unit in the page header."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    if sheet.title != "概要":
-        sheet.print_title_rows = "1:1"
-    sheet.oddHeader.center.text = title
-    if unit:
-        sheet.oddHeader.right.text = unit
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-
-def _fit_widths(sheet: Worksheet, widest: float = 60) -> None:
-    """Column widths from the longest text in each column (a Chinese character is two widths), so nothing is cut."""
-    for column in sheet.columns:
-        longest = 0.0
-        for cell in column:
-            if cell.value is None:
-                continue
-            text = f"{cell.value:,.2f}" if isinstance(cell.value, float) else str(cell.value)
-            longest = max(longest, sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text))
-        letter = get_column_letter(column[0].column)
-        sheet.column_dimensions[letter].width = max(8.0, min(widest, longest + 2))
-        if longest + 2 > widest:
-            for cell in column[1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-def _total_row(sheet: Worksheet, frame: pd.DataFrame, headers: dict[str, str], sums: dict[str, str]) -> None:
-    """A 合计 row under the table: the sum of each column in ``sums`` (column -> number format)."""
-    columns = [c for c in headers if c in frame.columns]
-    row = sheet.max_row + 1
-    sheet.cell(row=row, column=1, value="合计").font = TOTAL_FONT
-    for index, column in enumerate(columns, start=1):
-        if column in sums:
-            cell = sheet.cell(row=row, column=index, value=float(pd.to_numeric(frame[column], errors="coerce").sum()))
-            cell.number_format, cell.font = sums[column], TOTAL_FONT
-    for index in range(1, len(columns) + 1):
-        sheet.cell(row=row, column=index).fill = GREY
-
-
-def _column(frame_columns: list[str], headers: dict[str, str], name: str) -> str:
-    present = [c for c in headers if c in frame_columns]
-    return get_column_letter(present.index(name) + 1)
-
-
-def _table(book: Workbook, title: str, frame: pd.DataFrame, headers: dict[str, str],
-           formats: dict[str, str] | None = None, unit: str | None = None, sums: dict[str, str] | None = None):
-    sheet = book.create_sheet(title)
-    shown = sum(c in frame.columns for c in headers)
-    write_frame(sheet, frame, headers, formats, freeze="C2" if shown > 4 else "A2")
-    if sums and len(frame):
-        _total_row(sheet, frame, headers, sums)
-    _fit_widths(sheet)
-    _print_setup(sheet, title, unit)
-    return sheet
-
-
 def _reasons_zh(reasons: dict) -> str:
     return "；".join(f"{REASONS[k][0]}（{n}处）" for k, n in reasons.items()) if reasons else ""
 
 
+class _Table:
+    """One sheet's table: the frame's columns picked and labelled by ``headers``, with their kinds."""
+
+    def __init__(self, frame: pd.DataFrame, headers: dict[str, str], formats: dict[str, str] | None = None,
+                 totals: Sequence[str] = ()):
+        formats = formats or {}
+        self.keys = [c for c in headers if c in frame.columns]
+        self.frame = frame
+        self.columns = []
+        for key in self.keys:
+            fmt = formats.get(key)
+            kind = "wan" if fmt == WAN else "integer" if fmt == COUNT else "number" if fmt else "text"
+            width, wrap = None, False
+            if kind == "text" and frame[key].notna().any():  # names are never cut: as wide as the longest, up
+                longest = max(text_width(str(v)) for v in frame[key].dropna().tolist())  # to WIDEST, then wrapped
+                if longest > 30:
+                    width, wrap = min(WIDEST, longest + 1.5), longest + 1.5 > WIDEST
+            self.columns.append(Column(headers[key], kind, num_format=fmt if kind == "number" else None,
+                                       width=width, total=key in totals, wrap=wrap))
+
+    def position(self, key: str) -> int:
+        return self.keys.index(key)
+
+    def rows(self):
+        for record in self.frame[self.keys].astype(object).itertuples(index=False, name=None):
+            yield [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in record]
+
+
+def _table(book: ReportBook, title: str, frame: pd.DataFrame, headers: dict[str, str],
+           formats: dict[str, str] | None = None, unit: str | None = None,
+           totals: Sequence[str] = ()) -> tuple[ReportSheet, _Table, int]:
+    """A sheet: its title, the unit line, the table (with a 合计 row when ``totals``), the signature lines and the
+    print set-up. Returns the sheet, the table and the sheet row (0-based) of the table's first line."""
+    table = _Table(frame, headers, formats, totals)
+    sheet = book.sheet(title)
+    width = max(1, len(table.columns))
+    sheet.title_line(f"规划方案：{title}", width)
+    if unit:
+        sheet.line(unit, width, align="right")
+    else:
+        sheet.skip()
+    first = sheet.row + 1  # under the header
+    sheet.table(table.columns, table.rows(), total_label="合计" if totals and len(frame) else None,
+                freeze=2 if len(table.columns) > 4 else 0, autofilter=bool(len(frame)))
+    sheet.signature(width=width, roles=("制表人", "审核人", "负责人"))
+    sheet.print_setup()
+    sheet.ws.set_header(f"&C{title}" + (f"&R{unit}" if unit else ""))
+    return sheet, table, first
+
+
+def _colour(sheet: ReportSheet, column: int, first: int, last: int, rules: Sequence[tuple[str, object, str]]) -> None:
+    """Conditional fills on one column's lines: (criteria, value, colour)."""
+    if last < first:
+        return
+    for criteria, value, colour in rules:
+        sheet.ws.conditional_format(first, column, last, column, {
+            "type": "cell", "criteria": criteria, "value": value, "format": sheet.book.format(bg_color=colour)})
+
+
 def write_plan_workbook(result: PlacementResult, target: str | Path | IO[bytes]) -> None:
-    book = Workbook()
-    _summary(book.active, result)
+    with ReportBook(target) as book:
+        _summary(book, result)
 
-    indicators = result.indicators.copy()
-    if len(indicators):
-        indicators["reasons"] = [
-            _reasons_zh(r) if s == "short" else (n or "") for r, s, n in
-            zip(indicators["reasons"], indicators["status"], indicators["not_applicable_zh"])]
-        indicators["value"] = indicators.apply(_shown_value, axis=1)
-        indicators["status"] = indicators["status"].map(lambda s: STATUS_OF_INDICATOR[s][0])
-        indicators["measured_on"] = indicators["measured_on"].map(MEASURED_ON_ZH)
-        indicators["scope"] = indicators["scope"].map(SCOPE_ZH)
-        indicators["estimated"] = indicators["estimated"].map(YES_NO)
-    sheet = _table(book, "指标", indicators, INDICATOR_HEADERS, {"shortfall": COUNT})
-    if len(indicators):
-        letter = _column(list(indicators.columns), INDICATOR_HEADERS, "status")
-        cells = f"{letter}2:{letter}{len(indicators) + 1}"
-        sheet.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=['"未达标"'], fill=RED))
-        sheet.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=['"达标"'], fill=GREEN))
+        indicators = result.indicators.copy()
+        if len(indicators):
+            indicators["reasons"] = [
+                _reasons_zh(r) if s == "short" else (n or "") for r, s, n in
+                zip(indicators["reasons"], indicators["status"], indicators["not_applicable_zh"])]
+            indicators["value"] = indicators.apply(_shown_value, axis=1)
+            indicators["status"] = indicators["status"].map(lambda s: STATUS_OF_INDICATOR[s][0])
+            indicators["measured_on"] = indicators["measured_on"].map(MEASURED_ON_ZH)
+            indicators["scope"] = indicators["scope"].map(SCOPE_ZH)
+            indicators["estimated"] = indicators["estimated"].map(YES_NO)
+        sheet, table, first = _table(book, "指标", indicators, INDICATOR_HEADERS, {"shortfall": COUNT})
+        if len(indicators):
+            _colour(sheet, table.position("status"), first, first + len(indicators) - 1,
+                    [("==", '"未达标"', RED), ("==", '"达标"', GREEN)])
 
-    money = ["cost", "fund.province", "fund.city", "fund.county", "subsidy"]
-    plan = _wan(result.plan, money).assign(
-        kind=result.plan["kind"].map(KIND_ZH),
-        facility_type=result.plan.get("facility_type", pd.Series(dtype=object)).map(FACILITY_TYPE_ZH),
-        ownership=result.plan["ownership"].map(OWNERSHIP_ZH),
-        construction=result.plan["construction"].map(CONSTRUCTION_ZH),
-        scheme=result.plan["scheme"].map(SCHEME_ZH),
-        subsidy_undetermined=result.plan["subsidy_undetermined"].map(YES_NO))
-    _table(book, "选中项目", plan, PLAN_HEADERS, dict.fromkeys(money, WAN), "单位：万元",
-           {**dict.fromkeys(money, WAN), **dict.fromkeys(("capacity", "nursing_beds", "inclusive_places",
-                                                         "private_beds", "sites"), COUNT)})
+        money = ["cost", "fund.province", "fund.city", "fund.county", "subsidy"]
+        counts = ("capacity", "nursing_beds", "inclusive_places", "private_beds", "sites")
+        plan = _wan(result.plan, money).assign(
+            kind=result.plan["kind"].map(KIND_ZH),
+            facility_type=result.plan.get("facility_type", pd.Series(dtype=object)).map(FACILITY_TYPE_ZH),
+            ownership=result.plan["ownership"].map(OWNERSHIP_ZH),
+            construction=result.plan["construction"].map(CONSTRUCTION_ZH),
+            scheme=result.plan["scheme"].map(SCHEME_ZH),
+            subsidy_undetermined=result.plan["subsidy_undetermined"].map(YES_NO))
+        _table(book, "选中项目", plan, PLAN_HEADERS, {**dict.fromkeys(money, WAN), **dict.fromkeys(counts, COUNT)},
+               "单位：万元", [*money, *counts])
 
-    adaptation = _wan(result.adaptation, ["cost"])
-    _table(book, "适老化改造", adaptation, ADAPTATION_HEADERS, {"cost": WAN, "households": COUNT}, "单位：户、万元",
-           {"households": COUNT, "cost": WAN})
+        adaptation = _wan(result.adaptation, ["cost"])
+        _table(book, "适老化改造", adaptation, ADAPTATION_HEADERS, {"cost": WAN, "households": COUNT}, "单位：户、万元",
+               ["households", "cost"])
 
-    districts = result.districts.assign(level=result.districts["level"].map(UNIT_LEVEL_ZH),
-                                        estimated=result.districts["estimated"].map(YES_NO))
-    formats = {c: PERCENT for c in districts.columns if "share" in c}
-    formats.update({c: RATIO for c in districts.columns if "per_1000" in c})
-    formats.update({c: COUNT for c in ("population", "elderly_beds_before", "elderly_beds_after",
-                                       "childcare_slots_before", "childcare_slots_after")})
-    sheet = _table(book, "区划对比", districts, DISTRICT_HEADERS, formats)
-    _colour_districts(sheet, result, districts)
+        districts = result.districts.assign(level=result.districts["level"].map(UNIT_LEVEL_ZH),
+                                            estimated=result.districts["estimated"].map(YES_NO))
+        formats = {c: PERCENT for c in districts.columns if "share" in c}
+        formats.update({c: RATIO for c in districts.columns if "per_1000" in c})
+        formats.update({c: COUNT for c in ("population", "elderly_beds_before", "elderly_beds_after",
+                                           "childcare_slots_before", "childcare_slots_after")})
+        sheet, table, first = _table(book, "区划对比", districts, DISTRICT_HEADERS, formats)
+        _colour_districts(sheet, table, first, result, districts)
 
-    targets = result.targets.assign(
-        met=result.targets["met"].map({True: "✓ 达标", False: "✗ 未达标"}),
-        scope=result.targets["scope"].map(SCOPE_ZH), measured_on=result.targets["measured_on"].map(MEASURED_ON_ZH),
-        estimated=result.targets["estimated"].map(YES_NO))
-    if len(targets):
-        targets["value"] = result.targets.apply(_shown_value, axis=1)
-    sheet = _table(book, "目标明细", targets, TARGET_HEADERS, {"before": RATIO, "after": RATIO, "shortfall": COUNT})
-    if len(targets):
-        letter = _column(list(targets.columns), TARGET_HEADERS, "met")
-        cells = f"{letter}2:{letter}{len(targets) + 1}"
-        sheet.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=['"✗ 未达标"'], fill=RED))
-        sheet.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=['"✓ 达标"'], fill=GREEN))
+        targets = result.targets.assign(
+            met=result.targets["met"].map({True: "✓ 达标", False: "✗ 未达标"}),
+            scope=result.targets["scope"].map(SCOPE_ZH), measured_on=result.targets["measured_on"].map(MEASURED_ON_ZH),
+            estimated=result.targets["estimated"].map(YES_NO))
+        if len(targets):
+            targets["value"] = result.targets.apply(_shown_value, axis=1)
+        sheet, table, first = _table(book, "目标明细", targets, TARGET_HEADERS,
+                                     {"before": RATIO, "after": RATIO, "shortfall": COUNT})
+        if len(targets):
+            _colour(sheet, table.position("met"), first, first + len(targets) - 1,
+                    [("==", '"✗ 未达标"', RED), ("==", '"✓ 达标"', GREEN)])
 
-    subsidies = _wan(result.subsidy_summary(), money)
-    subsidies["scheme"] = subsidies["scheme"].map(SCHEME_ZH).fillna("（无）")
-    _table(book, "补贴", subsidies, SUBSIDY_HEADERS, dict.fromkeys(money, WAN), "单位：万元",
-           {**dict.fromkeys(money, WAN), "undetermined_projects": COUNT})
+        subsidies = _wan(result.subsidy_summary(), money)
+        subsidies["scheme"] = subsidies["scheme"].map(SCHEME_ZH).fillna("（无）")
+        _table(book, "补贴", subsidies, SUBSIDY_HEADERS, {**dict.fromkeys(money, WAN), "undetermined_projects": COUNT},
+               "单位：万元", [*money, "undetermined_projects"])
 
-    excluded = result.excluded.assign(kind=result.excluded["kind"].map(KIND_ZH))
-    _table(book, "未纳入", excluded, EXCLUDED_HEADERS)
-    book.save(target)
+        excluded = result.excluded.assign(kind=result.excluded["kind"].map(KIND_ZH))
+        _table(book, "未纳入", excluded, EXCLUDED_HEADERS)
 
 
-def _summary(sheet: Worksheet, result: PlacementResult) -> None:
-    """Labels and values side by side in two columns that fit one printed page."""
-    sheet.title = "概要"
+def _summary(book: ReportBook, result: PlacementResult) -> None:
+    """Labels and values side by side in two columns that print on one page."""
     spending = result.spending
     rows: list[tuple[str, object, str | None]] = [
         ("规划目标", OBJECTIVES[result.objective].split(" / ")[0], None),
@@ -257,19 +245,29 @@ def _summary(sheet: Worksheet, result: PlacementResult) -> None:
                  ("其中不适用", int(counts.get("not_applicable", 0)), COUNT)]
     for zh, _ in result.messages:
         rows.append(("说明", zh, None))
-    for number, (label, value, fmt) in enumerate(rows, start=1):
-        openpyxl_cell(sheet, number, 1, label).font = HEADER_FONT
-        cell = openpyxl_cell(sheet, number, 2, value)  # a message may quote a district's or project's name
-        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
-        if fmt and isinstance(value, (int, float)):
-            cell.number_format = fmt
-    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 28, 90
-    _print_setup(sheet, "规划方案概要")
-    sheet.page_setup.fitToHeight = 1  # the summary is one page: labels beside their values
+    sheet = book.sheet("概要")
+    sheet.title_line("规划方案概要", 2)
+    label_style = sheet.style({"bold": True, "border": 1, "bg_color": "#DDEBF7", "valign": "top"})
+    for label, value, fmt in rows:
+        money = fmt == WAN and isinstance(value, float)
+        shown = round(value, 2) if money else value  # 万元 to two decimals, as the cell shows it
+        sheet.cell(sheet.row, 0, label, label_style, fit=False)
+        # a message may quote a district's or project's name: written as text, wrapped beside its label
+        sheet.cell(sheet.row, 1, shown, {"border": 1, "text_wrap": True, "valign": "top", "align": "left",
+                                         **({"num_format": fmt} if fmt and isinstance(value, (int, float)) else {})},
+                   fit=False)
+        sheet.row += 1
+    sheet.set_width(0, 28)
+    sheet.set_width(1, 90)
+    sheet.signature(width=2, roles=("制表人", "审核人", "负责人"))
+    sheet.print_setup(fit_width=False)
+    sheet.ws.fit_to_pages(1, 1)  # the summary is one page: labels beside their values
+    sheet.ws.set_header("&C规划方案概要")
 
 
-def _colour_districts(sheet: Worksheet, result: PlacementResult, districts: pd.DataFrame) -> None:
-    last = len(districts) + 1
+def _colour_districts(sheet: ReportSheet, table: _Table, first: int, result: PlacementResult,
+                      districts: pd.DataFrame) -> None:
+    last = first + len(districts) - 1
     plan_year = int(result.targets["year"].max()) if len(result.targets) else None
     thresholds = {}
     for measure, column in (("childcare_slots_per_1000", "slots_per_1000"), ("childcare_inclusive_share", "inclusive_share"),
@@ -279,12 +277,11 @@ def _colour_districts(sheet: Worksheet, result: PlacementResult, districts: pd.D
             thresholds[column] = float(rows_["value"].iloc[0])
     for column, threshold in thresholds.items():
         for suffix in ("_before", "_after"):
-            letter = _column(list(districts.columns), DISTRICT_HEADERS, column + suffix)
-            cells = f"{letter}2:{letter}{last}"
-            sheet.conditional_formatting.add(cells, CellIsRule(operator="lessThan", formula=[str(threshold)], fill=RED))
-            sheet.conditional_formatting.add(cells, CellIsRule(operator="greaterThanOrEqual", formula=[str(threshold)],
-                                                               fill=GREEN))
+            if column + suffix in table.keys:
+                _colour(sheet, table.position(column + suffix), first, last,
+                        [("<", threshold, RED), (">=", threshold, GREEN)])
     for column in ("elderly_beds_after", "childcare_slots_after"):
-        letter = _column(list(districts.columns), DISTRICT_HEADERS, column)
-        sheet.conditional_formatting.add(f"{letter}2:{letter}{last - 1}",
-                                         DataBarRule(start_type="min", end_type="max", color="5B9BD5"))
+        if column in table.keys and last - 1 >= first:
+            position = table.position(column)
+            sheet.ws.conditional_format(first, position, last - 1, position,
+                                        {"type": "data_bar", "bar_color": "#5B9BD5"})

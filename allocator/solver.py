@@ -8,6 +8,7 @@ the models here are written that way (places, beds and yuan are whole numbers).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -39,12 +40,13 @@ class SolverOptions:
     time_limit_s: float = 60.0
     relative_gap: float = 0.0  # prove optimality unless told otherwise
     threads: int | None = None
+    verbose: bool = False  # the backend's own log on stderr (`carecalc allocate --verbose`); quiet unless asked
 
     def resolved(self, model_kind: str) -> SolverOptions:
         """These options with "auto" replaced by the backend that suits this kind of model (see AUTO)."""
         if self.backend != "auto":
             return self
-        return SolverOptions(AUTO[model_kind], self.time_limit_s, self.relative_gap, self.threads)
+        return dataclasses.replace(self, backend=AUTO[model_kind])
 
     def __post_init__(self) -> None:
         if self.backend not in (*BACKENDS, "auto"):
@@ -153,6 +155,7 @@ def solve_model(
         absolute_gap_tolerance=0.0,
         # HiGHS refuses a thread count through MathOpt; it uses its own default.
         threads=None if options.backend == "highs" else options.threads,
+        enable_output=options.verbose,
     )
     kwargs: dict = {}
     if hint is not None:

@@ -167,17 +167,32 @@ def cmd_entities(args) -> int:
 
 def _parameters(args):
     """The shipped parameters, with any --scenario files (subsidy_rules/scenario.py) applied in memory."""
-    from subsidy_rules import scenario as scenario_file
-    from subsidy_rules.parameters import ParameterError, default_parameters, reform_from_mapping
+    return _scenario(args)[0]
 
-    parameters = default_parameters()
+
+def _scenario(args):
+    """(parameters, the applied scenario or None): the --scenario files applied one on top of the other. A value
+    below a 不低于 floor is kept (a what-if) and each one is announced on stderr at once, before any result."""
+    from subsidy_rules import scenario as scenario_file
+    from subsidy_rules.parameters import ParameterError, default_parameters
+
+    base = parameters = default_parameters()
+    names, changes = [], []
     for path in getattr(args, "scenario", None) or []:
         try:
             data = scenario_file.read(_existing_file(path), parameters)
-            parameters = parameters.with_changes(reform_from_mapping(data["parameters"]))
+            applied = scenario_file.apply(data, parameters)
         except (ParameterError, scenario_file.ScenarioError, TypeError, ValueError) as error:
             raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
-    return parameters
+        parameters = applied.parameters
+        names.append(applied.name)
+        changes += applied.changes
+    if not names:
+        return parameters, None
+    applied = scenario_file.AppliedScenario("、".join(names), base, parameters, tuple(changes))
+    for flag in applied.below_floor():
+        print(f"警告 / warning：{flag['text_zh']} / {flag['text_en']}", file=sys.stderr)
+    return parameters, applied
 
 
 def _check_jurisdiction(args) -> None:
@@ -217,7 +232,7 @@ def cmd_evaluate(args) -> int:
     from subsidy_rules.engine import FactError, evaluate
 
     scheme = _scheme(args.scheme)
-    parameters = _parameters(args)
+    parameters, scenario = _scenario(args)
     _check_jurisdiction(args)
     if bool(args.facts) == bool(args.input):
         raise UsageError("请指定 --facts FILE.json 或 --input FILE.xlsx（二选一）", "give --facts FILE.json or --input FILE.xlsx")
@@ -238,6 +253,10 @@ def cmd_evaluate(args) -> int:
         except FactError as error:
             print(json.dumps({"fact_errors": error.errors}, ensure_ascii=False, indent=2))
             return EXIT_BAD_INPUT
+        if scenario is not None:  # each changed value beside the document's, on stderr too for the reader
+            scenario.mark_answer(answer)
+            for mark in answer["scenario"]["changes"]:
+                print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return EXIT_OK
     from subsidy_rules.batch import evaluate_cases, read_cases, write_results
@@ -263,12 +282,26 @@ def cmd_evaluate(args) -> int:
         else:
             results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
                                      parameters=parameters, progress=tick)
-    write_results(output, scheme, cases, results)
+    write_results(output, scheme, cases, results, scenario=_batch_scenario(scenario, cases, args))
     bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
     eligible = int(results["eligible"].eq(True).sum()) if len(results) else 0
     print(f"测算{len(cases)}行，符合{eligible}行，输入有误{bad}行 / {len(cases)} rows, {eligible} eligible, {bad} with bad facts")
     print(f"已写入 / written: {output}")
     return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _batch_scenario(scenario, cases, args):
+    """What the batch result's 方案说明 sheet shows: the changed values at the batch's places and dates."""
+    if scenario is None:
+        return None
+    import pandas as pd
+
+    places = cases.reindex(columns=["jurisdiction", "date"])
+    jurisdictions = [str(j).strip() if j is not None and j == j else args.jurisdiction
+                     for j in places["jurisdiction"].astype(object).tolist()]
+    dates = [d.date() if d == d else args.date or dt.date.today()
+             for d in pd.to_datetime(places["date"], errors="coerce").tolist()]
+    return scenario.describe(sorted({(j, d) for j, d in zip(jurisdictions, dates) if j}))
 
 
 def cmd_schemes(args) -> int:

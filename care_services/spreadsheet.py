@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from sqlalchemy import Boolean, Date, Float, Integer
 
@@ -36,7 +35,7 @@ from care_services.model import ENTITY_MODELS, Base
 from care_services.periods import parse_period
 from care_services.vocabulary import BOOLEAN, DIVISION_LEVEL
 from care_services.workbook import (
-    DATE, TEXT, Column, ReportBook, ReportSheet, looks_like_formula, safe_text,
+    DATE, TEXT, Column, ReportBook, ReportSheet,
 )
 
 # Chosen by bench/xlsx_read.py: python-calamine read 3.6x as fast as openpyxl (20,000 applicant rows, validation
@@ -634,70 +633,6 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
 
 # ----------------------------------------------------------------------------------------------------- writing
 # Every workbook is written through care_services.workbook (xlsxwriter, streaming, formula-safe).
-
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")  # openpyxl styles for the plan workbook (allocator/report.py)
-REQUIRED_FONT = Font(bold=True, color="C00000")
-HEADER_FONT = Font(bold=True)
-
-
-def frame_columns(frame, headers: dict[str, str] | None = None,
-                  formats: dict[str, str] | None = None, totals: Iterable[str] = ()) -> tuple[list[str], list[Column]]:
-    """The frame's columns picked, ordered and labelled by ``headers``, each with its number format."""
-    keys = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
-    totals = set(totals)
-    columns = []
-    for key in keys:
-        fmt = (formats or {}).get(key)
-        columns.append(Column(headers[key] if headers else str(key), "number" if fmt else "text", num_format=fmt,
-                              total=key in totals))
-    return keys, columns
-
-
-def write_frame(sheet, frame, headers: dict[str, str] | None = None, formats: dict[str, str] | None = None,
-                freeze: str = "B2", totals: Iterable[str] = (), total_label: str | None = None) -> None:
-    """A pandas frame as a report table: a styled header (``headers`` picks, orders and labels the columns),
-    values, a number format per column, frozen header, widths fitted, optional 合计 row of ``totals``.
-
-    ``sheet`` is a :class:`care_services.workbook.ReportSheet`; an openpyxl worksheet is still accepted for the
-    plan workbook until it moves to the streaming writer (text is written as text there too)."""
-    if not isinstance(sheet, ReportSheet):
-        _write_frame_openpyxl(sheet, frame, headers, formats, freeze)
-        return
-    keys, columns = frame_columns(frame, headers, formats, totals)
-    freeze_columns = max(0, ord(freeze[0].upper()) - ord("A")) if freeze else None
-    sheet.table(columns, frame[keys].itertuples(index=False, name=None), total_label=total_label,
-                freeze=freeze_columns, autofilter=True)
-
-
-def openpyxl_cell(sheet, row: int, column: int, value):
-    """A cell of an openpyxl worksheet; text is stored as text, never a formula (shown as typed)."""
-    if not isinstance(value, str):
-        return sheet.cell(row=row, column=column, value=value)
-    cell = sheet.cell(row=row, column=column, value=safe_text(value))
-    cell.data_type = "s"
-    if looks_like_formula(value):
-        cell.quotePrefix = True
-    return cell
-
-
-def _write_frame_openpyxl(sheet, frame, headers, formats, freeze) -> None:
-    columns = [c for c in headers if c in frame.columns] if headers else list(frame.columns)
-    labels = [headers[c] for c in columns] if headers else [str(c) for c in columns]
-    for index, label in enumerate(labels, start=1):
-        cell = sheet.cell(row=1, column=index, value=label)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, 2.2 * len(label) + 2))
-    for row_number, record in enumerate(frame_records(frame[columns]), start=2):
-        for index, column in enumerate(columns, start=1):
-            value = record[column]
-            cell = openpyxl_cell(sheet, row_number, index, value)
-            fmt = (formats or {}).get(column)
-            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.number_format = fmt
-    sheet.freeze_panes = freeze
-    sheet.auto_filter.ref = sheet.dimensions
-
 
 def to_record(instance: Base) -> dict:
     return {c.key: getattr(instance, c.key) for c in instance.__table__.columns}

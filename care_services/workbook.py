@@ -137,6 +137,7 @@ class Column:
     total: bool = False  # summed in the 合计 / 小计 rows
     note: str | None = None  # a comment on the header cell (e.g. the English name and what to enter)
     required: bool = False  # a template's required column: its header in red
+    wrap: bool = False  # long text (a quoted clause, a reason) wraps within the width instead of being cut
 
     @property
     def shown_format(self) -> str | None:
@@ -404,6 +405,8 @@ class ReportSheet:
                 props["num_format"] = column.shown_format
             if column.kind in ("money", "wan", "integer", "number", "percent"):
                 props["align"] = "right"
+            if column.wrap:
+                props.update(text_wrap=True, valign="top")
             styles.append(Style(self.book, props))
         return styles
 

@@ -165,13 +165,19 @@ def result_table(scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> 
     return columns, data
 
 
-def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> None:
-    """The result table as a workbook, streamed (bench/xlsx_write.py measures 100,000 rows)."""
+def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame,
+                  scenario: dict | None = None) -> None:
+    """The result table as a workbook, streamed (bench/xlsx_write.py measures 100,000 rows); under a scenario
+    (``AppliedScenario.describe()``) a 方案说明 sheet marks each changed value and each floor it goes below."""
     columns, data = result_table(scheme, cases, results)
     with ReportBook(path) as book:
         sheet = book.sheet("测算结果")
         sheet.table(columns, zip(*data), total_label="合计", freeze=1, autofilter=True, fit_rows=2000, borders=False)
         sheet.print_setup()
+        if scenario is not None:
+            from subsidy_rules.scenario import write_scenario_sheet
+
+            write_scenario_sheet(book, scenario)
 
 
 # ------------------------------------------------------------------------------------------------ templates

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from subsidy_rules.engine import all_schemes, evaluate_frame, get_scheme
-from subsidy_rules.parameters import ParameterSet, default_parameters, reform_from_mapping
+from subsidy_rules.parameters import ParameterSet, default_parameters
 
 DELTA_COLUMNS = ["scheme", "county", "level", "month", "delta"]
 # The projects of the pipeline start these schemes (附件3 第13、14、22、23项): by kind, construction and operation.
@@ -132,6 +132,8 @@ class Scenario:
     name: str
     parameters: ParameterSet
     assumptions: Assumptions = field(default_factory=Assumptions)
+    # what the report marks: each changed value beside the document's, each floor gone below (scenario.describe)
+    marks: dict | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping, base: ParameterSet | None = None,
@@ -140,14 +142,19 @@ class Scenario:
         unknown = set(data) - {"name", "parameters", "assumptions"}
         if unknown:
             raise ValueError(f"方案文件中有未知项 / unknown keys in the scenario: {', '.join(sorted(unknown))}")
+        from subsidy_rules.scenario import apply
+
         base = base or default_parameters()
-        parameters = base.with_changes(reform_from_mapping(data.get("parameters") or {}))
+        # a what-if: a value below a 不低于 floor is projected and flagged, not refused (see subsidy_rules/scenario.py)
+        applied = apply({"name": data.get("name") or name or "scenario", "parameters": data.get("parameters") or {}},
+                        base)
         given = dict(data.get("assumptions") or {})
         fields = set(Assumptions.__dataclass_fields__)
         if set(given) - fields:
             raise ValueError(f"未知假设 / unknown assumptions: {', '.join(sorted(set(given) - fields))}")
-        return cls(str(data.get("name") or name or "scenario"), parameters,
-                   replace(assumptions or Assumptions(), **{k: float(v) for k, v in given.items()}))
+        return cls(applied.name, applied.parameters,
+                   replace(assumptions or Assumptions(), **{k: float(v) for k, v in given.items()}),
+                   applied.describe())
 
 
 # --------------------------------------------------------------------------------------- the core step
@@ -364,6 +371,7 @@ class Projection:
     scenario: str
     horizon: Horizon
     monthly: pd.DataFrame  # index (scheme, county, level); one column per month index; CNY
+    marks: dict | None = None  # the scenario's changed values and floors gone below (Scenario.marks)
 
     def long(self) -> pd.DataFrame:
         """scheme, county, level, month ('YYYY-MM'), year, amount — without the undetermined counts."""
@@ -411,7 +419,7 @@ def project(caseload: pd.DataFrame | Iterable[pd.DataFrame] | None, projects: pd
         pipeline = monthly_from_deltas(project_pipeline(projects, horizon, scenario.parameters, scenario.assumptions),
                                        horizon)
         monthly = pipeline if monthly.empty else monthly.add(pipeline, fill_value=0.0)
-    return Projection(scenario.name, horizon, monthly.sort_index())
+    return Projection(scenario.name, horizon, monthly.sort_index(), scenario.marks)
 
 
 def compare(projections: list[Projection], by: tuple[str, ...] = ("scheme", "year")) -> pd.DataFrame:

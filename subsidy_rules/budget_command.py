@@ -13,7 +13,8 @@ def cmd_budget(args) -> int:
     from care_services.cli import progress_bar
     from subsidy_rules import scenario as scenario_file
     from subsidy_rules.budget import Assumptions, Horizon, Scenario, project
-    from subsidy_rules.budget_report import BudgetInputError, read_caseload, read_pipeline, report_json, write_report
+    from subsidy_rules.budget_report import (BudgetInputError, read_caseload, read_pipeline, report_json, scenario_zh,
+                                             write_report)
     from subsidy_rules.budget_sample import jiujiang_pipeline, synthetic_caseload
     from subsidy_rules.parameters import ParameterError, default_parameters
 
@@ -36,6 +37,8 @@ def cmd_budget(args) -> int:
             scenarios.append(Scenario.from_mapping(data, assumptions=base))
         except (ParameterError, ValueError, TypeError) as error:
             raise UsageError(f"方案文件有误：{path}（{error}）", f"bad scenario file {path}: {error}") from None
+        for flag in scenarios[-1].marks["below_floor"]:  # projected as a what-if, said so before any figure
+            print(f"警告 / warning：方案“{scenarios[-1].name}”{flag['text_zh']} / {flag['text_en']}", file=sys.stderr)
     try:
         projects = read_pipeline(existing_file(args.projects)) if args.projects else (
             jiujiang_pipeline() if args.sample else None)
@@ -88,7 +91,7 @@ def cmd_budget(args) -> int:
     for p in projections:
         years = p.by("year").set_index("year")["amount"]
         shown = "；".join(f"{year}年 {amount / 10_000:,.2f}万元" for year, amount in years.items())
-        print(f"{p.scenario}: {shown or '无支出 / nothing to pay'}", file=human)
+        print(f"{scenario_zh(p.scenario)}: {shown or '无支出 / nothing to pay'}", file=human)
         missing = p.undetermined()
         if len(missing):
             print(f"  {int(missing['months'].sum())} 个对象·月因缺少事实无法测算，见“待定”页 / recipient-months "

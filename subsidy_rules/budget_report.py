@@ -16,6 +16,7 @@ from care_services.workbook import Column, ReportBook, ReportSheet, round_fen
 from subsidy_rules.budget import PIPELINE_SCHEMES, Projection, compare, payer_labels, payer_order
 from subsidy_rules import schemes as _schemes  # noqa: F401  (registers the schemes)
 from subsidy_rules.engine import REGISTRY, all_schemes, get_scheme
+from subsidy_rules.scenario import write_scenario_sheet
 
 PERIOD_COLUMNS = (
     ColumnSpec("jurisdiction", "行政区划代码", "text", True, aliases=("区划代码", "县（市、区）代码")),
@@ -223,6 +224,9 @@ def _heading(sheet: ReportSheet, title: str, width: int, projections: list[Proje
     labels = projections[0].horizon.labels()
     sheet.title_line(title, width)
     sheet.line(f"测算期：{labels[0]}至{labels[-1]}；方案：{'、'.join(scenario_zh(p.scenario) for p in projections)}", width)
+    for p in projections:  # a scenario below a 不低于 floor is said so on every table it appears in
+        for flag in (p.marks or {}).get("below_floor", []):
+            sheet.line(f"方案“{scenario_zh(p.scenario)}”{flag['text_zh']}（仅作测算比较）", width, bold=True)
     sheet.line("单位：万元", width, align="right")
 
 
@@ -240,6 +244,9 @@ def write_report(projections: list[Projection], target: str | Path | IO[bytes], 
         if len(projections) > 1:
             _comparison_sheet(book, projections, years, unit)
         _undetermined_sheet(book, projections, unit)
+        for p in projections:  # each scenario's changed values beside the document's, with the quoted phrase
+            if p.marks is not None:
+                write_scenario_sheet(book, p.marks, f"方案说明-{scenario_zh(p.scenario)}", unit)
         _charts(book, projections, years, level_sheets)
 
 
@@ -408,6 +415,7 @@ def report_json(projections: list[Projection]) -> dict:
             "by_year": _fen(p.by("year")), "by_year_level": _fen(p.by("year", "level")),
             "by_scheme_year": _fen(p.by("scheme", "year")), "by_county_year": _fen(p.by("county", "year")),
             "undetermined": frame_records(p.undetermined()),
+            **({"changes": p.marks["changes"], "below_floor": p.marks["below_floor"]} if p.marks is not None else {}),
         })
     if len(projections) > 1:
         out["comparison"] = _fen(compare(projections, by=("scheme", "year")))

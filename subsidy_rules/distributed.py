@@ -181,7 +181,7 @@ def project_on_cluster(client, parts: list[Path | pd.DataFrame], projects: pd.Da
     if projects is not None and len(projects):
         pipeline = project(None, projects, horizon, scenario).monthly  # small: computed here
         monthly = pipeline if monthly.empty else monthly.add(pipeline, fill_value=0.0)
-    return Projection(scenario.name, horizon, monthly.sort_index())
+    return Projection(scenario.name, horizon, monthly.sort_index(), scenario.marks)
 
 
 # --------------------------------------------------------------------------------------- batch evaluation

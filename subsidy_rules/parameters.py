@@ -267,8 +267,9 @@ class ParameterSet:
 
     # ---------------------------------------------------------------------------------------- checking
 
-    def check(self) -> None:
-        """Floors may only be raised below, and a range only narrowed to a value inside it."""
+    def check(self, *, floors: bool = True) -> None:
+        """Floors may only be raised below, and a range only narrowed to a value inside it (``floors=False``: a
+        what-if scenario, whose values below a floor are flagged by subsidy_rules.scenario instead)."""
         for (name, jurisdiction), parameter in self.parameters.items():
             for parent in self.chain(name, jurisdiction)[1:]:  # the definitions above this one
                 if parent.kind == "exact":
@@ -278,7 +279,7 @@ class ParameterSet:
                         own, inherited = parameter.at(date), parent.at(date)
                     except LookupError:
                         continue
-                    if parent.kind == "floor" and _number(own) < _number(inherited):
+                    if floors and parent.kind == "floor" and _number(own) < _number(inherited):
                         raise ParameterError(
                             f"{parameter.source}: {name} = {own} on {date} is below the floor {inherited} set by "
                             f"{parent.source} (不低于: a lower jurisdiction may raise it, never lower it)"
@@ -318,12 +319,15 @@ class ParameterSet:
             lifted.append((date, floor if floor is not None and floor > value else value))
         return tuple(lifted)
 
-    def with_changes(self, changes: Iterable[Change], *, lift_to_floors: bool = False) -> ParameterSet:
+    def with_changes(self, changes: Iterable[Change], *, lift_to_floors: bool = False,
+                     what_if: bool = False) -> ParameterSet:
         """A copy with what-if changes applied in memory (files untouched); floors still checked per jurisdiction.
 
         ``lift_to_floors``: a jurisdiction's own value of a floor parameter is raised to a floor above it wherever
         that floor is higher (不低于: the higher standard applies) instead of being refused. For values recorded
         earlier (county overrides) when a newer policy raises the floor above them.
+        ``what_if``: a scenario (a projection, never a payment): a value below a floor is kept, not refused, and
+        subsidy_rules.scenario flags it with every result; ranges are still enforced.
         """
         parameters = dict(self.parameters)
         for change in changes:
@@ -346,8 +350,25 @@ class ParameterSet:
                 new = self._lifted(change, value) if lift_to_floors else ((change.start, value),)
                 parameters[key] = replace(parameter, values=(*kept, *new), source=f"reform:{change.name}")
         result = ParameterSet(parameters)
-        result.check()
+        result.check(floors=not what_if)
         return result
+
+
+def policy_floor(parameters: ParameterSet, name: str, jurisdiction: str, date: dt.date) -> Parameter | None:
+    """The definition whose 不低于 floor binds ``jurisdiction`` on ``date`` (the highest of the texts' floors on
+    its chain, its own text's included); county values recorded in the database ("reform:" sources) are a county's
+    own raised standard, not the policy's floor, and are left out."""
+    found, highest = None, None
+    for parameter in parameters.chain(name, jurisdiction):
+        if parameter.kind != "floor" or parameter.source.startswith("reform:"):
+            continue
+        try:
+            value = _number(parameter.at(date))
+        except (LookupError, TypeError, ValueError):
+            continue
+        if highest is None or value > highest:
+            found, highest = parameter, value
+    return found
 
 
 def _number(value: Any) -> float:

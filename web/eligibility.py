@@ -18,7 +18,7 @@ from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
 from web.downloads import xlsx_download
 from web.i18n import t
-from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
+from web.schemas import BatchRequest, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
 from web.security import anonymous_rate_limited
 
 bp = Blueprint("eligibility", __name__)
@@ -78,10 +78,14 @@ def counties() -> list[dict]:
     return [{"code": d.code, "name": d.name} for d in rows]
 
 
-def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str) -> dict:
-    """One evaluation, computed together with any others arriving at the same time (web/batcher.py)."""
-    return current_app.extensions["carecalc_batcher"].evaluate(
-        scheme_id, facts, date=date, jurisdiction=jurisdiction, parameters=effective_parameters(db_session()))
+def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str, scenario: dict | None = None) -> dict:
+    """One evaluation, computed together with any others arriving at the same time (web/batcher.py); under a
+    what-if ``scenario`` (checked by the schema) the answer marks each changed value (subsidy_rules/scenario.py)."""
+    parameters = effective_parameters(db_session())
+    applied = applied_scenario(scenario, parameters)
+    answer = current_app.extensions["carecalc_batcher"].evaluate(
+        scheme_id, facts, date=date, jurisdiction=jurisdiction, parameters=applied.parameters if applied else parameters)
+    return applied.mark_answer(answer) if applied else answer
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -144,7 +148,7 @@ def show_scheme(scheme_id: str):
 def evaluate_one(scheme_id: str):
     scheme = scheme_or_404(scheme_id)
     query, facts = checked(scheme.id, _json_body())
-    return jsonify(run(scheme.id, facts, query["date"], query["jurisdiction"]))
+    return jsonify(run(scheme.id, facts, query["date"], query["jurisdiction"], query.get("scenario")))
 
 
 _EVALUATE_REQUEST = EvaluateRequest()  # made once: a schema instance deep-copies its fields

@@ -31,15 +31,17 @@ def test_sample_plan_workbook_has_every_sheet_and_coloured_ratios(tmp_path):
     book = load_workbook(output)
     assert book.sheetnames == ["概要", "指标", "选中项目", "适老化改造", "区划对比", "目标明细", "补贴", "未纳入"]
     districts = book["区划对比"]
-    assert [c.value for c in districts[1]][:4] == ["区划代码", "名称", "层级", "常住人口"]
-    assert districts.max_row == 15  # 13 counties, the city row, the header
+    assert [c.value for c in districts[3]][:4] == ["区划代码", "名称", "层级", "常住人口"]  # under title and unit
+    lines = list(districts.iter_rows(min_row=4, max_row=18, values_only=True))
+    assert len([r for r in lines if r[0]]) == 14 and lines[13][1] == "全市"  # 13 counties, then the city row
     rules = [rule for rng in districts.conditional_formatting for rule in rng.rules]
     assert {rule.type for rule in rules} >= {"cellIs", "dataBar"}
     plan = book["选中项目"]
-    codes = [row[0] for row in plan.iter_rows(min_row=2, values_only=True)]
+    codes = [row[0] for row in plan.iter_rows(min_row=4, values_only=True)]
+    codes = codes[:codes.index(None)]  # the table, up to the blank row before the signature lines
     assert codes[-1] == "合计" and codes[:-1] and all(code.startswith("JJ-") for code in codes[:-1])
-    excluded = [row[0] for row in book["未纳入"].iter_rows(min_row=2, values_only=True)]
-    assert sorted(excluded) == ["JJ-C-13", "JJ-E-02"]
+    excluded = [row[0] for row in book["未纳入"].iter_rows(min_row=4, values_only=True)]
+    assert sorted(excluded[:excluded.index(None)]) == ["JJ-C-13", "JJ-E-02"]
 
 
 def test_spreadsheet_input_and_json_output(tmp_path, capsys):
@@ -98,6 +100,7 @@ def test_township_sample_template_and_household_cost_from_the_command_line(tmp_p
     assert answer.returncode == 0, answer.stderr
     assert "指标" in answer.stdout and "适老化改造" in answer.stdout
     book = load_workbook(output)
-    adaptation = list(book["适老化改造"].iter_rows(min_row=2, values_only=True))
-    homes, cost = adaptation[-1][3], adaptation[-1][4]
-    assert adaptation[-1][0] == "合计" and cost == pytest.approx(homes * 4000 / 10_000)
+    adaptation = list(book["适老化改造"].iter_rows(min_row=4, values_only=True))
+    total = next(r for r in adaptation if r[0] == "合计")
+    homes, cost = total[3], total[4]
+    assert cost == pytest.approx(homes * 4000 / 10_000)

@@ -40,6 +40,23 @@ def book():
     return result, load_workbook(io.BytesIO(target.getvalue()))
 
 
+HEADER_ROW = 3  # 1: the sheet's title, 2: its unit, 3: the table's header
+
+
+def header_of(sheet) -> list:
+    return [c.value for c in sheet[HEADER_ROW]]
+
+
+def lines_of(sheet) -> list[tuple]:
+    """The table's lines under its header, up to (not including) the blank row before the signature lines."""
+    found = []
+    for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if all(v is None for v in row):
+            break
+        found.append(row)
+    return found
+
+
 def test_chinese_only_sheet_names_headers_and_values(book):
     _, workbook = book
     assert all(not re.search(r"[A-Za-z]", name) for name in workbook.sheetnames)
@@ -48,10 +65,10 @@ def test_chinese_only_sheet_names_headers_and_values(book):
             for value in row:
                 if isinstance(value, str):
                     assert value not in RAW_IDS, (sheet.title, value)
+                    assert not re.search(r"[a-z]+_[a-z]+", value), (sheet.title, value)  # no raw ids in any text
     plan = workbook["选中项目"]
-    header = [c.value for c in plan[1]]
-    column = {name: i for i, name in enumerate(header)}
-    values = [r for r in plan.iter_rows(min_row=2, values_only=True)]
+    column = {name: i for i, name in enumerate(header_of(plan))}
+    values = lines_of(plan)
     assert {r[column["性质"]] for r in values[:-1]} <= {"公办", "民办"}
     assert "改扩建" in {r[column["建设性质"]] for r in values[:-1]}
 
@@ -59,41 +76,74 @@ def test_chinese_only_sheet_names_headers_and_values(book):
 def test_every_table_prints_a4_landscape_fit_to_width_with_its_header_repeated(book):
     _, workbook = book
     for sheet in workbook.worksheets:
-        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.page_setup.fitToWidth in (None, 1), sheet.title  # 1 is the default, left out of the file
         if sheet.title != "概要":
-            assert sheet.print_title_rows in ("1:1", "$1:$1"), sheet.title
+            assert sheet.page_setup.fitToHeight == 0, sheet.title  # as many pages down as it needs
+            assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", sheet.title
+            assert sheet.freeze_panes in (f"A{HEADER_ROW + 1}", f"C{HEADER_ROW + 1}"), sheet.title
+            assert sheet["A1"].value == f"规划方案：{sheet.title}" and sheet.oddHeader.center.text == sheet.title
+        texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert any(t.startswith("制表单位：") for t in texts), sheet.title
+        assert any(t.startswith("制表时间：") and t.endswith("（北京时间）") for t in texts), sheet.title
+        assert any("审核人：" in t for t in texts), sheet.title
+        assert "第 &P 页" in sheet.oddFooter.center.text, sheet.title
     summary = workbook["概要"]
-    assert summary.page_setup.fitToHeight == 1  # labels and values on one page
-    assert summary["A1"].value == "规划目标" and summary["B1"].value
+    assert summary.page_setup.fitToHeight in (None, 1)  # labels and values on one page
+    assert summary["A1"].value == "规划方案概要"
+    assert summary["A2"].value == "规划目标" and summary["B2"].value
+    assert summary.column_dimensions["B"].width >= 80 and summary["B2"].alignment.wrap_text
 
 
 def test_money_in_wan_with_totals_and_names_not_cut(book):
     result, workbook = book
     plan = workbook["选中项目"]
-    header = [c.value for c in plan[1]]
+    header = header_of(plan)
     cost = header.index("投资（万元）") + 1
-    last = plan.max_row
-    assert plan.cell(last, 1).value == "合计"
+    lines = lines_of(plan)
+    last = HEADER_ROW + len(lines)
+    assert plan.cell(last, 1).value == "合计" and plan.cell(last, 1).font.bold
     assert plan.cell(last, cost).value == pytest.approx(result.plan["cost"].sum() / 10_000)
-    assert plan.cell(last, cost).number_format == WAN and plan.cell(2, cost).number_format == WAN
-    assert "单位：万元" in plan.oddHeader.right.text
+    assert plan.cell(last, cost).number_format == WAN and plan.cell(HEADER_ROW + 1, cost).number_format == WAN
+    for key in ("省级补助（万元）", "市级补助（万元）", "县级补助（万元）", "补助合计（万元）"):
+        column = header.index(key)
+        assert plan.cell(last, column + 1).value == pytest.approx(sum(r[column] or 0 for r in lines[:-1]))
+        assert plan.cell(HEADER_ROW + 1, column + 1).number_format == WAN
+    capacity = header.index("新增床位/托位")
+    assert plan.cell(last, capacity + 1).value == sum(r[capacity] for r in lines[:-1])
+    assert plan.cell(HEADER_ROW + 1, capacity + 1).number_format == "#,##0"
+    assert plan["A2"].value == "单位：万元" and "单位：万元" in plan.oddHeader.right.text
     name = header.index("项目名称") + 1
-    longest = max(len(str(plan.cell(r, name).value)) for r in range(2, last))
+    longest = max(len(str(plan.cell(r, name).value)) for r in range(HEADER_ROW + 1, last))
     assert plan.column_dimensions[chr(ord("A") + name - 1)].width >= min(60, 2 * longest)
     subsidies = workbook["补贴"]
-    assert subsidies.cell(subsidies.max_row, 1).value == "合计"
+    subsidy_lines = lines_of(subsidies)
+    assert subsidy_lines[-1][0] == "合计"
+    total = header_of(subsidies).index("合计（万元）")
+    assert subsidy_lines[-1][total] == pytest.approx(sum(r[total] for r in subsidy_lines[:-1]))
+    assert subsidies.cell(HEADER_ROW + 1, total + 1).number_format == WAN
+    adaptation = lines_of(workbook["适老化改造"])
+    if len(result.adaptation):
+        assert adaptation[-1][0] == "合计"
+    summary = {r[0]: r[1] for r in workbook["概要"].iter_rows(values_only=True)}
+    assert summary["总投资（万元）"] == pytest.approx(round(result.spending["total"] / 10_000, 2))
 
 
 def test_the_city_row_is_formatted_and_indicators_have_their_status(book):
     result, workbook = book
     districts = workbook["区划对比"]
-    header = [c.value for c in districts[1]]
-    city = next(r for r in range(2, districts.max_row + 1) if districts.cell(r, 2).value == "全市")
+    header = header_of(districts)
+    city = next(r for r in range(HEADER_ROW + 1, districts.max_row + 1) if districts.cell(r, 2).value == "全市")
     share = header.index("护理型占比（后）") + 1
     assert districts.cell(city, share).number_format == "0.0%"
+    rules = [rule for rng in districts.conditional_formatting for rule in rng.rules]
+    assert {rule.type for rule in rules} >= {"cellIs", "dataBar"}
     indicators = workbook["指标"]
-    rows = list(indicators.iter_rows(min_row=2, values_only=True))
+    rows = lines_of(indicators)
     assert len(rows) == len(result.indicators)
-    status = [c.value for c in indicators[1]].index("状态")
+    status = header_of(indicators).index("状态")
     assert {r[status] for r in rows} <= {"达标", "未达标", "不适用"}
+    coloured = [str(rng.sqref) for rng in indicators.conditional_formatting]
+    letter = chr(ord("A") + status)
+    assert coloured == [f"{letter}{HEADER_ROW + 1}:{letter}{HEADER_ROW + len(rows)}"]

@@ -92,8 +92,8 @@ def test_carecalc_budget_on_a_scheduler_prints_the_single_process_figures(client
     assert "--parquet-dir" in capsys.readouterr().err
     assert main([*arguments, "--scheduler", address, "--parquet-dir", str(tmp_path / "shared")]) == 0
     spread, spread_said = (lambda c: (c.out, c.err))(capsys.readouterr())
-    yearly = [line for line in alone_said.splitlines() if line.startswith("baseline:")]
-    assert yearly and yearly == [line for line in spread_said.splitlines() if line.startswith("baseline:")]
+    yearly = [line for line in alone_said.splitlines() if line.startswith("基准方案:")]
+    assert yearly and yearly == [line for line in spread_said.splitlines() if line.startswith("基准方案:")]
     first, second = (json.loads(out) for out in (alone, spread))
     for a, b in zip(first["scenarios"], second["scenarios"]):
         assert a["total"] == pytest.approx(b["total"], rel=1e-12)

@@ -40,7 +40,7 @@ def test_excel_report_with_charts_formats_and_frozen_headers(tmp_path):
         assert len([n for n in archive.namelist() if n.startswith("xl/chartsheets/sheet")]) == 3  # each on its own
     book = load_workbook(path)
     assert book.sheetnames == ["概要", "资金层级-基准方案", "资金层级-托育300", "按补贴项目", "按县区", "明细", "按月",
-                               "方案对比", "待定", "年度支出图", "资金层级图-基准方案", "资金层级图-托育300"]
+                               "方案对比", "待定", "方案说明-托育300", "年度支出图", "资金层级图-基准方案", "资金层级图-托育300"]
     summary = book["概要"]
     assert summary["A3"].value == "单位：万元"
     assert [c.value for c in summary[4]] == ["年份", "基准方案", "托育300", "托育300较基准方案增减"]
@@ -131,6 +131,21 @@ def test_cli_budget(tmp_path):
     bad.write_text("parameters:\n  no.such.parameter: 1\n", encoding="utf-8")
     refused = run("budget", "--sample", "--scenario", str(bad))
     assert refused.returncode == 2 and "no.such.parameter" in refused.stderr and "Traceback" not in refused.stderr
+    changes = figures["scenarios"][1]["changes"]  # the scenario's changed value beside the document's
+    assert [(m["scenario_value"], m["original_value"]) for m in changes] == [(6000, 5000)]
+    assert figures["scenarios"][1]["below_floor"] == [] and "changes" not in figures["scenarios"][0]
+    low = tmp_path / "low.yaml"
+    low.write_text("name: 居家照护500元\nparameters:\n  disability_care.home_care_month: 500\n", encoding="utf-8")
+    flagged = run("budget", "--synthetic", "300", "--scenario", str(low), "--output", str(output), "--json")
+    assert flagged.returncode == 0, flagged.stderr  # projected as a what-if …
+    assert "警告 / warning：方案“居家照护500元”低于政策底线" in flagged.stderr  # … and flagged
+    [flag] = json.loads(flagged.stdout)["scenarios"][1]["below_floor"]
+    assert flag["floor_value"] == 600 and "不低于600元" in flag["phrase"]
+    book = load_workbook(output)
+    notes = [str(c.value) for row in book["方案说明-居家照护500元"].iter_rows() for c in row if c.value]
+    assert any(t.startswith("低于政策底线：") for t in notes) and "500元/月" in notes and "600元/月" in notes
+    summary = [str(c.value) for row in book["概要"].iter_rows(max_row=4) for c in row if c.value]
+    assert any("低于政策底线" in t for t in summary)  # said on the tables themselves, above the figures
     nothing = run("budget")
     assert nothing.returncode == 2 and "--caseload" in nothing.stderr
     below = run("budget", "--sample", "--occupancy", "1.5")

@@ -1,0 +1,43 @@
+"""The evaluate API under a what-if scenario: each changed value marked; a value below a 不低于 floor flagged."""
+
+from __future__ import annotations
+
+from tests.rules.test_golden import PERSON
+
+HOME_CARE = "disability_care.home_care_month"
+
+
+def test_the_answer_lists_each_changed_parameter(login):
+    client = login()
+    body = {"facts": PERSON, "jurisdiction": "360902", "date": "2024-04-01",
+            "scenario": {"name": "居家照护700元", "parameters": {HOME_CARE: 700}}}
+    response = client.post("/api/v1/schemes/disability_care/evaluate", json=body)
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["amount"] == 700
+    [mark] = answer["scenario"]["changes"]
+    assert {k: mark[k] for k in ("name", "title_zh", "scenario_value", "original_value", "unit")} == {
+        "name": HOME_CARE, "title_zh": "居家照护补助（不低于）", "scenario_value": 700, "original_value": 600,
+        "unit": "CNY/month"}
+    assert mark["reference"]["document"] == "宜府办发〔2023〕20号" and "600元" in mark["phrase"]
+    assert answer["scenario"]["below_floor"] == []
+    plain = client.post("/api/v1/schemes/disability_care/evaluate",
+                        json={k: v for k, v in body.items() if k != "scenario"}).get_json()
+    assert plain["amount"] == 600 and "scenario" not in plain  # without a scenario: the policy's answer, unmarked
+
+
+def test_a_scenario_below_the_floor_is_answered_and_flagged(login):
+    answer = login().post("/api/v1/schemes/disability_care/evaluate", json={
+        "facts": PERSON, "jurisdiction": "360902", "date": "2024-04-01",
+        "scenario": {HOME_CARE: 500}}).get_json()  # the flat form
+    assert answer["amount"] == 500
+    [flag] = answer["scenario"]["below_floor"]
+    assert flag["floor_value"] == 600 and flag["text_zh"].startswith("低于政策底线：")
+
+
+def test_a_bad_scenario_is_a_422_naming_the_field(login):
+    client = login()
+    for scenario in ({HOME_CARE: "500元"}, {"disability_care.nothing": 1}, ["not", "a", "mapping"]):
+        response = client.post("/api/v1/schemes/disability_care/evaluate",
+                               json={"facts": PERSON, "jurisdiction": "360902", "scenario": scenario})
+        assert response.status_code == 422, scenario
+        assert "scenario" in str(response.get_json()), scenario
