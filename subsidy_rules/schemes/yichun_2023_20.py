@@ -230,7 +230,7 @@ def plain_reasons(answer: Mapping) -> list[dict]:
 HOW_TO_APPLY = {  # 五（一）个人申请, and what follows it (五（二）—（五）)
     "where_zh": "本人或监护人到户籍所在地乡镇（街道）提出申请，领取并填写《困难重度失能残疾人照护和托养申请审批表》。",
     "where_en": ("The person or their guardian applies at the township (subdistrict) office of the place of hukou "
-                 "registration, and fills in the application and approval form (审批表) there."),
+                 "registration, and fills in the application and approval form there."),
     "bring_zh": ("户口本", "居民身份证", "残疾人证", "低保证（复印件）", "银行卡", "其他相关证明材料"),
     "bring_en": ("the household register (hukou booklet)", "the resident identity card", "the disability certificate",
                  "a copy of the minimum-living-allowance certificate", "a bank card", "other supporting documents"),
@@ -273,8 +273,8 @@ register(Scheme(
             ("adl_eating", "不能自主吃饭", "eat"), ("adl_dressing", "不能自主穿衣", "dress"),
             ("adl_transfer", "不能自主上下床", "get in and out of bed"), ("adl_toileting", "不能自主如厕", "use the toilet"),
             ("adl_walking_indoors", "不能室内行走", "walk indoors"), ("adl_bathing", "不能自主洗澡", "bathe"))),
-        fact("requested_service", "申请服务类别", "text", "home_care / day_care / institutional_care", choices=v.SERVICE_TYPE),
-        fact("institution_type", "托养机构类型", "text", "for institutional care", choices=INSTITUTION_TYPES),
+        fact("requested_service", "申请服务类别", "text", "the service applied for", choices=v.SERVICE_TYPE),
+        fact("institution_type", "托养机构类型", "text", "type of institution (for care in an institution)", choices=INSTITUTION_TYPES),
         fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's two disability allowances per month", minimum=0),
         fact("dibao_month", "低保金（元/月）", "number", "the person's minimum living allowance per month", minimum=0),
         fact("elderly_allowance_month", "老龄补贴（元/月）", "number", "the person's elderly allowance per month", minimum=0),
