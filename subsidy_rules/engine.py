@@ -472,6 +472,10 @@ class Scheme:
     advisories: tuple[Criterion, ...] = ()  # warnings (warn.<id> True) that do not decide eligibility
     sector: str | None = None  # elderly | childcare | disability: the department that leads it (附件1)
     applicant: str | None = None  # institution | person: who applies through casework (None: a check only)
+    # For the public pre-check (web/eligibility.py): why a failed criterion failed, in one plain sentence per
+    # criterion ({"zh", "en"}, read from an explained answer), and where to apply and what to bring.
+    reasons: Callable[[Mapping], list[dict]] | None = None
+    how_to_apply: Mapping | None = None
 
     @property
     def fact_names(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Divisions area: the home page (counties of each city) and its JSON."""
+"""Divisions area: the home page (counties of each city) and its JSON, and the 市→县→乡镇 tree the forms pick from."""
 
 from __future__ import annotations
 
@@ -9,6 +9,45 @@ from web.database import session
 from web.schemas import CityQuery, ValidationError, load
 
 bp = Blueprint("divisions", __name__)
+
+# The English names of the places the schemes name as their jurisdiction (pages in English say "Yichun", not 宜春市).
+PLACE_EN = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun"}
+
+
+def place_name(prefix: str, lang: str = "zh") -> str:
+    """A jurisdiction (a code or a 2-/4-/6-digit prefix) as a reader names it."""
+    from care_services.divisions import division_name
+
+    if lang == "en":
+        return PLACE_EN.get(prefix, prefix)
+    return division_name(prefix)
+
+
+def division_tree(prefixes: list[str] | None = None) -> list[dict]:
+    """Cities, their counties and the counties' township-level units ({code, name, counties: [{code, name,
+    townships: [...]}]}), limited to the divisions inside one of ``prefixes`` (all where None).
+
+    One query: the 446 township units of both cities load as divisions (sample_data/townships_2022.csv)."""
+    from sqlalchemy import select
+
+    from care_services.model import Division
+
+    rows = session().scalars(select(Division).where(Division.level.in_(("city", "county", "township")))
+                             .order_by(Division.code)).all()
+
+    def inside(code: str) -> bool:
+        return prefixes is None or any(code.startswith(p) for p in prefixes)
+
+    cities = {d.code[:4]: {"code": d.code, "name": d.name, "counties": []} for d in rows if d.level == "city"}
+    counties = {}
+    for d in rows:
+        if d.level == "county" and d.code[:4] in cities and inside(d.code):
+            counties[d.code] = {"code": d.code, "name": d.name, "townships": []}
+            cities[d.code[:4]]["counties"].append(counties[d.code])
+    for d in rows:
+        if d.level == "township" and d.code[:6] in counties:
+            counties[d.code[:6]]["townships"].append({"code": d.code, "name": d.name})
+    return [c for c in cities.values() if c["counties"]]
 
 
 def _overviews(city: str | None) -> list[dict]:

@@ -1,27 +1,45 @@
-"""Eligibility area: the pre-check form of every scheme (no login needed) and its JSON API.
+"""Eligibility area: the pre-check of every scheme (no login needed) and its JSON API.
 
-The form is generated from the scheme's fact schema; the answer is the rules engine's, shown criterion by
-criterion with the fact used and the clause quoted, the amount with its steps and the funding split.
+The pre-check is for applicants and their families: labels and answers in plain Chinese (ids only in the API),
+the place of hukou picked 市→县→乡镇, the server's today as the date (no 审批日期: the procedure sets it), the answer
+with one sentence per failed condition, the amount per month and per year, and where to apply and what to bring.
+A place where the scheme is not in force is answered so ("本政策适用于宜春市"), not with ✘ on every condition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 
+from care_services import clock
 from care_services.casework import SCHEME, institution_schemes
-from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_rows, get_scheme
+from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_rows, get_scheme, where_in_force
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
+from web.divisions import division_tree, place_name
 from web.downloads import xlsx_download
+from web.i18n import TEXT as _TEXT
 from web.i18n import t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
 from web.security import anonymous_rate_limited
 
 bp = Blueprint("eligibility", __name__)
+
+HUKOU = "hukou_division_code"  # picked 市→县→乡镇; the county it lies in is where the scheme is evaluated
+PROCEDURE_FACTS = frozenset({"approved_on"})  # 审批日期: set by the procedure (20号 五（五）), never asked in advance
+# Facts a person reads better under another name than the data's (the code of a place is a place).
+PUBLIC_LABELS = {HUKOU: ("户籍所在地", "Place of hukou registration")}
+# Integer facts with a fixed set of values, picked from a list (残疾等级 一级…四级 on the certificate).
+INTEGER_CHOICES = {"disability_grade": {1: ("一级", "grade 1"), 2: ("二级", "grade 2"), 3: ("三级", "grade 3"),
+                                        4: ("四级", "grade 4")}}
+
+
+def _english() -> bool:
+    return g.get("lang") == "en"
 
 
 @bp.app_template_global()
@@ -30,7 +48,7 @@ def scheme_title(scheme_id: str) -> str:
         scheme = get_scheme(scheme_id)
     except UnknownScheme:
         return scheme_id
-    return scheme.title_en if g.get("lang") == "en" else scheme.title_zh
+    return scheme.title_en if _english() else scheme.title_zh
 
 
 def _fact_spec(scheme_id: str, name: str):
@@ -43,10 +61,27 @@ def _fact_spec(scheme_id: str, name: str):
 @bp.app_template_global()
 def fact_title(scheme_id: str, name: str) -> str:
     """A fact's name as the user reads it (the form's label)."""
+    if name in PUBLIC_LABELS:
+        return PUBLIC_LABELS[name][_english()]
     spec = _fact_spec(scheme_id, name)
     if spec is None:
         return name
-    return (spec.description or name) if g.get("lang") == "en" else spec.zh
+    return (spec.description or name) if _english() else spec.zh
+
+
+@bp.app_template_global()
+def choice_label(scheme_id: str, name: str, value) -> str:
+    """A value of a choice fact as the reader's language names it (never the stored id such as home_care)."""
+    if name in INTEGER_CHOICES:
+        try:
+            return INTEGER_CHOICES[name][int(value)][_english()]
+        except (KeyError, ValueError, TypeError):
+            return str(value)
+    if _english():
+        key = f"choice.{value}"
+        return t(key) if key in _TEXT else str(value).replace("_", " ")
+    spec = _fact_spec(scheme_id, name)
+    return spec.choices.get(value, value) if spec is not None and spec.choices else str(value)
 
 
 @bp.app_template_global()
@@ -56,10 +91,38 @@ def fact_text(scheme_id: str, name: str, value) -> str:
         return "—"
     if isinstance(value, (bool, np.bool_)):
         return t("yes") if value else t("no")
+    if name == HUKOU:
+        return place_label(str(value))
     spec = _fact_spec(scheme_id, name)
-    if g.get("lang") != "en" and spec is not None and spec.choices:
-        return spec.choices.get(value, value)
+    if name in INTEGER_CHOICES or (spec is not None and spec.choices):
+        return choice_label(scheme_id, name, value)
     return str(value)
+
+
+@bp.app_template_global()
+def place_label(code: str) -> str:
+    """A division as its people name it: 宜春市袁州区湛郎街道 (the code where the system holds no such division)."""
+    from care_services.model import Division
+
+    names = []
+    for length in (4, 6, 9):
+        if len(code) >= length:
+            division = db_session().get(Division, code[:length].ljust(6, "0") if length == 4 else code[:length])
+            if division is not None:
+                names.append(division.name)
+    return "".join(names) or code
+
+
+@bp.app_template_global("place_name")
+def _place_name(prefix: str, lang: str = "zh") -> str:
+    return place_name(prefix, lang)
+
+
+@bp.app_template_global()
+def message_text(message: str) -> str:
+    """A field's message in the page's language: the messages say "中文 / English"."""
+    zh, sep, en = str(message).partition(" / ")
+    return (en if _english() else zh) if sep else str(message)
 
 
 def scheme_or_404(scheme_id: str):
@@ -69,13 +132,13 @@ def scheme_or_404(scheme_id: str):
         abort(404)
 
 
-def counties() -> list[dict]:
-    from sqlalchemy import select
-
-    from care_services.model import Division
-
-    rows = db_session().scalars(select(Division).where(Division.level == "county").order_by(Division.code))
-    return [{"code": d.code, "name": d.name} for d in rows]
+def in_force_places(scheme, today: dt.date) -> list[str] | None:
+    """The jurisdictions (code prefixes) where the scheme is in force today; None where it has no such bound."""
+    if not scheme.in_force:
+        return None
+    day = today.isoformat()
+    spans = where_in_force(scheme, effective_parameters(db_session()))
+    return sorted({s["jurisdiction"] for s in spans if s["from"] <= day and (s["until"] is None or day < s["until"])})
 
 
 def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str, scenario: dict | None = None) -> dict:
@@ -93,41 +156,130 @@ def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str, sc
 
 @bp.get("/check")
 def schemes_page():
-    return render_template("schemes.html", schemes=[s.describe() for s in all_schemes()])
+    today = clock.today()
+    schemes = [{**s.describe(), "places": in_force_places(s, today)} for s in all_schemes()]
+    return render_template("schemes.html", schemes=schemes)
 
 
 def _form_facts(scheme) -> dict:
-    """The form's inputs as the JSON the API takes: blank (or 未知) is unknown."""
+    """The form's inputs as the JSON the API takes: blank (or 未知) is unknown; procedure facts are never read."""
     raw = {}
     for spec in scheme.facts:
         value = request.form.get(f"fact.{spec.key}", "").strip()
-        if value:
+        if value and spec.key not in PROCEDURE_FACTS:
             raw[spec.key] = value
     return raw
+
+
+def _known_place(code: str) -> bool:
+    from care_services.model import Division
+
+    return code.isdigit() and len(code) in (6, 9) and db_session().get(Division, code) is not None
+
+
+def _where(scheme, raw: dict, places: list[str] | None) -> tuple[str, dict]:
+    """Where the pre-check is evaluated, and any error of the field that says so.
+
+    A person's scheme is evaluated in the county of the person's hukou (20号 五（一）: the application is made
+    where the hukou is); hukou unknown, in the one place the scheme is in force (the answer then asks for it).
+    Any other scheme in the county picked."""
+    if HUKOU not in scheme.fact_names:
+        return request.form.get("jurisdiction", "").strip(), {}
+    hukou = raw.get(HUKOU)
+    if hukou and not _known_place(hukou):
+        return "", {f"facts.{HUKOU}": ["请从列表中选择户籍所在地 / choose the place from the list"]}
+    if hukou:
+        return hukou[:6], {}
+    if places and len(places) == 1:
+        return places[0].ljust(6, "0"), {}
+    return "", {f"facts.{HUKOU}": ["请选择户籍所在地 / choose the place of hukou registration"]}
 
 
 @bp.route("/check/<scheme_id>", methods=["GET", "POST"])
 def check_page(scheme_id: str):
     scheme = scheme_or_404(scheme_id)
-    context = {"scheme": scheme.describe(), "counties": counties(), "values": {}, "errors": {}, "answer": None,
-               "today": dt.date.today().isoformat()}
+    today = clock.today()
+    places = in_force_places(scheme, today)
+    context = {"scheme": scheme.describe(), "form_facts": form_facts(scheme), "tree": division_tree(places),
+               "places": places, "has_hukou": HUKOU in scheme.fact_names, "values": {}, "errors": {},
+               "answer": None, "public_check": True, "today": today}
     if request.method == "GET":
         return render_template("check.html", **context)
     raw = _form_facts(scheme)
-    context["values"] = {**raw, "_jurisdiction": request.form.get("jurisdiction", ""),
-                         "_date": request.form.get("date", "")}
+    jurisdiction, errors = _where(scheme, raw, places)
+    context["values"] = {**raw, "_jurisdiction": request.form.get("jurisdiction", "")}
     try:
-        query, facts = checked(scheme.id, {"facts": raw, "jurisdiction": request.form.get("jurisdiction", ""),
-                                           **({"date": request.form["date"]} if request.form.get("date") else {})})
+        query, facts = checked(scheme.id, {"facts": raw, "jurisdiction": jurisdiction, "date": today.isoformat()})
     except ValidationError as error:
         from web.errors import flatten
 
-        context["errors"] = flatten(error.messages)
+        errors = {**flatten(error.messages), **errors}
+    if errors:
+        if context["has_hukou"] and "jurisdiction" in errors:  # the county is the hukou's: its field says so
+            errors.setdefault(f"facts.{HUKOU}", errors.pop("jurisdiction"))
+        context["errors"] = errors
         return render_template("check.html", **context), 422
-    context["answer"] = run(scheme.id, facts, query["date"], query["jurisdiction"])
-    context["applicable"] = scheme.id == SCHEME or scheme.id in institution_schemes()
-    context["prefill"] = {"facts": raw, "jurisdiction": query["jurisdiction"]}
+    answer = run(scheme.id, facts, today, query["jurisdiction"])
+    context.update(answer=answer, guide=guide(scheme, answer, raw),
+                   applicable=scheme.id == SCHEME or scheme.id in institution_schemes(),
+                   apply_url=apply_url(scheme.id, raw, query["jurisdiction"]))
     return render_template("check.html", **context)
+
+
+def form_facts(scheme) -> list[dict]:
+    """The facts the public form asks, in the scheme's order, grouped: the daily activities (6项指标) form one
+    question of their own; the hukou is the picker; procedure facts (审批日期) are not asked."""
+    facts = [f for f in scheme.describe()["facts"] if f["name"] not in PROCEDURE_FACTS and f["name"] != HUKOU]
+    for f in facts:
+        f["group"] = "adl" if f["name"].startswith("adl_") else "facts"
+        if f["name"] in INTEGER_CHOICES:
+            f["choices"] = list(INTEGER_CHOICES[f["name"]])
+    return facts
+
+
+def apply_url(scheme_id: str, raw: dict, jurisdiction: str) -> str:
+    """The application form started from the pre-check: every fact as a query parameter named by its fact id
+    (/cases/new?scheme=disability_care&hukou_division_code=360902100&adl_eating=是…), the form's proposals."""
+    query = {"scheme": scheme_id, **{name: value for name, value in raw.items()}}
+    if HUKOU not in raw:
+        query["jurisdiction"] = jurisdiction
+    return f"{url_for('cases.new_case_page')}?{urlencode(query)}"
+
+
+def guide(scheme, answer: dict, raw: dict) -> dict:
+    """What the page says beyond the criteria: why (one sentence per failed condition), the yearly amount, where
+    the policy applies when not here, and what to do next."""
+    english = _english()
+    reasons = []
+    if answer["eligible"] is False and answer["in_force"]:
+        if scheme.reasons:
+            reasons = [r["en" if english else "zh"] for r in scheme.reasons(answer)]
+        else:
+            reasons = [(f"Not met: {c['title_en']}" if english else f"不符合：{c['title_zh']}")
+                       for c in answer["criteria"] if c["passed"] is False and c["applicable"]]
+    yearly = None
+    if answer["amount"] is not None and answer.get("period") == "monthly":
+        yearly = round(answer["amount"] * 12, 2)
+    applies_in = None
+    if not answer["in_force"]:
+        names = [place_name(s["jurisdiction"], "en" if english else "zh")
+                 for s in (answer.get("not_in_force") or {}).get("in_force_in", [])]
+        applies_in = (f"This policy applies in {', '.join(names)}" if english else f"本政策适用于{'、'.join(names)}") \
+            if names else t("not_in_force")
+    how = scheme.how_to_apply
+    steps = None
+    if how and answer["in_force"] and answer["eligible"] is not False:
+        lang = "en" if english else "zh"
+        steps = {"where": how[f"where_{lang}"], "bring": list(how[f"bring_{lang}"]), "after": how[f"after_{lang}"],
+                 "reference": how["reference"], "office": place_label(raw[HUKOU]) if raw.get(HUKOU) else None}
+    return {"reasons": reasons, "yearly": yearly, "applies_in": applies_in, "how_to_apply": steps,
+            "here": _named(answer["jurisdiction"]) if not answer["in_force"] else None}
+
+
+def _named(code: str) -> str | None:
+    """A division's name, or None where the system holds no name for the code."""
+    name = place_label(code)
+    return None if name == code else name
 
 
 # ------------------------------------------------------------------------------------------------ API

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -30,12 +31,12 @@ ADL_FACTS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl
 DISABILITY_CRITERIA = (
     Criterion("yichun_hukou", "具有宜春户籍", "Yichun hukou", ("hukou_division_code",), _scope("1", "具有宜春户籍")),
     Criterion("age_16_plus", "年满16周岁", "aged 16 or over", ("birth_date",), _scope("2", "年满16周岁")),
-    Criterion("low_income", "低保户或易返贫致贫人口", "低保 household or at risk of poverty",
+    Criterion("low_income", "低保户或易返贫致贫人口", "in a minimum-living-allowance (dibao) household or at risk of poverty",
               ("dibao_household", "at_risk_of_poverty"), _scope("3", "低保户和易返贫致贫人口")),
     Criterion("certificate", "持残疾人证，一、二级精神、智力或肢体残疾", "grade 1-2 physical, intellectual or mental disability",
               ("has_disability_certificate", "disability_category", "disability_grade"),
               _scope("4", "持有中华人民共和国残疾人证且残疾等级为一、二级的精神、智力和肢体残疾人")),
-    Criterion("not_tekun", "未纳入特困人员救助供养范围", "not in 特困 support", ("tekun_supported",), _scope("5", "未纳入特困人员救助供养范围")),
+    Criterion("not_tekun", "未纳入特困人员救助供养范围", "not supported as a person in extreme poverty (tekun)", ("tekun_supported",), _scope("5", "未纳入特困人员救助供养范围")),
     Criterion("severe_adl", "6项指标中4—6项不能达到", "fails 4-6 of the 6 daily activities", ADL_FACTS,
               _scope("6", "按照自主吃饭、穿衣、上下床、如厕、室内行走、洗澡等6项指标，有4—6项不能达到的重度失能残疾人")),
 )
@@ -140,8 +141,114 @@ def _disability_steps(row: Mapping) -> list[str]:
     return steps
 
 
+# ------------------------------------------------------------------- the pre-check's words for applicants
+
+GRADE_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+CATEGORY_EN = {"visual": "visual", "hearing": "hearing", "speech": "speech", "physical": "physical",
+               "intellectual": "intellectual", "mental": "mental", "multiple": "multiple"}
+CATEGORY_ORDER = ("mental", "intellectual", "physical")  # as 三（一）4 lists them: 精神、智力和肢体残疾人
+
+
+def _used(answer: Mapping, name: str):
+    """A parameter's value as the answer cites it (None where the formula did not use it)."""
+    return next((p["value"] for p in answer.get("parameters") or () if p["name"] == name), None)
+
+
+def _listed_zh(items) -> str:
+    return "、".join(items)
+
+
+def _listed_en(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _years(birth: str | None, on: str) -> int | None:
+    if not birth:
+        return None
+    b, d = dt.date.fromisoformat(str(birth)[:10]), dt.date.fromisoformat(on)
+    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+
+def plain_reasons(answer: Mapping) -> list[dict]:
+    """One sentence per failed condition of 三（一）, as an applicant's family reads it: what the facts say, then
+    what the policy asks ("听力残疾不在本政策范围：仅限精神、智力、肢体残疾"). Read from the explained answer: the
+    facts the criterion used and the parameters in force, so a county that widens the scope is quoted as it is."""
+    reasons = []
+    for criterion in answer.get("criteria") or ():
+        if criterion["passed"] is not False or not criterion.get("applicable", True):
+            continue
+        facts, kind = criterion["facts"], criterion["id"]
+        zh = en = None
+        if kind == "yichun_hukou":
+            zh, en = "户籍不在宜春市：本政策仅限宜春户籍", "The hukou is not in Yichun: the policy is for Yichun residents only"
+        elif kind == "age_16_plus":
+            minimum, age = _used(answer, "disability_care.min_age") or 16, _years(facts.get("birth_date"), answer["date"])
+            zh = f"未满{minimum}周岁（按出生日期，今天{age}岁）：本政策要求年满{minimum}周岁"
+            en = f"Under {minimum} (aged {age} today): the policy requires the age of {minimum} or over"
+        elif kind == "low_income":
+            if _used(answer, "disability_care.low_income_requires_both"):
+                zh = "须同时是低保户和易返贫致贫人口"
+                en = "The policy requires both a minimum-living-allowance household and being at risk of poverty"
+            else:
+                zh = "既不是低保户，也不是易返贫致贫人口：本政策仅限低保户和易返贫致贫人口"
+                en = ("Neither in a minimum-living-allowance household nor at risk of poverty: the policy covers "
+                      "only these two groups")
+        elif kind == "certificate":
+            categories = [c for c in CATEGORY_ORDER if c in (_used(answer, "disability_care.accepted_categories") or ())]
+            categories += [c for c in _used(answer, "disability_care.accepted_categories") or () if c not in categories]
+            grades = sorted(_used(answer, "disability_care.accepted_grades") or ())
+            category, grade = facts.get("disability_category"), facts.get("disability_grade")
+            if facts.get("has_disability_certificate") is False:
+                zh, en = ("没有残疾人证：须持有中华人民共和国残疾人证",
+                          "No disability certificate: the policy requires a certificate of the People's Republic of China")
+            elif category is not None and categories and category not in categories:
+                zh = (f"{v.DISABILITY_CATEGORY.get(category, category)}残疾不在本政策范围："
+                      f"仅限{_listed_zh(v.DISABILITY_CATEGORY.get(c, c) for c in categories)}残疾")
+                en = (f"A {CATEGORY_EN.get(category, category)} disability is outside the policy: only "
+                      f"{_listed_en([CATEGORY_EN.get(c, c) for c in categories])} disabilities are covered")
+            elif grade is not None and grades and grade not in grades:
+                zh = (f"{GRADE_ZH.get(grade, grade)}残疾不在本政策范围：仅限"
+                      f"{_listed_zh(GRADE_ZH.get(g, str(g)).rstrip('级') for g in grades)}级残疾")
+                en = (f"A grade {grade} disability is outside the policy: only grades "
+                      f"{_listed_en([str(g) for g in grades])} are covered")
+        elif kind == "not_tekun":
+            zh, en = ("已纳入特困人员救助供养：特困供养人员不在本政策范围",
+                      "Already supported as a person in extreme poverty: such persons are outside the policy")
+        elif kind == "severe_adl":
+            minimum = _used(answer, "disability_care.min_adl_failed") or 4
+            failed = sum(1 for name in ADL_FACTS if facts.get(name) is True)
+            zh = f"6项日常活动中{failed}项不能自理：须有{minimum}—6项不能达到（重度失能）"
+            en = f"{failed} of the 6 daily activities cannot be done unaided: the policy requires {minimum} to 6"
+        if zh is None:  # a combination the sentences above do not word: the condition itself
+            zh, en = f"不符合：{criterion['title_zh']}", f"Not met: {criterion['title_en']}"
+        reasons.append({"criterion": kind, "zh": zh, "en": en})
+    return reasons
+
+
+HOW_TO_APPLY = {  # 五（一）个人申请, and what follows it (五（二）—（五）)
+    "where_zh": "本人或监护人到户籍所在地乡镇（街道）提出申请，领取并填写《困难重度失能残疾人照护和托养申请审批表》。",
+    "where_en": ("The person or their guardian applies at the township (subdistrict) office of the place of hukou "
+                 "registration, and fills in the application and approval form there."),
+    "bring_zh": ("户口本", "居民身份证", "残疾人证", "低保证（复印件）", "银行卡", "其他相关证明材料"),
+    "bring_en": ("the household register (hukou booklet)", "the resident identity card", "the disability certificate",
+                 "a copy of the minimum-living-allowance certificate", "a bank card", "other supporting documents"),
+    "after_zh": ("乡镇（街道）初审后，县级卫健部门派医生评估6项日常生活能力，再经民政或残联审核、乡村振兴部门核定、"
+                 "财政部门审批；拟纳入的名单在村（社区）公示7天，补贴从审批之日的下个月起发放。"),
+    "after_en": ("After the township's review, a doctor of the county health department assesses the six daily "
+                 "activities; civil affairs or the disability federation reviews, the rural revitalisation "
+                 "department confirms the poverty status and finance approves. The list is posted in the village "
+                 "(community) for 7 days; payments start in the month after approval."),
+    "reference": Reference(YC, "五（一）个人申请", "困难重度失能残疾人或监护人到户籍所在地乡镇（街道）提出申请，领取并填写"
+                           "附件《困难重度失能残疾人照护和托养申请审批表》……提出申请时，个人须携带户口本、居民身份证、"
+                           "残疾人证、低保证（复印件）、银行卡等其他相关证明材料"),
+}
+
+
 register(Scheme(
     id="disability_care",
+    reasons=plain_reasons,
+    how_to_apply=HOW_TO_APPLY,
     period="monthly",
     payers=(Payer("integrated", "统筹整合资金", "integrated personal funds", "personal"),
             Payer("finance_fallback", "财政兜底（新增财政资金）", "finance fallback (new public money)")),
@@ -153,25 +260,25 @@ register(Scheme(
     source=f"{YC} 三、四、五",
     unit="CNY/month",
     facts=(
-        fact("hukou_division_code", "户籍地区划代码", "text", "six-digit code of the hukou county"),
+        fact("hukou_division_code", "户籍地区划代码", "text", "place of hukou registration (division code)"),
         fact("birth_date", "出生日期", "date", "date of birth"),
-        fact("dibao_household", "低保户", "boolean", "member of a 低保 household"),
+        fact("dibao_household", "低保户", "boolean", "member of a minimum-living-allowance (dibao) household"),
         fact("at_risk_of_poverty", "易返贫致贫人口", "boolean", "identified as at risk of (returning to) poverty"),
-        fact("has_disability_certificate", "持有残疾人证", "boolean", "holds a disability certificate (false decides)"),
+        fact("has_disability_certificate", "持有残疾人证", "boolean", "holds a disability certificate"),
         fact("disability_category", "残疾类别", "text", "category on the disability certificate", choices=v.DISABILITY_CATEGORY),
         fact("disability_grade", "残疾等级", "integer", "grade 1-4 on the disability certificate", minimum=1),
-        fact("tekun_supported", "已纳入特困供养", "boolean", "already in 特困 support"),
+        fact("tekun_supported", "已纳入特困供养", "boolean", "already supported as a person in extreme poverty (tekun)"),
         *(fact(name, zh, "boolean", f"cannot {en} unaided") for name, zh, en in (
             ("adl_eating", "不能自主吃饭", "eat"), ("adl_dressing", "不能自主穿衣", "dress"),
             ("adl_transfer", "不能自主上下床", "get in and out of bed"), ("adl_toileting", "不能自主如厕", "use the toilet"),
             ("adl_walking_indoors", "不能室内行走", "walk indoors"), ("adl_bathing", "不能自主洗澡", "bathe"))),
-        fact("requested_service", "申请服务类别", "text", "home_care / day_care / institutional_care", choices=v.SERVICE_TYPE),
-        fact("institution_type", "托养机构类型", "text", "for institutional care", choices=INSTITUTION_TYPES),
-        fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's 两项补贴 per month", minimum=0),
-        fact("dibao_month", "低保金（元/月）", "number", "the person's 低保 payment per month", minimum=0),
+        fact("requested_service", "申请服务类别", "text", "the service applied for", choices=v.SERVICE_TYPE),
+        fact("institution_type", "托养机构类型", "text", "type of institution (for care in an institution)", choices=INSTITUTION_TYPES),
+        fact("two_subsidies_month", "残疾人两项补贴（元/月）", "number", "the person's two disability allowances per month", minimum=0),
+        fact("dibao_month", "低保金（元/月）", "number", "the person's minimum living allowance per month", minimum=0),
         fact("elderly_allowance_month", "老龄补贴（元/月）", "number", "the person's elderly allowance per month", minimum=0),
         fact("other_care_benefits_month", "其它政府性生活和护理类补贴（元/月）", "number",
-             "other government living or care benefits the person receives per month (审批表 其它补贴)", minimum=0),
+             "other government living or care benefits the person receives per month", minimum=0),
         fact("approved_on", "审批日期", "date", "date finance approved (payment starts the next month)"),
     ),
     criteria=DISABILITY_CRITERIA,

@@ -23,7 +23,7 @@ def test_a_criterion_that_does_not_apply_shows_不适用(web_app):
 def test_a_place_where_the_policy_is_not_in_force_is_said_so(web_app):
     text = post(web_app.test_client(), "elderly_institution_construction",
                 {"jurisdiction": "110105", **OWNED}).get_data(as_text=True)
-    assert "该政策在此地或此日期不适用" in text and "江西省" in text and "✘ 不符合条件" not in text
+    assert "本政策在此地不适用" in text and "本政策适用于江西省" in text and "✘ 不符合条件" not in text
 
 
 def test_the_80_percent_target_is_a_warning_on_the_page(web_app):
