@@ -238,7 +238,7 @@ def plan_page(result: dict, en: bool) -> dict:
     if indicators:
         summary.append(f"Targets of {plan_year}: {len(counted) - len(short)} met, {len(short)} short, "
                        f"{len(indicators) - len(counted)} not applicable." if en else
-                       f"{plan_year}年规划指标{len(indicators)}项：已达标{len(counted) - len(short)}项，未达标{len(short)}项，"
+                       f"{plan_year}年规划指标{len(indicators)}项：已达标{len(counted) - len(short)}项，尚有缺口{len(short)}项，"
                        f"不适用{len(indicators) - len(counted)}项。")
     if not en:  # the allocator's notes are "中文 / English" pairs
         summary.extend(f"{m['zh']}。" for m in result.get("messages", []))
