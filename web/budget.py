@@ -32,12 +32,13 @@ def _upload(name: str) -> io.BytesIO:
 
 def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:
     documents = list(data["scenarios"])
+    picked = data.get("scenario_rows") or []  # the first scenarios came from the form's rows (web/schemas.BudgetForm)
     if data["scenario_yaml"]:
         try:
             documents += [d for d in yaml.safe_load_all(data["scenario_yaml"]) if d]
         except yaml.YAMLError as error:
             raise ValidationError({"scenario_yaml": [f"YAML格式有误 / not valid YAML: {error}"]}) from None
-    scenarios = [Scenario("baseline", base, assumptions)]
+    scenarios = [Scenario(BASELINE, base, assumptions)]
     for index, document in enumerate(documents):
         if not isinstance(document, dict):
             raise ValidationError({f"scenarios.{index}": ["方案应为映射 / a scenario is a mapping"]})
@@ -46,6 +47,10 @@ def _scenarios(data: dict, assumptions: Assumptions, base) -> list[Scenario]:
             scenario_file.check_values(structured["parameters"], base)
             scenarios.append(Scenario.from_mapping(structured, base=base, assumptions=assumptions))
         except (ParameterError, ValueError, TypeError) as error:
+            if index < len(picked):  # a picked value below its floor: the message sits at its rows' value fields
+                message = ("新值低于上级规定的“不低于”标准，或超出规定的区间 / the new value is below a floor set above "
+                           "(不低于) or outside the range allowed")
+                raise ValidationError({f"change-{row}-value": [message] for row in picked[index]}) from None
             raise ValidationError({f"scenarios.{index}": [str(error)]}) from None
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -74,9 +79,9 @@ def _inputs(data: dict, files: dict, session) -> tuple:
     return horizon, scenarios, projects
 
 
-def start(body: dict):
+def start(body: dict, schema=None):
     """Check everything in the request (so bad input is a 422 now, not a failed job later), then queue the run."""
-    data = load(BudgetRequest(), body)
+    data = load(schema or BudgetRequest(), body)
     data.pop("csrf_token", None)
     files = {name: _upload(name).getvalue() for name, chosen in (("caseload_file", data["caseload"]),
                                                                  ("projects_file", data["projects"]))
@@ -119,17 +124,50 @@ def run_job(job, request: dict, session):
     return report_json(projections), workbook_bytes(lambda file: write_report(projections, file))
 
 
-def figures(report: dict) -> dict:
-    """The job's figures (subsidy_rules.budget_report.report_json) with their charts."""
+BASELINE = "baseline"  # the scenario of today's standards, as the API and the workbook name it internally
+
+
+def level_names(en: bool) -> dict[str, str]:
+    """Payer id → its name in the page's language."""
+    from subsidy_rules.engine import all_schemes
+
+    return {p.id: p.en for s in all_schemes() for p in s.payers} if en else payer_labels()
+
+
+def scenario_label(name: str, en: bool) -> str:
+    """A scenario's name as staff read it: the baseline is 基准方案 (Baseline on an English page)."""
+    return ("Baseline" if en else "基准方案") if name == BASELINE else name
+
+
+def figures(report: dict, en: bool = False) -> dict:
+    """The job's figures (subsidy_rules.budget_report.report_json) with their charts, scenario labels and the
+    comparison's columns named for people (amounts stay in 元; the page shows 万元)."""
+    labels = level_names(en)
     for scenario in report["scenarios"]:
+        scenario["label"] = scenario_label(scenario["name"], en)
         stacked: dict[str, dict[str, float]] = {}
-        labels = payer_labels()
         for row in scenario["by_year_level"]:
             stacked.setdefault(str(row["year"]), {})[labels.get(row["level"], row["level"])] = row["amount"]
         levels = [labels[level] for level in payer_order() if any(labels[level] in v for v in stacked.values())]
-        scenario["chart"] = charts.stacked_bars(f"{scenario['name']}：按资金层级", stacked, levels)
-    report["lines"] = charts.lines("各方案年度支出", {s["name"]: {str(r["year"]): r["amount"] for r in s["by_year"]}
-                                                    for s in report["scenarios"]})
+        title = f"{scenario['label']}: by funding level" if en else f"{scenario['label']}：按资金层级"
+        scenario["chart"] = charts.stacked_bars(title, stacked, levels)
+    report["lines"] = charts.lines("Yearly outlays per scenario" if en else "各方案年度支出",
+                                   {s["label"]: {str(r["year"]): r["amount"] for r in s["by_year"]}
+                                    for s in report["scenarios"]})
+    if report.get("comparison"):
+        names = [s["name"] for s in report["scenarios"]]
+        columns = []
+        for key in report["comparison"][0]:
+            if key in ("scheme", "year"):
+                continue
+            scenario, _, base = key.partition(" − ")
+            if base:
+                heading = (f"{scenario_label(scenario, en)} − {scenario_label(base, en)}" if en else
+                           f"{scenario_label(scenario, en)}比{scenario_label(base, en)}增减")
+            else:
+                heading = scenario_label(key, en) if key in names else key
+            columns.append({"key": key, "heading": heading})
+        report["comparison_columns"] = columns
     return report
 
 
@@ -145,19 +183,61 @@ def job_answer(job) -> dict:
 # ------------------------------------------------------------------------------------------------ pages
 
 
+def picker_choices(parameters, en: bool) -> list[dict]:
+    """The parameters a scenario row may change, by Chinese (or English) name, each with the values in force today
+    by jurisdiction and the unit its new value is typed in."""
+    from care_services import clock
+    from web.i18n import unit_text, value_text
+    from web.parameters import place_name
+    from web.schemas import is_percent_unit, picker_parameters
+
+    today, choices = clock.today(), []
+    for name, parameter in picker_parameters().items():
+        current = []
+        for (key, jurisdiction), held in sorted(parameters.parameters.items()):
+            if key != name:
+                continue
+            try:
+                value = held.at(today)
+            except LookupError:
+                continue
+            current.append(f"{place_name(jurisdiction, en)} {value_text(value, held.unit)}")
+        zh, _, english = parameter.description.partition(" / ")
+        choices.append({"name": name, "label": (english or zh) if en else zh,
+                        "current": ("; " if en else "；").join(current),
+                        "unit": "%" if is_percent_unit(parameter.unit) else unit_text(parameter.unit)})
+    return sorted(choices, key=lambda c: c["label"])
+
+
+def _form_page(values, errors, status: int = 200):
+    from flask import g
+
+    from web.schemas import SCENARIO_ROWS, budget_years
+
+    first, last = budget_years()
+    return render_template("budget.html", values=values, errors=errors, rows=range(1, SCENARIO_ROWS + 1),
+                           choices=picker_choices(effective_parameters(db_session()), g.lang == "en"),
+                           defaults={"first_year": first, "last_year": last}), status
+
+
 @bp.get("/budget")
 @login_required
 def budget_page():
-    return render_template("budget.html", values={}, errors={})
+    return _form_page({}, {})
 
 
 @bp.post("/budget")
 @login_required
 def budget_run():
+    from web.schemas import BudgetForm
+
     try:
-        job = start({k: v for k, v in request.form.items()})
+        from flask import g
+
+        job = start({k: v for k, v in request.form.items()},
+                    BudgetForm(default_name="Scenario 1" if g.lang == "en" else "方案1"))
     except ValidationError as error:
-        return render_template("budget.html", values=request.form, errors=flatten(error.messages)), 422
+        return _form_page(request.form, flatten(error.messages), 422)
     return waiting_page(job, "budget")
 
 
@@ -167,8 +247,12 @@ def result_page(job_id: str):
     job = job_or_404(job_id, "budget")
     if job.status != "done":
         return waiting_page(job, "budget")
-    return render_template("budget_result.html", job=job.as_dict(), report=figures(job.result),
-                           report_url=url_for("budget.report", job_id=job.id), levels=payer_labels())
+    from flask import g
+
+    en = g.lang == "en"
+    levels = level_names(en)
+    return render_template("budget_result.html", job=job.as_dict(), report=figures(job.result, en),
+                           report_url=url_for("budget.report", job_id=job.id), levels=levels)
 
 
 @bp.get("/budget/jobs/<job_id>/report.xlsx")

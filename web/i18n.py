@@ -235,7 +235,7 @@ TEXT = {
     "caseload_file": ("在册对象表（.xlsx）", "Caseload workbook (.xlsx)"),
     "pipeline": ("建设项目", "Facility pipeline"),
     "projects.none": ("不含", "none"),
-    "projects.sample": ("九江项目清单（附件4）", "Jiujiang project list (附件4)"),
+    "projects.sample": ("九江项目清单（附件4）", "Jiujiang project list (Annex 4)"),
     "projects.upload": ("上传项目表", "upload a projects workbook"),
     "projects_file": ("项目表（.xlsx）", "Projects workbook (.xlsx)"),
     "assumptions": ("测算假设", "Assumptions"),
@@ -243,8 +243,34 @@ TEXT = {
     "enrolment": ("新增托位入托率", "Enrolment of new places"),
     "growth": ("在册对象年增长率", "Yearly caseload growth"),
     "scenarios": ("比较方案", "Scenarios"),
-    "scenario_hint": ("每个方案一段YAML，多个方案用 --- 分隔；基准方案自动包含。",
-                      "One YAML document per scenario, separated by ---; the baseline is always included."),
+    "scenario_hint": ("每行调整一个参数，新值按该参数的单位填写（金额填元，比例填百分数，如70表示70%）；方案名称相同的行合为一个方案，"
+                      "未填名称的行归入“方案1”。基准方案（现行标准）自动包含，无需填写。",
+                      "One parameter change per row, the new value in the parameter's unit (yuan, or per cent for a "
+                      "share: 70 means 70%); rows with the same scenario name make one scenario, rows without a name "
+                      "go to “Scenario 1”. The baseline (today's standards) is always included."),
+    "scenario_yaml": ("高级：用YAML文本填写方案（可选）", "Advanced: scenarios as YAML (optional)"),
+    "scenario_yaml_hint": ("与命令行的方案文件格式相同：每个方案一段，多个方案用 --- 分隔；参数用其标识符，比例写小数（0.7）。",
+                           "The command line's scenario file format: one document per scenario, separated by ---; "
+                           "parameters by their identifiers, shares as fractions (0.7)."),
+    "budget_years_hint": ("默认从下一预算年度起测算三年（中期财政规划）；上半年默认从本年度起。",
+                          "By default the next budget year and the two after it (the medium-term plan); in the first "
+                          "half of a year, from the current year."),
+    "budget_form": ("测算设置", "Projection settings"),
+    "scenario_row": ("第%d行", "Row %d:"),
+    "row_number": ("行", "Row"),
+    "change.scenario": ("方案名称", "Scenario name"),
+    "change.parameter": ("调整的参数", "Parameter changed"),
+    "change.value": ("新值", "New value"),
+    "scenario_default_name": ("方案1", "Scenario 1"),
+    "choose_parameter": ("（不调整）", "(no change)"),
+    "current_value": ("现值：", "now: "),
+    "typed_in": ("新值单位：", "new value in "),
+    "baseline_scenario": ("基准方案", "Baseline"),
+    "total_wan": ("合计（万元）", "Total (10k CNY)"),
+    "amount_wan": ("金额（万元）", "Amount (10k CNY)"),
+    "scenario_totals": ("各方案各年度支出（万元）", "Outlays by scenario and year (10k CNY)"),
+    "amounts_in_wan": ("金额单位：万元。", "Amounts in 10,000 CNY."),
+    "wan_yuan": ("万元", "10k CNY"),
     "run": ("开始测算", "Run"),
     "running": ("正在运行", "Running"),
     "queued": ("排队中…", "Queued…"),
@@ -394,6 +420,25 @@ TEXT = {
     "choice.public_elderly": ("公办养老机构", "public elderly-care institution"),
     "choice.urban": ("城市", "urban"),
     "choice.rural": ("农村", "rural"),
+    # the planning, budget and parameters pages (issue 17, points 7 and 8)
+    "counted_on": ("考核单位", "Counted on"),
+    "units_short": ("未达标单位", "Units short"),
+    "short_by": ("缺口", "Short by"),
+    "short_of": ("缺", "short by"),
+    "met_by_district": ("各区划达标情况（指标 × 区划）", "Met or short, by district and indicator"),
+    "not_counted_here": ("此区划不考核该指标", "not counted here"),
+    "cost_wan": ("投资（万元）", "Cost (10k CNY)"),
+    "subsidy_wan": ("建设补助（万元）", "Subsidy (10k CNY)"),
+    "solver_details": ("计算过程（供技术人员核对）", "How the plan was computed (for technical review)"),
+    "solver_phase": ("步骤", "Phase"),
+    "solver_result": ("结果", "Result"),
+    "solver_objective": ("目标函数值", "Objective"),
+    "solver_bound": ("理论最优界", "Bound"),
+    "solver_gap": ("与最优界的差距", "Gap"),
+    "solver_seconds": ("用时（秒）", "Seconds"),
+    "solver_backend": ("求解器", "Solver"),
+    "solver_note": ("差距为0表示已找到最优方案；差距大于0时可延长计算时限再算。",
+                    "A gap of 0 means the plan is optimal; with a gap above 0, allow more time and run again."),
     "census_note": ("人口为第七次全国人口普查（2020）数据；3岁以下人口为估算（0岁加1-4岁的一半）。",
                     "Population from the 2020 census; under-3 is an estimate (age 0 plus half of ages 1-4)."),
 }
@@ -402,13 +447,33 @@ from web.case_text import CASE_TEXT  # noqa: E402  (the case page's words, issue
 
 TEXT.update(CASE_TEXT)
 
-UNITS = UNIT  # care_services.vocabulary: the same words on pages and in workbooks
+UNITS = {**UNIT,  # care_services.vocabulary: the same words on pages and in workbooks; below, the units only
+         # the parameters page shows (planning targets and their readings)
+         "CNY/household": "元/户", "centres": "个", "facilities": "个", "households": "户", "households per year": "户/年",
+         "institutions per county": "所/县", "places": "个托位", "square metres per 100 households": "平方米/百户",
+         "choice (table1 | annex2)": "选项"}
 
 
 def unit_text(unit: str | None) -> str:
     if not unit:
         return ""
     return unit if g.get("lang") == "en" else UNITS.get(unit, unit)
+
+
+def value_text(value, unit: str | None) -> str:
+    """A parameter's value as staff read it: a share in per cent (0.4 → 40%), a number with its unit (600 元/月),
+    a range as 低–高, a yes/no flag in words."""
+    if isinstance(value, dict) and {"min", "max"} <= set(value):
+        return f"{value_text(value['min'], unit)} – {value_text(value['max'], unit)}"
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, (int, float)):
+        if unit and unit.startswith("share"):
+            return f"{100 * value:.4g}%"
+        number = f"{value:,.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+        shown = unit_text(unit)
+        return f"{number} {shown}" if shown else number
+    return str(value)
 
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")  # China keeps UTC+8 all year
@@ -464,4 +529,5 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["unit_text"] = unit_text
+    app.jinja_env.globals["value_text"] = value_text
     app.jinja_env.filters["beijing_time"] = beijing_time

@@ -18,6 +18,19 @@ from web.security import current_user, roles_required
 
 bp = Blueprint("parameters", __name__)
 
+# The places parameters are set for, in English (the division list holds Chinese names only).
+PLACE_EN = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun", "360402": "Lianxi District",
+            "360403": "Xunyang District", "360404": "Chaisang District"}
+
+
+def place_name(code: str, en: bool) -> str:
+    """A parameter's jurisdiction (a 2-, 4- or 6-digit code) by name: 江西省, 九江市, 濂溪区…"""
+    from care_services.divisions import division_name
+
+    if en:
+        return PLACE_EN.get(code) or PLACE_EN.get(code.rstrip("0")) or code
+    return division_name(code)
+
 
 def listing(query: str | None) -> list[dict]:
     parameters = effective_parameters(db_session())

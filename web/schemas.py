@@ -33,6 +33,19 @@ EVALUATION_JURISDICTION = validate.And(DIVISION_CODE, _known_division)
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为YYYY-MM / a month is written YYYY-MM")
 
 
+def between(low: float, high: float) -> validate.Range:
+    return validate.Range(min=low, max=high, error=f"应在{low:g}至{high:g}之间 / must be between {low:g} and {high:g}")
+
+
+# marshmallow's own messages are English only; the forms' fields speak both languages
+NUMBER = {"invalid": "应为数字 / not a valid number", "required": "必须填写 / required",
+          "null": "必须填写 / required"}
+WHOLE_NUMBER = {**NUMBER, "invalid": "应为整数 / not a whole number"}
+DATE = {"invalid": "日期格式应为YYYY-MM-DD / a date is written YYYY-MM-DD", "required": "必须填写 / required",
+        "null": "必须填写 / required"}
+TEXT = {"required": "必须填写 / required", "null": "必须填写 / required", "invalid": "应为文字 / not text"}
+
+
 def one_of(choices) -> validate.OneOf:
     return validate.OneOf(list(choices), error="应为以下之一 / must be one of: {choices}")
 
@@ -507,20 +520,30 @@ class ParameterQuery(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
-THIS_YEAR = dt.date.today().year
+def budget_years(today: dt.date | None = None) -> tuple[int, int]:
+    """The years a finance officer projects by default: from July (when next year's budget is drawn up, 预算编制
+    "二上二下") the next budget year and the two after it, the three years of the rolling medium-term plan
+    (中期财政规划) — in December 2026, 2027–2029; before July, the current year and the two after it."""
+    from care_services import clock
+
+    today = today or clock.today()
+    first = today.year + (1 if today.month >= 7 else 0)
+    return first, first + 2
 
 
 class BudgetRequest(Base):
     """A projection: years, where the caseload and the pipeline come from, assumptions and scenarios."""
 
-    first_year = fields.Integer(load_default=THIS_YEAR, strict=False, validate=validate.Range(min=2000, max=2100))
-    last_year = fields.Integer(load_default=THIS_YEAR + 2, strict=False, validate=validate.Range(min=2000, max=2100))
+    first_year = fields.Integer(load_default=lambda: budget_years()[0], strict=False, validate=between(2000, 2100),
+                                error_messages=WHOLE_NUMBER)
+    last_year = fields.Integer(load_default=lambda: budget_years()[1], strict=False, validate=between(2000, 2100),
+                               error_messages=WHOLE_NUMBER)
     caseload = fields.String(load_default="cases", validate=one_of(("none", "cases", "synthetic", "upload")))
-    synthetic = fields.Integer(load_default=1000, strict=False, validate=validate.Range(min=1, max=200_000))
+    synthetic = fields.Integer(load_default=1000, strict=False, validate=between(1, 200_000), error_messages=WHOLE_NUMBER)
     projects = fields.String(load_default="none", validate=one_of(("none", "sample", "upload")))
-    occupancy = fields.Float(load_default=0.7, validate=validate.Range(min=0, max=1))
-    enrolment = fields.Float(load_default=0.7, validate=validate.Range(min=0, max=1))
-    growth = fields.Float(load_default=0.0, validate=validate.Range(min=-0.5, max=1))
+    occupancy = fields.Float(load_default=0.7, validate=between(0, 1), error_messages=NUMBER)
+    enrolment = fields.Float(load_default=0.7, validate=between(0, 1), error_messages=NUMBER)
+    growth = fields.Float(load_default=0.0, validate=between(-0.5, 1), error_messages=NUMBER)
     scenarios = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=5))
     scenario_yaml = fields.String(load_default=None, validate=validate.Length(max=20_000))
     csrf_token = fields.String(load_default=None, load_only=True)
@@ -539,6 +562,146 @@ class BudgetRequest(Base):
             raise ValidationError("结束年份不能早于开始年份 / the last year is before the first", "last_year")
         if data["last_year"] - data["first_year"] > 10:
             raise ValidationError("最多测算11年 / at most 11 years", "last_year")
+
+
+class Percent(fields.Float):
+    """A share typed in per cent (70 or 70%) on a form, loaded as the fraction the rules use (0.7)."""
+
+    def __init__(self, *, low: float = 0, high: float = 100, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+        self.low, self.high = low, high
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().rstrip("%％").strip()
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not self.low <= number <= self.high:
+            raise ValidationError(f"应在{self.low:g}%至{self.high:g}%之间 / must be between {self.low:g}% and "
+                                  f"{self.high:g}%")
+        return number / 100
+
+
+# the units a scenario's new value may be typed in on the form: money, counts and shares (typed in %); not codes,
+# flags or lists, which a scenario does not change
+PICKER_UNITS = ("CNY", "beds", "places", "households", "months", "years", "share", "institutions", "centres",
+                "facilities", "square metres")
+
+
+def is_percent_unit(unit: str) -> bool:
+    return unit.startswith("share")
+
+
+def picker_parameters() -> dict[str, object]:
+    """The parameters a budget scenario can change on the form, by name (the first of each name carries its unit
+    and description): those holding numbers, in one of PICKER_UNITS."""
+    from subsidy_rules.parameters import Range, default_parameters
+
+    chosen: dict[str, object] = {}
+    for (name, _), parameter in sorted(default_parameters().parameters.items()):
+        values = [v for _, v in parameter.values if v is not None]
+        numeric = values and all(isinstance(v, (int, float)) and not isinstance(v, (bool, Range)) for v in values)
+        if numeric and parameter.unit.startswith(PICKER_UNITS):
+            chosen.setdefault(name, parameter)
+    return chosen
+
+
+class ScenarioChange(Base):
+    """One row of the budget form's scenario table: which scenario, which parameter, its new value in its unit
+    (元, or % for a share). A row left blank is no change."""
+
+    scenario = Text(load_default=None, validate=validate.Length(max=40))
+    parameter = fields.String(load_default=None)
+    value = fields.String(load_default=None, validate=validate.Length(max=30))
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        if not data.get("parameter") and not data.get("value"):
+            return
+        known = picker_parameters()
+        if not data.get("parameter"):
+            raise ValidationError("请选择要调整的参数 / choose the parameter to change", "parameter")
+        if data["parameter"] not in known:
+            raise ValidationError("没有这个参数 / no such parameter", "parameter")
+        if not data.get("value"):
+            raise ValidationError("请填写新值 / enter the new value", "value")
+        _new_value(data["value"], known[data["parameter"]].unit)
+
+    @post_load
+    def _in_rules_units(self, data, **kwargs):
+        if data.get("parameter") and data.get("value"):
+            data["value"] = _new_value(data["value"], picker_parameters()[data["parameter"]].unit)
+        return data
+
+
+def _new_value(text: str, unit: str) -> float:
+    """A new value as typed (in the parameter's unit; "6,000" and "70%" allowed), as the rules hold it."""
+    cleaned = text.replace(",", "").replace("，", "").strip()
+    percent = is_percent_unit(unit)
+    if percent:
+        cleaned = cleaned.rstrip("%％").strip()
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise ValidationError({"value": ["应为数字（不带单位，如600或70） / a plain number such as 600 or 70"]}) from None
+    if not number == number or number in (float("inf"), float("-inf")) or number < 0:
+        raise ValidationError({"value": ["应为不小于0的数字 / a number of 0 or more"]})
+    if percent:
+        if number > 100:
+            raise ValidationError({"value": ["比例应在0%至100%之间 / a share is between 0% and 100%"]})
+        return number / 100
+    return number
+
+
+SCENARIO_ROWS = 6  # rows of the form's scenario table
+
+
+class BudgetForm(BudgetRequest):
+    """The budget page's form: assumptions typed in %, scenarios built from rows of (scenario, parameter, new value)
+    — rows with the same scenario name are one scenario — and YAML optional (the advanced, folded part)."""
+
+    occupancy = Percent(load_default=0.7, error_messages=NUMBER)
+    enrolment = Percent(load_default=0.7, error_messages=NUMBER)
+    growth = Percent(load_default=0.0, low=-50, high=100, error_messages=NUMBER)
+    changes = fields.List(fields.Nested(ScenarioChange), load_default=list,
+                          validate=validate.Length(max=SCENARIO_ROWS))
+
+    def __init__(self, *args, default_name: str = "方案1", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_name = default_name  # the scenario of rows without a name, in the page's language
+
+    @pre_load
+    def _rows(self, data, **kwargs):
+        """change-1-parameter, change-1-value, change-1-scenario … as a list of rows, in the form's order."""
+        if not hasattr(data, "items"):
+            return data
+        rows: dict[int, dict] = {}
+        rest = {}
+        for key, value in data.items():
+            match = re.fullmatch(r"change-(\d{1,2})-(scenario|parameter|value)", key)
+            if match:
+                rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
+            else:
+                rest[key] = value
+        if rows:
+            rest["changes"] = [{k: v for k, v in rows.get(n, {}).items() if str(v).strip()}
+                               for n in range(1, max(rows) + 1)]
+        return rest
+
+    @post_load
+    def _scenarios_of_rows(self, data, **kwargs):
+        """The rows as scenarios in the CLI's file format, in the order their names first appear; a row without a
+        name belongs to the default one (方案1)."""
+        grouped: dict[str, dict] = {}
+        rows_of: dict[str, list[int]] = {}
+        for number, row in enumerate(data.pop("changes"), start=1):
+            if not row.get("parameter"):
+                continue
+            name = row.get("scenario") or self.default_name
+            grouped.setdefault(name, {"name": name, "parameters": {}})["parameters"][row["parameter"]] = row["value"]
+            rows_of.setdefault(name, []).append(number)
+        data["scenarios"] = [*grouped.values(), *data["scenarios"]]
+        data["scenario_rows"] = list(rows_of.values())  # the form rows of each picked scenario, for its errors
+        return data
 
 
 def _target_ids() -> list[str]:
@@ -572,12 +735,13 @@ class AllocationRequest(Base):
     sample = fields.Boolean(load_default=False)
     units = fields.String(load_default="county", validate=one_of(("county", "township")),
                           metadata={"description": "示例的规划单位：县或乡镇（街道） / the sample's planning units"})
-    year = fields.Integer(required=True, strict=False, validate=validate.Range(min=2000, max=2100))
-    first_year = fields.Integer(load_default=2023, strict=False, validate=validate.Range(min=2000, max=2100))
+    year = fields.Integer(required=True, strict=False, validate=between(2000, 2100), error_messages=WHOLE_NUMBER)
+    first_year = fields.Integer(load_default=2023, strict=False, validate=between(2000, 2100),
+                                error_messages=WHOLE_NUMBER)
     budget = AmountField(load_default=None, metadata={"description": "元，或“5亿”“50000万” / yuan, or 5亿, 50000万"})
     objective = fields.String(load_default="shortfall", validate=one_of(("shortfall", "cost", "coverage", "distance")))
     backend = fields.String(load_default="auto", validate=one_of(("auto", "highs", "cp-sat", "scip")))
-    time_limit = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=600))
+    time_limit = fields.Float(load_default=30.0, validate=between(1, 600), error_messages=NUMBER)
     jurisdiction = fields.String(load_default="360400", validate=DIVISION_CODE)
     targets = fields.List(fields.String(validate=one_of(_target_ids())), load_default=None,
                           validate=validate.Length(min=1), metadata={"description": "只规划这些目标 / plan only these targets"})

@@ -143,7 +143,7 @@ def test_budget_page_runs_a_job_and_shows_charts_and_the_download(web_app):
                                        "scenario_yaml": "name: 居家700\nparameters:\n  disability_care.home_care_month: 700"})
     assert job.status_code == 200 and 'id="job"' in job.get_data(as_text=True)
     result = _finish(client, job.get_data(as_text=True))
-    assert result.count("<svg") == 3 and "居家700" in result and "baseline" in result
+    assert result.count("<svg") == 3 and "居家700" in result and "基准方案" in result
     comparison = result[result.index('id="comparison"'):]
     assert "<th>补贴项目</th>" in comparison and "困难重度失能残疾人照护和托养补助" in comparison
     assert "disability_care" not in comparison
@@ -157,16 +157,10 @@ def test_planning_page_runs_the_allocator(web_app):
     token = page_login(client, "admin")
     job = client.post("/planning", data={"csrf_token": token, "sample": "on", "year": "2025", "budget": "5亿"})
     result = _finish(client, job.get_data(as_text=True))
-    assert 'id="targets"' in result and 'id="plan"' in result and "濂溪区" in result
+    assert 'id="unmet"' in result and 'id="plan"' in result and "濂溪区" in result
     summary = result[result.index('id="summary"'):result.index("</ul>", result.index('id="summary"'))]
-    assert "选中项目" in summary and "未达标" not in summary  # unmet targets are rows of their table, not lines
-    unmet = result[result.index('<table id="targets">'):result.index("</table>", result.index('<table id="targets">'))]
-    rows = re.findall(r'<tr class="fail">(.*?)</tr>', unmet, re.S)
-    assert f"未达标的目标（{len(rows)}）" in result and rows
-    for row in rows:  # a target not met never shows its level after the plan at or above the target
-        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-        target, after = (float(cells[i].rstrip("%").replace(",", "")) for i in (3, 5))
-        assert after < target, cells
+    assert "选中项目" in summary and "未达标" not in summary  # the units short are listed by indicator, not as lines
+    # the rest of the page: tests/web/test_planning_page.py
     bad = client.post("/planning", data={"csrf_token": token, "year": "2025", "budget": "lots"})
     assert bad.status_code == 422 and "budget" in bad.get_data(as_text=True)
 
