@@ -169,6 +169,8 @@ def test_the_pre_check_answers_become_proposals_the_assessment_confirms(web_app)
     assert "证号第19位为5：智力残疾；第20位为1：一级" in page
     assert 'id="category-conflict"' in page and "填报的残疾类别为肢体残疾" in page
     assert "吃饭、穿衣、上下床、如厕" in page
+    # before the assessment: a forecast on the stated answers, labelled as one (智力一级 is in scope)
+    assert re.search(r'id="provisional-verdict" data-verdict="eligible">按申请时自述的失能情况预计（待评估确认）：✔ 符合条件', page)
     assert _step(li, token, url, "township_review").status_code == 302
     wang = web_app.test_client()
     page_login(wang, "wang")
