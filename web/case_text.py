@@ -79,6 +79,10 @@ CASE_TEXT = {
     "verdict": ("结论", "verdict"),
     "failing": ("不满足的条件", "conditions not met"),
     "not_eligible_code": ("不符合条件", "not eligible"),
+    "provisional": ("按申请时自述的失能情况预计（待评估确认）", "If the ADL answers stated are confirmed (to be assessed)"),
+    "proposed": ("申请时填报", "stated in the application"),
+    "disability_category": ("残疾类别", "Disability category"),
+    "disability_grade": ("残疾等级", "Disability grade"),
     "field.proposed.disability_category": ("填报的残疾类别", "Category stated"),
     "field.proposed.disability_grade": ("填报的残疾等级", "Grade stated"),
 }

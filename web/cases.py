@@ -127,6 +127,9 @@ def case_detail(case: CareCase) -> dict:
         "proposed": casework.proposals(entries),
         "certificate": certificate_reading(case),
         "verdict": verdict_of(next((e.explanation for e in reversed(entries) if e.explanation), None)),
+    })
+    detail["provisional_verdict"] = provisional_verdict(case, person, detail["verdict"], detail["proposed"])
+    detail.update({
         "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username, "role": e.role,
                      "action": e.action, "from": e.from_state, "to": e.to_state, "reason": e.reason,
                      "details": e.details, "parameter_version": e.parameter_version, "explanation": e.explanation}
@@ -158,6 +161,20 @@ def verdict_of(answer: dict | None) -> dict | None:
     return {"verdict": verdict, "eligible": answer.get("eligible"), "failing": failing,
             "missing_facts": list(answer.get("missing_facts") or []), "amount": answer.get("amount"),
             "unit": answer.get("unit")}
+
+
+def provisional_verdict(case: CareCase, person, verdict: dict | None, proposed: dict) -> dict | None:
+    """Before the assessment: the verdict if the ADL answers the application stated are confirmed (a forecast the
+    page labels as such; the case's facts and its audit never take them)."""
+    stated = {name: proposed[name] for name in wf.ADL_ACTIVITIES if name in proposed}
+    if not verdict or verdict["verdict"] != "undecided" or not stated or person is None:
+        return None
+    if not set(verdict["missing_facts"]) & set(stated):
+        return None
+    from subsidy_rules.overrides import effective_parameters
+
+    facts = {name: value for name, value in stated.items() if getattr(person, name) is None}
+    return verdict_of(casework.explain(case, person, clock.today(), effective_parameters(db_session()), **facts))
 
 
 def certificate_reading(case: CareCase) -> dict | None:

@@ -169,6 +169,8 @@ def test_the_pre_check_answers_become_proposals_the_assessment_confirms(web_app)
     assert "证号第19位为5：智力残疾；第20位为1：一级" in page
     assert 'id="category-conflict"' in page and "填报的残疾类别为肢体残疾" in page
     assert "吃饭、穿衣、上下床、如厕" in page
+    # before the assessment: a forecast on the stated answers, labelled as one (智力一级 is in scope)
+    assert re.search(r'id="provisional-verdict" data-verdict="eligible">按申请时自述的失能情况预计（待评估确认）：✔ 符合条件', page)
     assert _step(li, token, url, "township_review").status_code == 302
     wang = web_app.test_client()
     page_login(wang, "wang")
@@ -179,3 +181,20 @@ def test_the_pre_check_answers_become_proposals_the_assessment_confirms(web_app)
     assert "adl_eating" not in html.unescape(page.split('id="case-verdict"')[1].split("</section>")[0])
     bad = li.post("/cases/new", data={**data, "csrf_token": token, "proposed.disability_grade": "7"})
     assert bad.status_code == 422
+
+
+def test_the_new_parts_of_the_pages_speak_english_in_english(web_app):
+    li = web_app.test_client()
+    token = page_login(li, "li")
+    form = li.get("/cases/new?lang=en").get_data(as_text=True)
+    proposed = form.split('id="proposed"')[1].split("</fieldset>")[0]
+    assert "Category stated" in proposed and not CJK.search(proposed)
+    url = _file(li, token, disability_certificate_number=application()["id_number"] + "11")
+    page = li.get(f"{url}?lang=en").get_data(as_text=True)
+    for section in ("case-verdict", "proposals"):
+        part = page.split(f'id="{section}"')[1].split("</section>")[0]
+        assert not CJK.search(re.sub(r"<cite>[^<]*</cite>", "", part)), section  # citations as written
+    assert "character 19 is 1: visual" in page
+    chinese = li.get(url).get_data(as_text=True)
+    history = chinese.split('id="history"')[1]
+    assert "proposed" not in history and "send_back" not in history

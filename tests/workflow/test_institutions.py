@@ -78,7 +78,11 @@ def test_an_elderly_institution_goes_to_civil_affairs_and_can_be_rejected(jiujia
 def test_finance_cannot_approve_an_ineligible_institution_and_facts_are_checked(jiujiang):
     case_id = apply(jiujiang, facts={**NURSERY, "in_planning_or_construction": False})  # built before: not eligible
     with session_scope(jiujiang) as session:
-        act_on(dt.date(2024, 3, 5), session, staff(session, "jj_health"), case_id, "sector_review")
+        with pytest.raises(InputError) as bad:  # passing a case the rules find not eligible is confirmed (issue 17)
+            act_on(dt.date(2024, 3, 5), session, staff(session, "jj_health"), case_id, "sector_review")
+        assert "confirm_override" in bad.value.errors
+        act_on(dt.date(2024, 3, 5), session, staff(session, "jj_health"), case_id, "sector_review",
+               confirm_override=True, override_reason="报财政复核")
         with pytest.raises(WorkflowError) as refused:
             act_on(dt.date(2024, 3, 8), session, staff(session, "jj_finance"), case_id, "approve")
         assert refused.value.code == "ineligible"

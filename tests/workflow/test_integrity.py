@@ -196,8 +196,10 @@ def test_a_correction_of_facts_is_the_cases_own_audited_step(county):
         assert income["passed"] is False  # re-evaluated on the corrected facts
         # a township user does not own the county's person record; the case changed, the record did not
         assert session.get(Person, case.person_id_number).dibao_household is True
-    # a correction is not a step: li, who corrected, still reviews
-    walk(county, case_id, until="township_reviewed")
+    # a correction is not a step: li, who corrected, still reviews (confirming: the case is no longer eligible)
+    with session_scope(county) as session:
+        act_on(SUBMITTED + DAY, session, staff(session, "li"), case_id, "township_review", confirm_override=True,
+               override_reason="低保情况报县级核实")
     with session_scope(county) as session:  # the county's assessor owns the step and the record
         act_on(SUBMITTED + 2 * DAY, session, staff(session, "wang"), case_id, "correct_facts", name="欧阳建华",
                reason="户口簿核实")
