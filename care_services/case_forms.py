@@ -353,7 +353,7 @@ def letter_lines(letter: dict[str, Any]) -> list[str]:
              f"　　理由：{letter['reason'] or '—'}"]
     for number, condition in enumerate(letter["conditions"], start=1):
         lines.append(f"　　{number}. 不符合“{condition['title']}”的条件（{condition['clause']}：“{condition['quote']}”）。")
-    if letter["missing"]:
+    if letter["missing"] and not letter["conditions"]:  # undecided, not refuted: what is still to be shown
         lines.append(f"　　尚缺以下情况，无法认定：{'、'.join(letter['missing'])}。")
     first, second = letter["appeals"]
     lines.append(f"　　如对本决定不服，可以自收到本告知书之日起{first['period']}内向{letter['review_body']}申请{first['way']}"

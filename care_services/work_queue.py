@@ -86,18 +86,22 @@ def rows(session: Session, user: User, *, state: str | None = None, scheme: str 
     today = clock.today()
     sectors = casework.institution_schemes()
     result = []
+    steps: dict[tuple, tuple[str, str | None]] = {}  # whose step, by what decides it (a handful of combinations)
     for r in session.execute(statement):
-        procedure = "disability_care" if r.scheme == casework.SCHEME else "institution_subsidy"
-        flow = wf.Case(r.division_code, r.requested_service, r.institution_type, r.state, procedure=procedure,
-                       sector=sectors.get(r.scheme))
-        awaited = flow.steps.awaited.get(r.state) if r.state in flow.steps.pending else None
+        decided_by = (r.scheme, r.state, r.requested_service, r.institution_type)
+        if decided_by not in steps:
+            procedure = "disability_care" if r.scheme == casework.SCHEME else "institution_subsidy"
+            flow = wf.Case(r.division_code, r.requested_service, r.institution_type, r.state, procedure=procedure,
+                           sector=sectors.get(r.scheme))
+            awaited = flow.steps.awaited.get(r.state) if r.state in flow.steps.pending else None
+            steps[decided_by] = (flow.steps.states.get(r.state, r.state), awaited and wf.role_for(flow, awaited))
+        state_zh, role = steps[decided_by]
         since = clock.local_date(r.since) if r.since else None
         result.append(Row(
-            id=r.id, scheme=r.scheme, state=r.state, state_zh=flow.steps.states.get(r.state, r.state), applicant=r.applicant or "", division_code=r.division_code,
-            township=r.township or "", community=r.community_name or "", submitted_on=r.submitted_on,
-            verdict=r.verdict, amount=float(r.amount) if r.amount is not None else None, since=since,
-            waiting_days=(today - (since or r.submitted_on)).days if awaited else None,
-            awaited_role=wf.role_for(flow, awaited) if awaited else None))
+            id=r.id, scheme=r.scheme, state=r.state, state_zh=state_zh, applicant=r.applicant or "",
+            division_code=r.division_code, township=r.township or "", community=r.community_name or "",
+            submitted_on=r.submitted_on, verdict=r.verdict, amount=r.amount, since=since,
+            waiting_days=(today - (since or r.submitted_on)).days if role else None, awaited_role=role))
     return result
 
 

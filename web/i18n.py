@@ -325,6 +325,8 @@ TEXT = {
     "form_button.rejection.html": ("打印不予批准告知书（A4）", "Print the refusal letter (A4)"),
     "form_button.rejection.xlsx": ("下载不予批准告知书（Excel）", "Download the refusal letter (Excel)"),
     "case_form": ("文书", "Form"),
+    "no_case_forms": ("《审批表》和不予批准告知书只用于困难重度失能残疾人照护和托养申请。",
+                      "The approval form and the refusal letter are for disability-care applications only."),
     "form.approval": ("审批表", "approval form"),
     "form.rejection": ("不予批准告知书", "refusal letter"),
     "action.print_form": ("打印或下载文书", "printed or downloaded a form"),
