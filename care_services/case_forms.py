@@ -17,6 +17,7 @@ both papers hold personal data (ID number, bank account).
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -282,23 +283,27 @@ def _pair_row(sheet, items: list[tuple[str, Any]]) -> None:
     sheet.row += 1
 
 
-def _text_block(sheet, lines: list[str], *, bold: bool = False) -> None:
+def _text_block(sheet, lines: list[str]) -> None:
     for text in lines:
-        sheet.line(text, WIDTH, bold=bold)
+        sheet.line(text, WIDTH)
 
 
-def _setup(sheet) -> None:
-    for column, width in enumerate((18, 30, 18, 30)):
-        sheet.set_width(column, width)
+@contextmanager
+def _paper(target: str | IO[bytes], name: str, title: str):
+    """A one-sheet workbook laid out as the paper: four columns, the title, A4 portrait one page wide."""
+    with ReportBook(target) as book:
+        sheet = book.sheet(name)
+        for column, width in enumerate((18, 30, 18, 30)):
+            sheet.set_width(column, width)
+        sheet.title_line(title, WIDTH)
+        yield sheet
+        sheet.print_setup(landscape=False, fit_width=True)
 
 
 def write_approval(target: str | IO[bytes], form: dict[str, Any]) -> None:
     """The 《审批表》 as a workbook: one A4 portrait page wide, every user text written as text (never a formula)."""
     a = form["applicant"]
-    with ReportBook(target) as book:
-        sheet = book.sheet("审批表")
-        _setup(sheet)
-        sheet.title_line(form["title"], WIDTH)
+    with _paper(target, "审批表", form["title"]) as sheet:
         sheet.line(f"单位：{a['county']}　　　　申请日期：{a['submitted_on']}", WIDTH)
         _pair_row(sheet, [("姓名", a["name"]), ("性别、年龄", f"{a['sex']}，{a['age']}岁")])
         _pair_row(sheet, [("残疾类别及等级", a["disability"]), ("残疾证号", a["certificate"])])
@@ -324,16 +329,12 @@ def write_approval(target: str | IO[bytes], form: dict[str, Any]) -> None:
         sheet.skip()
         sheet.line(form["note"], WIDTH)
         sheet.line(f"制表时间：{form['made_at']}（系统生成，依据{POLICY}附件）", WIDTH)
-        sheet.print_setup(landscape=False, fit_width=True)
 
 
 def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
     """The 不予批准告知书 as a workbook (A4 portrait)."""
     a = letter["applicant"]
-    with ReportBook(target) as book:
-        sheet = book.sheet("不予批准告知书")
-        _setup(sheet)
-        sheet.title_line(letter["title"], WIDTH)
+    with _paper(target, "不予批准告知书", letter["title"]) as sheet:
         for text in letter_lines(letter):
             sheet.line(text, WIDTH)
         sheet.skip()
@@ -341,7 +342,6 @@ def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
         sheet.line(letter["date"], WIDTH, align="right")
         sheet.skip()
         sheet.line(f"送达：申请人（或监护人）{a['name']} 签收：__________　　年　月　日", WIDTH)
-        sheet.print_setup(landscape=False, fit_width=True)
 
 
 def letter_lines(letter: dict[str, Any]) -> list[str]:
@@ -353,7 +353,7 @@ def letter_lines(letter: dict[str, Any]) -> list[str]:
              f"　　理由：{letter['reason'] or '—'}"]
     for number, condition in enumerate(letter["conditions"], start=1):
         lines.append(f"　　{number}. 不符合“{condition['title']}”的条件（{condition['clause']}：“{condition['quote']}”）。")
-    if letter["missing"]:
+    if letter["missing"] and not letter["conditions"]:  # undecided, not refuted: what is still to be shown
         lines.append(f"　　尚缺以下情况，无法认定：{'、'.join(letter['missing'])}。")
     first, second = letter["appeals"]
     lines.append(f"　　如对本决定不服，可以自收到本告知书之日起{first['period']}内向{letter['review_body']}申请{first['way']}"

@@ -425,6 +425,11 @@ class CareCase(Base):
     exited_on: Mapped[dt.date | None] = mapped_column(Date)
     exit_reason: Mapped[str | None] = mapped_column(String(32))
     rejection_reason: Mapped[str | None] = mapped_column(Text)  # what the applicant is told
+    # Kept from the audit trail for the work queue (care_services.case_verdicts), never written by hand: the rules'
+    # latest answer (yes / no / pending) and monthly amount, and when the case entered its current state.
+    verdict: Mapped[str | None] = mapped_column(String(8))
+    amount_month: Mapped[float | None] = mapped_column(Float)
+    state_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
 
@@ -646,3 +651,4 @@ ENTITY_MODELS = {
 }
 
 from care_services import audit as _audit_chain  # noqa: E402,F401  (registers the chain's flush hook)
+from care_services import case_verdicts as _case_verdicts  # noqa: E402,F401  (keeps the queue's columns)

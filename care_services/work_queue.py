@@ -1,9 +1,9 @@
 """The work queue's rows: every case a user may see with what a clerk decides by — the rules' verdict and monthly
 amount (the answer the case page shows: the one its latest step recorded), the township's name, how long the case
 has waited in its current step by the server's clock, and whose step it awaits — in ONE query, sorted and filtered
-in the database. No case is evaluated again here: each step already stored the rules engine's answer in its audit
-entry (care_services.casework), so a queue of thousands of cases costs one SELECT, not thousands of evaluations
-(bench/work_queue.py measures it).
+in the database. No case is evaluated again here: each step stored the rules engine's answer in its audit entry,
+and care_services.case_verdicts copies its verdict, amount and the time the state began onto the case, so a queue
+of thousands of cases is one SELECT over ``cases`` (bench/work_queue.py measures it against evaluating each row).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from care_services import casework, clock
-from care_services.model import AuditEntry, CareCase, Division, User
+from care_services.model import CareCase, Division, User
 from subsidy_rules import workflow as wf
 
 VERDICTS = ("yes", "no", "pending")  # ✔ eligible, ✘ not eligible, 待定 (facts missing or not yet decided)
@@ -43,36 +43,24 @@ class Row:
 
 def _columns():
     """The query's columns and the SQL expressions the queue sorts and filters by."""
-    steps = (select(AuditEntry.entity_key.label("key"),
-                    # the latest entry of a step (or a correction): its explanation is the rules' latest answer
-                    func.max(case((AuditEntry.to_state.isnot(None), AuditEntry.id))).label("answer_id"),
-                    # the latest change of state: when the case entered the state it is in
-                    func.max(case((and_(AuditEntry.to_state.isnot(None),
-                                        or_(AuditEntry.from_state.is_(None), AuditEntry.from_state != AuditEntry.to_state)),
-                                   AuditEntry.at))).label("since"))
-             .where(AuditEntry.entity == "case").group_by(AuditEntry.entity_key).subquery())
-    answer = aliased(AuditEntry)
     township = aliased(Division)
-    eligible = answer.explanation["eligible"].as_boolean()
-    verdict = case((eligible.is_(True), "yes"), (eligible.is_(False), "no"), else_="pending")
+    verdict = func.coalesce(CareCase.verdict, "pending")
     expressions = {
         "id": CareCase.id,
         "applicant": func.coalesce(CareCase.person_facts["name"].as_string(), CareCase.carer_or_institution),
         "scheme": CareCase.scheme,
         "state": case({state: order for order, state in enumerate(wf.STATES)}, value=CareCase.state, else_=len(wf.STATES)),
         "township": func.coalesce(township.name, CareCase.township_name),
-        "amount": answer.explanation["amount"].as_float(),
-        "verdict": case((eligible.is_(True), 0), (eligible.is_(False), 2), else_=1),
-        "waiting": steps.c.since,
+        "amount": CareCase.amount_month,
+        "verdict": case({"yes": 0, "pending": 1, "no": 2}, value=verdict, else_=1),
+        "waiting": func.coalesce(CareCase.state_since, CareCase.submitted_on),
         "submitted": CareCase.submitted_on,
     }
     statement = (
         select(CareCase.id, CareCase.scheme, CareCase.state, expressions["applicant"].label("applicant"),
                CareCase.division_code, expressions["township"].label("township"), CareCase.community_name,
-               CareCase.submitted_on, verdict.label("verdict"), expressions["amount"].label("amount"),
-               steps.c.since, CareCase.requested_service, CareCase.institution_type)
-        .outerjoin(steps, steps.c.key == cast(CareCase.id, String))
-        .outerjoin(answer, answer.id == steps.c.answer_id)
+               CareCase.submitted_on, verdict.label("verdict"), CareCase.amount_month.label("amount"),
+               CareCase.state_since.label("since"), CareCase.requested_service, CareCase.institution_type)
         .outerjoin(township, and_(township.code == CareCase.division_code, township.level == "township"))
     )
     return statement, expressions, verdict
@@ -98,18 +86,22 @@ def rows(session: Session, user: User, *, state: str | None = None, scheme: str 
     today = clock.today()
     sectors = casework.institution_schemes()
     result = []
+    steps: dict[tuple, tuple[str, str | None]] = {}  # whose step, by what decides it (a handful of combinations)
     for r in session.execute(statement):
-        procedure = "disability_care" if r.scheme == casework.SCHEME else "institution_subsidy"
-        flow = wf.Case(r.division_code, r.requested_service, r.institution_type, r.state, procedure=procedure,
-                       sector=sectors.get(r.scheme))
-        awaited = flow.steps.awaited.get(r.state) if r.state in flow.steps.pending else None
+        decided_by = (r.scheme, r.state, r.requested_service, r.institution_type)
+        if decided_by not in steps:
+            procedure = "disability_care" if r.scheme == casework.SCHEME else "institution_subsidy"
+            flow = wf.Case(r.division_code, r.requested_service, r.institution_type, r.state, procedure=procedure,
+                           sector=sectors.get(r.scheme))
+            awaited = flow.steps.awaited.get(r.state) if r.state in flow.steps.pending else None
+            steps[decided_by] = (flow.steps.states.get(r.state, r.state), awaited and wf.role_for(flow, awaited))
+        state_zh, role = steps[decided_by]
         since = clock.local_date(r.since) if r.since else None
         result.append(Row(
-            id=r.id, scheme=r.scheme, state=r.state, state_zh=flow.steps.states.get(r.state, r.state), applicant=r.applicant or "", division_code=r.division_code,
-            township=r.township or "", community=r.community_name or "", submitted_on=r.submitted_on,
-            verdict=r.verdict, amount=float(r.amount) if r.amount is not None else None, since=since,
-            waiting_days=(today - (since or r.submitted_on)).days if awaited else None,
-            awaited_role=wf.role_for(flow, awaited) if awaited else None))
+            id=r.id, scheme=r.scheme, state=r.state, state_zh=state_zh, applicant=r.applicant or "",
+            division_code=r.division_code, township=r.township or "", community=r.community_name or "",
+            submitted_on=r.submitted_on, verdict=r.verdict, amount=r.amount, since=since,
+            waiting_days=(today - (since or r.submitted_on)).days if role else None, awaited_role=role))
     return result
 
 

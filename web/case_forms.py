@@ -19,6 +19,21 @@ from web.security import current_user, login_required
 bp = Blueprint("case_forms", __name__)
 
 
+@bp.get("/cases/<int(max=2147483647):case_id>/forms")
+@login_required
+def forms_page(case_id: int):
+    """The case's papers to print or download (the same buttons the case page includes); reading changes nothing."""
+    from care_services import casework
+    from subsidy_rules import workflow as wf
+
+    case = casework.get_case(db_session(), current_user(), case_id)
+    person = casework.applicant_of(case)
+    return render_template("case_forms_page.html", case={
+        "id": case.id, "state": case.state, "scheme": case.scheme,
+        "applicant": person.name if person else case.carer_or_institution,
+        "state_zh": wf.PROCEDURES[casework.procedure_of(case)].states.get(case.state, case.state)})
+
+
 @bp.post("/cases/<int(max=2147483647):case_id>/forms/<any(approval, rejection):form>")
 @login_required
 def produce(case_id: int, form: str):

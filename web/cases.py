@@ -461,7 +461,8 @@ def queue_page():
         sorting[key] = {"url": url_for("cases.queue_page", **filters, sort=key, order=order),
                         "aria": ("ascending" if query["order"] == "asc" else "descending") if current else None}
     divisions = division_choices(user)
-    return render_template("cases.html", queue=work_queue.mine(rows, user), recent=rows[:RECENT_ROWS],
+    queue = work_queue.mine(rows, user)
+    return render_template("cases.html", queue=queue[:RECENT_ROWS], queue_total=len(queue), recent=rows[:RECENT_ROWS],
                            total=len(rows), shown=RECENT_ROWS, query=query, sorting=sorting,
                            states={**wf.STATES, **{k: l for k, l in wf.INSTITUTION_STATES.items() if k not in wf.STATES}},
                            schemes=[(s.id, s.title_en if g.get("lang") == "en" else s.title_zh) for s in all_schemes()],

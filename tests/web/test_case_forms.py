@@ -174,5 +174,5 @@ def test_the_links_include_offers_the_letter_only_for_a_rejected_case(web_app, c
                                        case={"id": 9, "state": "approved", "scheme": "childcare_construction"})
     assert 'action="/cases/7/forms/rejection"' in rejected and 'action="/cases/7/forms/approval"' in rejected
     assert "打印不予批准告知书（A4）" in rejected and 'target="_blank"' in rejected
-    assert "/forms/rejection" not in active and "下载审批表（Excel）" in active
+    assert "/forms/rejection" not in active and "下载审批表（电子表格）" in active
     assert other.strip() == ""

@@ -104,6 +104,19 @@ def test_labelled_filters_and_division_pickers(web_app, county):
     assert "Days in this step" in english and "All verdicts" in english
 
 
+def test_the_chinese_queue_shows_no_raw_ids_and_no_english(web_app, county):
+    _cases(county)
+    client = web_app.test_client()
+    page_login(client, "zhao")
+    html = client.get("/cases").get_data(as_text=True)
+    main = re.search(r"(?s)<main>(.*)</main>", html).group(1)
+    main = re.sub(r"(?s)<script.*?</script>", "", main)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # no raw field, state or scheme ids
+    assert not re.search(r"\b[A-Za-z]{2,}\b", text), text  # no English word
+    assert "测试镇" in text and "已评估，待民政或残联审核" in text and "待定" in text
+
+
 def test_the_queue_is_one_query_however_many_cases(web_app, county):
     for sequence in range(1, 13):
         submit(county, sequence)
