@@ -302,6 +302,7 @@ TEXT = {
     "adl_question": ("6项日常活动：本人能否独立完成？", "The six daily activities: can the person do them unaided?"),
     "adl_cannot": ("不能独立完成", "cannot do it unaided"),
     "adl_can": ("能独立完成", "can do it unaided"),
+    "adl_missing": ("能否自主", "whether unaided: "),
     "checked_today": ("按今天的政策测算：", "Checked against the policy in force today: "),
     "answer": ("测算结果", "Result"),
     "not_in_force_here": ("本政策在此地不适用", "The policy does not apply here"),

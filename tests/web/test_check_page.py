@@ -117,7 +117,7 @@ def test_missing_facts_are_named_in_chinese(client):
     assert "信息不全" in page
     missing = page[page.index('id="missing-facts"'):]
     missing = missing[:missing.index("</p>")]
-    assert "户籍所在地" in missing and "出生日期" in missing
+    assert "户籍所在地" in missing and "出生日期" in missing and "能否自主吃饭" in missing
     assert chinese_page_problems(page) == []
     assert "hukou_division_code" not in visible_text(page) and "birth_date" not in visible_text(page)
 
