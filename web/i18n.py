@@ -309,6 +309,8 @@ TEXT = {
     "not_in_force_place": ("；您选择的", "; the place you chose, "),
     "not_in_force_after": ("不在其中。", ", is not one of them."),
     "list_separator": ("、", ", "),
+    "colon": ("：", ": "),
+    "semicolon": ("；", "; "),
     "yearly_before": ("（全年 ", " ("),
     "yearly_after": ("）", " per year)"),
     "next_steps": ("下一步怎么办", "What to do next"),
