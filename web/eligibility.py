@@ -70,6 +70,14 @@ def fact_title(scheme_id: str, name: str) -> str:
 
 
 @bp.app_template_global()
+def missing_title(scheme_id: str, name: str) -> str:
+    """A missing fact as the answer asks for it: a daily activity as a question (能否自主吃饭), else its label."""
+    if name.startswith("adl_") and name in _TEXT:
+        return t("adl_missing") + t(name)
+    return fact_title(scheme_id, name)
+
+
+@bp.app_template_global()
 def choice_label(scheme_id: str, name: str, value) -> str:
     """A value of a choice fact as the reader's language names it (never the stored id such as home_care)."""
     if name in INTEGER_CHOICES:

@@ -204,12 +204,12 @@ register(Scheme(
     source=f"{JJ} 附件3 第13、16项",
     unit="CNY",
     facts=(
-        fact("ownership", "机构性质", "text", "public / private / private_non_profit / private_for_profit", choices=v.OWNERSHIP),
-        fact("premises", "用房方式", "text", "self_built / purchased / rented / public_built_private_run", choices=v.PREMISES),
+        fact("ownership", "机构性质", "text", "ownership of the institution", choices=v.OWNERSHIP),
+        fact("premises", "用房方式", "text", "how the premises are held", choices=v.PREMISES),
         fact("ordinary_beds", "核定普通型床位", "integer", "approved ordinary beds", minimum=0),
         fact("nursing_beds", "核定护理型床位", "integer", "approved nursing beds", minimum=0),
         fact("built_to_standard", "按标准建设、依规定运营", "boolean", "built to standard and run as required"),
-        fact("in_central_city", "位于中心城区", "boolean", "inside Jiujiang's central city (中心城区)"),
+        fact("in_central_city", "位于中心城区", "boolean", "inside Jiujiang's central city"),
         fact("opened_on", "开始运营日期", "date", "date the institution started operating"),
         fact("lease_years", "租用年限", "number", "lease term in years (rented or public-built-private-run)", minimum=0),
     ),
@@ -284,7 +284,7 @@ register(Scheme(
         fact("built_to_standard", "按标准建设、依规定运营", "boolean", "built to standard and run as required"),
         fact("birth_date", "入住老年人出生日期", "date", "the resident's date of birth"),
         fact("resident_local_hukou", "本辖区户籍", "boolean", "the resident has local hukou"),
-        fact("government_supported", "政府供养对象", "boolean", "the resident is supported by government (特困 etc.)"),
+        fact("government_supported", "政府供养对象", "boolean", "the resident is supported by the government (extreme poverty and similar)"),
         fact("admitted_on", "入住日期", "date", "date the resident moved in"),
         fact("subsidy_started_on", "补贴起始日期", "date", "when the institution's bed subsidy first started (blank: first claim)"),
     ),
@@ -299,7 +299,7 @@ register(Scheme(
 COMMUNITY_COMPONENTS = {"construction": "建设补助", "operation": "运营补贴"}
 COMMUNITY_CRITERIA = (
     Criterion("built_to_plan", "按规划和标准建设", "built to plan and standard", ("built_to_plan_and_standard",), ITEM15),
-    Criterion("province_amount_in_range", "省级核定金额在10-20万元之间", "approved provincial amount within 10-20万",
+    Criterion("province_amount_in_range", "省级核定金额在10-20万元之间", "approved provincial amount within 100,000-200,000 CNY",
               ("province_approved_amount",), ITEM15),
     Criterion("operation_in_central_city", "运营补贴限中心城区", "operating subsidy only in the central city",
               ("component", "in_central_city"), ITEM15),
@@ -394,8 +394,8 @@ register(Scheme(
         fact("built_to_plan_and_standard", "按规划和标准建设", "boolean", "built to plan and standard"),
         fact("in_central_city", "位于中心城区", "boolean", "inside Jiujiang's central city"),
         fact("opened_on", "开始运营日期", "date", "when the centre started operating (for the operating subsidy)"),
-        fact("province_approved_amount", "省级核定建设补助", "number", "amount the province approved (10-20万)", minimum=0),
-        fact("city_approved_amount", "市级核定建设补助", "number", "amount the city approved (5-10万)", minimum=0),
+        fact("province_approved_amount", "省级核定建设补助", "number", "amount the province approved (100,000-200,000 CNY)", minimum=0),
+        fact("city_approved_amount", "市级核定建设补助", "number", "amount the city approved (50,000-100,000 CNY)", minimum=0),
     ),
     criteria=COMMUNITY_CRITERIA,
     formula=_community_formula,
@@ -444,7 +444,7 @@ register(Scheme(
     unit="CNY/month",
     facts=(
         fact("birth_date", "出生日期", "date", "the resident's date of birth"),
-        fact("care_level", "失能等级", "text", "independent / semi_disabled / disabled", choices=v.CARE_LEVEL),
+        fact("care_level", "失能等级", "text", "care level of the resident", choices=v.CARE_LEVEL),
     ),
     criteria=CARE_OPERATION_CRITERIA,
     formula=_care_operation_formula,
@@ -457,10 +457,10 @@ register(Scheme(
 
 SUPPORTED_CATEGORIES = {"urban_sanwu": "城镇“三无”老人", "rural_wubao": "农村“五保”老人", "lonely_entitled": "孤老优抚对象"}
 PLACEMENT_CRITERIA = (
-    Criterion("non_profit_private", "非营利性民办养老机构（含公建民营）", "a non-profit private (or 公建民营) institution",
+    Criterion("non_profit_private", "非营利性民办养老机构（含公建民营）", "a non-profit private (or public-built, privately run) institution",
               ("ownership",), ITEM17),
     Criterion("supported_category", "城镇“三无”老人、农村“五保”老人或孤老优抚对象",
-              "an urban 三无, rural 五保 or lonely entitled elderly person", ("person_category",), ITEM17),
+              "an urban elderly person without family support (sanwu), a rural five-guarantee (wubao) or a lonely entitled elderly person", ("person_category",), ITEM17),
     Criterion("elderly", "老年人（60周岁以上）", "aged 60 or over", ("birth_date",), ELDERLY),
     Criterion("local_person", "本辖区（“特区内”）的对象", "a person of the jurisdiction", ("local_person",), ITEM17),
 )
@@ -509,16 +509,16 @@ register(Scheme(
     applicant="institution",
     in_force="supported_elderly_placement.support_month.urban",
     title_zh="民办养老机构安置“三无”“五保”老人和孤老优抚对象补贴",
-    title_en="Payment to private homes housing 三无, 五保 and lonely entitled elderly people",
+    title_en="Payment to private homes housing sanwu, wubao and lonely entitled elderly people",
     source=f"{JJ} 附件3 第17项",
     unit="CNY/month",
     facts=(
         fact("ownership", "机构性质", "text", "ownership of the institution", choices=v.OWNERSHIP),
-        fact("person_category", "安置对象类别", "text", "urban_sanwu / rural_wubao / lonely_entitled", choices=SUPPORTED_CATEGORIES),
+        fact("person_category", "安置对象类别", "text", "category of the person placed", choices=SUPPORTED_CATEGORIES),
         fact("birth_date", "安置对象出生日期", "date", "the person's date of birth"),
         fact("local_person", "本辖区对象", "boolean", "the person is one of the jurisdiction's own"),
         fact("area", "城乡", "text", "urban or rural support standard", choices=v.AREA),
-        fact("care_level", "失能等级", "text", "independent / semi_disabled / disabled", choices=v.CARE_LEVEL),
+        fact("care_level", "失能等级", "text", "care level of the resident", choices=v.CARE_LEVEL),
     ),
     criteria=PLACEMENT_CRITERIA,
     formula=_placement_formula,
@@ -585,7 +585,7 @@ register(Scheme(
     unit="CNY",
     facts=(
         fact("area", "城乡", "text", "urban or rural", choices=v.AREA),
-        fact("construction", "建设性质", "text", "new / renovation / expansion / renovation_expansion", choices=v.CONSTRUCTION),
+        fact("construction", "建设性质", "text", "kind of construction", choices=v.CONSTRUCTION),
         fact("slots_added", "新增托位数", "integer", "places added (all places for a new institution)", minimum=0),
         fact("in_planning_or_construction", "处于规划建设期间", "boolean", "the institution is being planned or built"),
         fact("government_or_joint_investment", "政府投资或公民合资", "boolean", "government-invested or public-private"),
@@ -601,15 +601,15 @@ register(Scheme(
 # ------------------------------------------------------------------------------------ childcare_operation
 
 CHILDCARE_OPERATION_CRITERIA = (
-    Criterion("inclusive_institution", "普惠托育机构（签订普惠协议）", "an inclusive (普惠) institution", ("inclusive",), PUHUI),
-    Criterion("fee_within_guidance", "按照当地政府普惠指导价招收", "enrols at the local government's 普惠 guide price",
+    Criterion("inclusive_institution", "普惠托育机构（签订普惠协议）", "an inclusive (affordable) childcare institution", ("inclusive",), PUHUI),
+    Criterion("fee_within_guidance", "按照当地政府普惠指导价招收", "enrols at the local government's guide price for inclusive childcare",
               ("monthly_fee", "local_inclusive_price"), ITEM23),
 )
 # 三（二） "力争达到…80%" is a target for the county's price line, not a condition on the nursery (第23项's condition
 # is the guide price): a guide price above the share is said, and the subsidy is still paid.
 CHILDCARE_OPERATION_ADVISORIES = (
     Criterion("guidance_above_market_share", "普惠指导价高于当地同等服务市场平均价格的80%",
-              "the 普惠 guide price is above 80% of the local market average",
+              "the inclusive guide price is above 80% of the local market average",
               ("local_inclusive_price", "market_average_fee"), PRICE),
 )
 
@@ -648,9 +648,9 @@ register(Scheme(
     source=f"{JJ} 附件3 第23项、三（二）",
     unit="CNY/month",
     facts=(
-        fact("inclusive", "普惠托育机构", "boolean", "has a 普惠 agreement with the county"),
+        fact("inclusive", "普惠托育机构", "boolean", "has an inclusive-childcare (affordable) agreement with the county"),
         fact("monthly_fee", "月收费（元）", "number", "the institution's monthly fee", minimum=0),
-        fact("local_inclusive_price", "当地普惠指导价（元/月）", "number", "the county's 普惠 guidance price", minimum=0),
+        fact("local_inclusive_price", "当地普惠指导价（元/月）", "number", "the county's guidance price for inclusive childcare", minimum=0),
         fact("market_average_fee", "当地同等服务市场平均价（元/月）", "number", "local market average (optional)", minimum=0),
         fact("enrolled_under_3", "实际收托3岁以下婴幼儿数", "integer", "children under 3 actually enrolled this month", minimum=0),
     ),

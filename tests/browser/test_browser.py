@@ -9,20 +9,26 @@ from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.workflow.conftest import FOUR_FAILED, application
 
 DISABLED = {  # an applicant of 宜府办发〔2023〕20号 who meets every condition
-    "hukou_division_code": "360902", "birth_date": "1960-05-01", "two_subsidies_month": "200",
+    "birth_date": "1960-05-01", "two_subsidies_month": "200",
 }
 CHOICES = {"dibao_household": "是", "at_risk_of_poverty": "否", "has_disability_certificate": "是",
-           "disability_category": "physical", "tekun_supported": "否", "requested_service": "home_care",
+           "disability_category": "physical", "disability_grade": "1", "tekun_supported": "否",
+           "requested_service": "home_care",
            **{a: "是" if a in FOUR_FAILED else "否" for a in ("adl_eating", "adl_dressing", "adl_transfer",
                                                              "adl_toileting", "adl_walking_indoors", "adl_bathing")}}
 
 
+def pick_hukou(page, county: str, township: str) -> None:
+    """The place of hukou as a family picks it: 市, then 县（市、区）, then 乡镇（街道） (web/static/check.js)."""
+    page.select_option("[id='fact.hukou_division_code.city']", county[:4] + "00")
+    page.select_option("[id='fact.hukou_division_code.county']", county)
+    page.select_option("[id='fact.hukou_division_code']", township)
+
+
 def _fill_check_form(page, category: str) -> None:
-    page.select_option("#jurisdiction", "360902")
-    page.fill("#date", "2024-04-01")
+    pick_hukou(page, "360902", "360902001")
     for name, value in DISABLED.items():
         page.fill(f"[id='fact.{name}']", value)
-    page.fill("[id='fact.disability_grade']", "1")
     for name, value in {**CHOICES, "disability_category": category}.items():
         page.select_option(f"[id='fact.{name}']", value)
     page.click("#check-submit")
@@ -33,7 +39,7 @@ def test_the_eligibility_form_for_an_eligible_and_an_ineligible_applicant(page, 
     page.goto(f"{server}/check")
     page.click("#scheme-disability_care")
     # the browser checks what it can before sending: a negative amount does not go out
-    page.select_option("#jurisdiction", "360902")
+    pick_hukou(page, "360902", "360902001")
     page.fill("[id='fact.two_subsidies_month']", "-5")
     page.click("#check-submit")
     assert page.locator("#verdict").count() == 0 and page.locator("label.invalid").count() >= 1
@@ -45,6 +51,7 @@ def test_the_eligibility_form_for_an_eligible_and_an_ineligible_applicant(page, 
     shot(page, "eligibility-eligible")
     _fill_check_form(page, "visual")  # a visual disability is outside the scheme
     assert "不符合条件" in page.inner_text("#verdict")
+    assert page.inner_text("#reasons") == "视力残疾不在本政策范围：仅限精神、智力、肢体残疾"
     failed = page.locator("tr.fail").first.inner_text()
     assert "残疾" in failed and "三（一）第4项" in failed
     shot(page, "eligibility-ineligible")

@@ -117,7 +117,7 @@ def test_missing_facts_are_named_in_chinese(client):
     assert "信息不全" in page
     missing = page[page.index('id="missing-facts"'):]
     missing = missing[:missing.index("</p>")]
-    assert "户籍所在地" in missing and "出生日期" in missing
+    assert "户籍所在地" in missing and "出生日期" in missing and "能否自主吃饭" in missing
     assert chinese_page_problems(page) == []
     assert "hukou_division_code" not in visible_text(page) and "birth_date" not in visible_text(page)
 
@@ -176,3 +176,19 @@ def test_the_schemes_offered_say_where_each_applies(client):
     form = client.get("/check/home_care_service").get_data(as_text=True)
     select = form[form.index('id="jurisdiction"'):form.index("</select>", form.index('id="jurisdiction"'))]
     assert '<optgroup label="九江市"' in select and "宜春市" not in select and 'value="360902"' not in select
+
+
+def test_every_scheme_form_reads_in_its_language(client):
+    """Every scheme's pre-check: no raw id or English on the Chinese form; English only on the English one."""
+    from subsidy_rules.engine import all_schemes
+
+    problems = {}
+    for scheme in all_schemes():
+        chinese = client.get(f"/check/{scheme.id}?lang=zh").get_data(as_text=True)
+        english = client.get(f"/check/{scheme.id}?lang=en").get_data(as_text=True)
+        text = visible_text(without_quoted_chinese(english))
+        found = chinese_page_problems(chinese) + re.findall(r"[\u4e00-\u9fff]+", text) \
+            + re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+        if found:
+            problems[scheme.id] = found
+    assert problems == {}

@@ -46,7 +46,11 @@ function townshipPicker(township) {
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const township of document.querySelectorAll("select[data-township-picker]")) townshipPicker(township);
-  // The page that answers a submitted form: move focus to what it says, so a screen reader reads it first.
+});
+
+// The page that answers a submitted form: move focus to what it says, so a screen reader reads it first. On
+// "load", after the browser has scrolled to the address's #answer (which would otherwise leave the focus on the body).
+window.addEventListener("load", () => {
   const target = document.getElementById("form-errors") || document.getElementById("answer-heading");
   if (target) {
     target.focus({ preventScroll: true });
