@@ -4,15 +4,18 @@ floors (不低于), which are checked against the floor and logged."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from care_services import clock
 from care_services.accounts import InputError
 from care_services.model import Division, ParameterOverride, User
 from subsidy_rules.overrides import add_override, effective_parameters
 from web.database import session as db_session
 from web.errors import flatten, input_fields
+from web.i18n import t, value_text
 from web.schemas import OverrideRequest, ParameterQuery, ValidationError, load
 from web.security import current_user, roles_required
 
@@ -59,7 +62,7 @@ def _departments(session, usernames: set[str]) -> dict[str, dict]:
 def overrides() -> list[dict]:
     """The county values, each with the value in force today and the floor above it (which wins when higher)."""
     session = db_session()
-    parameters, today = effective_parameters(session), dt.date.today()
+    parameters, today = effective_parameters(session), clock.today()
     listed = []
     rows = list(session.scalars(select(ParameterOverride).order_by(ParameterOverride.id.desc())))
     departments = _departments(session, {r.created_by for r in rows})
@@ -76,6 +79,139 @@ def overrides() -> list[dict]:
     return listed
 
 
+IDENTIFIER = re.compile(r"(?:事实 ?)?\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b")
+
+
+GRADES_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+CHOICES_ZH = {"table1": "按正文表1", "annex2": "按附件2"}
+
+
+def _words(unit: str, en: bool) -> dict:
+    """The words of a parameter's coded values: categories, ownerships, funds, funding levels."""
+    from care_services import vocabulary as v
+    from subsidy_rules.schemes.yichun_2023_20 import FUND_LABELS
+
+    if en:
+        return {}
+    return {"categories": v.DISABILITY_CATEGORY, "ownerships": v.OWNERSHIP, "funds": FUND_LABELS,
+            "level": {key: t(f"level.{key}") for key in ("province", "city", "county")},
+            "choice (table1 | annex2)": CHOICES_ZH}.get(unit, {})
+
+
+def shown_value(value, unit: str, en: bool) -> str:
+    """A parameter's value as staff read it: numbers in their unit (shares in %), codes and lists by name."""
+    if value is None:
+        return t("no_longer_in_force")
+    if unit == "code" and isinstance(value, str) and value.isdigit():
+        return place_name(value, en)
+    if unit == "grades" and isinstance(value, list):
+        return ", ".join(f"grade {g}" for g in value) if en else "、".join(GRADES_ZH.get(g, str(g)) for g in value)
+    if isinstance(value, list) or isinstance(value, str):
+        words = _words(unit, en)
+        items = value if isinstance(value, list) else [value]
+        return (", " if en else "、").join(words.get(item, str(item).replace("_", " ")) for item in items)
+    return value_text(value, unit)
+
+
+def parameter_title(parameter, en: bool) -> str:
+    """A parameter by its name in the page's language (its description is "中文 / English")."""
+    zh, _, english = parameter.description.partition(" / ")
+    return (english or zh) if en else zh
+
+
+def readable(text: str | None, titles: dict[str, str]) -> str:
+    """A reading written by a developer, with the ids of parameters it mentions replaced by their names."""
+    if not text:
+        return ""
+
+    facts = _fact_labels()
+
+    def name_of(match: re.Match) -> str:
+        word = match.group(0).removeprefix("事实").strip()
+        found = [title for name, title in titles.items() if name == word or name.endswith("." + word)]
+        if found:
+            return f"“{found[0]}”"
+        return f"“{facts[word]}”" if word in facts else match.group(0)
+
+    return IDENTIFIER.sub(name_of, text)
+
+
+def _fact_labels() -> dict[str, str]:
+    """Fact key → its Chinese label, over every scheme (the readings name the facts a clerk fills in)."""
+    from subsidy_rules.engine import all_schemes
+
+    return {f.key: f.zh for scheme in all_schemes() for f in scheme.facts}
+
+
+def page_rows(rows: list[dict], parameters, en: bool) -> list[dict]:
+    """The listing as the page shows it: names, places and values in the page's language, ids kept for the
+    English page's folded detail only."""
+    titles = {name: parameter_title(p, en) for (name, _), p in parameters.parameters.items()}
+    shown = []
+    for row in rows:
+        parameter = parameters.parameters[(row["name"], row["jurisdiction"])]
+        reading = row["interpretation"] if en else row["interpretation_zh"]
+        shown.append({**row, "title": parameter_title(parameter, en), "place": place_name(row["jurisdiction"], en),
+                      "reading": readable(reading, titles)})
+    return sorted(shown, key=lambda r: (r["name"].split(".")[0], r["jurisdiction"], r["title"]))
+
+
+def override_choices(parameters, user, en: bool) -> dict:
+    """The pickers of the override form: floor parameters (by name, with the value in force and the unit the new
+    one is typed in) and the counties within the user's jurisdiction that hold a floor, grouped by city."""
+    from care_services import clock
+    from care_services.identifiers import within
+    from web.i18n import unit_text
+    from web.schemas import is_percent_unit
+
+    today = clock.today()
+    floors, prefixes = {}, set()
+    for (name, jurisdiction), parameter in sorted(parameters.parameters.items()):
+        if parameter.kind != "floor":
+            continue
+        prefixes.add(jurisdiction)
+        try:
+            current = f"{place_name(jurisdiction, en)} {shown_value(parameter.at(today), parameter.unit, en)}"
+        except LookupError:
+            current = ""
+        entry = floors.setdefault(name, {"name": name, "title": parameter_title(parameter, en), "current": [],
+                                         "unit": "%" if is_percent_unit(parameter.unit) else unit_text(parameter.unit)})
+        if current:
+            entry["current"].append(current)
+    session = db_session()
+    counties = session.execute(select(Division.code, Division.name).where(Division.level == "county")
+                               .order_by(Division.code)).all()
+    cities: dict[str, dict] = {}
+    for code, name in counties:
+        if user is not None and not within(code, user.jurisdiction_code):
+            continue
+        if not any(code.startswith(prefix) for prefix in prefixes):
+            continue
+        city = cities.setdefault(code[:4], {"name": place_name(code[:4], en), "counties": []})
+        city["counties"].append({"code": code, "name": place_name(code, en) if en and code in PLACE_EN else name})
+    return {"parameters": sorted(floors.values(), key=lambda f: f["title"]), "cities": list(cities.values())}
+
+
+def _page(query: str | None, errors: dict, values, status: int = 200):
+    from flask import g
+
+    en = g.lang == "en"
+    parameters = effective_parameters(db_session())
+    titles = {name: parameter_title(p, en) for (name, _), p in parameters.parameters.items()}
+    listed = overrides()
+    for row in listed:
+        row["title"] = titles.get(row["name"], row["name"])
+        row["place"] = place_name(row["jurisdiction"], en)
+        unit = next((p.unit for (name, _), p in parameters.parameters.items() if name == row["name"]), None)
+        row["value_shown"] = shown_value(row["value"], unit, en)
+        row["floor_shown"] = None if row["floor_above"] is None else shown_value(row["floor_above"], unit, en)
+    user = current_user()
+    choices = override_choices(parameters, user, en) if user is not None and user.role == "administrator" else None
+    return render_template("parameters.html", parameters=page_rows(listing(query), parameters, en), overrides=listed,
+                           q=query or "", errors=errors, values=values, version=parameters.version,
+                           choices=choices, shown=lambda value, unit: shown_value(value, unit, en)), status
+
+
 def _add(data: dict):
     session = db_session()
     row = add_override(session, current_user(), data["name"], data["jurisdiction"], data["start"], data["value"],
@@ -87,21 +223,20 @@ def _add(data: dict):
 @bp.get("/parameters")
 def parameters_page():
     query = load(ParameterQuery(), request.args)
-    return render_template("parameters.html", parameters=listing(query["q"]), overrides=overrides(), q=query["q"] or "",
-                           errors={}, values={}, version=effective_parameters(db_session()).version)
+    return _page(query["q"], {}, {})
 
 
 @bp.post("/parameters/overrides")
 @roles_required("administrator")
 def override_page():
+    from web.schemas import OverrideForm
+
     try:
-        _add(load(OverrideRequest(), {k: v for k, v in request.form.items()}))
+        _add(load(OverrideForm(), {k: v for k, v in request.form.items()}))
     except (ValidationError, InputError) as error:
         db_session().rollback()
         errors = flatten(error.messages) if isinstance(error, ValidationError) else input_fields(error.errors)
-        return render_template("parameters.html", parameters=listing(None), overrides=overrides(), q="",
-                               errors=errors, values=request.form,
-                               version=effective_parameters(db_session()).version), 422
+        return _page(None, errors, request.form, 422)
     return redirect(url_for("parameters.parameters_page", saved=1))
 
 

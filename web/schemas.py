@@ -505,12 +505,46 @@ __all__ = ["CityQuery", "EntityPath", "ValidationError", "load"]
 
 
 class OverrideRequest(Base):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    jurisdiction = fields.String(required=True, validate=DIVISION_CODE)
-    start = fields.Date(required=True)
-    value = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
-    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=500))
+    """A county's value of a floor (不低于) parameter from a date: the date is the county document's effective date,
+    a fact checked here (not before the policy it raises, not over a year ahead of the server's clock)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128), error_messages=TEXT)
+    jurisdiction = fields.String(required=True, validate=DIVISION_CODE, error_messages=TEXT)
+    start = fields.Date(required=True, error_messages=DATE)
+    value = fields.Float(required=True, allow_nan=False, validate=between(0, 1e9), error_messages=NUMBER)
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=500), error_messages=TEXT)
     csrf_token = fields.String(load_default=None, load_only=True)
+
+    @validates_schema
+    def _effective_date(self, data, **kwargs):
+        from care_services import clock
+        from subsidy_rules.parameters import default_parameters
+
+        if "start" not in data:
+            return
+        latest = clock.today() + dt.timedelta(days=366)
+        if data["start"] > latest:
+            raise ValidationError(f"生效日期不能晚于{latest.isoformat()}（一年以内） / the effective date is at most a "
+                                  f"year ahead ({latest.isoformat()})", "start")
+        dates = [d for (name, _), p in default_parameters().parameters.items() if name == data.get("name")
+                 for d, _ in p.values]
+        if dates and data["start"] < min(dates):
+            raise ValidationError(f"生效日期不能早于该政策的施行日期{min(dates).isoformat()} / the effective date is "
+                                  f"before the policy itself ({min(dates).isoformat()})", "start")
+
+
+class OverrideForm(OverrideRequest):
+    """The parameters page's override form: the value typed in the parameter's unit (a share in %)."""
+
+    value = fields.String(required=True, validate=validate.Length(min=1, max=30), error_messages=TEXT)
+
+    @post_load
+    def _in_rules_units(self, data, **kwargs):
+        from subsidy_rules.parameters import default_parameters
+
+        unit = next((p.unit for (name, _), p in default_parameters().parameters.items() if name == data["name"]), "")
+        data["value"] = _new_value(data["value"], unit)
+        return data
 
 
 class ParameterQuery(Schema):

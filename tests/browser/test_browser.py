@@ -114,7 +114,9 @@ def test_a_budget_report_is_downloaded(page, server):
     page.check("#caseload-synthetic")
     page.fill("input[name=synthetic]", "200")
     page.check("#projects-sample")
-    page.fill("#scenario_yaml", "name: 居家照护700元\nparameters:\n  disability_care.home_care_month: 700")
+    page.fill("#change-1-scenario", "居家照护700元")  # the picker: the parameter by name, the new value in 元
+    page.select_option("#change-1-parameter", "disability_care.home_care_month")
+    page.fill("#change-1-value", "700")
     page.click("#budget-submit")
     page.wait_for_selector("#download-report", timeout=120_000)  # the job page polls, then shows the result
     assert page.locator("svg.chart").count() == 3 and "居家照护700元" in page.inner_text("main")
@@ -137,7 +139,7 @@ def test_a_plan_is_solved_with_progress_and_downloaded(page, server):
     page.wait_for_selector("#download-plan", timeout=120_000)
     districts = page.locator("#districts tbody tr")
     assert districts.count() >= 13 and "→" in districts.first.inner_text()  # before → after for every county
-    assert page.locator("#plan tbody tr").count() > 0 and page.locator("#targets tbody tr").count() > 0
+    assert page.locator("#plan tbody tr").count() > 0 and page.locator("#matrix tbody tr").count() > 0
     shot(page, "planning-result")
     with page.expect_download() as download:
         page.click("#download-plan")

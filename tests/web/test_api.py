@@ -227,7 +227,7 @@ def test_an_institution_applies_through_the_api(login, county):
 # ------------------------------------------------------------------------------------------------ parameters
 
 
-def test_parameters_and_county_overrides(login, monkeypatch):
+def test_parameters_and_county_overrides(login, monkeypatch, clock):
     anyone = login()
     listed = anyone.get("/api/v1/parameters?q=home_care_month").get_json()
     (parameter,) = [p for p in listed["parameters"] if p["name"] == "disability_care.home_care_month"]
@@ -270,19 +270,21 @@ def test_parameters_and_county_overrides(login, monkeypatch):
                                 json={"facts": facts, "jurisdiction": "360902", "date": day}).get_json()["amount"]
                for day in ("2024-06-01", "2025-06-01")}
     assert amounts == {"2024-06-01": 700, "2025-06-01": 800}
+    clock.travel_to(dt.date(2025, 6, 1))  # "in force" is on the server's day
     (listed,) = anyone.get("/api/v1/parameters").get_json()["overrides"]
     assert listed["value"] == 700 and listed["in_force"] == 800
     assert "现按上级标准执行：800" in anyone.get("/parameters").get_data(as_text=True)
     overrides._CACHE.clear()
 
 
-def test_a_county_raising_its_own_value_again_is_not_shown_as_overtaken(login):
+def test_a_county_raising_its_own_value_again_is_not_shown_as_overtaken(login, clock):
     admin = login("admin")
     first = {"name": "disability_care.home_care_month", "jurisdiction": "360902", "start": "2024-01-01",
              "value": 700, "reason": "袁府办发〔2024〕1号（测试）"}
     assert admin.post("/api/v1/parameters/overrides", json=first).status_code == 201
     assert admin.post("/api/v1/parameters/overrides",
                       json={**first, "start": "2024-07-01", "value": 750}).status_code == 201
+    clock.travel_to(dt.date(2024, 8, 1))  # "in force" is on the server's day
     listed = {o["value"]: o for o in admin.get("/api/v1/parameters").get_json()["overrides"]}
     assert listed[700]["in_force"] == 750 and listed[700]["floor_above"] == 600  # its own later value, not a floor
     assert "现按上级标准执行" not in admin.get("/parameters").get_data(as_text=True)

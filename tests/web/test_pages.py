@@ -145,7 +145,7 @@ def test_budget_page_runs_a_job_and_shows_charts_and_the_download(web_app):
     result = _finish(client, job.get_data(as_text=True))
     assert result.count("<svg") == 3 and "居家700" in result and "基准方案" in result
     comparison = result[result.index('id="comparison"'):]
-    assert "<th>补贴项目</th>" in comparison and "困难重度失能残疾人照护和托养补助" in comparison
+    assert "<th scope=\"col\">补贴项目</th>" in comparison and "困难重度失能残疾人照护和托养补助" in comparison
     assert "disability_care" not in comparison
     link = re.search(r'id="download-report" href="([^"]+)"|href="([^"]+)" id="download-report"', result)
     report = client.get(link.group(1) or link.group(2))

@@ -126,3 +126,26 @@ def test_the_waiting_line_of_a_plan_is_for_people():
     assert line.startswith("正在计算方案：已用12秒") and "界" not in line and "差距" not in line and fraction is None
     line, fraction = progress_line(Progress(3.0, None, None, done=(4, 13)))
     assert "已完成4/13个区划" in line and fraction == pytest.approx(4 / 13)
+
+
+def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
+    client = web_app.test_client()
+    token = page_login(client, "admin")
+    page = client.get("/planning").get_data(as_text=True)
+    for field in re.findall(r'<(?:input|select)(?![^>]*type="(?:hidden|checkbox)")[^>]*id="([^"]+)"', page):
+        assert f'<label for="{field}">' in page, field
+    seen = _visible(page)
+    assert not SNAKE_CASE.findall(seen) and "元，可写" not in seen
+    bad = client.post("/planning", data={"csrf_token": token, "sample": "on", "year": "twenty", "budget": "lots"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert re.search(r'id="budget"[^>]*aria-describedby="budget-hint error-budget"[^>]*aria-invalid="true"', text)
+    assert re.search(r'id="year"[^>]*aria-describedby="error-year"', text)
+    assert '<span class="field-error" id="error-budget">金额格式有误' in text and "应为整数" in text
+    summary = re.search(r'id="form-errors">(.*?)</div>', text, re.S).group(1)
+    assert '<a href="#budget">总预算</a>' in summary and "not an amount" not in summary and "<code>" not in summary
+    english = client.post("/planning?lang=en", data={"csrf_token": token, "sample": "on", "year": "2025",
+                                                     "budget": "lots"}).get_data(as_text=True)
+    assert "not an amount" in english and "金额格式有误" not in english
+    en_seen = _visible(client.get("/planning?lang=en").get_data(as_text=True))
+    assert not re.search(r"[\u4e00-\u9fff]", en_seen.replace("中文", "")), re.findall(r"[\u4e00-\u9fff]+", en_seen)[:5]
