@@ -34,6 +34,8 @@ import pandas as pd
 NA = pd.NA
 _NO_DEFAULT = object()
 _NUMERIC = frozenset("bif")  # yes/no, integer, float
+# Arithmetic that on finite figures never divides by zero; an overflow to inf would only warn (the value is numpy's).
+_NO_FLOATING_POINT_SURPRISES = frozenset(("add", "sub", "mul"))
 _NAT = np.iinfo(np.int64).min  # pandas' "not a time" ordinal for periods
 
 # Kinds: "b" yes/no, "i" integer, "f" float, "O" Python objects, "c" category codes (text), "M" datetime64,
@@ -236,14 +238,10 @@ class Column:
             data = av & bv if name == "and" else av | bv if name == "or" else av ^ bv
             return self._new(_vector(data, len(self.data)), None, "b")
         unknown = _union(am, bm, len(self.data))
-        if name == "and":  # a known False decides; otherwise unknown stays unknown
-            known_false = ~av & ~am if am is not None else ~av
-            if bm is not None:
-                known_false = known_false | (~bv & ~bm)
-            else:
-                known_false = known_false | ~bv
-            mask = unknown & ~known_false
-            data = av & bv & ~mask
+        if name == "and":  # a known False decides; otherwise unknown stays unknown (values are False where unknown)
+            data = av & bv
+            # unknown, and neither side a known False: each side true or unknown
+            mask = unknown & (av | am if am is not None else av) & (bv | bm if bm is not None else bv)
         elif name == "or":  # a known True decides (values are False where unknown)
             data = av | bv
             mask = unknown & ~data
@@ -347,8 +345,11 @@ class Column:
         if self.kind == "b" and b.kind == "b":  # pandas' own rules for yes/no arithmetic
             return self._pandas_binary(other, f"__r{name}__" if reflected else f"__{name}__")
         left, right = (b.data, self.data) if reflected else (self.data, b.data)
-        with np.errstate(all="ignore"):
+        if name in _NO_FLOATING_POINT_SURPRISES:  # sums and products of known figures: errstate's cost is per call
             data = _vector(op(left, right), len(self.data))
+        else:  # 0/0, x/0, 0**-1: NaN or inf without numpy's warnings (as pandas computes them)
+            with np.errstate(all="ignore"):
+                data = _vector(op(left, right), len(self.data))
         if self.unknown is None and b.unknown is None:
             return self._new(data, None)
         mask = _union(self.unknown, b.unknown, len(self.data))
@@ -724,6 +725,8 @@ def _operand(other, length: int) -> _Operand | None:
         return _Operand(other, None, "i", scalar=True)
     if kind is str:
         return _Operand(other, None, "O", scalar=True)
+    if other is NA or other is None:  # before the isinstance checks below: the default of where/mask
+        return _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)
     if isinstance(other, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)):
         if isinstance(other, np.ndarray) and other.ndim == 0:
             return _operand(other.item(), length)

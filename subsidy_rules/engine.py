@@ -626,14 +626,36 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dic
             converted[spec.key] = column
             continue
         values = []
+        # Cells repeat (是/否, a county's code, a category): each distinct cell is converted once, its answer or
+        # its error shared by every row that has it (keyed by type too: True, 1 and 1.0 are different cells).
+        answers: dict[tuple[type, Any], Any] = {}
         for position, value in enumerate(frame[spec.key].tolist()):
-            try:
-                values.append(convert_cell(spec, value))
-            except (CellError, IdentifierError) as error:
-                errors.setdefault(position, {})[spec.key] = {"reason_zh": error.reason_zh, "reason_en": error.reason_en}
-                values.append(None)
+            key = (type(value), value) if _hashable(value) else None
+            answer = answers.get(key, _UNCONVERTED) if key is not None else _UNCONVERTED
+            if answer is _UNCONVERTED:
+                try:
+                    answer = convert_cell(spec, value)
+                except (CellError, IdentifierError) as error:
+                    answer = error
+                if key is not None and len(answers) < 100_000:
+                    answers[key] = answer
+            if isinstance(answer, (CellError, IdentifierError)):
+                errors.setdefault(position, {})[spec.key] = {"reason_zh": answer.reason_zh, "reason_en": answer.reason_en}
+                answer = None
+            values.append(answer)
         converted[spec.key] = _from_values(spec, values, errors)
     return _indexed(converted, frame.index), errors
+
+
+_UNCONVERTED = object()
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return value == value  # NaN is never equal to itself: not a key
 
 
 def convert_records(scheme: Scheme, records: list[Mapping[str, Any]]) -> tuple[FactColumns, dict[int, dict]]:
