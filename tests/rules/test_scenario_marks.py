@@ -137,3 +137,20 @@ def test_a_scenario_naming_no_parameter_exits_2(tmp_path, capsys):
     bad = write(tmp_path, "bad.yaml", "parameters:\n  disability_care.nothing: 5\n")
     assert main(["evaluate", "disability_care", "--facts", facts, "--jurisdiction", "360902", "--scenario", bad]) == 2
     assert "方案文件有误" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("6000元", "应为数字"), (True, "应为数字"), ([1, 2], "应为数字"), (float("nan"), "应为数字")])
+def test_a_value_of_the_wrong_type_is_refused_when_read(value, fragment):
+    with pytest.raises(scenario_file.ScenarioError, match=fragment):
+        scenario_file.checked({"parameters": {NURSING: value}})
+
+
+def test_a_flag_takes_true_or_false_and_an_unknown_parameter_is_named():
+    flag = next(name for (name, _), p in default_parameters().parameters.items() if p.unit == "flag"
+                and all(isinstance(v, bool) for _, v in p.values))
+    with pytest.raises(scenario_file.ScenarioError, match="是或否"):
+        scenario_file.checked({"parameters": {flag: [1]}})
+    assert scenario_file.checked({"parameters": {flag: False}})["parameters"] == {flag: False}
+    with pytest.raises(scenario_file.ScenarioError, match="no.such.thing"):
+        scenario_file.checked({"parameters": {"no.such.thing": 1}})
