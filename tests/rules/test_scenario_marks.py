@@ -120,6 +120,7 @@ def test_the_batch_result_has_a_scenario_sheet(tmp_path, capsys):
     output = tmp_path / "out.xlsx"
     assert main(["evaluate", "disability_care", "--input", str(cases), "--jurisdiction", "360902",
                  "--date", "2024-04-01", "--scenario", low, "--output", str(output)]) == 0
+    assert "方案值 500元/月" in capsys.readouterr().err
     result = load_workbook(output)
     assert result.sheetnames == ["测算结果", "方案说明"]
     rows = [r for r in result["方案说明"].iter_rows(values_only=True)]
