@@ -155,3 +155,16 @@ def test_a_flag_takes_true_or_false_and_an_unknown_parameter_is_named():
     assert scenario_file.checked({"parameters": {flag: False}})["parameters"] == {flag: False}
     with pytest.raises(scenario_file.ScenarioError, match="no.such.thing"):
         scenario_file.checked({"parameters": {"no.such.thing": 1}})
+
+
+def test_the_scenario_sheets_pass_the_staff_language_scan(tmp_path):
+    from care_services.workbook import ReportBook
+    from tests.test_workbook_safety import staff_language
+
+    applied = scenario_file.apply({"name": "两项改动", "parameters": {NURSING: 6000, HOME_CARE: 500}})
+    path = tmp_path / "方案.xlsx"
+    with ReportBook(path) as book:
+        scenario_file.write_scenario_sheet(book, applied.describe())
+    assert staff_language(path) == []
+    rows = list(load_workbook(path)["方案说明"].iter_rows(values_only=True))
+    assert any(r[0] == "省级护理型床位一次性建设补助" and r[3] == "6,000元/床" and r[4] == "5,000元/床" for r in rows)
