@@ -70,6 +70,8 @@ def check_values(parameters: Mapping, base: ParameterSet | None = None) -> None:
             if not (_plain_number(value) or ranged):
                 raise ScenarioError(f"参数{name}的值“{value}”应为数字（不带单位，如6000） / the value of {name} must be "
                                     f"a plain number such as 6000, not {value!r}")
+            if min([value] if not ranged else [value["min"], value["max"]]) < 0 <= min(map(_number, current)):
+                raise ScenarioError(f"参数{name}的值“{value}”不能为负数 / the value of {name} cannot be negative")
             continue
         for kind, zh, en in ((bool, "是或否（true/false）", "true or false"), (str, "文字", "text"),
                              (list, "列表", "a list")):

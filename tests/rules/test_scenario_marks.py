@@ -141,7 +141,7 @@ def test_a_scenario_naming_no_parameter_exits_2(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("value, fragment", [
-    ("6000元", "应为数字"), (True, "应为数字"), ([1, 2], "应为数字"), (float("nan"), "应为数字")])
+    ("6000元", "应为数字"), (True, "应为数字"), ([1, 2], "应为数字"), (float("nan"), "应为数字"), (-1, "不能为负数")])
 def test_a_value_of_the_wrong_type_is_refused_when_read(value, fragment):
     with pytest.raises(scenario_file.ScenarioError, match=fragment):
         scenario_file.checked({"parameters": {NURSING: value}})
