@@ -282,7 +282,10 @@ def cmd_evaluate(args) -> int:
         else:
             results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
                                      parameters=parameters, progress=tick)
-    write_results(output, scheme, cases, results, scenario=_batch_scenario(scenario, cases, args))
+    described = _batch_scenario(scenario, cases, args)
+    write_results(output, scheme, cases, results, scenario=described)
+    for mark in (described or {}).get("changes", []):  # as the single answer does; the sheet 方案说明 lists them
+        print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
     bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
     eligible = int(results["eligible"].eq(True).sum()) if len(results) else 0
     print(f"测算{len(cases)}行，符合{eligible}行，输入有误{bad}行 / {len(cases)} rows, {eligible} eligible, {bad} with bad facts")

@@ -56,15 +56,31 @@ def normalise(data: object, default_name: str) -> dict:
 
 
 def check_values(parameters: Mapping, base: ParameterSet | None = None) -> None:
-    """Each new value has the type of the values it replaces: a number for a number ("6000元" is refused)."""
+    """Each new value has the type of the values it replaces: a number for a number ("6000元" is refused), a
+    range {min, max} for a range, 是/否 (true/false) for a flag, text for text, a list for a list."""
     base = base or default_parameters()
     for name, spec in parameters.items():
         value = spec.get("value") if isinstance(spec, Mapping) and "value" in spec else spec
         current = [v for (key, _), p in base.parameters.items() if key == name for _, v in p.values if v is not None]
-        numeric = current and all(isinstance(v, (numbers.Real, Range)) and not isinstance(v, bool) for v in current)
-        if numeric and not (isinstance(value, numbers.Real) and not isinstance(value, bool)) and value is not None:
-            raise ScenarioError(f"参数{name}的值“{value}”应为数字（不带单位，如6000） / the value of {name} must be a "
-                                f"plain number such as 6000, not {value!r}")
+        if value is None or not current:
+            continue
+        if all(isinstance(v, (numbers.Real, Range)) and not isinstance(v, bool) for v in current):
+            ranged = any(isinstance(v, Range) for v in current) and isinstance(value, Mapping) and set(value) == {
+                "min", "max"} and all(_plain_number(value[k]) for k in ("min", "max"))
+            if not (_plain_number(value) or ranged):
+                raise ScenarioError(f"参数{name}的值“{value}”应为数字（不带单位，如6000） / the value of {name} must be "
+                                    f"a plain number such as 6000, not {value!r}")
+            if min([value] if not ranged else [value["min"], value["max"]]) < 0 <= min(map(_number, current)):
+                raise ScenarioError(f"参数{name}的值“{value}”不能为负数 / the value of {name} cannot be negative")
+            continue
+        for kind, zh, en in ((bool, "是或否（true/false）", "true or false"), (str, "文字", "text"),
+                             (list, "列表", "a list")):
+            if all(isinstance(v, kind) for v in current) and not isinstance(value, kind):
+                raise ScenarioError(f"参数{name}的值“{value}”应为{zh} / the value of {name} must be {en}, not {value!r}")
+
+
+def _plain_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
 
 
 def checked(data: object, base: ParameterSet | None = None, default_name: str = "方案") -> dict:

@@ -147,3 +147,12 @@ def test_the_city_row_is_formatted_and_indicators_have_their_status(book):
     coloured = [str(rng.sqref) for rng in indicators.conditional_formatting]
     letter = chr(ord("A") + status)
     assert coloured == [f"{letter}{HEADER_ROW + 1}:{letter}{HEADER_ROW + len(rows)}"]
+
+
+def test_the_staff_language_scan_finds_no_english_and_no_raw_ids(book, tmp_path):
+    from tests.test_workbook_safety import staff_language
+
+    result, _ = book
+    path = tmp_path / "规划方案.xlsx"
+    write_plan_workbook(result, path)
+    assert staff_language(path, {"HiGHS"}) == []  # the solver's name is a proper name

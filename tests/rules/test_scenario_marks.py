@@ -120,6 +120,7 @@ def test_the_batch_result_has_a_scenario_sheet(tmp_path, capsys):
     output = tmp_path / "out.xlsx"
     assert main(["evaluate", "disability_care", "--input", str(cases), "--jurisdiction", "360902",
                  "--date", "2024-04-01", "--scenario", low, "--output", str(output)]) == 0
+    assert "方案值 500元/月" in capsys.readouterr().err
     result = load_workbook(output)
     assert result.sheetnames == ["测算结果", "方案说明"]
     rows = [r for r in result["方案说明"].iter_rows(values_only=True)]
@@ -137,3 +138,33 @@ def test_a_scenario_naming_no_parameter_exits_2(tmp_path, capsys):
     bad = write(tmp_path, "bad.yaml", "parameters:\n  disability_care.nothing: 5\n")
     assert main(["evaluate", "disability_care", "--facts", facts, "--jurisdiction", "360902", "--scenario", bad]) == 2
     assert "方案文件有误" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("6000元", "应为数字"), (True, "应为数字"), ([1, 2], "应为数字"), (float("nan"), "应为数字"), (-1, "不能为负数")])
+def test_a_value_of_the_wrong_type_is_refused_when_read(value, fragment):
+    with pytest.raises(scenario_file.ScenarioError, match=fragment):
+        scenario_file.checked({"parameters": {NURSING: value}})
+
+
+def test_a_flag_takes_true_or_false_and_an_unknown_parameter_is_named():
+    flag = next(name for (name, _), p in default_parameters().parameters.items() if p.unit == "flag"
+                and all(isinstance(v, bool) for _, v in p.values))
+    with pytest.raises(scenario_file.ScenarioError, match="是或否"):
+        scenario_file.checked({"parameters": {flag: [1]}})
+    assert scenario_file.checked({"parameters": {flag: False}})["parameters"] == {flag: False}
+    with pytest.raises(scenario_file.ScenarioError, match="no.such.thing"):
+        scenario_file.checked({"parameters": {"no.such.thing": 1}})
+
+
+def test_the_scenario_sheets_pass_the_staff_language_scan(tmp_path):
+    from care_services.workbook import ReportBook
+    from tests.test_workbook_safety import staff_language
+
+    applied = scenario_file.apply({"name": "两项改动", "parameters": {NURSING: 6000, HOME_CARE: 500}})
+    path = tmp_path / "方案.xlsx"
+    with ReportBook(path) as book:
+        scenario_file.write_scenario_sheet(book, applied.describe())
+    assert staff_language(path) == []
+    rows = list(load_workbook(path)["方案说明"].iter_rows(values_only=True))
+    assert any(r[0] == "省级护理型床位一次性建设补助" and r[3] == "6,000元/床" and r[4] == "5,000元/床" for r in rows)

@@ -41,3 +41,19 @@ def test_a_bad_scenario_is_a_422_naming_the_field(login):
                                json={"facts": PERSON, "jurisdiction": "360902", "scenario": scenario})
         assert response.status_code == 422, scenario
         assert "scenario" in str(response.get_json()), scenario
+
+
+def test_a_budget_below_the_floor_is_projected_and_flagged_on_the_page(login):
+    client = login("zhou")
+    answer = client.post("/api/v1/budget/projections?wait=60", json={
+        "first_year": 2024, "last_year": 2024, "caseload": "synthetic", "synthetic": 100,
+        "scenarios": [{"name": "居家照护500", "parameters": {HOME_CARE: 500}}]})
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["status"] == "done", body
+    baseline, low = body["result"]["scenarios"]
+    assert "below_floor" not in baseline
+    [flag] = low["below_floor"]
+    assert flag["floor_value"] == 600 and flag["scenario_value"] == 500
+    assert [(m["scenario_value"], m["original_value"]) for m in low["changes"]] == [(500, 600)]
+    page = client.get(f"/budget/jobs/{body['id']}").get_data(as_text=True)
+    assert 'class="error below-floor"' in page and "低于政策底线：" in page and "方案值 500元/月" in page
