@@ -82,7 +82,8 @@ from allocator.data import districts_frame, distances_frame, projects_frame
 from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
-from allocator.solver import STATUS_ZH, Progress, SolverOptions, SolveStats, relax_and_fix, solve_model
+from allocator.solver import (STATUS_ZH, LinearRows, Progress, SolverOptions, SolveStats, linear_expression,
+                              relax_and_fix, solve_model)
 from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
 from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
                              achieved, as_fraction, counts_for, share_required)
@@ -287,6 +288,14 @@ def _combined(parts: list[SolveStats], backend: str, seconds: float) -> SolveSta
     return SolveStats(backend, status, objective, bound, seconds)
 
 
+def _grouped(keys: pd.Series, positions: pd.Series, amounts: pd.Series) -> dict[str, list[tuple[int, int]]]:
+    """{key: [(position, amount), …]} in the frame's order (a plain loop: pandas' groupby per group is slow)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for key, position, amount in zip(keys.tolist(), positions.astype(int).tolist(), amounts.astype(int).tolist()):
+        out.setdefault(key, []).append((position, amount))
+    return out
+
+
 def _shown(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
 
@@ -298,8 +307,8 @@ def _shown(value: float | None) -> str:
 class _Model:
     model: mathopt.Model
     choose: dict  # (project position, year) -> x
-    size: dict  # (project position, year) -> places/beds added (expression)
-    qualifying: dict  # (project position, year) -> nursing beds / inclusive places added
+    size: dict  # (project position, year) -> places/beds added: (variable, coefficient)
+    qualifying: dict  # nursing / inclusive / private -> (project position, year) -> (variable, coefficient)
     spend: object  # total cost (expression)
     weighted: object  # total weighted shortfall (expression)
     shortfalls: list  # (unit, weight, s)
@@ -380,13 +389,15 @@ class PlacementProblem:
         p["scalable"] = p["capacity_max"] > p["capacity"]
         p["unit_cost"] = np.where(p["scalable"], np.round(p["cost"] / p["capacity_max"]), 0).astype("int64")
         p["fixed_nursing"] = np.where(p["kind"] == "elderly", np.round(p["nursing_share"] * p["capacity"]), 0).astype(int)
-        # subsidy coefficients for per-level budgets: evaluated at full capacity in the earliest year
-        probe = p.assign(year=p["earliest_year"], capacity=p["capacity_max"],
-                         nursing_beds=np.where(p["kind"] == "elderly",
-                                               nursing_beds_of(p["nursing_share"], p["capacity_max"]), 0).astype(int))
-        subsidies = construction_subsidies(probe, self.districts, self.jurisdiction, self.parameters)
+        # subsidy coefficients for per-level budgets: evaluated at full capacity in the earliest year (only read
+        # where a funding level has a budget; the rules engine takes seconds on a province's candidates)
+        if self.budgets.per_level:
+            probe = p.assign(year=p["earliest_year"], capacity=p["capacity_max"],
+                             nursing_beds=np.where(p["kind"] == "elderly",
+                                                   nursing_beds_of(p["nursing_share"], p["capacity_max"]), 0).astype(int))
+            subsidies = construction_subsidies(probe, self.districts, self.jurisdiction, self.parameters)
         for level in LEVELS:
-            amount = subsidies[f"fund.{level}"].fillna(0.0)
+            amount = subsidies[f"fund.{level}"].fillna(0.0) if self.budgets.per_level else pd.Series(0, index=p.index)
             p[f"subsidy_full.{level}"] = amount.round().astype("int64")
         self._subsidy_full = {level: p[f"subsidy_full.{level}"].to_numpy() for level in LEVELS}
         self.units = Units(self.districts, p, self.coverage_radius_km)
@@ -433,95 +444,126 @@ class PlacementProblem:
                 start = checkpoint + 1
         return lambda e: [max(e, low) for low, high in windows if max(e, low) <= high]
 
+    def _early_is_best(self) -> np.ndarray:
+        """Projects that can only help every target by being built sooner: they are offered their earliest window
+        alone (an exact reduction, as the one above). Without yearly budgets a project's cost and subsidies do not
+        depend on its year, and every target but a share is "at least": more places, sites or covered sub-units
+        at a checkpoint never raise a shortfall. A share den·(good + s) ≥ num·total gains from a project adding
+        q places of which g qualify iff den·g ≥ num·q; a scalable project may qualify less than that (its n is
+        free below ⌊η q⌋), so it keeps every year when a share target of its kind is planned."""
+        p = self.projects
+        if self.budgets.per_year is not None:
+            return np.zeros(len(p), dtype=bool)
+        early = np.ones(len(p), dtype=bool)
+        capacity = p["capacity"].to_numpy(dtype=np.int64)
+        qualifying = {"nursing": p["fixed_nursing"].to_numpy(dtype=np.int64),
+                      "inclusive": np.where(p["inclusive"], capacity, 0),
+                      "private": np.where(p["social_operated"], capacity, 0)}
+        fixed = ~p["scalable"].to_numpy()
+        for kind, which, share in {(r.target.spec.kind, r.target.spec.qualifying, r.share) for r in self._rows
+                                   if r.target.spec.measure == "share"}:
+            gains = share.denominator * qualifying[which] >= share.numerator * capacity
+            early &= (p["kind"] != kind).to_numpy() | (gains & fixed)
+        return early
+
     def _build(self, allow_shortfall: bool, rows: list[_TargetRow] | None = None,
                positions: np.ndarray | None = None, with_budgets: bool = True) -> _Model:
-        """The model for all targets and candidates, or for some (one county's) without the budgets."""
+        """The model for all targets and candidates, or for some (one county's) without the budgets.
+
+        Written as plain (variable id, coefficient) terms (allocator.solver.LinearRows): a province's model has
+        tens of thousands of rows, and MathOpt's expressions would spend most of a minute building it."""
         rows = self._rows if rows is None else rows
         positions = np.arange(len(self.projects)) if positions is None else positions
-        model = mathopt.Model(name="placement")
-        choose: dict[tuple[int, int], mathopt.Variable] = {}
-        size: dict[tuple[int, int], mathopt.LinearExpression | mathopt.Variable] = {}
-        qualifying: dict[str, dict[tuple[int, int], object]] = {"nursing": {}, "inclusive": {}, "private": {}}
-        cost: dict[tuple[int, int], object] = {}
+        m = LinearRows("placement")
+        integer_flows = not self._continuous_flows
+        choose: dict[tuple[int, int], int] = {}
+        size: dict[tuple[int, int], tuple[int, int]] = {}  # (project, year) -> (variable, coefficient)
+        qualifying: dict[str, dict[tuple[int, int], tuple[int, int]]] = {"nursing": {}, "inclusive": {},
+                                                                         "private": {}}
+        cost: dict[tuple[int, int], tuple[int, int]] = {}
         years = range(self.first_year, self.plan_year + 1)
-        candidate_years = self._candidate_years()
+        candidate_years, early = self._candidate_years(), self._early_is_best()
+        by_project_year: dict[int, list[int]] = {}
         for i in positions.tolist():
             row = self._records[i]
+            offered = candidate_years(int(row.earliest_year))
+            offered = offered[:1] if early[i] else offered
+            by_project_year[i] = offered
             own = []
-            for t in candidate_years(int(row.earliest_year)):
-                x = model.add_binary_variable(name=f"x[{row.code},{t}]")
+            for t in offered:
+                x = m.variable(0, 1, True)
                 choose[(i, t)] = x
-                own.append(x)
+                own.append((x, 1))
                 if row.scalable:
-                    q = model.add_integer_variable(lb=0, ub=int(row.capacity_max), name=f"q[{row.code},{t}]")
-                    model.add_linear_constraint(q >= int(row.capacity) * x)
-                    model.add_linear_constraint(q <= int(row.capacity_max) * x)
-                    size[(i, t)] = q
-                    cost[(i, t)] = int(row.unit_cost) * q
+                    q = m.variable(0, int(row.capacity_max), True)
+                    m.constraint([(q, 1), (x, -int(row.capacity))], lb=0)  # c x ≤ q
+                    m.constraint([(q, 1), (x, -int(row.capacity_max))], ub=0)  # q ≤ C x
+                    size[(i, t)] = (q, 1)
+                    cost[(i, t)] = (q, int(row.unit_cost))
                     if row.kind == "elderly":
                         share = as_fraction(row.nursing_share)
-                        n = model.add_integer_variable(lb=0, ub=int(row.capacity_max), name=f"n[{row.code},{t}]")
-                        model.add_linear_constraint(share.denominator * n <= share.numerator * q)
-                        qualifying["nursing"][(i, t)] = n
-                    else:
-                        qualifying["inclusive"][(i, t)] = q if row.inclusive else 0
+                        n = m.variable(0, int(row.capacity_max), True)
+                        m.constraint([(n, share.denominator), (q, -share.numerator)], ub=0)
+                        qualifying["nursing"][(i, t)] = (n, 1)
+                    elif row.inclusive:
+                        qualifying["inclusive"][(i, t)] = (q, 1)
                 else:
-                    size[(i, t)] = int(row.capacity) * x
-                    cost[(i, t)] = int(row.cost) * x
+                    size[(i, t)] = (x, int(row.capacity))
+                    cost[(i, t)] = (x, int(row.cost))
                     if row.kind == "elderly":
-                        qualifying["nursing"][(i, t)] = int(row.fixed_nursing) * x
-                    else:
-                        qualifying["inclusive"][(i, t)] = int(row.capacity) * x if row.inclusive else 0
-                qualifying["private"][(i, t)] = size[(i, t)] if row.social_operated else 0
+                        qualifying["nursing"][(i, t)] = (x, int(row.fixed_nursing))
+                    elif row.inclusive:
+                        qualifying["inclusive"][(i, t)] = (x, int(row.capacity))
+                if row.social_operated:
+                    qualifying["private"][(i, t)] = size[(i, t)]
             if len(own) > 1:
-                model.add_linear_constraint(mathopt.fast_sum(own) <= 1, name=f"once[{row.code}]")
-        by_project_year = defaultdict(list)
-        for (i, t) in choose:
-            by_project_year[i].append(t)
-        inside = set(positions.tolist())
+                m.constraint(own, ub=1)  # built once
+        inside = set(by_project_year)
 
-        def added(members, year: int, which: dict) -> list:
-            return [which[(int(i), t)] for i in members for t in by_project_year[int(i)] if t <= year
-                    and not (isinstance(which.get((int(i), t), 0), int) and which.get((int(i), t), 0) == 0)]
+        def added(members, year: int, which: dict, scale: int = 1) -> list:
+            out = []
+            for i in members:
+                for t in by_project_year.get(int(i), ()):
+                    if t <= year and (int(i), t) in which:
+                        v, c = which[(int(i), t)]
+                        out.append((v, scale * c))
+            return out
 
         def built(members, year: int, coefficient) -> list:
             """coefficient(i) · x_it for every year t ≤ year (sites, sub-units covered, floor area)."""
             out = []
             for i in members:
-                a = int(coefficient(int(i)))
+                a = int(coefficient(int(i))) if int(i) in inside else 0
                 if a:
-                    out.extend(a * choose[(int(i), t)] for t in by_project_year[int(i)] if t <= year)
+                    out.extend((choose[(int(i), t)], a) for t in by_project_year[int(i)] if t <= year)
             return out
 
-        covered_new: dict[tuple[str, str, int], object] = {}  # (layer, row, year) -> sub-units newly covered
+        covered_new: dict[tuple[str, str, int], int | None] = {}  # (layer, row, year) -> z: sub-units newly covered
         pools: dict[tuple[str, str, int], list] = defaultdict(list)  # (layer, county, year) -> pool shares f
 
-        def newly_covered(layer: str, row_code: str, year: int):
+        def newly_covered(layer: str, row_code: str, year: int) -> int | None:
             key = (layer, row_code, year)
             if key in covered_new:
                 return covered_new[key]
             gap = self._gaps[layer].get(row_code, 0)
+            covered_new[key] = None
             if gap == 0:
-                covered_new[key] = 0
-                return 0
-            direct = self._direct[layer].get(row_code, [])
-            terms = [k * choose[(i, t)] for i, k in direct if i in inside for t in by_project_year[i] if t <= year]
+                return None
+            terms = [(choose[(i, t)], -k) for i, k in self._direct[layer].get(row_code, []) if i in inside
+                     for t in by_project_year[i] if t <= year]
             county = self.units.county_of_row[row_code]
             if self._pooled[layer].get(county) and any(i in inside for i, _ in self._pooled[layer][county]):
-                f = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
-                                       name=f"f[{layer},{row_code},{year}]")
-                pools[(layer, county, year)].append(f)
-                terms.append(f)
+                f = m.variable(0, gap, integer_flows)
+                pools[(layer, county, year)].append((f, 1))
+                terms.append((f, -1))
             if not terms:
-                covered_new[key] = 0
-                return 0
-            z = model.add_variable(lb=0, ub=gap, is_integer=not self._continuous_flows,
-                                   name=f"z[{layer},{row_code},{year}]")
-            model.add_linear_constraint(z <= mathopt.fast_sum(terms), name=f"cover[{layer},{row_code},{year}]")
+                return None
+            z = m.variable(0, gap, integer_flows)
+            m.constraint([(z, 1), *terms], ub=0)  # z ≤ Σ k x + f
             covered_new[key] = z
             return z
 
-        households: dict[tuple[str, int], mathopt.Variable] = {}
+        households: dict[tuple[str, int], int] = {}
 
         def adapted(unit: str, year: int, only_year: bool = False) -> list:
             out = []
@@ -529,78 +571,85 @@ class PlacementProblem:
                 for t in years:
                     if (t == year) if only_year else (t <= year):
                         if (county, t) not in households:
-                            households[(county, t)] = model.add_integer_variable(
-                                lb=0, ub=self._household_cap, name=f"h[{county},{t}]")
-                        out.append(households[(county, t)])
+                            households[(county, t)] = m.variable(0, self._household_cap, True)
+                        out.append((households[(county, t)], 1))
             return out
 
         shortfalls = []
-        for k, row in enumerate(rows):
+        for row in rows:
             spec, year = row.target.spec, row.target.year
             kind, measure = spec.kind, spec.measure
             members = self._members(row.unit, kind)
             total_existing, _ = self._existing(row.unit, kind)
-            s = None
+            slack = []
             if allow_shortfall:
-                s = model.add_integer_variable(lb=0, ub=max(row.required or 0, self._shortfall_cap(row), 1),
-                                               name=f"s[{k}]")
+                s = m.variable(0, max(row.required or 0, self._shortfall_cap(row), 1), True)
                 shortfalls.append((row.unit, row.target.weight, s))
-            slack = s if s is not None else 0
+                slack = [(s, 1)]
+            if measure == "share":  # den · (good + s) ≥ num · total (+1 when strict)
+                num, den = row.share.numerator, row.share.denominator
+                good = self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
+                m.constraint([*added(members, year, qualifying[spec.qualifying], den),
+                              *added(members, year, size, -num), *((v, den * c) for v, c in slack)],
+                             lb=num * total_existing + (1 if spec.strict else 0) - den * good)
+                continue
             if measure in ("per_1000", "total", "added"):
                 base = 0 if measure == "added" else total_existing
-                level = base + mathopt.fast_sum(added(members, year, size))
-            elif measure == "share":
-                total = total_existing + mathopt.fast_sum(added(members, year, size))
-                good = (self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
-                        + mathopt.fast_sum(added(members, year, qualifying[spec.qualifying])))
-                num, den = row.share.numerator, row.share.denominator
-                model.add_linear_constraint(den * (good + slack) >= num * total + (1 if spec.strict else 0),
-                                            name=f"target[{k}]")
-                continue
+                terms = added(members, year, size)
             elif measure == "coverage":
-                level = mathopt.fast_sum(
-                    self.units.total(row.unit, LAYERS[layer][1]) + mathopt.fast_sum(
-                        newly_covered(layer, r, year) for r in self.units.rows_of[row.unit])
-                    for layer in spec.layers)
+                base = sum(self.units.total(row.unit, LAYERS[layer][1]) for layer in spec.layers)
+                terms = [(z, 1) for layer in spec.layers for r in self.units.rows_of[row.unit]
+                         if (z := newly_covered(layer, r, year)) is not None]
             elif measure == "count":
                 counted = self._counted[spec.id]
-                level = ((self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0)
-                         + mathopt.fast_sum(built(members, year, lambda i: counted[i] * self._records[i].sites)))
+                base = self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0
+                terms = built(members, year, lambda i: counted[i] * self._records[i].sites)
             elif measure == "floor_space":
                 on_row = [i for i in members if self._records[i].division_code == row.unit]
-                level = self.units.total(row.unit, "elderly_floor_space") + mathopt.fast_sum(built(
-                    on_row, year, lambda i: round(self._records[i].floor_area)
-                    if self._records[i].facility_type in FLOOR_SPACE_TYPES else 0))
+                base = self.units.total(row.unit, "elderly_floor_space")
+                terms = built(on_row, year, lambda i: round(self._records[i].floor_area)
+                              if self._records[i].facility_type in FLOOR_SPACE_TYPES else 0)
             elif measure == "households":
-                level = self.units.total(row.unit, "adapted_households") + mathopt.fast_sum(adapted(row.unit, year))
+                base = self.units.total(row.unit, "adapted_households")
+                terms = adapted(row.unit, year)
             else:  # households_per_year
-                level = mathopt.fast_sum(adapted(row.unit, year, only_year=True))
-            model.add_linear_constraint(level + slack >= row.required, name=f"target[{k}]")
+                base, terms = 0, adapted(row.unit, year, only_year=True)
+            m.constraint([*terms, *slack], lb=row.required - base)  # level + s ≥ required
         for (layer, county, year), shares in pools.items():
-            capacity = built([i for i, _ in self._pooled[layer][county] if i in inside], year,
-                             lambda i, layer=layer, county=county: dict(self._pooled[layer][county])[i])
-            model.add_linear_constraint(mathopt.fast_sum(shares) <= mathopt.fast_sum(capacity),
-                                        name=f"pool[{layer},{county},{year}]")
+            pooled = dict(self._pooled[layer][county])
+            capacity = built([i for i in pooled if i in inside], year, lambda i: pooled[i])
+            m.constraint([*shares, *((v, -c) for v, c in capacity)], ub=0)  # Σ f ≤ Σ k x (the county pool)
         household_cost = round(self.household_cost or 0)
-        spend = mathopt.fast_sum([*cost.values(), *(household_cost * h for h in households.values())])
-        budgets = []
+        spend = [*cost.values(), *((h, household_cost) for h in households.values())]
+        budget_rows = []
         if with_budgets:
             if self.budgets.total is not None:
-                budgets.append(model.add_linear_constraint(spend <= math.floor(self.budgets.total), name="budget"))
+                budget_rows.append(m.constraint(spend, ub=math.floor(self.budgets.total)))
             for year in years:
                 limit = self.budgets.year(year)
                 if limit is not None:
-                    budgets.append(model.add_linear_constraint(
-                        mathopt.fast_sum([*(c for (i, t), c in cost.items() if t == year),
-                                          *(household_cost * h for (c_, t), h in households.items() if t == year)])
-                        <= math.floor(limit), name=f"budget[{year}]"))
+                    budget_rows.append(m.constraint(
+                        [*(c for (i, t), c in cost.items() if t == year),
+                         *((h, household_cost) for (_, t), h in households.items() if t == year)],
+                        ub=math.floor(limit)))
             for level, limit in (self.budgets.per_level or {}).items():
-                terms = [self._level_subsidy(i, level, x, size[(i, t)]) for (i, t), x in choose.items()
-                         if self._subsidy_full[level][i]]
-                budgets.append(model.add_linear_constraint(mathopt.fast_sum(terms) <= math.floor(limit),
-                                                           name=f"budget[{level}]"))
-        weighted = mathopt.fast_sum(w * s for _, w, s in shortfalls)
-        return _Model(model, choose, size, qualifying, spend, weighted, shortfalls, budgets, households)
+                terms = []
+                for (i, t), x in choose.items():
+                    if self._subsidy_full[level][i]:  # per place of q when scalable, else per project built
+                        v, c = size[(i, t)] if self._records[i].scalable else (x, 1)
+                        terms.append((v, c * self._level_subsidy(i, level, 1, 1)))
+                budget_rows.append(m.constraint(terms, ub=math.floor(limit)))
+        model, variables = m.model()
+        var = variables.__getitem__
+        constraints = list(model.linear_constraints())
+        return _Model(model, {key: var(x) for key, x in choose.items()},
+                      {key: (var(v), c) for key, (v, c) in size.items()},
+                      {name: {key: (var(v), c) for key, (v, c) in which.items()} for name, which in qualifying.items()},
+                      linear_expression(variables, spend),
+                      linear_expression(variables, [(s, w) for _, w, s in shortfalls]),
+                      [(unit, w, var(s)) for unit, w, s in shortfalls],
+                      [constraints[r] for r in budget_rows],
+                      {key: var(h) for key, h in households.items()})
 
     def _shortfall_cap(self, row: _TargetRow) -> int:
         """An upper bound for a shortfall variable (the most it can be)."""
@@ -619,10 +668,8 @@ class PlacementProblem:
             gap = self.units.gap(layer)
             self._gaps[layer] = gap[gap > 0].astype(int).to_dict()
             direct, pooled = self.units.serves[layer]
-            self._direct[layer] = {r: list(zip(g["position"].astype(int), g["k"].astype(int)))
-                                   for r, g in direct.groupby("row")}
-            self._pooled[layer] = {c: list(zip(g["position"].astype(int), g["k"].astype(int)))
-                                   for c, g in pooled.groupby("county")}
+            self._direct[layer] = _grouped(direct["row"], direct["position"], direct["k"])
+            self._pooled[layer] = _grouped(pooled["county"], pooled["position"], pooled["k"])
 
     def _level_subsidy(self, i: int, level: str, built, size):
         """The construction subsidy project ``i`` gets from ``level`` as the budgets count it: exact for a fixed
@@ -865,12 +912,9 @@ class PlacementProblem:
 
     def _chosen(self, values, built: _Model) -> list[tuple[int, int, int, int]]:
         """(project position, year, places/beds, nursing beds) of every project the solution builds."""
-        def value(expression) -> int:
-            if isinstance(expression, int):
-                return expression
-            if isinstance(expression, mathopt.Variable):
-                return round(values[expression])
-            return round(mathopt.evaluate_expression(expression, values))
+        def value(term: tuple[mathopt.Variable, int]) -> int:
+            variable, coefficient = term
+            return coefficient * round(values[variable])
 
         chosen = []
         for (i, t), x in built.choose.items():
