@@ -82,8 +82,8 @@ from allocator.data import districts_frame, distances_frame, projects_frame
 from allocator.facility_location import CapacitatedFacilityLocation, MaximalCovering
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
-from allocator.solver import (STATUS_ZH, LinearRows, Progress, SolverOptions, SolveStats, linear_expression,
-                              relax_and_fix, solve_model)
+from allocator.solver import (STATUS_ZH, LinearRows, Progress, SolverOptions, SolveStats, WarmStart,
+                              linear_expression, relax_and_fix, solve_model)
 from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
 from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
                              achieved, as_fraction, counts_for, share_required)
@@ -213,26 +213,34 @@ class PlacementResult:
 
     def summary(self) -> list[str]:
         """The lines about the plan as a whole: objective, each phase, notes, what was chosen, whether all is met."""
-        lines = [f"目标 / objective: {OBJECTIVES[self.objective]}"]
+        return [f"{zh} / {en}" for zh, en in self.summary_pairs()]
+
+    def summary_pairs(self) -> list[tuple[str, str]]:
+        """``summary`` as (Chinese, English) lines, so a page in one language shows that language only."""
+        objective_zh, _, objective_en = OBJECTIVES[self.objective].partition(" / ")
+        lines = [(f"目标：{objective_zh}", f"objective: {objective_en}")]
         for label, stats in self.phases:
             gap = "—" if stats.gap is None else f"{stats.gap:.4%}"
-            lines.append(f"{label}: {STATUS_ZH[stats.status]} / {stats.status}; 目标值 objective {_shown(stats.objective)}; "
-                         f"界 bound {_shown(stats.bound)}; 差距 gap {gap}; {stats.seconds:.2f}s ({stats.backend})")
-        lines.extend(f"{zh} / {en}" for zh, en in self.messages)
+            label_zh, _, label_en = label.partition(" ")
+            lines.append((f"{label_zh}：{STATUS_ZH[stats.status]}；目标值 {_shown(stats.objective)}；界 {_shown(stats.bound)}；"
+                          f"差距 {gap}；{stats.seconds:.2f}秒（{stats.backend}）",
+                          f"{label_en or label}: {stats.status.replace('_', ' ')}; objective {_shown(stats.objective)}; "
+                          f"bound {_shown(stats.bound)}; gap {gap}; {stats.seconds:.2f} s ({stats.backend})"))
+        lines.extend(self.messages)
         if len(self.plan):
-            lines.append(f"选中项目 {len(self.plan)} 个，投资 {self.spending['total'] / 1e4:,.2f} 万元 / "
-                         f"{len(self.plan)} projects chosen, cost {self.spending['total']:,.0f} CNY")
+            lines.append((f"选中项目 {len(self.plan)} 个，投资 {self.spending['total'] / 1e4:,.2f} 万元",
+                          f"{len(self.plan)} projects chosen, cost {self.spending['total'] / 1e4:,.2f} × 10k CNY"))
         if len(self.adaptation):
             homes = int(self.adaptation["households"].sum())
-            lines.append(f"适老化改造 {homes:,} 户，费用 {self.spending.get('households', 0) / 1e4:,.2f} 万元 / "
-                         f"{homes:,} homes adapted")
+            lines.append((f"适老化改造 {homes:,} 户，费用 {self.spending.get('households', 0) / 1e4:,.2f} 万元",
+                          f"{homes:,} homes adapted, cost {self.spending.get('households', 0) / 1e4:,.2f} × 10k CNY"))
         if len(self.indicators):
             counts = self.indicators["status"].value_counts()
-            lines.append(f"指标 {len(self.indicators)} 项（按年份）：已达到 {counts.get('met', 0)} 项，有缺口 "
-                         f"{counts.get('short', 0)} 项，不适用 {counts.get('not_applicable', 0)} 项 / indicators: {counts.get('met', 0)} met, "
-                         f"{counts.get('short', 0)} short, {counts.get('not_applicable', 0)} not applicable")
+            met, short, na = (counts.get(k, 0) for k in ("met", "short", "not_applicable"))
+            lines.append((f"指标 {len(self.indicators)} 项（按年份）：已达到 {met} 项，有缺口 {short} 项，不适用 {na} 项",
+                          f"{len(self.indicators)} indicators (by year): {met} met, {short} short, {na} not applicable"))
         if self.all_met and len(self.targets):
-            lines.append("全部目标均已达到 / every target is met")
+            lines.append(("全部目标均已达到", "every target is met"))
         return lines
 
     def unmet(self) -> list[str]:
@@ -276,6 +284,7 @@ class PlacementResult:
             "adaptation": frame_records(self.adaptation), "indicators": frame_records(self.indicators),
             "indicator_lines": self.indicator_lines(),
             "summary": self.summary(), "explanation": self.explanation(),
+            "summary_zh": [zh for zh, _ in self.summary_pairs()], "summary_en": [en for _, en in self.summary_pairs()],
         }
 
 
@@ -286,6 +295,24 @@ def _combined(parts: list[SolveStats], backend: str, seconds: float) -> SolveSta
     objective = sum(s.objective or 0.0 for s in parts)
     bound = None if any(s.bound is None for s in parts) else sum(s.bound for s in parts)
     return SolveStats(backend, status, objective, bound, seconds)
+
+
+class _Solved:
+    """A plan known by its variable values (a warm start kept), read like a solver's result."""
+
+    def __init__(self, values: Mapping) -> None:
+        self._values = values
+
+    def has_primal_feasible_solution(self) -> bool:
+        return True
+
+    def variable_values(self) -> Mapping:
+        return self._values
+
+
+class _NoSolution:
+    def has_primal_feasible_solution(self) -> bool:
+        return False
 
 
 def _grouped(keys: pd.Series, positions: pd.Series, amounts: pd.Series) -> dict[str, list[tuple[int, int]]]:
@@ -698,8 +725,9 @@ class PlacementProblem:
             built = self._build(allow_shortfall=False)
             built.model.minimize(built.spend)
             started = dt.datetime.now()
-            result, stats = solve_model(built.model, options, on_progress, time_limit_s=self._left(options, started),
-                                        hint=self._warm_start(built, options))
+            warm = self._warm_start(built, options, self._left(options, started) * 0.6)
+            result, stats = self._search(built, options, on_progress, warm, self._left(options, started))
+            result = result or _NoSolution()
             if stats.status != "infeasible":
                 return self._result("cost", [("最省投资 cost", stats)], result, built)
             explained = self.solve("shortfall", options, on_progress)
@@ -713,7 +741,11 @@ class PlacementProblem:
         return self._solve_lexicographic(options, on_progress)
 
     def _solve_lexicographic(self, options: SolverOptions, on_progress) -> PlacementResult:
-        """Least weighted shortfall first; then the cheapest plan with no more shortfall than that."""
+        """Least weighted shortfall first; then the cheapest plan with no more shortfall than that.
+
+        A large model starts each phase from relax and fix (``_warm_start``): when that plan is within the gap asked
+        for of the relaxation's bound the phase stops there, else the backend searches on from it and the bound
+        reported is the better of the two."""
         started = dt.datetime.now()
         if not any(row.unit == CITY_WIDE for row in self._rows) and not self.units.crosses_counties():
             found = self._lexicographic_by_district(options, on_progress, started)
@@ -723,43 +755,65 @@ class PlacementProblem:
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
-        hint = self._warm_start(built, options)
-        first, stats1 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started), hint=hint)
+        warm = self._warm_start(built, options, self._left(options, started) * 0.6)
+        first, stats1 = self._search(built, options, on_progress, warm, self._left(options, started))
         phases = [("最小缺口 shortfall", stats1)]
-        if not first.has_primal_feasible_solution():
-            if hint is None:
-                return self._result("shortfall", phases, first, built)
-            # the solver found nothing better in time: report the first plan (relaxation, then fixing) as it is
-            values = hint.variable_values
-            plan = self._plan_frame(self._chosen(values, built))
-            return self._assemble("shortfall", "feasible", phases, plan, [(
-                "时限内未找到更优方案，以下为初始方案（线性松弛后固定求得），未证明最优",
-                "no better plan within the time limit: this is the first plan (relax and fix), not proven optimal")],
-                adaptation=self._adaptation_frame(self._adapted(values, built)))
+        if first is None:
+            return self._result("shortfall", phases, _NoSolution(), built)
         values = first.variable_values()
         least = math.floor(stats1.objective + 1e-6)  # a whole number of places
         model.add_linear_constraint(built.weighted <= least, name="keep_shortfall")
         model.minimize(built.spend)
-        # A first cheap plan: keep every district's shortfall where phase 1 left it (the problem then splits by
-        # district apart from the budget, and solves fast); it seeds the exact search, which only keeps the total.
-        per_unit = defaultdict(list)
-        for unit, weight, s in built.shortfalls:
-            per_unit[unit].append((weight, s))
-        fixed = [model.add_linear_constraint(
-                     mathopt.fast_sum(w * s for w, s in terms) <= round(sum(w * values[s] for w, s in terms)))
-                 for terms in per_unit.values()]
-        seeded, _ = solve_model(model, options, None, time_limit_s=self._left(options, started) * 0.3,
-                                hint=mathopt.SolutionHint(variable_values=values))
-        for constraint in fixed:
-            model.delete_linear_constraint(constraint)
-        if seeded.has_primal_feasible_solution():
-            values = seeded.variable_values()
-        second, stats2 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
-                                     hint=mathopt.SolutionHint(variable_values=values))
+        if warm is None:
+            # A first cheap plan: keep every district's shortfall where phase 1 left it (the problem then splits by
+            # district apart from the budget, and solves fast); it seeds the exact search, which only keeps the total.
+            per_unit = defaultdict(list)
+            for unit, weight, s in built.shortfalls:
+                per_unit[unit].append((weight, s))
+            fixed = [model.add_linear_constraint(
+                         mathopt.fast_sum(w * s for w, s in terms) <= round(sum(w * values[s] for w, s in terms)))
+                     for terms in per_unit.values()]
+            seeded, _ = solve_model(model, options, None, time_limit_s=self._left(options, started) * 0.3,
+                                    hint=mathopt.SolutionHint(variable_values=values))
+            for constraint in fixed:
+                model.delete_linear_constraint(constraint)
+            if seeded.has_primal_feasible_solution():
+                values = seeded.variable_values()
+            second, stats2 = solve_model(model, options, on_progress, time_limit_s=self._left(options, started),
+                                         hint=mathopt.SolutionHint(variable_values=values))
+            final = second if second.has_primal_feasible_solution() else _Solved(values)
+        else:
+            warm = self._warm_start(built, options, self._left(options, started) * 0.8)
+            spent = mathopt.evaluate_expression(built.spend, values)
+            if warm.hint is None or warm.objective > spent:  # phase 1's plan is the better start
+                warm = WarmStart(mathopt.SolutionHint(variable_values=values), spent, warm.bound, warm.seconds)
+            final, stats2 = self._search(built, options, on_progress, warm, self._left(options, started))
+            final = final or _Solved(values)
         phases.append(("最省投资 cost", stats2))
-        final = second if second.has_primal_feasible_solution() else (seeded if seeded.has_primal_feasible_solution()
-                                                                      else first)
-        return self._result("shortfall", phases, final, built)
+        result = self._result("shortfall", phases, final, built)
+        if isinstance(final, _Solved):
+            result.messages.append(("方案由线性松弛后固定求得（HiGHS），与界的差距见上", "the plan comes from relax and "
+                                    "fix (the LP relaxation, then the rest as a MIP, by HiGHS); its gap is shown above"))
+        return result
+
+    def _search(self, built: _Model, options: SolverOptions, on_progress, warm: WarmStart | None,
+                time_limit_s: float):
+        """One phase from its warm start: (a solution or None, stats). The backend runs only when the warm start
+        is not already within the gap asked for."""
+        if warm is not None and warm.hint is not None and warm.gap is not None and warm.gap <= options.relative_gap:
+            return _Solved(warm.hint.variable_values), warm.stats("highs")
+        result, stats = solve_model(built.model, options, on_progress, time_limit_s=time_limit_s,
+                                    hint=None if warm is None else warm.hint)
+        if warm is None:
+            return (result if result.has_primal_feasible_solution() else None), stats
+        if result.has_primal_feasible_solution() and (warm.objective is None
+                                                      or result.objective_value() <= warm.objective + 1e-6):
+            return result, warm.tightens(stats)
+        if warm.hint is None:
+            return None, warm.tightens(stats)
+        # the backend found nothing better in time: the warm start's plan stands, with the best bound known
+        return _Solved(warm.hint.variable_values), warm.tightens(
+            SolveStats(stats.backend, "feasible", warm.objective, stats.bound, stats.seconds + warm.seconds))
 
     def _lexicographic_by_district(self, options: SolverOptions, on_progress,
                                    started: dt.datetime) -> PlacementResult | None:
@@ -855,10 +909,12 @@ class PlacementProblem:
 
     WARM_START_FROM = 500  # candidate decisions; smaller models are solved outright
 
-    def _warm_start(self, built: _Model, options: SolverOptions):
+    def _warm_start(self, built: _Model, options: SolverOptions, time_limit_s: float) -> WarmStart | None:
+        """Relax and fix for a large model (None for a small one). Every objective here is whole-valued: integer
+        weights on integer shortfalls, whole yuan on integer choices, places and homes."""
         if len(built.choose) < self.WARM_START_FROM:
             return None
-        return relax_and_fix(built.model, list(built.choose.values()), options, options.time_limit_s * 0.15)
+        return relax_and_fix(built.model, list(built.choose.values()), options, time_limit_s, integral=True)
 
     @staticmethod
     def _left(options: SolverOptions, started: dt.datetime) -> float:
