@@ -1079,7 +1079,8 @@ class PlacementProblem:
     def target_table(self, plan: pd.DataFrame, spending: Mapping, adaptation: pd.DataFrame | None = None
                      ) -> pd.DataFrame:
         rows = []
-        chosen = set(plan["code"])
+        chosen = np.zeros(len(self.projects), dtype=bool)  # by position: isin on a province's codes is slow
+        chosen[plan["position"].to_numpy(dtype=int)] = True
         years = {r.target.year for r in self._rows}
         afters = {year: self.figures(plan, year, adaptation) for year in years}
         befores = {year: self.figures(plan.iloc[0:0], year) for year in years}
@@ -1142,7 +1143,7 @@ class PlacementProblem:
                                           "quote", "parameter", "status_zh", "status_en", "measured_on_zh",
                                           "reasons_zh", "reasons_en"])
 
-    def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: set[str]) -> str:
+    def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: np.ndarray) -> str:
         """Why a target is short: nothing to build there, not enough even building everything, money, or a
         trade-off with another target."""
         spec, year = row.target.spec, row.target.year
@@ -1161,7 +1162,7 @@ class PlacementProblem:
             return "no_candidates"
         if not self._reachable(row, useful):
             return "capacity"
-        unchosen = useful[~useful["code"].isin(chosen)]
+        unchosen = useful[~chosen[useful.index.to_numpy(dtype=int)]]
         if unchosen.empty or self._affordable(unchosen, spending, year):
             return "trade_off"
         return "budget"
