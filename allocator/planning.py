@@ -63,6 +63,16 @@ Objectives
     cost: min Σ κ with every s = 0 (infeasible input is re-solved as "shortfall" to explain what cannot be met);
     coverage: maximal covering within a radius (allocator.facility_location.MaximalCovering);
     distance: capacitated facility location on the districts' unmet need (CapacitatedFacilityLocation).
+
+Exact reductions and how a large model is solved
+    Years: without yearly budgets only the window between checkpoints matters, so x_pt exists for the earliest
+    year of each window; a fixed-size project with den·g_p ≥ num·c_p for every share target of its kind (g_p its
+    qualifying places) only gains from being built sooner, and is offered its earliest window alone.
+    Flows z, f are continuous for the MIP backends (integral at an optimum for integral x), integer for CP-SAT.
+    The model is written as plain (variable, coefficient) rows and created in one step (solver.LinearRows).
+    From 500 choices on, each phase starts from relax and fix (solver.relax_and_fix): the LP relaxation (its
+    optimum, rounded up, is the phase's bound), then the rest as a MIP with the integral choices fixed; a phase
+    whose first plan is within the gap asked for stops there, else the backend searches on from it.
 """
 
 from __future__ import annotations
