@@ -72,6 +72,10 @@ class Units:
         for row, county in self.county_of_row.items():
             rows_of[county].append(row)
         self.rows_of = {**{r: [r] for r in self.rows}, **rows_of, CITY_WIDE: self.rows}
+        # positions for the column-wise sums of by_unit, covered and _rolled (pandas groupby per call is slow)
+        self._row_index, self._county_index = pd.Index(self.rows), pd.Index(self.counties)
+        self._county_of_position = self._county_index.get_indexer(self.county_of_row.to_numpy())
+        self._rows_at = {c: self._row_index.get_indexer(r) for c, r in rows_of.items()}
         county = projects["division_code"].map(self.county_of_row)
         projects["county"] = county.where(county.notna(), projects["division_code"].where(
             projects["division_code"].isin(self.counties)))
@@ -86,6 +90,9 @@ class Units:
             for code, positions in group.groupby("county").groups.items():
                 self.members[(code, kind)] = positions  # a county of a county table is its own row: the same set
         self.serves = self._serving(radius_km)
+        self._gap = {layer: self.gap(layer).to_numpy() for layer in LAYERS}
+        self._direct_at = {layer: (direct["position"].to_numpy(int), self._row_index.get_indexer(direct["row"]),
+                                   direct["k"].to_numpy(int)) for layer, (direct, _) in self.serves.items()}
         self._existing: dict[str, dict[str, float]] = {}
         self._subunits = {layer: self._rolled(d[LAYERS[layer][0]].astype(int)) for layer in LAYERS}
 
@@ -148,22 +155,21 @@ class Units:
     def covered(self, layer: str, built: pd.DataFrame) -> pd.Series:
         """Sub-units of each row covered (existing included) once the projects of ``built`` (by position) stand."""
         n, c, _ = LAYERS[layer]
-        gap = self.gap(layer)
-        direct, pooled = self.serves[layer]
-        positions = set(built.index)
-        own = direct[direct["position"].isin(positions)].groupby("row")["k"].sum().reindex(gap.index, fill_value=0)
+        gap = self._gap[layer]
+        positions, rows, k = self._direct_at[layer]
+        standing = np.isin(positions, built.index.to_numpy())
+        own = np.bincount(rows[standing], weights=k[standing], minlength=len(self.rows)).astype(int)
         new = np.minimum(gap, own)
-        pool = pooled[pooled["position"].isin(positions)].groupby("county")["k"].sum()
-        if len(pool):
-            left = (gap - new).astype(int)
-            for county, amount in pool.items():
-                for row in self.rows_of.get(county, []):
-                    take = min(int(left[row]), int(amount))
-                    new[row] += take
-                    amount -= take
-                    if amount <= 0:
-                        break
-        return self.districts[c].astype(int) + new.astype(int)
+        _, pooled = self.serves[layer]
+        pool = pooled[pooled["position"].isin(built.index)].groupby("county")["k"].sum()
+        for county, amount in pool.items():
+            for at in self._rows_at.get(county, ()):
+                take = min(int(gap[at] - new[at]), int(amount))
+                new[at] += take
+                amount -= take
+                if amount <= 0:
+                    break
+        return pd.Series(self.districts[c].to_numpy(int) + new, index=self.districts.index)
 
     # ------------------------------------------------------------------------------------- target rows
 
@@ -209,13 +215,19 @@ class Units:
 
     def by_unit(self, built: pd.DataFrame, column: str | pd.Series) -> dict[str, float]:
         """A plan column (or a Series on the plan's index) summed per row, county and the city."""
-        values = built[column] if isinstance(column, str) else column
-        frame = pd.DataFrame({"v": values, "row": built["division_code"], "county": built["county"]})
-        by_row, by_county = frame.groupby("row")["v"].sum(), frame.groupby("county")["v"].sum()
-        out = {r: float(by_row.get(r, 0)) for r in self.rows}
-        out.update({c: float(by_county.get(c, 0)) for c in self.counties})
-        out[CITY_WIDE] = float(frame["v"].sum())
+        values = np.nan_to_num((built[column] if isinstance(column, str) else column).to_numpy(dtype=float))
+        out = dict(zip(self.rows, self._sum_at(self._row_index.get_indexer(built["division_code"]), values,
+                                               len(self.rows))))
+        out.update(zip(self.counties, self._sum_at(self._county_index.get_indexer(built["county"]), values,
+                                                   len(self.counties))))
+        out[CITY_WIDE] = float(values.sum())
         return out
+
+    @staticmethod
+    def _sum_at(at: np.ndarray, values: np.ndarray, size: int) -> list[float]:
+        """values summed per position ``at`` (-1: counted nowhere)."""
+        known = at >= 0
+        return np.bincount(at[known], weights=values[known], minlength=size).tolist()
 
     def existing(self, column: str) -> dict[str, float]:
         if column not in self._existing:
@@ -259,10 +271,11 @@ class Units:
 
     def _rolled(self, per_row: pd.Series) -> dict[str, float]:
         """Row figures with their county sums and the city's."""
-        values = per_row.astype(float)
-        out = values.to_dict()
-        out.update(values.groupby(self.county_of_row.to_numpy()).sum().to_dict())
-        out[CITY_WIDE] = float(values.sum())
+        values = per_row.to_numpy(dtype=float)
+        out = dict(zip(self.rows, values.tolist()))
+        summed = np.nan_to_num(values)  # as pandas sums: missing figures count as none
+        out.update(zip(self.counties, self._sum_at(self._county_of_position, summed, len(self.counties))))
+        out[CITY_WIDE] = float(summed.sum())
         return out
 
 
