@@ -464,6 +464,8 @@ TEXT = {
     "solver_note": ("差距为0表示已找到最优方案；差距大于0时可延长计算时限再算。",
                     "A gap of 0 means the plan is optimal; with a gap above 0, allow more time and run again."),
     # the planning page and its result (issue 20): every label the English page shows
+    # the planning page and its result (issue 20): every label the English page shows (the county column:
+    # "jurisdiction"; an indicator met / not applicable: "met", "not_applicable")
     "plan.units_of_sample": ("示例的规划单位", "Planning units of the sample"),
     "plan.units.county": ("县（市、区）（13个）", "counties (13)"),
     "plan.units.township": ("乡镇（街道）（227个；社区、村数为估算）",
@@ -492,9 +494,7 @@ TEXT = {
     "plan.units_short": ("未达标单位", "Units short"),
     "plan.estimate": ("（估算）", " (estimate)"),
     "plan.partly_estimated": ("（现状含估算数）", " (today's figures partly estimated)"),
-    "plan.indicator.met": ("达标", "met"),
     "plan.indicator.short": ("未达标", "short"),
-    "plan.indicator.not_applicable": ("不适用", "not applicable"),
     "plan.measured_on.county": ("县（市、区）", "county"),
     "plan.measured_on.street": ("街道", "street"),
     "plan.measured_on.community": ("社区", "community"),
@@ -508,7 +508,6 @@ TEXT = {
     "plan.cost_10k": ("投资（万元）", "Cost (10k CNY)"),
     "plan.subsidy_10k": ("建设补助（万元）", "Subsidy (10k CNY)"),
     "plan.adaptation": ("特殊困难老年人居家适老化改造", "Homes adapted for older people in difficulty"),
-    "plan.county": ("县（市、区）", "County"),
     "plan.homes": ("户数", "Homes"),
     "plan.adaptation_cost_10k": ("费用（万元）", "Cost (10k CNY)"),
     "plan.excluded": ("未纳入的候选项目", "Candidates set aside"),
