@@ -20,8 +20,8 @@ from web.downloads import xlsx_download
 from web.eligibility import fact_text, fact_title
 from web.errors import WORKFLOW_STATUS, flatten, input_fields
 from web.i18n import TEXT, t
-from web.schemas import (ApplicationRequest, CaseListQuery, CaseQueueQuery, InstitutionApplicationRequest, NoticeQuery, RollQuery,
-                         TransitionRequest, ValidationError, load, month_path)
+from web.schemas import (ApplicationRequest, CaseListQuery, CaseQueueQuery, InstitutionApplicationRequest, NoticeQuery,
+                         RollQuery, TransitionRequest, ValidationError, load, month_path)
 from web.security import current_user, login_required, roles_required
 
 bp = Blueprint("cases", __name__)
@@ -457,14 +457,15 @@ def queue_page():
     sorting = {}
     for key in work_queue.SORTS:  # each column's link: this column, the other way round if it is the current one
         current = query["sort"] == key
-        order = ("asc" if query["order"] == "desc" else "desc") if current else ("desc" if key in ("waiting", "amount") else "asc")
+        first = "desc" if key in ("waiting", "amount") else "asc"  # the longest waiting, the largest amount first
+        order = ("asc" if query["order"] == "desc" else "desc") if current else first
         sorting[key] = {"url": url_for("cases.queue_page", **filters, sort=key, order=order),
                         "aria": ("ascending" if query["order"] == "asc" else "descending") if current else None}
     divisions = division_choices(user)
     queue = work_queue.mine(rows, user)
+    states = {**wf.STATES, **{k: label for k, label in wf.INSTITUTION_STATES.items() if k not in wf.STATES}}
     return render_template("cases.html", queue=queue[:RECENT_ROWS], queue_total=len(queue), recent=rows[:RECENT_ROWS],
-                           total=len(rows), shown=RECENT_ROWS, query=query, sorting=sorting,
-                           states={**wf.STATES, **{k: l for k, l in wf.INSTITUTION_STATES.items() if k not in wf.STATES}},
+                           total=len(rows), shown=RECENT_ROWS, query=query, sorting=sorting, states=states,
                            schemes=[(s.id, s.title_en if g.get("lang") == "en" else s.title_zh) for s in all_schemes()],
                            verdicts=work_queue.VERDICTS, can_roll=user.role in ROLL_ROLES,
                            month=clock.today().strftime("%Y-%m"),
