@@ -184,29 +184,11 @@ def job_answer(job) -> dict:
 
 
 def picker_choices(parameters, en: bool) -> list[dict]:
-    """The parameters a scenario row may change, by Chinese (or English) name, each with the values in force today
-    by jurisdiction and the unit its new value is typed in."""
-    from care_services import clock
-    from web.i18n import unit_text, value_text
-    from web.parameters import place_name
-    from web.schemas import is_percent_unit, picker_parameters
+    """The parameters a scenario row may change (web.schemas.picker_parameters), as options of the picker."""
+    from web.parameters import parameter_choice
+    from web.schemas import picker_parameters
 
-    today, choices = clock.today(), []
-    for name, parameter in picker_parameters().items():
-        current = []
-        for (key, jurisdiction), held in sorted(parameters.parameters.items()):
-            if key != name:
-                continue
-            try:
-                value = held.at(today)
-            except LookupError:
-                continue
-            current.append(f"{place_name(jurisdiction, en)} {value_text(value, held.unit)}")
-        zh, _, english = parameter.description.partition(" / ")
-        choices.append({"name": name, "label": (english or zh) if en else zh,
-                        "current": ("; " if en else "；").join(current),
-                        "unit": "%" if is_percent_unit(parameter.unit) else unit_text(parameter.unit)})
-    return sorted(choices, key=lambda c: c["label"])
+    return sorted((parameter_choice(parameters, name, en) for name in picker_parameters()), key=lambda c: c["title"])
 
 
 def _form_page(values, errors, status: int = 200):

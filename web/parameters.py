@@ -156,28 +156,34 @@ def page_rows(rows: list[dict], parameters, en: bool) -> list[dict]:
     return sorted(shown, key=lambda r: (r["name"].split(".")[0], r["jurisdiction"], r["title"]))
 
 
-def override_choices(parameters, user, en: bool) -> dict:
-    """The pickers of the override form: floor parameters (by name, with the value in force and the unit the new
-    one is typed in) and the counties within the user's jurisdiction that hold a floor, grouped by city."""
+def parameter_choice(parameters, name: str, en: bool) -> dict:
+    """One parameter as a picker's option: its name in the page's language, the values in force on the server's
+    day by place ("宜春市 600 元/月"), and the unit a new value is typed in (% for a share)."""
     from care_services import clock
-    from care_services.identifiers import within
     from web.i18n import unit_text
     from web.schemas import is_percent_unit
 
-    today = clock.today()
-    floors, prefixes = {}, set()
-    for (name, jurisdiction), parameter in sorted(parameters.parameters.items()):
-        if parameter.kind != "floor":
+    today, current, first = clock.today(), [], None
+    for (key, jurisdiction), held in sorted(parameters.parameters.items()):
+        if key != name:
             continue
-        prefixes.add(jurisdiction)
+        first = first or held
         try:
-            current = f"{place_name(jurisdiction, en)} {shown_value(parameter.at(today), parameter.unit, en)}"
+            current.append(f"{place_name(jurisdiction, en)} {shown_value(held.at(today), held.unit, en)}")
         except LookupError:
-            current = ""
-        entry = floors.setdefault(name, {"name": name, "title": parameter_title(parameter, en), "current": [],
-                                         "unit": "%" if is_percent_unit(parameter.unit) else unit_text(parameter.unit)})
-        if current:
-            entry["current"].append(current)
+            continue
+    return {"name": name, "title": parameter_title(first, en), "current": ("; " if en else "；").join(current),
+            "unit": "%" if is_percent_unit(first.unit) else unit_text(first.unit)}
+
+
+def override_choices(parameters, user, en: bool) -> dict:
+    """The pickers of the override form: floor parameters (see parameter_choice) and the counties within the
+    user's jurisdiction that hold a floor, grouped by city."""
+    from care_services.identifiers import within
+
+    floors = sorted({name for (name, _), p in parameters.parameters.items() if p.kind == "floor"})
+    prefixes = {jurisdiction for (_, jurisdiction), p in parameters.parameters.items() if p.kind == "floor"}
+    choices = sorted((parameter_choice(parameters, name, en) for name in floors), key=lambda c: c["title"])
     session = db_session()
     counties = session.execute(select(Division.code, Division.name).where(Division.level == "county")
                                .order_by(Division.code)).all()
@@ -189,7 +195,7 @@ def override_choices(parameters, user, en: bool) -> dict:
             continue
         city = cities.setdefault(code[:4], {"name": place_name(code[:4], en), "counties": []})
         city["counties"].append({"code": code, "name": place_name(code, en) if en and code in PLACE_EN else name})
-    return {"parameters": sorted(floors.values(), key=lambda f: f["title"]), "cities": list(cities.values())}
+    return {"parameters": choices, "cities": list(cities.values())}
 
 
 def _page(query: str | None, errors: dict, values, status: int = 200):

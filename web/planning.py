@@ -8,6 +8,7 @@ import io
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
+from allocator.names import OBJECTIVES
 from web.budget import _upload
 from web.errors import flatten
 from web.jobs import (JobError, job_or_404, owner, request_body, result_file, runner, started, uploaded, uploads,
@@ -179,12 +180,7 @@ VERDICT = {
     "unbounded": ("方案无法确定，请检查输入", "The plan cannot be settled; check the inputs"),
     "error": ("计算出错", "The calculation failed"),
 }
-OBJECTIVE_TEXT = {
-    "shortfall": ("先使规划目标的缺口最小，再使投资最省", "least shortfall against the targets, then least cost"),
-    "cost": ("满足全部目标的最省方案", "the cheapest plan meeting every target"),
-    "coverage": ("服务半径内覆盖人口最多", "most residents within the service radius"),
-    "distance": ("按人口加权的服务距离最短", "least population-weighted distance"),
-}
+OBJECTIVE_TEXT = {key: tuple(text.split(" / ", 1)) for key, text in OBJECTIVES.items()}  # (中文, English)
 SHORTFALL_UNIT_EN = {"个托位": "places", "个普惠托位": "inclusive places", "张床位": "beds",
                      "张护理型床位": "nursing beds", "个社区（村）": "communities or villages", "个社区": "communities",
                      "个行政村": "villages", "个街道": "streets", "平方米": "m²", "户": "homes", "所": "facilities",

@@ -31,6 +31,8 @@ def test_names_first_shares_in_per_cent_and_places_by_name(web_app):
     seen = _visible(page)
     assert not SNAKE_CASE.findall(seen), SNAKE_CASE.findall(seen)[:5]
     assert "identifier" not in seen
+    words = set(re.findall(r"[A-Za-z]{3,}", seen.replace(re.search(r'id="parameter-version">(\w+)<', page).group(1), "")))
+    assert not words, words  # no English on the Chinese page: the readings name values in Chinese too
     # the readings name other parameters by name, not id (district.match_share_of_city)
     assert "各区按市级配套（见各区目录中的 “" in page
     english = client.get("/parameters?lang=en").get_data(as_text=True)
