@@ -209,7 +209,10 @@ def blocks_for(case: CareCase, user) -> list[dict]:
 
 def case_for(case: CareCase, user) -> dict:
     """The case with what this user can do on it now and, for a due step they cannot take, why and who can."""
-    return {**case_detail(case), "actions": actions_for(case, user), "blocked": blocks_for(case, user)}
+    blocked = blocks_for(case, user)
+    waiting = {block["action"] for block in blocked}  # a step the user cannot take now shows its reason, no button
+    return {**case_detail(case), "actions": [a for a in actions_for(case, user) if a not in waiting],
+            "blocked": blocked}
 
 
 def actions_for(case: CareCase, user) -> list[str]:

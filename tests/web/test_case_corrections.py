@@ -138,6 +138,7 @@ def test_a_blocked_step_says_why_and_who_can_act_in_both_languages(web_app, logi
     travel(SUBMITTED + dt.timedelta(days=8))  # wu, before the notice ends: the end date
     wu = login("wu").get(url).get_json()
     assert wu["blocked"][0]["code"] == "notice" and "期满" in wu["blocked"][0]["message_zh"]
+    assert "activate" not in wu["actions"]  # no button the server would refuse: the end date instead
 
 
 def test_the_pre_check_answers_become_proposals_the_assessment_confirms(web_app):
