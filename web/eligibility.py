@@ -17,7 +17,7 @@ from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, exp
 from subsidy_rules.overrides import effective_parameters
 from web.database import session as db_session
 from web.downloads import xlsx_download
-from web.i18n import t
+from web.i18n import english_label, is_id_list, label, t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, load, load_facts
 from web.security import anonymous_rate_limited
 
@@ -46,7 +46,9 @@ def fact_title(scheme_id: str, name: str) -> str:
     spec = _fact_spec(scheme_id, name)
     if spec is None:
         return name
-    return (spec.description or name) if g.get("lang") == "en" else spec.zh
+    if g.get("lang") != "en":
+        return spec.zh
+    return english_label(name).capitalize() if is_id_list(spec.description) or not spec.description else spec.description
 
 
 @bp.app_template_global()
@@ -57,8 +59,8 @@ def fact_text(scheme_id: str, name: str, value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return t("yes") if value else t("no")
     spec = _fact_spec(scheme_id, name)
-    if g.get("lang") != "en" and spec is not None and spec.choices:
-        return spec.choices.get(value, value)
+    if spec is not None and spec.choices:
+        return label(value, spec.choices.get(value, value))
     return str(value)
 
 

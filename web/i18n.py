@@ -107,6 +107,10 @@ TEXT = {
     "township": ("乡镇（街道）", "Township"),
     "payroll": ("发放名册", "Payment roll"),
     "download": ("下载", "Download"),
+    "file_format": ("格式", "Format"),
+    "format.html": ("网页（可打印）", "web page (printable)"),
+    "format.xlsx": ("Excel表格", "Excel workbook"),
+    "month": ("月份", "Month"),
     "payroll_open": ("查看名册", "Open the roll"),
     "recipients": ("人数", "Recipients"),
     "roll_status.draft": ("草稿（未关账）", "draft (not closed)"),
@@ -300,6 +304,79 @@ TEXT = {
 
 UNITS = UNIT  # care_services.vocabulary: the same words on pages and in workbooks
 
+# English labels of the stored values (the Chinese labels live beside the vocabularies: care_services.vocabulary,
+# subsidy_rules.workflow, the schemes' fact choices). One table for every page: an English page never shows a stored
+# id ("home_care") nor a Chinese label ("享受中"). Keys are unique across the vocabularies; where two share a key the
+# English word is the same.
+ENGLISH_LABELS = {
+    # case states (subsidy_rules.workflow.STATES, INSTITUTION_STATES)
+    "submitted": "submitted, awaiting review",
+    "township_reviewed": "township review passed, awaiting the ADL assessment",
+    "assessed": "assessed, awaiting the department's review",
+    "sector_reviewed": "review passed, awaiting the next check",
+    "identity_checked": "identity checked, awaiting finance approval",
+    "approved": "approved",
+    "in_notice": "in public notice",
+    "active": "receiving payments",
+    "exited": "exited",
+    "rejected": "rejected",
+    # exit reasons (workflow.EXIT_REASONS)
+    "death": "death", "left_dibao": "left 低保 (subsistence allowance)", "moved_away": "moved away",
+    "no_longer_eligible": "no longer eligible", "entered_tekun": "entered 特困 support",
+    "withdrawn": "withdrawn by the person or guardian",
+    # services, institutions, how applied (care_services.vocabulary)
+    "home_care": "home care", "day_care": "day care", "institutional_care": "institutional care",
+    "comprehensive_disability": "comprehensive disability care institution", "private": "private",
+    "public_elderly": "public elderly-care institution",
+    "applicant": "the applicant", "guardian": "guardian", "care_institution": "care institution",
+    "urban": "urban", "rural": "rural",
+    "visual": "visual", "hearing": "hearing", "speech": "speech", "physical": "physical",
+    "intellectual": "intellectual", "mental": "mental", "multiple": "multiple",
+    "independent": "independent", "semi_disabled": "partly disabled", "disabled": "disabled",
+    "public": "public", "private_non_profit": "private non-profit", "private_for_profit": "private for-profit",
+    "public_built_private_run": "publicly built, privately run",
+    "self_built": "self-built", "purchased": "purchased", "rented": "rented",
+    "new": "new build", "renovation": "renovation", "expansion": "expansion",
+    "renovation_expansion": "renovation and expansion",
+    "construction": "construction (one-off)", "operation": "operation (yearly)",
+    "urban_sanwu": "urban “three-without” elder", "rural_wubao": "rural “five guarantees” elder",
+    "lonely_entitled": "lone elderly person of the entitled groups (优抚对象)",
+    "elderly": "elderly care", "childcare": "childcare",
+    "binding": "binding", "expected": "expected",
+    "draft": "draft", "closed": "closed",
+    "province": "province", "city": "city", "county": "county", "township": "township",
+}
+
+
+def english_label(value) -> str:
+    """A stored value in English: its label, else the id with its underscores as spaces (never a raw id)."""
+    text = str(value)
+    return ENGLISH_LABELS.get(text) or text.replace("_", " ")
+
+
+def label(value, zh: str | None = None) -> str:
+    """A stored value as this page's language names it: ``zh`` (the vocabulary's Chinese label) on a Chinese page,
+    the English label on an English one."""
+    if value is None:
+        return "—"
+    if g.get("lang") == "en":
+        return english_label(value)
+    return zh if zh is not None else str(value)
+
+
+def localized(mapping: dict) -> dict:
+    """A vocabulary {stored value: Chinese label} as this page's language names it (for selects and lookups)."""
+    if g.get("lang") != "en":
+        return mapping
+    return {key: english_label(key) for key in mapping}
+
+
+def is_id_list(text: str | None) -> bool:
+    """A description that lists stored ids ("home_care / day_care") is for developers, not an English label."""
+    import re
+
+    return bool(text) and re.search(r"\b[a-z]+_[a-z_]+\b", text) is not None
+
 
 def unit_text(unit: str | None) -> str:
     if not unit:
@@ -360,4 +437,6 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["unit_text"] = unit_text
+    app.jinja_env.globals["label"] = label
+    app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["beijing_time"] = beijing_time

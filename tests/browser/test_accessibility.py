@@ -140,7 +140,7 @@ PAGES = [
     Page("parameters-admin", "/parameters", user="admin"),
     Page("error-404", "/cases/987654", user="li", status=404),
     Page("error-403", f"/cases/payroll/{MONTH}?jurisdiction=360902", user="li", status=403),
-    Page("error-400", "/cases/payroll/2024-13?jurisdiction=360902", user="zhou", status=400),
+    Page("error-422", "/cases/payroll/2024-13?jurisdiction=360902", user="zhou", status=422),
 ]
 
 
