@@ -30,6 +30,14 @@ TEXT = {
     "beds_or_slots": ("新增床位（托位）", "Beds or places added"),
     "investment": ("总投资（万元）", "Investment (10k CNY)"),
     "templates": ("导入模板下载", "Import templates"),
+    "template.divisions": ("行政区划", "Administrative divisions"),
+    "template.population": ("人口", "Population"),
+    "template.plan_indicators": ("规划指标", "Plan indicators"),
+    "template.supply": ("供给现状", "Current supply"),
+    "template.elderly_institutions": ("养老机构", "Elderly-care institutions"),
+    "template.childcare_institutions": ("托育机构", "Childcare institutions"),
+    "template.projects": ("项目清单", "Project list"),
+    "template.people": ("申请人", "Applicants"),
     "source": ("数据来源", "Source"),
     "elderly_institutions": ("养老机构", "Elderly-care institutions"),
     "elderly_beds": ("养老床位", "Elderly-care beds"),
@@ -40,6 +48,9 @@ TEXT = {
                 "No data yet: run make run or carecalc sample load."),
     "language": ("English", "中文"),
     "indicator": ("指标", "Indicator"),
+    "domain": ("类别", "Domain"),
+    "result": ("结果", "Result"),
+    "project_count": ("项目数", "Projects"),
     "baseline": ("2021年基期值", "2021 baseline"),
     "target_2023": ("2023年规划值", "2023 target"),
     "target_2025": ("2025年规划值", "2025 target"),
@@ -61,6 +72,7 @@ TEXT = {
                     "Pick a scheme and fill in what you know; leave unknowns blank and the answer lists what is missing."),
     "fix_fields": ("以下内容需要修改：", "Please correct:"),
     "this_field": ("本项", "This field"),
+    "back_home": ("返回首页", "Back to the home page"),
     "where_when": ("地区和日期", "Where and when"),
     "jurisdiction": ("县（市、区）", "County"),
     "date": ("日期", "Date"),
@@ -408,6 +420,22 @@ def t(key: str) -> str:
     return en if g.get("lang") == "en" else zh
 
 
+def in_language(text: str | None) -> str:
+    """The page's half of a bilingual message ("月份格式有误 / the month is malformed"), the whole text otherwise."""
+    if not text:
+        return ""
+    if " / " not in text:
+        return text
+    zh, en = text.split(" / ", 1)
+    return en if g.get("lang") == "en" else zh
+
+
+def field_label(name: str) -> str:
+    """A form field named as its label reads ("facts.birth_date" -> 出生日期 where known), never by its id."""
+    last = name.rsplit(".", 1)[-1]
+    return t(last) if last in TEXT else t("this_field")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -438,5 +466,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["unit_text"] = unit_text
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.filters["in_language"] = in_language
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["beijing_time"] = beijing_time
