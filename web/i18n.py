@@ -73,6 +73,7 @@ TEXT = {
     "fix_fields": ("以下内容需要修改：", "Please correct:"),
     "this_field": ("本项", "This field"),
     "back_home": ("返回首页", "Back to the home page"),
+    "city": ("市", "City"),
     "where_when": ("地区和日期", "Where and when"),
     "jurisdiction": ("县（市、区）", "County"),
     "date": ("日期", "Date"),

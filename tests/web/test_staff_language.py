@@ -308,7 +308,7 @@ def test_every_workbook_speaks_chinese(web_app, login, cases):
             {"facts": {"birth_date": "1960-05-01", "disability_category": "physical", "disability_grade": 1}},
             {"facts": {"birth_date": "1960-05-01", "disability_category": "visual", "disability_grade": 1}}]}))
     for entity in ENTITY_MODELS:
-        add(f"template {entity}", "issue 18: templates", zhou.get(f"/{entity}.xlsx"))
+        add(f"template {entity}", "issue 18: templates", zhou.get(f"/templates/{entity}.xlsx"))
     for table in ("districts", "projects"):
         add(f"planning template {table}", "issue 18: templates", zhou.get(f"/planning/template/{table}.xlsx"))
     conclude({name: chinese_findings(workbook_texts(data)) for name, data in workbooks.items()}, owners)
