@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from flask import Flask, g, jsonify, render_template, request
 
@@ -384,6 +385,42 @@ def localized(mapping: dict) -> dict:
     return {key: english_label(key) for key in mapping}
 
 
+@functools.lru_cache(maxsize=1)
+def chinese_labels() -> dict:
+    """Every stored value's Chinese label, from the vocabularies where they are kept (one lookup for values shown
+    outside a form: a parameter's list of funds, categories or services)."""
+    from care_services import vocabulary as v
+    from subsidy_rules import workflow as wf
+    from subsidy_rules.schemes import yichun_2023_20
+
+    labels = {}
+    for mapping in (v.OWNERSHIP, v.PREMISES, v.CONSTRUCTION, v.AREA, v.DISABILITY_CATEGORY, v.CARE_LEVEL,
+                    v.SERVICE_TYPE, v.APPLIED_BY, v.INSTITUTION_TYPE, wf.EXIT_REASONS, wf.STATES,
+                    yichun_2023_20.FUND_LABELS):
+        labels.update(mapping)
+    return labels
+
+
+ENGLISH_LABELS.update({"two_subsidies": "the two disability allowances", "elderly_allowance": "old-age allowance",
+                       "dibao": "低保 (subsistence allowance)", "other_care": "other living and care benefits"})
+
+
+def value_text(value) -> str:
+    """A parameter's or fact's value as staff read it: 是/否, labels instead of stored ids, lists joined."""
+    english = g.get("lang") == "en"
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, (list, tuple)):
+        return (", " if english else "、").join(value_text(item) for item in value)
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    if isinstance(value, str):
+        if english:
+            return english_label(value) if value in ENGLISH_LABELS else value
+        return chinese_labels().get(value, value)
+    return str(value)
+
+
 def is_id_list(text: str | None) -> bool:
     """A description that lists stored ids ("home_care / day_care") is for developers, not an English label."""
     import re
@@ -467,6 +504,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["unit_text"] = unit_text
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["value_text"] = value_text
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.filters["in_language"] = in_language
     app.jinja_env.filters["localized"] = localized
