@@ -10,7 +10,7 @@ itself is tested in test_csp.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -72,8 +72,6 @@ class Page:
     user: str | None = None
     then: Callable | None = None  # what to do on the page before axe looks (submit a form, wait for a result)
     status: int = 200
-    wait_for: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _check_answer(page):

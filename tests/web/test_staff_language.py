@@ -247,12 +247,12 @@ def _job(client, url: str, body: dict) -> dict:
 # ------------------------------------------------------------------------------------------------ the scans
 
 
-def test_the_pages_of_the_shared_layout_home_login_and_errors_speak_chinese(web_app, cases):
+def test_the_pages_of_the_shared_layout_home_login_and_errors_speak_chinese(web_app):
     findings = {name: chinese_findings(visible_text(html)) for name, html in _pages_of_this_branch(web_app, "zh").items()}
     conclude(findings, {})
 
 
-def test_the_english_pages_of_the_shared_layout_name_nothing_in_chinese(web_app, cases):
+def test_the_english_pages_of_the_shared_layout_name_nothing_in_chinese(web_app):
     findings = {name: english_findings(visible_text(html, skip_lang="zh"))
                 for name, html in _pages_of_this_branch(web_app, "en").items()}
     conclude(findings, {})
@@ -312,6 +312,30 @@ def test_every_workbook_speaks_chinese(web_app, login, cases):
     for table in ("districts", "projects"):
         add(f"planning template {table}", "issue 18: templates", zhou.get(f"/planning/template/{table}.xlsx"))
     conclude({name: chinese_findings(workbook_texts(data)) for name, data in workbooks.items()}, owners)
+
+
+def test_every_workbook_the_cli_writes_speaks_chinese(county, tmp_path):
+    """The CLI's templates (batch evaluation per scheme, caseload, every entity) and exports, read back."""
+    import contextlib
+
+    from care_services.cli import main
+    from care_services.model import ENTITY_MODELS
+    from subsidy_rules.engine import all_schemes
+
+    database = county.url.render_as_string(hide_password=False)
+    commands = {f"template {entity}": ["template", entity] for entity in ENTITY_MODELS}
+    commands.update({f"template cases --scheme {s.id}": ["template", "cases", "--scheme", s.id] for s in all_schemes()})
+    commands["template caseload"] = ["template", "caseload"]
+    commands.update({f"export {entity}": ["export", entity] for entity in ("divisions", "projects", "districts")})
+    workbooks = {}
+    for name, command in commands.items():
+        path = tmp_path / f"{len(workbooks)}.xlsx"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as errors:
+            code = main(["--database", database, *command, "--output", str(path)])
+        assert code == 0, f"carecalc {name}: exit {code} {errors.getvalue()[:300]}"
+        workbooks[name] = path.read_bytes()
+    findings = {name: chinese_findings(workbook_texts(data)) for name, data in workbooks.items()}
+    conclude(findings, {name: "issue 18: templates and exports" for name in workbooks})
 
 
 # ------------------------------------------------------------------------------------------------ the scanner
