@@ -284,3 +284,23 @@ def test_errors_are_tied_to_their_fields(browser, server):
         assert page.locator("[aria-invalid='true']").count() == 0
     finally:
         context.close()
+
+
+def test_errors_the_server_prints_inside_a_label_are_tied_to_their_field(browser, server):
+    """A template not yet on macros/forms.html (the application form) prints its errors in the field's label;
+    app.js ties them, so a screen reader announces the field as invalid with its message."""
+    context = _context(browser, server, "zh", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, server, "li")
+        page.goto(f"{server}/cases/new")
+        page.fill("#name", "欧阳建国")
+        page.fill("#id_number", "123")  # not an ID number: the server says so
+        with page.expect_navigation():
+            page.evaluate("() => document.getElementById('application-form').submit()")  # past the browser's checks
+        field = page.locator("#id_number")
+        assert field.get_attribute("aria-invalid") == "true"
+        note = page.locator(f"[id='{field.get_attribute('aria-describedby')}']")
+        assert note.count() == 1 and note.inner_text().strip()
+    finally:
+        context.close()

@@ -52,6 +52,15 @@ document.addEventListener("DOMContentLoaded", () => {
     ids.add(id);
     field.setAttribute("aria-describedby", [...ids].join(" "));
   };
+  // Errors a template printed inside a field's label without tying them (templates not yet on macros/forms.html):
+  // tie them here, so the field is announced as invalid with its message.
+  for (const note of document.querySelectorAll("label .field-error")) {
+    const control = note.closest("label").querySelector("input, select, textarea");
+    if (!control || control.hasAttribute("aria-describedby")) continue;
+    if (!note.id) note.id = `${control.id || control.name}-error`;
+    control.setAttribute("aria-describedby", note.id);
+    control.setAttribute("aria-invalid", "true");
+  }
   for (const form of document.querySelectorAll("form[data-validate]")) {
     form.addEventListener("submit", (event) => {
       let first = null;
