@@ -23,8 +23,14 @@ $(VENV)/.installed-dev: pyproject.toml $(PACKAGES) $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# axe-core for the accessibility tests (tests/browser/test_accessibility.py injects it into each page), pinned by
+# package-lock.json; npm ci installs exactly that into node_modules/ (git-ignored). Nothing from npm is served.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 load-sample: install
 	$(BIN)/carecalc db init
@@ -39,4 +45,4 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info
+	rm -rf $(VENV) instance build *.egg-info node_modules

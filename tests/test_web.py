@@ -33,8 +33,12 @@ def test_english_is_one_click_away_and_remembered(client):
 def test_city_filter_and_its_validation(client):
     page = client.get("/?city=360900").get_data(as_text=True)
     assert "袁州区" in page and "濂溪区" not in page
-    bad = client.get("/?city=36")
-    assert bad.status_code == 400 and "six-digit" in bad.get_data(as_text=True)
+    bad = client.get("/?city=36")  # the error page speaks the page's language and names the field by its label
+    assert bad.status_code == 400 and "市：应为6位行政区划代码" in bad.get_data(as_text=True)
+    assert "six-digit" not in bad.get_data(as_text=True)
+    english = client.get("/?city=36&lang=en")
+    assert english.status_code == 400 and "City: " in english.get_data(as_text=True)
+    assert "six-digit" in english.get_data(as_text=True)
 
 
 def test_divisions_api(client):

@@ -26,10 +26,11 @@ def login():
     try:
         form = load(LoginRequest(), request.form)
     except ValidationError:
-        return render_template("login.html", next=request.form.get("next"), error="missing"), 422
+        return render_template("login.html", next=request.form.get("next"), error="missing",
+                               username=request.form.get("username", "")[:64]), 422
     user = authenticate_throttled(form["username"], form["password"])
     if user is None:
-        return render_template("login.html", next=form["next"], error="wrong"), 401
+        return render_template("login.html", next=form["next"], error="wrong", username=form["username"]), 401
     log_in(user)
     return redirect(_safe_next(form["next"]))
 

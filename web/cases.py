@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from care_services import casework, clock, notice, payroll
@@ -19,7 +19,7 @@ from web.database import session as db_session
 from web.downloads import xlsx_download
 from web.eligibility import fact_text, fact_title
 from web.errors import WORKFLOW_STATUS, flatten, input_fields
-from web.i18n import TEXT, t
+from web.i18n import TEXT, label, localized, t
 from web.schemas import (ApplicationRequest, CaseListQuery, CaseQueueQuery, InstitutionApplicationRequest, NoticeQuery,
                          RollQuery, TransitionRequest, ValidationError, load, month_path)
 from web.security import current_user, login_required, roles_required
@@ -71,8 +71,8 @@ def detail_text(scheme_id: str, details: dict) -> str:
             return "，".join(f"{label_of(scheme_id, k)} {value_text(k, item)}" for k, item in value.items())
         if isinstance(value, str) and value in TEXT:
             return t(value)  # e.g. the ADL activities
-        if g.get("lang") != "en" and name in DETAIL_LABELS:
-            return DETAIL_LABELS[name].get(value, value)
+        if name in DETAIL_LABELS:
+            return label(value, DETAIL_LABELS[name].get(value, value))
         return fact_text(scheme_id, name, value)
 
     return "；".join(f"{label_of(scheme_id, name)}：{value_text(name, value)}" for name, value in details.items())
@@ -100,8 +100,8 @@ def field_message(messages: list[str]) -> str:
 @bp.app_template_global()
 def applicant_text(name: str, value) -> str:
     """One of the applicant's facts as the case page shows it."""
-    if g.get("lang") != "en" and name in DETAIL_LABELS:
-        return DETAIL_LABELS[name].get(value, value) if value is not None else "—"
+    if name in DETAIL_LABELS:
+        return label(value, DETAIL_LABELS[name].get(value, value)) if value is not None else "—"
     return fact_text(casework.SCHEME, name, value)
 
 
@@ -466,7 +466,7 @@ def queue_page():
                         "aria": ("ascending" if query["order"] == "asc" else "descending") if current else None}
     divisions = division_choices(user)
     queue = work_queue.mine(rows, user)
-    states = {**wf.STATES, **{k: label for k, label in wf.INSTITUTION_STATES.items() if k not in wf.STATES}}
+    states = localized({**wf.STATES, **{k: name for k, name in wf.INSTITUTION_STATES.items() if k not in wf.STATES}})
     return render_template("cases.html", queue=queue[:RECENT_ROWS], queue_total=len(queue), recent=rows[:RECENT_ROWS],
                            total=len(rows), shown=RECENT_ROWS, query=query, sorting=sorting, states=states,
                            schemes=[(s.id, s.title_en if g.get("lang") == "en" else s.title_zh) for s in all_schemes()],
@@ -503,8 +503,9 @@ def _application_form(scheme: str, values: dict, errors: dict, status: int = 200
     from subsidy_rules.engine import get_scheme
 
     return render_template("new_case.html", scheme=get_scheme(scheme).describe(), values=values, errors=errors,
-                           counties=divisions_of(current_user()), services=v.SERVICE_TYPE, institution_types=v.INSTITUTION_TYPE,
-                           applied_by=v.APPLIED_BY, areas=v.AREA, person=scheme == casework.SCHEME,
+                           counties=divisions_of(current_user()), services=localized(v.SERVICE_TYPE),
+                           institution_types=localized(v.INSTITUTION_TYPE), applied_by=localized(v.APPLIED_BY),
+                           areas=localized(v.AREA), person=scheme == casework.SCHEME,
                            adl=wf.ADL_ACTIVITIES, categories=v.DISABILITY_CATEGORY), status
 
 
@@ -604,9 +605,9 @@ def case_page(case_id: int, error: WorkflowError | None = None, fields: dict | N
     return render_template("case.html", case=detail, answer=latest, actions=detail["actions"],
                            blocked=detail["blocked"], verdict=detail["verdict"], confirm=confirm, to_come=to_come,
                            proposed=detail["proposed"], certificate=detail["certificate"],
-                           adl=wf.ADL_ACTIVITIES, exit_reasons=wf.EXIT_REASONS, error=error, fields=fields or {},
-                           created=request.args.get("created"), services=v.SERVICE_TYPE, areas=v.AREA,
-                           applicable=False, prefill={}, states=wf.PROCEDURES[casework.procedure_of(case)].states,
+                           adl=wf.ADL_ACTIVITIES, exit_reasons=localized(wf.EXIT_REASONS), error=error, fields=fields or {},
+                           created=request.args.get("created"), services=localized(v.SERVICE_TYPE), areas=localized(v.AREA),
+                           applicable=False, prefill={}, states=localized(wf.PROCEDURES[casework.procedure_of(case)].states),
                            applicant_fields=[n for n in casework.APPLICANT_FACTS if n != "hukou_division_code"],
                            applicant_labels=APPLICANT_LABELS, today=clock.today().isoformat(),
                            earliest=flow.last_date.isoformat() if flow.last_date else "",

@@ -9,7 +9,6 @@ A place where the scheme is not in force is answered so ("本政策适用于宜�
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from web.database import session as db_session
 from web.divisions import division_tree, place_name
 from web.downloads import xlsx_download
 from web.i18n import TEXT as _TEXT
-from web.i18n import t
+from web.i18n import english_label, is_id_list, label, t
 from web.schemas import BatchRequest, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
 from web.security import anonymous_rate_limited
 
@@ -66,7 +65,9 @@ def fact_title(scheme_id: str, name: str) -> str:
     spec = _fact_spec(scheme_id, name)
     if spec is None:
         return name
-    return (spec.description or name) if _english() else spec.zh
+    if not _english():
+        return spec.zh
+    return english_label(name).capitalize() if is_id_list(spec.description) or not spec.description else spec.description
 
 
 @bp.app_template_global()
@@ -87,7 +88,7 @@ def choice_label(scheme_id: str, name: str, value) -> str:
             return str(value)
     if _english():
         key = f"choice.{value}"
-        return t(key) if key in _TEXT else str(value).replace("_", " ")
+        return t(key) if key in _TEXT else english_label(value)
     spec = _fact_spec(scheme_id, name)
     return spec.choices.get(value, value) if spec is not None and spec.choices else str(value)
 
@@ -230,7 +231,7 @@ def check_page(scheme_id: str):
     answer = run(scheme.id, facts, today, query["jurisdiction"])
     context.update(answer=answer, guide=guide(scheme, answer, raw),
                    applicable=scheme.id == SCHEME or scheme.id in institution_schemes(),
-                   apply_url=apply_url(scheme.id, raw, query["jurisdiction"]))
+                   prefill={"facts": raw, "jurisdiction": query["jurisdiction"]})
     return render_template("check.html", **context)
 
 
@@ -243,15 +244,6 @@ def form_facts(scheme) -> list[dict]:
         if f["name"] in INTEGER_CHOICES:
             f["choices"] = list(INTEGER_CHOICES[f["name"]])
     return facts
-
-
-def apply_url(scheme_id: str, raw: dict, jurisdiction: str) -> str:
-    """The application form started from the pre-check: every fact as a query parameter named by its fact id
-    (/cases/new?scheme=disability_care&hukou_division_code=360902100&adl_eating=是…), the form's proposals."""
-    query = {"scheme": scheme_id, **{name: value for name, value in raw.items()}}
-    if HUKOU not in raw:
-        query["jurisdiction"] = jurisdiction
-    return f"{url_for('cases.new_case_page')}?{urlencode(query)}"
 
 
 def guide(scheme, answer: dict, raw: dict) -> dict:

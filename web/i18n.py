@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from flask import Flask, g, jsonify, render_template, request
 
@@ -30,6 +31,14 @@ TEXT = {
     "beds_or_slots": ("新增床位（托位）", "Beds or places added"),
     "investment": ("总投资（万元）", "Investment (10k CNY)"),
     "templates": ("导入模板下载", "Import templates"),
+    "template.divisions": ("行政区划", "Administrative divisions"),
+    "template.population": ("人口", "Population"),
+    "template.plan_indicators": ("规划指标", "Plan indicators"),
+    "template.supply": ("供给现状", "Current supply"),
+    "template.elderly_institutions": ("养老机构", "Elderly-care institutions"),
+    "template.childcare_institutions": ("托育机构", "Childcare institutions"),
+    "template.projects": ("项目清单", "Project list"),
+    "template.people": ("申请人", "Applicants"),
     "source": ("数据来源", "Source"),
     "elderly_institutions": ("养老机构", "Elderly-care institutions"),
     "elderly_beds": ("养老床位", "Elderly-care beds"),
@@ -40,9 +49,15 @@ TEXT = {
                 "No data yet: run make run or carecalc sample load."),
     "language": ("English", "中文"),
     "indicator": ("指标", "Indicator"),
+    "domain": ("类别", "Domain"),
+    "result": ("结果", "Result"),
+    "project_count": ("项目数", "Projects"),
     "baseline": ("2021年基期值", "2021 baseline"),
     "target_2023": ("2023年规划值", "2023 target"),
     "target_2025": ("2025年规划值", "2025 target"),
+    "skip_to_main": ("跳到主要内容", "Skip to the main content"),
+    "menu": ("菜单", "Menu"),
+    "main_menu": ("主菜单", "Main menu"),
     "nav_check": ("资格测算", "Eligibility"),
     "nav_cases": ("申请办理", "Cases"),
     "nav_budget": ("预算测算", "Budget"),
@@ -57,6 +72,9 @@ TEXT = {
     "check_intro": ("选择补贴项目，填写已知情况即可预先测算；不知道的项目留空，系统会告诉您还缺哪些信息。",
                     "Pick a scheme and fill in what you know; leave unknowns blank and the answer lists what is missing."),
     "fix_fields": ("以下内容需要修改：", "Please correct:"),
+    "this_field": ("本项", "This field"),
+    "back_home": ("返回首页", "Back to the home page"),
+    "city": ("市", "City"),
     "where_when": ("地区和日期", "Where and when"),
     "jurisdiction": ("县（市、区）", "County"),
     "date": ("日期", "Date"),
@@ -103,6 +121,10 @@ TEXT = {
     "township": ("乡镇（街道）", "Township"),
     "payroll": ("发放名册", "Payment roll"),
     "download": ("下载", "Download"),
+    "file_format": ("格式", "Format"),
+    "format.html": ("网页（可打印）", "web page (printable)"),
+    "format.xlsx": ("Excel表格", "Excel workbook"),
+    "month": ("月份", "Month"),
     "payroll_open": ("查看名册", "Open the roll"),
     "recipients": ("人数", "Recipients"),
     "roll_status.draft": ("草稿（未关账）", "draft (not closed)"),
@@ -528,6 +550,115 @@ UNITS = {**UNIT,  # care_services.vocabulary: the same words on pages and in wor
          "institutions per county": "所/县", "places": "个托位", "square metres per 100 households": "平方米/百户",
          "choice (table1 | annex2)": "选项"}
 
+# English labels of the stored values (the Chinese labels live beside the vocabularies: care_services.vocabulary,
+# subsidy_rules.workflow, the schemes' fact choices). One table for every page: an English page never shows a stored
+# id ("home_care") nor a Chinese label ("享受中"). Keys are unique across the vocabularies; where two share a key the
+# English word is the same.
+ENGLISH_LABELS = {
+    # case states (subsidy_rules.workflow.STATES, INSTITUTION_STATES)
+    "submitted": "submitted, awaiting review",
+    "township_reviewed": "township review passed, awaiting the ADL assessment",
+    "assessed": "assessed, awaiting the department's review",
+    "sector_reviewed": "review passed, awaiting the next check",
+    "identity_checked": "identity checked, awaiting finance approval",
+    "approved": "approved",
+    "in_notice": "in public notice",
+    "active": "receiving payments",
+    "exited": "exited",
+    "rejected": "rejected",
+    # exit reasons (workflow.EXIT_REASONS)
+    "death": "death", "left_dibao": "left 低保 (subsistence allowance)", "moved_away": "moved away",
+    "no_longer_eligible": "no longer eligible", "entered_tekun": "entered 特困 support",
+    "withdrawn": "withdrawn by the person or guardian",
+    # services, institutions, how applied (care_services.vocabulary)
+    "home_care": "home care", "day_care": "day care", "institutional_care": "institutional care",
+    "comprehensive_disability": "comprehensive disability care institution", "private": "private",
+    "public_elderly": "public elderly-care institution",
+    "applicant": "the applicant", "guardian": "guardian", "care_institution": "care institution",
+    "urban": "urban", "rural": "rural",
+    "visual": "visual", "hearing": "hearing", "speech": "speech", "physical": "physical",
+    "intellectual": "intellectual", "mental": "mental", "multiple": "multiple",
+    "independent": "independent", "semi_disabled": "partly disabled", "disabled": "disabled",
+    "public": "public", "private_non_profit": "private non-profit", "private_for_profit": "private for-profit",
+    "public_built_private_run": "publicly built, privately run",
+    "self_built": "self-built", "purchased": "purchased", "rented": "rented",
+    "new": "new build", "renovation": "renovation", "expansion": "expansion",
+    "renovation_expansion": "renovation and expansion",
+    "construction": "construction (one-off)", "operation": "operation (yearly)",
+    "urban_sanwu": "urban “three-without” elder", "rural_wubao": "rural “five guarantees” elder",
+    "lonely_entitled": "lone elderly person of the entitled groups (优抚对象)",
+    "elderly": "elderly care", "childcare": "childcare",
+    "binding": "binding", "expected": "expected",
+    "draft": "draft", "closed": "closed",
+    "province": "province", "city": "city", "county": "county", "township": "township",
+}
+
+
+def english_label(value) -> str:
+    """A stored value in English: its label, else the id with its underscores as spaces (never a raw id)."""
+    text = str(value)
+    return ENGLISH_LABELS.get(text) or text.replace("_", " ")
+
+
+def label(value, zh: str | None = None) -> str:
+    """A stored value as this page's language names it: ``zh`` (the vocabulary's Chinese label) on a Chinese page,
+    the English label on an English one."""
+    if value is None:
+        return "—"
+    if g.get("lang") == "en":
+        return english_label(value)
+    return zh if zh is not None else str(value)
+
+
+def localized(mapping: dict) -> dict:
+    """A vocabulary {stored value: Chinese label} as this page's language names it (for selects and lookups)."""
+    if g.get("lang") != "en":
+        return mapping
+    return {key: english_label(key) for key in mapping}
+
+
+@functools.lru_cache(maxsize=1)
+def chinese_labels() -> dict:
+    """Every stored value's Chinese label, from the vocabularies where they are kept (one lookup for values shown
+    outside a form: a parameter's list of funds, categories or services)."""
+    from care_services import vocabulary as v
+    from subsidy_rules import workflow as wf
+    from subsidy_rules.schemes import yichun_2023_20
+
+    labels = {}
+    for mapping in (v.OWNERSHIP, v.PREMISES, v.CONSTRUCTION, v.AREA, v.DISABILITY_CATEGORY, v.CARE_LEVEL,
+                    v.SERVICE_TYPE, v.APPLIED_BY, v.INSTITUTION_TYPE, wf.EXIT_REASONS, wf.STATES,
+                    yichun_2023_20.FUND_LABELS):
+        labels.update(mapping)
+    return labels
+
+
+ENGLISH_LABELS.update({"two_subsidies": "the two disability allowances", "elderly_allowance": "old-age allowance",
+                       "dibao": "低保 (subsistence allowance)", "other_care": "other living and care benefits"})
+
+
+def value_text(value) -> str:
+    """A parameter's or fact's value as staff read it: 是/否, labels instead of stored ids, lists joined."""
+    english = g.get("lang") == "en"
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, (list, tuple)):
+        return (", " if english else "、").join(value_text(item) for item in value)
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    if isinstance(value, str):
+        if english:
+            return english_label(value) if value in ENGLISH_LABELS else value
+        return chinese_labels().get(value, value)
+    return str(value)
+
+
+def is_id_list(text: str | None) -> bool:
+    """A description that lists stored ids ("home_care / day_care") is for developers, not an English label."""
+    import re
+
+    return bool(text) and re.search(r"\b[a-z]+_[a-z_]+\b", text) is not None
+
 
 def unit_text(unit: str | None) -> str:
     if not unit:
@@ -575,6 +706,22 @@ def t(key: str) -> str:
     return en if g.get("lang") == "en" else zh
 
 
+def in_language(text: str | None) -> str:
+    """The page's half of a bilingual message ("月份格式有误 / the month is malformed"), the whole text otherwise."""
+    if not text:
+        return ""
+    if " / " not in text:
+        return text
+    zh, en = text.split(" / ", 1)
+    return en if g.get("lang") == "en" else zh
+
+
+def field_label(name: str) -> str:
+    """A form field named as its label reads ("facts.birth_date" -> 出生日期 where known), never by its id."""
+    last = name.rsplit(".", 1)[-1]
+    return t(last) if last in TEXT else t("this_field")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -605,4 +752,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["t"] = t
     app.jinja_env.globals["unit_text"] = unit_text
     app.jinja_env.globals["value_text"] = value_text
+    app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["value_text"] = value_text
+    app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.filters["in_language"] = in_language
+    app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["beijing_time"] = beijing_time

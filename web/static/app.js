@@ -14,16 +14,75 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // The menu folds behind a button on a phone (style.css); the button only appears once this script runs.
+  const header = document.getElementById("site-header");
+  const toggle = document.getElementById("menu-toggle");
+  if (header && toggle) {
+    toggle.hidden = false;
+    header.classList.add("menu-ready");
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      header.classList.toggle("menu-open", open);
+    });
+  }
+
+  // A field's error is tied to it (aria-invalid, aria-describedby) so a screen reader reads it with the field.
+  // The server does the same for its own errors (templates/macros/forms.html); this covers the browser's checks.
+  const describe = (field, message) => {
+    const id = `${field.id || field.name}-client-error`;
+    let note = document.getElementById(id);
+    if (!message) {
+      note?.remove();
+      field.removeAttribute("aria-invalid");
+      const rest = (field.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+      if (rest.length) field.setAttribute("aria-describedby", rest.join(" "));
+      else field.removeAttribute("aria-describedby");
+      return;
+    }
+    if (!note) {
+      note = document.createElement("span");
+      note.id = id;
+      note.className = "field-error";
+      (field.closest("label") || field).after(note);
+    }
+    note.textContent = message;
+    field.setAttribute("aria-invalid", "true");
+    const ids = new Set((field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+    ids.add(id);
+    field.setAttribute("aria-describedby", [...ids].join(" "));
+  };
+  // Errors a template printed inside a field's label without tying them (templates not yet on macros/forms.html):
+  // tie them here, so the field is announced as invalid with its message.
+  for (const note of document.querySelectorAll("label .field-error")) {
+    const control = note.closest("label").querySelector("input, select, textarea");
+    if (!control || control.hasAttribute("aria-describedby")) continue;
+    if (!note.id) note.id = `${control.id || control.name}-error`;
+    control.setAttribute("aria-describedby", note.id);
+    control.setAttribute("aria-invalid", "true");
+  }
   for (const form of document.querySelectorAll("form[data-validate]")) {
     form.addEventListener("submit", (event) => {
+      let first = null;
       for (const field of form.querySelectorAll("input, select, textarea")) {
-        field.closest("label")?.classList.toggle("invalid", !field.checkValidity());
+        if (field.type === "hidden") continue;
+        const valid = field.checkValidity();
+        field.closest("label")?.classList.toggle("invalid", !valid);
+        describe(field, valid ? "" : field.validationMessage);
+        if (!valid && !first) first = field;
       }
-      if (!form.checkValidity()) {
+      if (first) {
         event.preventDefault();
-        form.reportValidity();
+        first.focus();
       }
     });
+  }
+
+  // A result the page was reloaded to show (an answer below a form) gets the focus, so it is announced.
+  const focusTarget = document.querySelector("[data-focus-on-load]");
+  if (focusTarget) {
+    if (!focusTarget.hasAttribute("tabindex")) focusTarget.setAttribute("tabindex", "-1");
+    focusTarget.focus();
   }
 
   const job = document.getElementById("job");
