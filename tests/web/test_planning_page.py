@@ -128,6 +128,10 @@ def test_the_waiting_line_of_a_plan_is_for_people():
     assert line.startswith("正在计算方案：已用12秒") and "界" not in line and "差距" not in line and fraction is None
     line, fraction = progress_line(Progress(3.0, None, None, done=(4, 13)))
     assert "已完成4/13个区划" in line and fraction == pytest.approx(4 / 13)
+    from web.jobs import said_both
+
+    zh, en = said_both(line)
+    assert zh == "正在计算方案：已用3秒，已完成4/13个区划" and en == "computing the plan: 3 s, 4 of 13 districts done"
 
 
 def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
@@ -138,6 +142,7 @@ def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
         assert f'<label for="{field}">' in page, field
     seen = _visible(page)
     assert not SNAKE_CASE.findall(seen) and "元，可写" not in seen
+    assert set(re.findall(r"[A-Za-z][\w-]*", seen)) <= {"Excel", "xlsx"}, sorted(set(re.findall(r"[A-Za-z]\w*", seen)))
     bad = client.post("/planning", data={"csrf_token": token, "sample": "on", "year": "twenty", "budget": "lots"})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422
