@@ -57,6 +57,12 @@ _SUMMARY = (JobRow.id, JobRow.kind, JobRow.owner, JobRow.status, JobRow.message,
             JobRow.attempts, JobRow.created_at, JobRow.finished_at, JobRow.lease_until)
 
 
+def said_both(message: str | None) -> tuple[str, str]:
+    """A progress line stored as "中文 / English" as its (Chinese, English) halves (one text serves as both)."""
+    zh, _, en = (message or "").partition(" / ")
+    return zh, en or zh
+
+
 @dataclass
 class Job:
     """What a page or the API shows of a job (a snapshot of its row; the workbook is read only to download it)."""
@@ -76,7 +82,9 @@ class Job:
 
     def as_dict(self) -> dict:
         end = self.finished or utc_now()
+        message_zh, message_en = said_both(self.message)
         return {"id": self.id, "kind": self.kind, "status": self.status, "message": self.message,
+                "message_zh": message_zh, "message_en": message_en,  # the waiting page shows its language's one
                 "fraction": self.fraction, "error": self.error,
                 "created": self.created.replace(tzinfo=dt.timezone.utc).isoformat(timespec="seconds"),
                 "seconds": round((end - self.created).total_seconds(), 1)}

@@ -189,6 +189,32 @@ PHASES = {"shortfall": ("第一步：缺口最小", "step 1: least shortfall"), 
 BACKEND_TEXT = {"highs": "HiGHS", "cp-sat": "CP-SAT", "scip": "SCIP"}
 
 
+# A target's citation (document number, then its clause) for the English page: the document by its English
+# name, the clause's numbering in figures and the few headings the targets cite in English.
+DOCUMENT_EN = {"九府办字[2022]113号": "Jiujiang Government Office Document [2022] No. 113"}
+CLAUSE_WORDS_EN = {"统筹服务设施布局": " (layout of service facilities)", "总体目标": " (overall targets)",
+                   "托育方面": ", childcare", "政策清单": " (policy list)", "预期目标": " (expected targets)"}
+CHINESE_NUMBERS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+                   "十": "10"}
+
+
+def citation_en(citation: str) -> str:
+    """九府办字[2022]113号 二（二）表1 第10项；二（一） → Jiujiang … No. 113, section 2(2), table 1 item 10; section 2(1)."""
+    import re
+
+    for zh, en in DOCUMENT_EN.items():
+        citation = citation.replace(zh, en + ",")
+    for zh, en in CLAUSE_WORDS_EN.items():
+        citation = citation.replace(" " + zh, en).replace(zh, en)
+    number = "|".join(CHINESE_NUMBERS)
+    citation = re.sub(rf"(?<![\w(])({number})（({number})）", lambda m: f"section {CHINESE_NUMBERS[m[1]]}"
+                      f"({CHINESE_NUMBERS[m[2]]})", citation)
+    citation = re.sub(r"附件(\d+)", r"annex \1", citation)
+    citation = re.sub(r"表(\d+)", r", table \1", citation)
+    citation = re.sub(r"第(\d+)项", r"item \1", citation)
+    return re.sub(r"\s+", " ", citation.replace("；", "; ").replace("，", ", ")).strip()
+
+
 def _wan(yuan: float | None) -> str:
     """Yuan as 万元 with thousands separators (a plan's money is read in 万元)."""
     return f"{(yuan or 0) / 10_000:,.2f}"
@@ -263,4 +289,5 @@ def plan_page(result: dict, en: bool) -> dict:
     return {"verdict": _pick(VERDICT.get(result["status"], (result["status"],) * 2), en), "plan_year": plan_year,
             "summary": summary, "indicators": indicators, "columns": columns, "matrix": matrix, "groups": groups,
             "other_years": other_years, "phases": phases, "unmet_count": sum(len(g["rows"]) for g in groups),
-            "unit_of": lambda zh: _shortfall_unit(zh, en), "wan": _wan}
+            "unit_of": lambda zh: _shortfall_unit(zh, en), "wan": _wan,
+            "citation": (citation_en if en else (lambda citation: citation))}

@@ -42,6 +42,8 @@ def test_the_plan_page_speaks_to_planners(web_app):
     _the_indicator_by_district_table_says_met_or_short_by_how_much(zh, en)
     _units_short_never_show_their_level_after_the_plan_at_the_target(zh, en)
     _the_chinese_page_has_no_raw_ids_and_the_english_page_no_chinese_labels(zh, en)
+    _the_english_page_has_no_chinese_but_place_and_project_names(en)
+    _the_chinese_page_has_no_english_words(zh)
 
 
 def _the_verdict_speaks_to_planners_and_the_solver_figures_are_folded(zh, en):
@@ -126,6 +128,10 @@ def test_the_waiting_line_of_a_plan_is_for_people():
     assert line.startswith("正在计算方案：已用12秒") and "界" not in line and "差距" not in line and fraction is None
     line, fraction = progress_line(Progress(3.0, None, None, done=(4, 13)))
     assert "已完成4/13个区划" in line and fraction == pytest.approx(4 / 13)
+    from web.jobs import said_both
+
+    zh, en = said_both(line)
+    assert zh == "正在计算方案：已用3秒，已完成4/13个区划" and en == "computing the plan: 3 s, 4 of 13 districts done"
 
 
 def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
@@ -136,6 +142,7 @@ def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
         assert f'<label for="{field}">' in page, field
     seen = _visible(page)
     assert not SNAKE_CASE.findall(seen) and "元，可写" not in seen
+    assert set(re.findall(r"[A-Za-z][\w-]*", seen)) <= {"Excel", "xlsx"}, sorted(set(re.findall(r"[A-Za-z]\w*", seen)))
     bad = client.post("/planning", data={"csrf_token": token, "sample": "on", "year": "twenty", "budget": "lots"})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422
@@ -149,3 +156,59 @@ def test_the_planning_form_labels_every_field_and_ties_errors_to_them(web_app):
     assert "not an amount" in english and "金额格式有误" not in english
     en_seen = _visible(client.get("/planning?lang=en").get_data(as_text=True))
     assert not re.search(r"[\u4e00-\u9fff]", en_seen.replace("中文", "")), re.findall(r"[\u4e00-\u9fff]+", en_seen)[:5]
+
+
+def test_the_waiting_page_and_its_status_speak_one_language(web_app):
+    """The progress line is stored as "中文 / English"; the status JSON carries each half, and the waiting page (and
+    app.js, by <html lang>) shows only the page's one."""
+    client = web_app.test_client()
+    token = page_login(client, "admin")
+    page = client.post("/planning?lang=en", data={"csrf_token": token, "sample": "on", "year": "2025",
+                                                  "budget": "5亿"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert not re.search(r"[\u4e00-\u9fff]", _visible(page).replace("中文", "")), _visible(page)
+    status_url = re.search(r'data-status-url="([^"]+)"', page).group(1)
+    status = client.get(f"{status_url}?wait=5").get_json()
+    assert status["message_zh"] and status["message_en"]
+    assert not re.search(r"[\u4e00-\u9fff]", status["message_en"]), status["message_en"]
+    assert not re.search(r"[A-Za-z]{3,}", status["message_zh"]), status["message_zh"]
+    script = client.get("/static/app.js").get_data(as_text=True)
+    assert "status.message_en : status.message_zh" in script and '" / "' not in script
+    zh = client.get(re.search(r'data-result-url="([^"]+)"', page).group(1) + "?lang=zh").get_data(as_text=True)
+    if 'id="job"' in zh:  # still running: the Chinese waiting page
+        assert not re.findall(r"[A-Za-z]{3,}", _visible(zh)), _visible(zh)
+    _finish(client, page)
+
+
+def test_a_job_message_splits_into_its_two_languages():
+    from web.jobs import said_both
+
+    assert said_both("完成 / done") == ("完成", "done")
+    assert said_both("已排队") == ("已排队", "已排队") and said_both(None) == ("", "")
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def _the_english_page_has_no_chinese_but_place_and_project_names(en):
+    """Place and project names are the data's own (the divisions table holds them in Chinese only); every other
+    word of the English page — verdict, summary, citations, reasons, headings — is English."""
+    from allocator.sample import jiujiang_county_table, jiujiang_projects
+
+    names = {str(n) for n in jiujiang_county_table()["name"]} | {str(n) for n in jiujiang_projects()["name"]}
+    seen = re.sub(r"\s+", " ", _visible(en))
+    for name in sorted(names, key=len, reverse=True):
+        seen = seen.replace(name, " ")
+    assert not CJK.findall(seen), sorted(set(CJK.findall(seen)))[:10]
+    assert "Jiujiang Government Office Document [2022] No. 113, section 2(2), table 1 item" in seen
+    details = re.search(r'<details id="solver">(.*?)</details>', en, re.S).group(1)
+    assert not CJK.findall(re.sub(r"<[^>]+>", " ", details)), CJK.findall(details)
+
+
+def _the_chinese_page_has_no_english_words(zh):
+    """Beside the Excel download and the project codes (JJ-C-…, the data's own ids), no Latin words; the folded
+    solver details may name the solver (HiGHS, CP-SAT)."""
+    seen = re.sub(r"\bJJ-[A-Z]-\d+\b", " ", _visible(zh))
+    assert set(re.findall(r"[A-Za-z][A-Za-z_-]*", seen)) <= {"Excel", "xlsx"}, re.findall(r"[A-Za-z]\w*", seen)[:10]
+    details = re.sub(r"<[^>]+>", " ", re.search(r'<details id="solver">(.*?)</details>', zh, re.S).group(1))
+    assert set(re.findall(r"[A-Za-z][A-Za-z_-]*", details)) <= {"HiGHS", "CP-SAT", "SCIP"}, details

@@ -94,18 +94,20 @@ document.addEventListener("DOMContentLoaded", () => {
       try {
         const answer = await fetch(job.dataset.statusUrl, { headers: { Accept: "application/json" } });
         const status = await answer.json();
-        if (status.message) message.textContent = status.message;
+        const english = document.documentElement.lang === "en";
+        const said = english ? status.message_en : status.message_zh;
+        if (said) message.textContent = said;
         if (status.fraction !== null && status.fraction !== undefined) bar.value = status.fraction;
         if (status.status === "done") { window.location = job.dataset.resultUrl; return; }
         if (status.status === "failed") {
           const error = status.error || {};
-          failure.textContent = (error.message_zh || "") + " / " + (error.message_en || "");
+          failure.textContent = (english ? error.message_en : error.message_zh) || "";
           failure.hidden = false;
           bar.hidden = true;
           return;
         }
       } catch (error) {
-        message.textContent = "连接中断，正在重试… / connection lost, retrying…";
+        message.textContent = document.documentElement.lang === "en" ? "connection lost, retrying…" : "连接中断，正在重试…";
       }
       setTimeout(poll, 700);
     };
