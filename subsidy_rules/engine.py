@@ -436,9 +436,12 @@ def select(conditions: list, choices: list, default=NA) -> Column:
     length = len(conditions[0])
     index = next((c.index for c in (*conditions, *choices) if isinstance(c, (Column, pd.Series))), None)
     result = as_column(default, length, index).astype("Float64")
-    for condition, choice in reversed(list(zip(conditions, choices))):
-        result = as_column(choice, length, index).astype("Float64").where(condition, result)
-    return result
+    data, unknown = result.data, result.unknown
+    for condition, choice in reversed(list(zip(conditions, choices))):  # the first condition is applied last
+        chosen = as_column(choice, length, index).astype("Float64")
+        taken = Column.of(condition).astype("boolean").data  # known true (False where unknown)
+        data, unknown = np.where(taken, chosen.data, data), np.where(taken, chosen.unknown, unknown)
+    return Column(data, unknown, "f", index=index)
 
 
 def money(series: Column | pd.Series) -> Column | pd.Series:

@@ -30,7 +30,10 @@ def _changes(rows) -> list[Change]:
 
 def effective_parameters(session: Session) -> ParameterSet:
     """The shipped parameters with every county override applied (cached until an override is added)."""
-    rows = list(session.scalars(select(ParameterOverride).order_by(ParameterOverride.id)))
+    # The columns the set is built from, as plain rows: every request asks, and loading ORM objects into the
+    # session cost more than the query itself.
+    o = ParameterOverride
+    rows = session.execute(select(o.id, o.name, o.jurisdiction_code, o.start, o.value).order_by(o.id)).all()
     if not rows:
         return default_parameters()
     key = tuple((row.id, row.name, row.jurisdiction_code, row.start, repr(row.value)) for row in rows)
