@@ -630,22 +630,6 @@ ENGLISH_LABELS.update({"two_subsidies": "the two disability allowances", "elderl
                        "dibao": "低保 (subsistence allowance)", "other_care": "other living and care benefits"})
 
 
-def value_text(value) -> str:
-    """A parameter's or fact's value as staff read it: 是/否, labels instead of stored ids, lists joined."""
-    english = g.get("lang") == "en"
-    if isinstance(value, bool):
-        return t("yes") if value else t("no")
-    if isinstance(value, (list, tuple)):
-        return (", " if english else "、").join(value_text(item) for item in value)
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    if isinstance(value, str):
-        if english:
-            return english_label(value) if value in ENGLISH_LABELS else value
-        return chinese_labels().get(value, value)
-    return str(value)
-
-
 def is_id_list(text: str | None) -> bool:
     """A description that lists stored ids ("home_care / day_care") is for developers, not an English label."""
     import re
@@ -659,19 +643,28 @@ def unit_text(unit: str | None) -> str:
     return unit if g.get("lang") == "en" else UNITS.get(unit, unit)
 
 
-def value_text(value, unit: str | None) -> str:
-    """A parameter's value as staff read it: a share in per cent (0.4 → 40%), a number with its unit (600 元/月),
-    a range as 低–高, a yes/no flag in words."""
+def value_text(value, unit: str | None = None) -> str:
+    """A parameter's or fact's value as staff read it: a share in per cent (0.4 → 40%), a number with its unit
+    (600 元/月), a range as 低–高, a yes/no flag in words, labels instead of stored ids, lists joined."""
+    english = g.get("lang") == "en"
     if isinstance(value, dict) and {"min", "max"} <= set(value):
         return f"{value_text(value['min'], unit)} – {value_text(value['max'], unit)}"
     if isinstance(value, bool):
         return t("yes") if value else t("no")
+    if isinstance(value, (list, tuple)):
+        return (", " if english else "、").join(value_text(item) for item in value)
     if isinstance(value, (int, float)):
         if unit and unit.startswith("share"):
             return f"{100 * value:.4g}%"
+        if isinstance(value, float) and value.is_integer() and not unit:
+            return f"{value:g}"
         number = f"{value:,.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
         shown = unit_text(unit)
         return f"{number} {shown}" if shown else number
+    if isinstance(value, str):
+        if english:
+            return english_label(value) if value in ENGLISH_LABELS else value
+        return chinese_labels().get(value, value)
     return str(value)
 
 
@@ -746,7 +739,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["unit_text"] = unit_text
     app.jinja_env.globals["value_text"] = value_text
     app.jinja_env.globals["label"] = label
-    app.jinja_env.globals["value_text"] = value_text
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.filters["in_language"] = in_language
     app.jinja_env.filters["localized"] = localized
