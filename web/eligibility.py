@@ -280,8 +280,8 @@ def guide(scheme, answer: dict, raw: dict) -> dict:
         yearly = round(answer["amount"] * 12, 2)
     applies_in = None
     if not answer["in_force"]:
-        names = [place_name(s["jurisdiction"], "en" if english else "zh")
-                 for s in (answer.get("not_in_force") or {}).get("in_force_in", [])]
+        names = list(dict.fromkeys(place_name(s["jurisdiction"], "en" if english else "zh")  # each place once
+                                   for s in (answer.get("not_in_force") or {}).get("in_force_in", [])))
         applies_in = (f"This policy applies in {', '.join(names)}" if english else f"本政策适用于{'、'.join(names)}") \
             if names else t("not_in_force")
     how = scheme.how_to_apply
