@@ -22,8 +22,8 @@ from web.database import session as db_session
 from web.divisions import division_tree, place_name
 from web.downloads import xlsx_download
 from web.i18n import TEXT as _TEXT
-from web.i18n import english_label, is_id_list, label, t
-from web.schemas import BatchRequest, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
+from web.i18n import english_label, is_id_list, t
+from web.schemas import BatchRequest, CityQuery, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
 from web.security import anonymous_rate_limited
 
 bp = Blueprint("eligibility", __name__)
@@ -141,12 +141,12 @@ def scheme_or_404(scheme_id: str):
         abort(404)
 
 
-def in_force_places(scheme, today: dt.date) -> list[str] | None:
+def in_force_places(scheme, today: dt.date, parameters=None) -> list[str] | None:
     """The jurisdictions (code prefixes) where the scheme is in force today; None where it has no such bound."""
     if not scheme.in_force:
         return None
     day = today.isoformat()
-    spans = where_in_force(scheme, effective_parameters(db_session()))
+    spans = where_in_force(scheme, parameters or effective_parameters(db_session()))
     return sorted({s["jurisdiction"] for s in spans if s["from"] <= day and (s["until"] is None or day < s["until"])})
 
 
@@ -165,9 +165,23 @@ def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str, sc
 
 @bp.get("/check")
 def schemes_page():
+    """The schemes, each with where it is in force today; ?city= keeps those in force in that city."""
+    from care_services.identifiers import code_prefix
+    from care_services.overview import cities
+
+    try:
+        query = load(CityQuery(), request.args)
+    except ValidationError as error:
+        return render_template("error.html", status=400, zh="查询参数有误", en="bad query", fields=error.messages), 400
     today = clock.today()
-    schemes = [{**s.describe(), "places": in_force_places(s, today)} for s in all_schemes()]
-    return render_template("schemes.html", schemes=schemes)
+    parameters = effective_parameters(db_session())
+    schemes = [{**s.describe(), "places": in_force_places(s, today, parameters)} for s in all_schemes()]
+    if query["city"]:
+        inside = code_prefix(query["city"])
+        schemes = [s for s in schemes if s["places"] is None
+                   or any(inside.startswith(p) or p.startswith(inside) for p in s["places"])]
+    return render_template("schemes.html", schemes=schemes, city=query["city"],
+                           cities=[{"code": c.code, "name": c.name} for c in cities(db_session())])
 
 
 def _form_facts(scheme) -> dict:
@@ -262,8 +276,8 @@ def guide(scheme, answer: dict, raw: dict) -> dict:
         yearly = round(answer["amount"] * 12, 2)
     applies_in = None
     if not answer["in_force"]:
-        names = [place_name(s["jurisdiction"], "en" if english else "zh")
-                 for s in (answer.get("not_in_force") or {}).get("in_force_in", [])]
+        names = list(dict.fromkeys(place_name(s["jurisdiction"], "en" if english else "zh")  # each place once
+                                   for s in (answer.get("not_in_force") or {}).get("in_force_in", [])))
         applies_in = (f"This policy applies in {', '.join(names)}" if english else f"本政策适用于{'、'.join(names)}") \
             if names else t("not_in_force")
     how = scheme.how_to_apply

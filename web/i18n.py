@@ -408,6 +408,8 @@ TEXT = {
     "form.received_sign": ("签收", "signature"),
     # the public pre-check (/check): for applicants and their families
     "applies_in": ("适用地区：", "Applies in: "),
+    "by_city": ("按所在城市查看", "By city"),
+    "all_places": ("全部", "All"),
     "check_hint": ("按实际情况填写；不清楚的项目可以不填，结果会告诉您还需要哪些信息。",
                    "Fill in what you know; leave the rest blank and the answer says what else is needed."),
     "form": ("表单", "Form"),

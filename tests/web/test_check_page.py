@@ -193,3 +193,12 @@ def test_every_scheme_form_reads_in_its_language(client):
         if found:
             problems[scheme.id] = found
     assert problems == {}
+
+
+def test_the_schemes_of_a_city_are_those_in_force_there(client):
+    yichun = client.get("/check?city=360900").get_data(as_text=True)
+    jiujiang = client.get("/check?city=360400").get_data(as_text=True)
+    assert 'id="scheme-disability_care"' in yichun and 'id="scheme-home_care_service"' not in yichun
+    assert 'id="scheme-home_care_service"' in jiujiang and 'id="scheme-disability_care"' not in jiujiang
+    assert client.get("/check?city=abc").status_code == 400
+    assert chinese_page_problems(yichun) == []
