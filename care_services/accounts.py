@@ -89,6 +89,13 @@ def create_user(session: Session, username: str, password: str, role: str, juris
     return user
 
 
+def display_names(session: Session, usernames) -> dict[str, str]:
+    """Username → the name staff know the user by (the display name; the username where none was given)."""
+    names = set(usernames)
+    return {u.username: u.display_name or u.username
+            for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (without telling which of the two was wrong)."""
     user = session.scalar(select(User).where(User.username == (username or "").strip()))

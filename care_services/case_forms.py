@@ -95,9 +95,9 @@ def _names(session: Session, case: CareCase) -> dict[str, str]:
 
 
 def _people(session: Session, entries: list[AuditEntry]) -> dict[str, str]:
-    names = {e.username for e in entries}
-    return {u.username: u.display_name or u.username
-            for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    from care_services.accounts import display_names
+
+    return display_names(session, {e.username for e in entries})
 
 
 def _check_scheme(case: CareCase) -> None:

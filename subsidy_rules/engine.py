@@ -1189,7 +1189,7 @@ def _steps(scheme: Scheme, row: Mapping) -> list[str]:
         failed = [c for c in scheme.criteria if c.component in scheme.main_components and falsity(row[f"crit.{c.id}"])]
         return [f"不符合：{c.title_zh}（{c.reference.document} {c.reference.clause}） / not met: {c.title_en}" for c in failed]
     if _absent(row["eligible"]):
-        return ["资格待定：缺少事实，见 missing_facts / eligibility undecided: facts are missing"]
+        return ["资格待定：缺少事实，见下列缺少的事实 / eligibility undecided: see the missing facts below"]
     return scheme.steps(row)
 
 

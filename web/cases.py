@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from care_services import casework, clock, notice, payroll
 from care_services import vocabulary as v
-from care_services.accounts import InputError
+from care_services.accounts import InputError, display_names
 from care_services.model import CareCase, Person
 from care_services.privacy import mask_account
 from subsidy_rules import workflow as wf
@@ -129,8 +129,12 @@ def case_detail(case: CareCase) -> dict:
         "verdict": verdict_of(next((e.explanation for e in reversed(entries) if e.explanation), None)),
     })
     detail["provisional_verdict"] = provisional_verdict(case, person, detail["verdict"], detail["proposed"])
+    names = display_names(session, {e.username for e in entries})
+    if detail["sent_back"]:
+        detail["sent_back"]["name"] = names.get(detail["sent_back"]["by"])
     detail.update({
-        "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username, "role": e.role,
+        "history": [{"at": e.at.isoformat(timespec="seconds") + "Z", "user": e.username,
+                     "name": names.get(e.username), "role": e.role,
                      "action": e.action, "from": e.from_state, "to": e.to_state, "reason": e.reason,
                      "details": e.details, "parameter_version": e.parameter_version, "explanation": e.explanation}
                     for e in entries],

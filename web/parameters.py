@@ -119,6 +119,17 @@ def parameter_title(parameter, en: bool) -> str:
     return (english or zh) if en else zh
 
 
+@bp.app_template_global("parameter_name")
+def parameter_name(name: str) -> str:
+    """A parameter an explanation cites (by its id) as this page's language names it, as the parameters page does."""
+    from flask import g
+
+    from subsidy_rules.parameters import default_parameters
+
+    found = next((p for (key, _), p in sorted(default_parameters().parameters.items()) if key == name), None)
+    return parameter_title(found, g.get("lang") == "en") if found is not None else t("parameter")
+
+
 def readable(text: str | None, titles: dict[str, str]) -> str:
     """A reading written by a developer, with the ids of parameters it mentions replaced by their names."""
     if not text:
