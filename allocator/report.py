@@ -38,7 +38,10 @@ SCOPE_ZH = {"each_district": "各区划", "each_county": "各县（市、区）"
 LEVEL_ZH = {"province": "省级", "city": "市级", "county": "县级"}
 UNIT_LEVEL_ZH = {"city": "全市", "county": "县（市、区）", "township": "乡镇（街道）"}
 SCHEME_ZH = {"elderly_institution_construction": "养老机构建设补贴", "childcare_construction": "托育机构建设补贴"}
-BACKEND_ZH = {"highs": "HiGHS", "cp-sat": "CP-SAT", "scip": "SCIP"}
+# The solver by what it is, not by its product name: a Chinese workbook shows no English (DEVELOPERS.md, staff
+# language); the product name is in the planning page's technical details and the JSON result.
+BACKEND_ZH = {"highs": "开源线性与混合整数规划求解器", "cp-sat": "开源约束规划求解器",
+              "scip": "开源混合整数规划求解器"}
 
 DISTRICT_HEADERS = {
     "division_code": "区划代码", "name": "名称", "level": "层级", "population": "常住人口",

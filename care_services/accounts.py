@@ -157,6 +157,17 @@ def check_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
 
 
+def printed_names(session: Session, usernames) -> dict[str, str]:
+    """What a printed Chinese document calls each member of staff: the display name where one was given (not just
+    the login name again), else the Chinese name of the user's role; a name with no account (a command run as the
+    system) as 系统. A login name is an id staff do not read (DEVELOPERS.md, staff language)."""
+    wanted = {name for name in usernames if name}
+    users = session.scalars(select(User).where(User.username.in_(wanted))).all() if wanted else []
+    named = {u.username: u.display_name if u.display_name and u.display_name != u.username else ROLES[u.role]
+             for u in users}
+    return {name: named.get(name, "系统") for name in wanted}
+
+
 def actor_of(user: User) -> Actor:
     """The workflow's view of a user: the jurisdiction as the prefix every code inside it starts with."""
     return Actor(user.username, user.role, code_prefix(user.jurisdiction_code))

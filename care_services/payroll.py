@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from care_services import clock, rosters
 from care_services import vocabulary as v
-from care_services.accounts import InputError, problem
+from care_services.accounts import InputError, printed_names, problem
 from care_services.casework import SCHEME, as_workflow_case, evaluate_cases, in_division
 from care_services.identifiers import code_prefix, within
 from care_services.model import (AuditEntry, CareCase, Division, PayrollCorrection, PayrollLine, PayrollMonth,
@@ -442,12 +442,13 @@ def _shown(key: str, value):
 
 
 def write_roll(path: Path | str, roll: Roll, division_name: str, *, bank: dict[int, dict] | None = None,
-               made_by: str | None = None) -> None:
+               people: dict[str, str] | None = None) -> None:
     """The month's roll as 财政 prints, signs and files it: title, status, bordered lines, 合计 with the amount in
     capital numerals, 制表单位 / 制表时间 (北京时间) and the signature lines; A4 landscape, header on every page.
 
     With ``bank`` (case id → full account and ID number, see :func:`bank_details`) it is the variant handed to the
-    bank: payee, ID number and full account per line, only for finance and audited by the caller."""
+    bank: payee, ID number and full account per line, only for finance and audited by the caller. ``people`` (see
+    :func:`roll_people`) names who generated and closed the roll as staff read it; without it, by login name."""
     from care_services.workbook import ReportBook, chinese_amount, made_at
 
     header = roll.header
@@ -460,9 +461,12 @@ def write_roll(path: Path | str, roll: Roll, division_name: str, *, bank: dict[i
         kind = "银行代发清单" if bank is not None else "发放名册"
         sheet.title_line(f"{division_name}困难重度失能残疾人照护和托养补贴{kind}（{_month_zh(header.month)}）", width)
         status = v.PAYROLL_STATUS[header.status]
-        closed = f"；关账：{made_at(header.closed_at)}，{header.closed_by}" if header.closed_at else ""
+        people = people or {}
+        closed = (f"；关账：{made_at(header.closed_at)}，{people.get(header.closed_by, header.closed_by)}"
+                  if header.closed_at else "")
         sheet.line(f"状态：{status}；发放人数：{header.recipients}人；合计：{roll.total:,.2f}元；"
-                   f"生成：{made_at(header.generated_at)}，{header.generated_by}{closed}", width)
+                   f"生成：{made_at(header.generated_at)}，{people.get(header.generated_by, header.generated_by)}{closed}",
+                   width)
         sheet.line("依据：宜府办发〔2023〕20号 五（五）“申请人照护和托养补贴发放日期从审批之日的下个月算起”。"
                    + ("本清单含完整账号和身份证号，仅供财政部门交银行代发，请妥善保管；追回款项见发放名册的更正部分。"
                       if bank is not None else "账号仅显示后四位。"), width)
@@ -527,4 +531,10 @@ def write(path: Path | str, result: Roll | Summary, session: Session, *, bank: d
             Division.code.in_([roll.header.jurisdiction_code for roll in result.rolls])))}
         write_summary(path, result, names)
     else:
-        write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name, bank=bank)
+        write_roll(path, result, check_jurisdiction(session, result.header.jurisdiction_code).name, bank=bank,
+                   people=roll_people(session, result))
+
+
+def roll_people(session: Session, roll: Roll) -> dict[str, str]:
+    """Who generated and closed the roll, by the names its printed workbook shows."""
+    return printed_names(session, (roll.header.generated_by, roll.header.closed_by))

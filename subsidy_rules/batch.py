@@ -106,10 +106,13 @@ def _input_column(spec: ColumnSpec | None, header: str) -> Column:
     return Column(spec.zh, "date" if spec.kind == "date" else "id" if spec.text_format else "text")
 
 
-def _input_values(column: pd.Series) -> list:
-    """A column of the input as typed (dates as dates, blanks as blanks) for the result sheet."""
+def _input_values(column: pd.Series, spec: ColumnSpec | None) -> list:
+    """A column of the input as typed (dates as dates, blanks as blanks, a choice by its Chinese label: the sheet is
+    read by staff, who never see a choice's id) for the result sheet."""
     values = column.astype(object).where(column.notna(), None).tolist()
-    return [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
+    labels = spec.choices if spec is not None and spec.choices else {}
+    return [v.date() if isinstance(v, pd.Timestamp) else labels.get(v, v) if isinstance(v, str) else v
+            for v in values]
 
 
 def _decisions(column: pd.Series) -> list[str]:
@@ -153,7 +156,7 @@ def result_table(scheme: Scheme, cases: pd.DataFrame, results: pd.DataFrame) -> 
     errors = results["fact_errors"].tolist() if "fact_errors" in results else [None] * len(results)
     data = [
         cases.index.tolist(),
-        *[_input_values(cases[key]) for key, _ in inputs],
+        *[_input_values(cases[key], specs.get(key)) for key, _ in inputs],
         _decisions(results["in_force"]), _decisions(results["eligible"]), _amounts(results["amount"]),
         *[_amounts(results[f"fund.{payer.id}"]) for payer in funding],
         _titles(results["missing_facts"], fact_titles), _titles(results["failed_criteria"], criterion_titles),

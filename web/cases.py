@@ -354,7 +354,8 @@ def bank_list(month: str):
     bank = payroll.bank_details(session, result, current_user())
     session.commit()
     name = payroll.check_jurisdiction(session, query["jurisdiction"]).name
-    return xlsx_download(lambda file: payroll.write_roll(file, result, name, bank=bank),
+    people = payroll.roll_people(session, result)
+    return xlsx_download(lambda file: payroll.write_roll(file, result, name, bank=bank, people=people),
                          f"银行代发清单-{query['jurisdiction']}-{month}.xlsx")
 
 

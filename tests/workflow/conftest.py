@@ -62,7 +62,7 @@ def county(loaded_engine, monkeypatch, clock):
     # scrypt takes ~0.2 s a hash by design; the tests' staff share one password, so hash it once
     monkeypatch.setattr(accounts, "generate_password_hash", functools.lru_cache(accounts.generate_password_hash))
     with session_scope(loaded_engine) as session:
-        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
+        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="测试数据（测试用乡镇）"))
         session.flush()
         for username, (role, jurisdiction) in STAFF.items():
             create_user(session, username, PASSWORD, role, jurisdiction, created_by="test")
@@ -78,7 +78,7 @@ def prepared_database(url: str, users: dict[str, tuple[str, str]] = STAFF) -> No
     init_db(engine)
     load_sample(engine)
     with session_scope(engine) as session:
-        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
+        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="测试数据（测试用乡镇）"))
         session.flush()
         for username, (role, jurisdiction) in users.items():
             create_user(session, username, PASSWORD, role, jurisdiction, display_name=username, created_by="test")

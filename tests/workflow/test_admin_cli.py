@@ -120,7 +120,7 @@ def test_restore_into_postgresql_or_sqlite_and_new_ids_continue(engine, tmp_path
     with session_scope(source) as session:
         from care_services.accounts import create_user
 
-        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="test"))
+        session.merge(Division(code=TOWNSHIP, name="测试镇", level="township", parent_code="360902", source="测试数据（测试用乡镇）"))
         session.flush()
         create_user(session, "li", PASSWORD, "township_reviewer", TOWNSHIP)
     first = submit(source)
