@@ -84,3 +84,10 @@ def log_in(page, server: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_selector("#who")
+
+
+def pick_hukou(page, county: str, township: str) -> None:
+    """The place of hukou as a family picks it: 市, then 县（市、区）, then 乡镇（街道） (web/static/check.js)."""
+    page.select_option("[id='fact.hukou_division_code.city']", county[:4] + "00")
+    page.select_option("[id='fact.hukou_division_code.county']", county)
+    page.select_option("[id='fact.hukou_division_code']", township)

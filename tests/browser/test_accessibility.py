@@ -18,6 +18,7 @@ import pytest
 
 from tests.browser.conftest import log_in
 from tests.workflow.conftest import PASSWORD, application
+from tests.browser.conftest import pick_hukou
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("critical", "serious")
@@ -75,7 +76,7 @@ class Page:
 
 
 def _check_answer(page):
-    page.select_option("#jurisdiction", "360902")
+    pick_hukou(page, "360902", "360902001")
     page.click("#check-submit")
     page.wait_for_selector("#verdict")
 
@@ -108,7 +109,7 @@ def _login_error(page):
 
 
 def _invalid_check(page):
-    page.select_option("#jurisdiction", "360902")
+    pick_hukou(page, "360902", "360902001")
     page.fill("[id='fact.two_subsidies_month']", "-5")
     page.click("#check-submit")
 
@@ -268,7 +269,7 @@ def test_errors_are_tied_to_their_fields(browser, server):
     page = context.new_page()
     try:
         page.goto(f"{server}/check/disability_care")
-        page.select_option("#jurisdiction", "360902")
+        pick_hukou(page, "360902", "360902001")
         page.fill("[id='fact.two_subsidies_month']", "-5")
         page.click("#check-submit")
         field = page.locator("[id='fact.two_subsidies_month']")

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.workflow.conftest import FOUR_FAILED, application
+from tests.browser.conftest import pick_hukou
 
 DISABLED = {  # an applicant of 宜府办发〔2023〕20号 who meets every condition
     "birth_date": "1960-05-01", "two_subsidies_month": "200",
@@ -16,13 +17,6 @@ CHOICES = {"dibao_household": "是", "at_risk_of_poverty": "否", "has_disabilit
            "requested_service": "home_care",
            **{a: "是" if a in FOUR_FAILED else "否" for a in ("adl_eating", "adl_dressing", "adl_transfer",
                                                              "adl_toileting", "adl_walking_indoors", "adl_bathing")}}
-
-
-def pick_hukou(page, county: str, township: str) -> None:
-    """The place of hukou as a family picks it: 市, then 县（市、区）, then 乡镇（街道） (web/static/check.js)."""
-    page.select_option("[id='fact.hukou_division_code.city']", county[:4] + "00")
-    page.select_option("[id='fact.hukou_division_code.county']", county)
-    page.select_option("[id='fact.hukou_division_code']", township)
 
 
 def _fill_check_form(page, category: str) -> None:

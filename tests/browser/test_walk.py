@@ -12,6 +12,7 @@ import json
 from tests.browser.conftest import ARTIFACTS, shot
 from tests.conftest import FakeClock
 from tests.workflow.conftest import FOUR_FAILED, PASSWORD, application
+from tests.browser.conftest import pick_hukou
 
 START = dt.date(2024, 3, 1)  # the day of the pre-check and the application, by the server's clock
 ADL = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
@@ -89,12 +90,9 @@ def test_one_case_from_the_pre_check_to_the_first_payment_roll_with_one_send_bac
     day(0)
     _log_in(user, server, "li")
     user.goto(f"{server}/check/disability_care")
-    user.select_option("#jurisdiction", "360902")
-    if page.locator("#date").count():
-        user.fill("#date", START.isoformat())
-    user.fill("[id='fact.hukou_division_code']", "360902")
+    pick_hukou(user, "360902", "360902001")
     user.fill("[id='fact.birth_date']", "1960-05-01")
-    user.fill("[id='fact.disability_grade']", "1")
+    user.select_option("[id='fact.disability_grade']", "1")
     for name, value in {"dibao_household": "是", "has_disability_certificate": "是", "disability_category": "physical",
                         "tekun_supported": "否", "at_risk_of_poverty": "否", "requested_service": "home_care",
                         **{a: "是" if a in FOUR_FAILED else "否" for a in ADL}}.items():
