@@ -133,12 +133,13 @@ def report(findings: dict[str, list[str]]) -> str:
 
 
 def conclude(findings: dict[str, list[str]], others: dict[str, str]) -> None:
-    """Fail on findings of this branch's pages; an expected failure naming the owner for pages of others."""
+    """Fail on any finding, except on a page listed with a known gap (``others``: the page and what is still to be
+    put in staff language, issue 17): an expected failure naming the gap, so the remaining work stays visible."""
     mine = {page: lines for page, lines in findings.items() if lines and page not in others}
     assert not mine, "staff language:\n" + report(mine)
     theirs = {f"{page} [{others[page]}]": lines for page, lines in findings.items() if lines}
     if theirs:
-        pytest.xfail("pages other branches are rewriting still show (the lead merges them):\n" + report(theirs))
+        pytest.xfail("known gaps still to be put in staff language (issue 17):\n" + report(theirs))
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -232,10 +233,10 @@ def _pages_of_others(web_app, cases, lang: str) -> tuple[dict[str, str], dict[st
     assert generated.status_code == 302, generated.get_data(as_text=True)[:500]
     add(f"/cases/payroll/{MONTH}", "hq: payroll.html", _get(zhou, f"/cases/payroll/{MONTH}?jurisdiction=360902"))
     add("/budget", None, _get(zhou, "/budget"))
-    add("/planning", "hp: planning.html", _get(zhou, "/planning"))
-    add("/parameters", "hp: parameters.html", _get(anonymous, "/parameters"))
+    add("/planning", "planning form", _get(zhou, "/planning"))
+    add("/parameters", "English readings of the parameters", _get(anonymous, "/parameters"))
     admin, _ = _client(web_app, "admin", lang)
-    add("/parameters as the administrator", "hp: parameters.html", _get(admin, "/parameters"))
+    add("/parameters as the administrator", "English readings of the parameters", _get(admin, "/parameters"))
     add(f"/cases/payroll/{MONTH} city summary", "hq: payroll.html",
         _get(admin, f"/cases/payroll/{MONTH}?jurisdiction=360900"))
     return pages, owners
