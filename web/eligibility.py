@@ -127,13 +127,6 @@ def _place_name(prefix: str, lang: str = "zh") -> str:
     return place_name(prefix, lang)
 
 
-@bp.app_template_global()
-def message_text(message: str) -> str:
-    """A field's message in the page's language: the messages say "中文 / English"."""
-    zh, sep, en = str(message).partition(" / ")
-    return (en if _english() else zh) if sep else str(message)
-
-
 def scheme_or_404(scheme_id: str):
     try:
         return get_scheme(scheme_id)

@@ -694,13 +694,16 @@ def t(key: str) -> str:
     return en if g.get("lang") == "en" else zh
 
 
-def in_language(text: str | None) -> str:
-    """The page's half of a bilingual message ("月份格式有误 / the month is malformed"), the whole text otherwise."""
-    if not text:
-        return ""
-    if " / " not in text:
-        return text
-    zh, en = text.split(" / ", 1)
+def halves(text) -> tuple[str, str]:
+    """A bilingual message ("月份格式有误 / the month is malformed") as its (Chinese, English) halves; a text in one
+    language is both. The one place the " / " convention of the messages is read."""
+    zh, separator, en = ("" if text is None else str(text)).partition(" / ")
+    return (zh, en) if separator else (zh, zh)
+
+
+def in_language(text) -> str:
+    """The page's half of a bilingual message, the whole text otherwise."""
+    zh, en = halves(text)
     return en if g.get("lang") == "en" else zh
 
 

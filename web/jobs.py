@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 
 from care_services.model import Job as JobRow
 from care_services.model import utc_now
+from web.i18n import halves
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ _SUMMARY = (JobRow.id, JobRow.kind, JobRow.owner, JobRow.status, JobRow.message,
 
 def said_both(message: str | None) -> tuple[str, str]:
     """A progress line stored as "中文 / English" as its (Chinese, English) halves (one text serves as both)."""
-    zh, _, en = (message or "").partition(" / ")
+    zh, en = halves(message)
     return zh, en or zh
 
 
