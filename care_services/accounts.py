@@ -89,11 +89,15 @@ def create_user(session: Session, username: str, password: str, role: str, juris
     return user
 
 
+def users_named(session: Session, usernames) -> list[User]:
+    """The accounts of these usernames (one query; blanks and unknown names left out)."""
+    wanted = {name for name in usernames if name}
+    return session.scalars(select(User).where(User.username.in_(wanted))).all() if wanted else []
+
+
 def display_names(session: Session, usernames) -> dict[str, str]:
     """Username → the name staff know the user by (the display name; the username where none was given)."""
-    names = set(usernames)
-    return {u.username: u.display_name or u.username
-            for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    return {u.username: u.display_name or u.username for u in users_named(session, usernames)}
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -161,11 +165,9 @@ def printed_names(session: Session, usernames) -> dict[str, str]:
     """What a printed Chinese document calls each member of staff: the display name where one was given (not just
     the login name again), else the Chinese name of the user's role; a name with no account (a command run as the
     system) as 系统. A login name is an id staff do not read (DEVELOPERS.md, staff language)."""
-    wanted = {name for name in usernames if name}
-    users = session.scalars(select(User).where(User.username.in_(wanted))).all() if wanted else []
     named = {u.username: u.display_name if u.display_name and u.display_name != u.username else ROLES[u.role]
-             for u in users}
-    return {name: named.get(name, "系统") for name in wanted}
+             for u in users_named(session, usernames)}
+    return {name: named.get(name, "系统") for name in usernames if name}
 
 
 def actor_of(user: User) -> Actor:
