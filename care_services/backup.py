@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from care_services.db import _alembic_config, make_engine
+from care_services.upload_limits import MB, UploadLimits, UploadTooLarge, check_sizes
 
 FORMAT = "carecalc-backup"
 FORMAT_VERSION = 1
@@ -49,6 +50,11 @@ SIGNATURE_ALGORITHM = "HMAC-SHA256"
 KEY_FILE_VARIABLE = "CARECALC_BACKUP_KEY_FILE"
 DEFAULT_KEY_FILE = Path("instance") / "backup.key"
 TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# What a restore inflates, checked on the zip's directory before any part is read (OWASP ASVS 12.1.3): one table's
+# JSON lines up to 2 GB, 8 GB in all, a part at most 1,000 times its packed size (JSON lines pack 10-20 times), and
+# no more parts than a schema has tables. The sheet limits of UploadLimits do not apply to a backup.
+RESTORE_LIMITS = UploadLimits(member_bytes=2048 * MB, total_bytes=8192 * MB, ratio=1000, rows=0, columns=0, cells=0,
+                              members=1000)
 
 
 class BackupError(ValueError):
@@ -173,15 +179,19 @@ def current_revision_of(connection: Connection) -> str | None:
 # ------------------------------------------------------------------------------------------------ restore
 
 
-def read_backup(path: Path | str, *, key: bytes | None = None,
-                trust_unsigned: bool = False) -> tuple[dict, dict[str, list[dict]]]:
-    """The manifest and every table's rows: the signature checked (unless trusted), then the manifest's form, then
-    each file against the manifest. Raises BackupError saying what is wrong."""
+def read_backup(path: Path | str, *, key: bytes | None = None, trust_unsigned: bool = False,
+                limits: UploadLimits = RESTORE_LIMITS) -> tuple[dict, dict[str, list[dict]]]:
+    """The manifest and every table's rows: the zip's declared sizes held to ``limits`` (nothing is inflated
+    before), the signature checked (unless trusted), then the manifest's form, then each file against the manifest. Raises BackupError saying what is wrong."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
         raise BackupError(f"不是有效的zip备份文件（{error}）", f"not a valid zip backup file ({error})") from None
     with archive:
+        try:
+            check_sizes(archive, limits, ("备份文件", "the backup"))
+        except UploadTooLarge as error:
+            raise BackupError(error.reason_zh, error.reason_en) from None
         try:
             manifest_bytes = _member(archive, "manifest.json")
         except KeyError:

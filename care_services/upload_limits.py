@@ -79,25 +79,29 @@ def _mb(count: int) -> str:
     return f"{count / MB:,.0f} MB"
 
 
-def _check_sizes(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
+def check_sizes(archive: zipfile.ZipFile, limits: UploadLimits, what: tuple[str, str] = ("工作簿", "the workbook")) -> None:
+    """Refuse a zip whose directory declares too many parts, a part or a total unpacked past the limits, or an
+    abnormal compression ratio, before any part is inflated. zipfile never inflates a part past its declared size
+    (and checks its CRC), so the directory bounds what reading it costs. ``what`` names the file in the messages."""
+    zh, en = what
     parts = archive.infolist()
     if len(parts) > limits.members:
-        raise UploadTooLarge(f"工作簿的组成部分过多（{len(parts)}个，上限{limits.members}）",
-                             f"the workbook has too many parts ({len(parts)}; at most {limits.members})")
+        raise UploadTooLarge(f"{zh}的组成部分过多（{len(parts)}个，上限{limits.members}）",
+                             f"{en} has too many parts ({len(parts)}; at most {limits.members})")
     total = 0
     for part in parts:
         total += part.file_size
         if part.file_size > limits.member_bytes:
-            raise UploadTooLarge(f"工作簿解压后过大（{part.filename}为{_mb(part.file_size)}，上限{_mb(limits.member_bytes)}）",
-                                 f"the workbook unpacks too large ({part.filename}: {_mb(part.file_size)}; "
+            raise UploadTooLarge(f"{zh}解压后过大（{part.filename}为{_mb(part.file_size)}，上限{_mb(limits.member_bytes)}）",
+                                 f"{en} unpacks too large ({part.filename}: {_mb(part.file_size)}; "
                                  f"at most {_mb(limits.member_bytes)})")
         if part.file_size > RATIO_FLOOR and part.file_size > limits.ratio * max(part.compress_size, 1):
-            raise UploadTooLarge(f"工作簿压缩比异常（{part.filename}压缩了{part.file_size / max(part.compress_size, 1):,.0f}倍），"
-                                 "疑似压缩炸弹", f"the workbook's compression ratio is abnormal ({part.filename}: "
+            raise UploadTooLarge(f"{zh}压缩比异常（{part.filename}压缩了{part.file_size / max(part.compress_size, 1):,.0f}倍），"
+                                 "疑似压缩炸弹", f"{en}'s compression ratio is abnormal ({part.filename}: "
                                  f"{part.file_size / max(part.compress_size, 1):,.0f}x); refused as a decompression bomb")
     if total > limits.total_bytes:
-        raise UploadTooLarge(f"工作簿解压后共{_mb(total)}，上限{_mb(limits.total_bytes)}",
-                             f"the workbook unpacks to {_mb(total)}; at most {_mb(limits.total_bytes)}")
+        raise UploadTooLarge(f"{zh}解压后共{_mb(total)}，上限{_mb(limits.total_bytes)}",
+                             f"{en} unpacks to {_mb(total)}; at most {_mb(limits.total_bytes)}")
 
 
 def _stream(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: UploadLimits):
@@ -198,7 +202,7 @@ def check_workbook(source: str | Path | IO[bytes], limits: UploadLimits | None =
     except (zipfile.BadZipFile, OSError, ValueError):
         return
     try:
-        _check_sizes(archive, limits)
+        check_sizes(archive, limits)
         for part in archive.infolist():
             if _SHEET.match(part.filename):
                 _check_sheet(archive, part, limits)

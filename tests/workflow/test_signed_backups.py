@@ -232,3 +232,48 @@ def test_a_file_that_is_not_a_zip_exits_2(county, tmp_path, content):
     code, output = run("--database", url_of(county), "restore", str(bad), "--replace")
     assert code == 2 and "zip" in output and CHINESE.search(output)
     assert _state(county) == before
+
+
+def _with_extra_member(source: Path, target: Path, name: str, data: bytes) -> Path:
+    with zipfile.ZipFile(source) as archive:
+        files = {member: archive.read(member) for member in archive.namelist()}
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, content in {**files, name: data}.items():
+            archive.writestr(member, content)
+    return target
+
+
+def test_a_decompression_bomb_is_refused_from_the_zip_directory_before_anything_is_inflated(backed_up, county,
+                                                                                            tmp_path, monkeypatch):
+    """16 MB of zeros pack to ~16 KB (about 1,030 times): refused as a bomb by its ratio, a part declared larger than
+    the per-part limit or a total past the limit by the declared sizes; the command exits 2, the database as it was."""
+    from care_services import backup
+
+    bomb = _with_extra_member(backed_up, tmp_path / "bomb.zip", "tables/padding.jsonl", bytes(16 * 1024 * 1024))
+    inflated = []
+    monkeypatch.setattr(backup, "_member", lambda archive, name: inflated.append(name) or archive.read(name))
+    with pytest.raises(backup.BackupError) as refused:
+        backup.read_backup(bomb, key=load_key(), limits=backup.RESTORE_LIMITS.scaled(ratio=100))
+    assert "压缩炸弹" in refused.value.zh and "decompression bomb" in refused.value.en
+    with pytest.raises(backup.BackupError) as refused:
+        backup.read_backup(bomb, key=load_key(), limits=backup.RESTORE_LIMITS.scaled(member_bytes=8 * 1024 * 1024))
+    assert "tables/padding.jsonl" in refused.value.zh and "备份文件解压后过大" in refused.value.zh
+    with pytest.raises(backup.BackupError) as refused:
+        backup.read_backup(bomb, key=load_key(), limits=backup.RESTORE_LIMITS.scaled(total_bytes=8 * 1024 * 1024, ratio=2000))
+    assert "备份文件解压后共" in refused.value.zh and "the backup unpacks to" in refused.value.en
+    assert inflated == []  # refused on the directory alone
+    before = _state(county)  # the default limits: deflate's ~1,030 times is past 1,000
+    code, output = run("--database", url_of(county), "restore", str(bomb), "--replace")
+    assert code == 2 and "疑似压缩炸弹" in output and "decompression bomb" in output, output
+    assert "Traceback" not in output and _state(county) == before
+
+
+def test_a_backup_with_more_parts_than_a_schema_has_tables_is_refused(backed_up, tmp_path):
+    from care_services import backup
+
+    with zipfile.ZipFile(backed_up) as archive:
+        parts = len(archive.namelist())
+    crowded = _with_extra_member(backed_up, tmp_path / "crowded.zip", "tables/extra.jsonl", b"")
+    with pytest.raises(backup.BackupError) as refused:
+        backup.read_backup(crowded, key=load_key(), limits=backup.RESTORE_LIMITS.scaled(members=parts))
+    assert "组成部分过多" in refused.value.zh and "too many parts" in refused.value.en
