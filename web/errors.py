@@ -4,8 +4,9 @@ traceback: anything unexpected is logged and answered as a plain 500."""
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from care_services.accounts import InputError
@@ -31,7 +32,23 @@ MESSAGES = {
     415: ("不支持的文件或内容类型", "unsupported media type"),
     422: ("输入有误，请按提示修改", "invalid input; see the fields"),
     500: ("服务器内部错误", "internal server error"),
+    503: ("数据库正忙（其他操作正在写入），本次操作未保存，请稍后重试",
+          "the database is busy with another change; nothing was saved, try again in a moment"),
 }
+
+# A database that could not take the change in time: SQLite's "database is locked" after its busy wait, and
+# PostgreSQL's lock_not_available (55P03), serialization_failure (40001) and deadlock_detected (40P01). The
+# transaction was rolled back, so the request may simply be repeated: 503 with Retry-After, not a 500.
+BUSY_SQLSTATES = {"55P03", "40001", "40P01"}
+BUSY_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
+RETRY_AFTER_SECONDS = 5
+
+
+def database_busy(error: OperationalError) -> bool:
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return any(message in str(original).lower() for message in BUSY_MESSAGES)
 
 
 def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -96,6 +113,18 @@ def init_app(app: Flask) -> None:
         if status == 400 and error.description == "csrf":
             zh, en = "页面已过期或来源不明（CSRF校验失败），请刷新后重试", "missing or wrong CSRF token; reload the page"
         return error_response(status, zh, en, code="csrf" if error.description == "csrf" else None)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError):
+        if not database_busy(error):
+            return unexpected(error)
+        app.logger.warning("database busy on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        g.setdefault("user", None)  # the page's menu must not ask the busy database who is logged in
+        zh, en = MESSAGES[503]
+        response, status = error_response(503, zh, en, code="database_busy")
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # never a traceback page
