@@ -388,6 +388,9 @@ TEXT = {
     "back_to_case": ("返回申请", "Back to the case"),
     "print": ("打印", "Print"),
     "print_hint": ("请用A4纸纵向打印（浏览器菜单中的“打印”）。", "Print on A4 portrait (the browser's Print, or Ctrl+P)."),
+    "paper_in_chinese": ("本文书按政策附件的格式以中文填写和打印。",
+                         "The paper below is the official form of the policy's annex: it is filled in and printed in "
+                         "Chinese, as it is filed, signed and handed to the applicant."),
     "form.annex": ("附件", "Annex"),
     "form.unit": ("单位", "Unit"),
     "form.sex": ("性别", "Sex"),
