@@ -95,9 +95,10 @@ def _names(session: Session, case: CareCase) -> dict[str, str]:
 
 
 def _people(session: Session, entries: list[AuditEntry]) -> dict[str, str]:
-    from care_services.accounts import display_names
+    """Who recorded each step as a printed Chinese paper names them (the display name, else the role's name)."""
+    from care_services.accounts import printed_names
 
-    return display_names(session, {e.username for e in entries})
+    return printed_names(session, {e.username for e in entries})
 
 
 def _check_scheme(case: CareCase) -> None:

@@ -74,6 +74,29 @@ INSTITUTION_TYPE = {
 
 PAYROLL_STATUS = {"draft": "草稿", "closed": "已关账"}
 
+# The stored values above in English, for English pages and the schemes' English steps (web/i18n.py adds the
+# workflow's states and the schemes' own choices). Keys are unique across the vocabularies; where two share a key
+# (private: 民办, 民办托养机构) the English word is the same.
+ENGLISH = {
+    "home_care": "home care", "day_care": "day care", "institutional_care": "institutional care",
+    "comprehensive_disability": "comprehensive disability care institution", "private": "private",
+    "public_elderly": "public elderly-care institution",
+    "applicant": "the applicant", "guardian": "guardian", "care_institution": "care institution",
+    "urban": "urban", "rural": "rural",
+    "visual": "visual", "hearing": "hearing", "speech": "speech", "physical": "physical",
+    "intellectual": "intellectual", "mental": "mental", "multiple": "multiple",
+    "independent": "independent", "semi_disabled": "partly disabled", "disabled": "disabled",
+    "public": "public", "private_non_profit": "private non-profit", "private_for_profit": "private for-profit",
+    "public_built_private_run": "publicly built, privately run",
+    "self_built": "self-built", "purchased": "purchased", "rented": "rented",
+    "new": "new build", "renovation": "renovation", "expansion": "expansion",
+    "renovation_expansion": "renovation and expansion",
+    "elderly": "elderly care", "childcare": "childcare",
+    "binding": "binding", "expected": "expected",
+    "draft": "draft", "closed": "closed",
+    "province": "province", "city": "city", "county": "county", "township": "township",
+}
+
 # Units as the parameters and schemes spell them (English, for the data), shown in Chinese on pages and workbooks.
 UNIT = {
     "CNY": "元", "CNY/month": "元/月", "CNY/year": "元/年", "CNY/bed": "元/床", "CNY/place": "元/个托位",

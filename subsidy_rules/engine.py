@@ -28,6 +28,7 @@ from care_services.identifiers import IdentifierError
 from subsidy_rules.columns import NA, Column, all_true, as_column
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 from subsidy_rules.periods import months_complete
+from subsidy_rules.steps import Step, texts
 
 
 # --------------------------------------------------------------------------------------------- declarations
@@ -461,7 +462,7 @@ class Scheme:
     facts: tuple[ColumnSpec, ...]
     criteria: tuple[Criterion, ...]
     formula: Callable[[Inputs, Outputs], None]  # fills the output columns
-    steps: Callable[[Mapping], list[str]]  # renders one output row (and its facts) as steps
+    steps: Callable[[Mapping], list[Step | str]]  # renders one output row (and its facts) as steps (zh, en)
     amount_facts: tuple[str, ...] = ()  # facts the amount needs beyond the criteria
     main_components: tuple[str, ...] = ("main",)  # components whose criteria decide `eligible`
     unit_fact: str | None = None  # a fact that selects the unit (e.g. construction vs operation)
@@ -1067,9 +1068,12 @@ class Evaluation:
                 "payers": {payer: dict(names) for payer, names in payers.items()},
                 "remaining": {name: parts[i] for name, parts in remaining if parts[i] is not None},
                 "warnings": [_warning(c) for c, raised in warned if raised[i]],
-                "steps": [] if errors else _steps(scheme, dict(zip(row_names, (column[i] for column in row_lists)))),
+                "steps": [], "steps_en": [],
                 "parameters": [dict(entry) for entry in parameters_by_group[groups[i]]],
             }
+            if not errors:  # the Chinese lines as always; their English beside them (steps_en)
+                answer["steps"], answer["steps_en"] = texts(
+                    _steps(scheme, dict(zip(row_names, (column[i] for column in row_lists)))))
             if not in_force[i] and not errors:
                 if spans is None:
                     spans = where_in_force(scheme, inputs.parameters)
@@ -1114,7 +1118,7 @@ def _not_in_force(answer: dict, scheme: Scheme, spans: list[dict], jurisdiction:
                          "message_en": f"{scheme.source} is not in force in {jurisdiction} on {date.isoformat()}; "
                                        f"it is in force in {places_en}"},
     })
-    answer["steps"] = [answer["not_in_force"]["message_zh"]]
+    answer["steps"], answer["steps_en"] = [answer["not_in_force"]["message_zh"]], [answer["not_in_force"]["message_en"]]
 
 
 def _owned(array):
@@ -1183,13 +1187,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _steps(scheme: Scheme, row: Mapping) -> list[str]:
+def _steps(scheme: Scheme, row: Mapping) -> list[Step | str]:
     """How the amount was reached; for an ineligible or undecided case, why there is no amount."""
     if falsity(row["eligible"]):
         failed = [c for c in scheme.criteria if c.component in scheme.main_components and falsity(row[f"crit.{c.id}"])]
-        return [f"不符合：{c.title_zh}（{c.reference.document} {c.reference.clause}） / not met: {c.title_en}" for c in failed]
+        return [Step(f"不符合：{c.title_zh}（{c.reference.document} {c.reference.clause}）", f"Not met: {c.title_en}")
+                for c in failed]
     if _absent(row["eligible"]):
-        return ["资格待定：缺少事实，见下列缺少的事实 / eligibility undecided: see the missing facts below"]
+        return [Step("资格待定：缺少事实，见下列缺少的事实", "Eligibility undecided: see the missing facts below")]
     return scheme.steps(row)
 
 

@@ -19,6 +19,16 @@ from web.security import current_user, login_required
 bp = Blueprint("case_forms", __name__)
 
 
+@bp.app_template_global("paper_text")
+def paper_text(key: str) -> str:
+    """A word of the paper itself: the 《审批表》 and the 不予批准告知书 are Chinese documents (filed, signed and
+    handed to the applicant as the annex prescribes) whatever the page's language; an English page explains them
+    around the sheet (case_form_base.html) and marks the sheet lang="zh-CN"."""
+    from web.i18n import TEXT
+
+    return TEXT[key][0]
+
+
 @bp.get("/cases/<int(max=2147483647):case_id>/forms")
 @login_required
 def forms_page(case_id: int):

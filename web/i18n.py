@@ -7,7 +7,7 @@ import functools
 
 from flask import Flask, g, jsonify, render_template, request
 
-from care_services.vocabulary import UNIT
+from care_services.vocabulary import ENGLISH, UNIT
 
 LANGUAGES = ("zh", "en")
 
@@ -388,6 +388,9 @@ TEXT = {
     "back_to_case": ("返回申请", "Back to the case"),
     "print": ("打印", "Print"),
     "print_hint": ("请用A4纸纵向打印（浏览器菜单中的“打印”）。", "Print on A4 portrait (the browser's Print, or Ctrl+P)."),
+    "paper_in_chinese": ("本文书按政策附件的格式以中文填写和打印。",
+                         "The paper below is the official form of the policy's annex: it is filled in and printed in "
+                         "Chinese, as it is filed, signed and handed to the applicant."),
     "form.annex": ("附件", "Annex"),
     "form.unit": ("单位", "Unit"),
     "form.sex": ("性别", "Sex"),
@@ -565,27 +568,12 @@ ENGLISH_LABELS = {
     "death": "death", "left_dibao": "left 低保 (subsistence allowance)", "moved_away": "moved away",
     "no_longer_eligible": "no longer eligible", "entered_tekun": "entered 特困 support",
     "withdrawn": "withdrawn by the person or guardian",
-    # services, institutions, how applied (care_services.vocabulary)
-    "home_care": "home care", "day_care": "day care", "institutional_care": "institutional care",
-    "comprehensive_disability": "comprehensive disability care institution", "private": "private",
-    "public_elderly": "public elderly-care institution",
-    "applicant": "the applicant", "guardian": "guardian", "care_institution": "care institution",
-    "urban": "urban", "rural": "rural",
-    "visual": "visual", "hearing": "hearing", "speech": "speech", "physical": "physical",
-    "intellectual": "intellectual", "mental": "mental", "multiple": "multiple",
-    "independent": "independent", "semi_disabled": "partly disabled", "disabled": "disabled",
-    "public": "public", "private_non_profit": "private non-profit", "private_for_profit": "private for-profit",
-    "public_built_private_run": "publicly built, privately run",
-    "self_built": "self-built", "purchased": "purchased", "rented": "rented",
-    "new": "new build", "renovation": "renovation", "expansion": "expansion",
-    "renovation_expansion": "renovation and expansion",
+    # services, institutions, how applied, levels (care_services.vocabulary)
+    **ENGLISH,
+    # the schemes' own choices
     "construction": "construction (one-off)", "operation": "operation (yearly)",
     "urban_sanwu": "urban “three-without” elder", "rural_wubao": "rural “five guarantees” elder",
     "lonely_entitled": "lone elderly person of the entitled groups (优抚对象)",
-    "elderly": "elderly care", "childcare": "childcare",
-    "binding": "binding", "expected": "expected",
-    "draft": "draft", "closed": "closed",
-    "province": "province", "city": "city", "county": "county", "township": "township",
 }
 
 

@@ -15,7 +15,7 @@ from care_services.model import Division, ParameterOverride, User
 from subsidy_rules.overrides import add_override, effective_parameters
 from web.database import session as db_session
 from web.errors import flatten, input_fields
-from web.i18n import t, value_text
+from web.i18n import english_label, t, value_text
 from web.schemas import OverrideRequest, ParameterQuery, ValidationError, load
 from web.security import current_user, roles_required
 
@@ -109,7 +109,8 @@ def shown_value(value, unit: str, en: bool) -> str:
     if isinstance(value, list) or isinstance(value, str):
         words = _words(unit, en)
         items = value if isinstance(value, list) else [value]
-        return (", " if en else "、").join(words.get(item, str(item).replace("_", " ")) for item in items)
+        return (", " if en else "、").join(words.get(item) or (english_label(item) if en else str(item).replace("_", " "))
+                                           for item in items)
     return value_text(value, unit)
 
 
@@ -130,12 +131,13 @@ def parameter_name(name: str) -> str:
     return parameter_title(found, g.get("lang") == "en") if found is not None else t("parameter")
 
 
-def readable(text: str | None, titles: dict[str, str]) -> str:
-    """A reading written by a developer, with the ids of parameters it mentions replaced by their names."""
+def readable(text: str | None, titles: dict[str, str], en: bool = False) -> str:
+    """A reading written by a developer, with the ids of parameters and facts it mentions replaced by their names
+    in the page's language."""
     if not text:
         return ""
 
-    facts = _fact_labels()
+    facts = _fact_labels(en)
 
     def name_of(match: re.Match) -> str:
         word = match.group(0).removeprefix("事实").strip()
@@ -147,23 +149,24 @@ def readable(text: str | None, titles: dict[str, str]) -> str:
     return IDENTIFIER.sub(name_of, text)
 
 
-def _fact_labels() -> dict[str, str]:
-    """Fact key → its Chinese label, over every scheme (the readings name the facts a clerk fills in)."""
+def _fact_labels(en: bool = False) -> dict[str, str]:
+    """Fact key → its label (Chinese) or description (English), over every scheme (the readings name the facts a
+    clerk fills in)."""
     from subsidy_rules.engine import all_schemes
 
-    return {f.key: f.zh for scheme in all_schemes() for f in scheme.facts}
+    return {f.key: f.description if en else f.zh for scheme in all_schemes() for f in scheme.facts}
 
 
 def page_rows(rows: list[dict], parameters, en: bool) -> list[dict]:
-    """The listing as the page shows it: names, places and values in the page's language, ids kept for the
-    English page's folded detail only."""
+    """The listing as the page shows it: names, places, values and readings in the page's language; no page shows
+    a parameter's id (the API lists them)."""
     titles = {name: parameter_title(p, en) for (name, _), p in parameters.parameters.items()}
     shown = []
     for row in rows:
         parameter = parameters.parameters[(row["name"], row["jurisdiction"])]
         reading = row["interpretation"] if en else row["interpretation_zh"]
         shown.append({**row, "title": parameter_title(parameter, en), "place": place_name(row["jurisdiction"], en),
-                      "reading": readable(reading, titles)})
+                      "reading": readable(reading, titles, en)})
     return sorted(shown, key=lambda r: (r["name"].split(".")[0], r["jurisdiction"], r["title"]))
 
 

@@ -32,7 +32,16 @@ from subsidy_rules.engine import (
     yuan,
 )
 from subsidy_rules.parameters import Range, Reference
-from subsidy_rules.schemes.common import failed_criteria, funding_to_level, level_zh
+from subsidy_rules.schemes.common import (
+    english,
+    failed_criteria,
+    failed_criteria_en,
+    funding_to_level,
+    level_en,
+    level_zh,
+    yuan_en,
+)
+from subsidy_rules.steps import Step
 
 JJ = "九府办字[2022]113号"
 ITEM13 = Reference(JJ, "附件3 第13项", "省财政对按标准建设、依规定运营的普通型、护理型民办养老机构,分别按核定床位每张3000元、5000元的标准给予一次性建设补助,租赁用房、公建民营的减半补助")
@@ -75,6 +84,12 @@ def _home_care_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     funding_to_level(f, out, out["amount"], "home_care_service.funding_level")
 
 
+def _home_care_steps(row: Mapping) -> list[Step]:
+    return [Step(f"{number(row['x.age'])}岁：每人每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
+                 f"Aged {number(row['x.age'])}: {yuan_en(row['amount'])} per person per month, paid by "
+                 f"{level_en(row['x.funding_level'])}")]
+
+
 register(Scheme(
     id="home_care_service",
     period="monthly",
@@ -91,7 +106,7 @@ register(Scheme(
     ),
     criteria=HOME_CARE_CRITERIA,
     formula=_home_care_formula,
-    steps=lambda row: [f"{number(row['x.age'])}岁：每人每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担"],
+    steps=_home_care_steps,
 ))
 
 
@@ -169,27 +184,36 @@ def _construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["amount"] = province + city + county
 
 
-def _construction_steps(row: Mapping) -> list[str]:
-    steps = []
-    steps.append(
+def _construction_steps(row: Mapping) -> list[Step]:
+    steps = [Step(
         f"省级建设补助：普通型床位{number(row['fact.ordinary_beds'])}张、护理型床位{number(row['fact.nursing_beds'])}张，"
-        f"按每张{yuan(row['x.province_rate_ordinary'])}、{yuan(row['x.province_rate_nursing'])}计 = {yuan(row['x.province_before_factor'])}"
-    )
+        f"按每张{yuan(row['x.province_rate_ordinary'])}、{yuan(row['x.province_rate_nursing'])}计 = {yuan(row['x.province_before_factor'])}",
+        f"Provincial construction subsidy: {number(row['fact.ordinary_beds'])} ordinary and "
+        f"{number(row['fact.nursing_beds'])} nursing beds at {yuan_en(row['x.province_rate_ordinary'])} and "
+        f"{yuan_en(row['x.province_rate_nursing'])} a bed = {yuan_en(row['x.province_before_factor'])}")]
     if truth(row["x.leased"]):
-        steps.append(f"租赁用房或公建民营，减半（×{row['x.factor']}）= {yuan(row['fund.province'])}")
+        steps.append(Step(f"租赁用房或公建民营，减半（×{row['x.factor']}）= {yuan(row['fund.province'])}",
+                          f"Rented or publicly built and privately run premises: halved (×{row['x.factor']}) = "
+                          f"{yuan_en(row['fund.province'])}"))
     if truth(row["x.city_eligible"]):
-        for kind, label in (("ordinary", "普通型"), ("nursing", "护理型")):
+        for kind, label, label_en in (("ordinary", "普通型", "ordinary"), ("nursing", "护理型", "nursing")):
             raw = (row[f"fact.{kind}_beds"] or 0) * (row[f"x.city_rate_{kind}"] or 0)
-            capped = "（达到上限）" if raw > (row[f"x.city_cap_{kind}"] or 0) else ""
-            steps.append(
+            capped = raw > (row[f"x.city_cap_{kind}"] or 0)
+            steps.append(Step(
                 f"市级{label}：{number(row[f'fact.{kind}_beds'])}张×{yuan(row[f'x.city_rate_{kind}'])}，"
-                f"上限{yuan(row[f'x.city_cap_{kind}'])} = {yuan(row[f'x.city_{kind}'])}{capped}"
-            )
+                f"上限{yuan(row[f'x.city_cap_{kind}'])} = {yuan(row[f'x.city_{kind}'])}{'（达到上限）' if capped else ''}",
+                f"City, {label_en} beds: {number(row[f'fact.{kind}_beds'])} × {yuan_en(row[f'x.city_rate_{kind}'])}, "
+                f"capped at {yuan_en(row[f'x.city_cap_{kind}'])} = {yuan_en(row[f'x.city_{kind}'])}"
+                f"{' (the cap is reached)' if capped else ''}"))
     else:
         reasons = failed_criteria(row, CONSTRUCTION_CRITERIA, "city")
-        steps.append(f"市级补助：{yuan(row['fund.city'])}" + (f"（{reasons}）" if reasons else ""))
-    steps.append(f"县级叠加：省级补助×{percent(row['x.county_share'])} = {yuan(row['fund.county'])}")
-    steps.append(f"合计 = {yuan(row['amount'])}")
+        reasons_en = failed_criteria_en(row, CONSTRUCTION_CRITERIA, "city")
+        steps.append(Step(f"市级补助：{yuan(row['fund.city'])}" + (f"（{reasons}）" if reasons else ""),
+                          f"City subsidy: {yuan_en(row['fund.city'])}" + (f" ({reasons_en})" if reasons_en else "")))
+    steps.append(Step(f"县级叠加：省级补助×{percent(row['x.county_share'])} = {yuan(row['fund.county'])}",
+                      f"County top-up: the provincial subsidy × {percent(row['x.county_share'])} = "
+                      f"{yuan_en(row['fund.county'])}"))
+    steps.append(Step(f"合计 = {yuan(row['amount'])}", f"Total = {yuan_en(row['amount'])}"))
     return steps
 
 
@@ -261,10 +285,15 @@ def _operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     funding_to_level(f, out, amount, "elderly_institution_operation.funding_level")
 
 
-def _operation_steps(row: Mapping) -> list[str]:
+def _operation_steps(row: Mapping) -> list[Step]:
+    paid = number(row['x.subsidy_months']) if pd.notna(row['x.subsidy_months']) else '0'
     return [
-        f"入住老年人{number(row['x.age'])}岁，入住{number(row['x.stay_months'])}个月；补贴已发放{number(row['x.subsidy_months']) if pd.notna(row['x.subsidy_months']) else '0'}个月（期限{number(row['x.max_subsidy_months'])}个月）",
-        f"每张床位每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
+        Step(f"入住老年人{number(row['x.age'])}岁，入住{number(row['x.stay_months'])}个月；补贴已发放{paid}个月"
+             f"（期限{number(row['x.max_subsidy_months'])}个月）",
+             f"The resident is aged {number(row['x.age'])} and has stayed {number(row['x.stay_months'])} months; the "
+             f"subsidy has been paid for {paid} months (of at most {number(row['x.max_subsidy_months'])})"),
+        Step(f"每张床位每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
+             f"{yuan_en(row['amount'])} per bed per month, paid by {level_en(row['x.funding_level'])}"),
     ]
 
 
@@ -359,22 +388,30 @@ def _community_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["x.component"] = component
 
 
-def _community_steps(row: Mapping) -> list[str]:
+def _community_steps(row: Mapping) -> list[Step]:
     steps = []
     if row["x.component"] == "construction":
-        floor = "（未填核定金额，按区间下限计）" if row["x.province_is_floor"] else ""
-        steps.append(f"省级建设补助：{yuan(row['fund.province'])}{floor}")
-        city_floor = "（未填核定金额，按区间下限计）" if row["x.city_is_floor"] and row["fund.city"] else ""
-        steps.append(f"市级建设补助（中心城区）：{yuan(row['fund.city'])}{city_floor}")
+        floor = row["x.province_is_floor"]
+        steps.append(Step(f"省级建设补助：{yuan(row['fund.province'])}{'（未填核定金额，按区间下限计）' if floor else ''}",
+                          f"Provincial construction subsidy: {yuan_en(row['fund.province'])}"
+                          f"{' (no approved amount entered: the lower end of the range)' if floor else ''}"))
+        city_floor = row["x.city_is_floor"] and row["fund.city"]
+        steps.append(Step(f"市级建设补助（中心城区）：{yuan(row['fund.city'])}{'（未填核定金额，按区间下限计）' if city_floor else ''}",
+                          f"City construction subsidy (central city): {yuan_en(row['fund.city'])}"
+                          f"{' (no approved amount entered: the lower end of the range)' if city_floor else ''}"))
     else:
-        steps.append(f"运营{number(row['x.operating_months'])}个月，市级运营补贴每年 {yuan(row['fund.city'])}")
+        steps.append(Step(f"运营{number(row['x.operating_months'])}个月，市级运营补贴每年 {yuan(row['fund.city'])}",
+                          f"Operating for {number(row['x.operating_months'])} months: the city's operating subsidy is "
+                          f"{yuan_en(row['fund.city'])} a year"))
     if truth(row["x.is_district"]):
-        steps.append(f"区级按不低于市级补助的标准奖补：{yuan(row['fund.county'])}")
+        steps.append(Step(f"区级按不低于市级补助的标准奖补：{yuan(row['fund.county'])}",
+                          f"The district adds at least the city's subsidy: {yuan_en(row['fund.county'])}"))
     elif truth(row["x.county_not_configured"]):
-        steps.append("县（市）叠加建设补贴由各地自行确定，当前未配置，按0计 / county top-up not configured, counted as 0")
+        steps.append(Step("县（市）叠加建设补贴由各地自行确定，当前未配置，按0计",
+                          "The county sets its own construction top-up; none is configured, so it counts as 0"))
     else:
-        steps.append(f"县级：{yuan(row['fund.county'])}")
-    steps.append(f"合计 = {yuan(row['amount'])}")
+        steps.append(Step(f"县级：{yuan(row['fund.county'])}", f"County: {yuan_en(row['fund.county'])}"))
+    steps.append(Step(f"合计 = {yuan(row['amount'])}", f"Total = {yuan_en(row['amount'])}"))
     return steps
 
 
@@ -427,9 +464,12 @@ def _care_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     funding_to_level(f, out, out["amount"], "elderly_disability_care_operation.funding_level")
 
 
-def _care_operation_steps(row: Mapping) -> list[str]:
+def _care_operation_steps(row: Mapping) -> list[Step]:
     level = v.CARE_LEVEL.get(row["fact.care_level"], "—")
-    return [f"{number(row['x.age'])}岁，{level}：每人每月 {yuan(row['amount'])}（不低于标准），由{level_zh(row['x.funding_level'])}负担"]
+    return [Step(f"{number(row['x.age'])}岁，{level}：每人每月 {yuan(row['amount'])}（不低于标准），"
+                 f"由{level_zh(row['x.funding_level'])}负担",
+                 f"Aged {number(row['x.age'])}, {english(row['fact.care_level'])}: {yuan_en(row['amount'])} per person "
+                 f"per month (not below the standard), paid by {level_en(row['x.funding_level'])}")]
 
 
 register(Scheme(
@@ -456,6 +496,9 @@ register(Scheme(
 # ------------------------------------------------------------------------------ supported_elderly_placement
 
 SUPPORTED_CATEGORIES = {"urban_sanwu": "城镇“三无”老人", "rural_wubao": "农村“五保”老人", "lonely_entitled": "孤老优抚对象"}
+SUPPORTED_CATEGORIES_EN = {"urban_sanwu": "An urban elderly person without family support (sanwu)",
+                           "rural_wubao": "A rural five-guarantee elderly person (wubao)",
+                           "lonely_entitled": "A lonely elderly person of the entitled groups"}
 PLACEMENT_CRITERIA = (
     Criterion("non_profit_private", "非营利性民办养老机构（含公建民营）", "a non-profit private (or public-built, privately run) institution",
               ("ownership",), ITEM17),
@@ -494,12 +537,18 @@ def _placement_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     funding_to_level(f, out, out["amount"], "supported_elderly_placement.funding_level")
 
 
-def _placement_steps(row: Mapping) -> list[str]:
+def _placement_steps(row: Mapping) -> list[Step]:
     area = v.AREA.get(row["fact.area"], "—")
     level = v.CARE_LEVEL.get(row["fact.care_level"], "—")
-    return [f"{SUPPORTED_CATEGORIES.get(row['fact.person_category'], '—')}，{area}，{level}：供养标准{yuan(row['x.support'])}"
-            f" + 护理标准{yuan(row['x.care'])} = 每人每月{yuan(row['amount'])}",
-            f"由{level_zh(row['x.funding_level'])}财政按实际安置人数直接拨付给养老机构"]
+    category = row["fact.person_category"]
+    return [Step(f"{SUPPORTED_CATEGORIES.get(category, '—')}，{area}，{level}：供养标准{yuan(row['x.support'])}"
+                 f" + 护理标准{yuan(row['x.care'])} = 每人每月{yuan(row['amount'])}",
+                 f"{SUPPORTED_CATEGORIES_EN.get(category, '—')}, {english(row['fact.area'])}, "
+                 f"{english(row['fact.care_level'])}: support standard {yuan_en(row['x.support'])} + care standard "
+                 f"{yuan_en(row['x.care'])} = {yuan_en(row['amount'])} per person per month"),
+            Step(f"由{level_zh(row['x.funding_level'])}财政按实际安置人数直接拨付给养老机构",
+                 f"Paid by {level_en(row['x.funding_level'])}'s finance directly to the institution, by the number of "
+                 f"people actually placed")]
 
 
 register(Scheme(
@@ -559,16 +608,22 @@ def _childcare_construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["amount"] = city + county
 
 
-def _childcare_construction_steps(row: Mapping) -> list[str]:
+def _childcare_construction_steps(row: Mapping) -> list[Step]:
     kind = v.CONSTRUCTION.get(row["fact.construction"], "—")
     area = v.AREA.get(row["fact.area"], "—")
-    steps = [f"{area}{kind}：新增托位{number(row['fact.slots_added'])}个×{yuan(row['x.rate'])} = {yuan(row['x.total'])}",
-             f"市级负担{percent(row['x.city_share'])} = {yuan(row['fund.city'])}"]
+    steps = [Step(f"{area}{kind}：新增托位{number(row['fact.slots_added'])}个×{yuan(row['x.rate'])} = {yuan(row['x.total'])}",
+                  f"{english(row['fact.area']).capitalize()}, {english(row['fact.construction'])}: "
+                  f"{number(row['fact.slots_added'])} places added × {yuan_en(row['x.rate'])} = {yuan_en(row['x.total'])}"),
+             Step(f"市级负担{percent(row['x.city_share'])} = {yuan(row['fund.city'])}",
+                  f"The city pays {percent(row['x.city_share'])} = {yuan_en(row['fund.city'])}")]
     if truth(row["x.county_set_locally"]):
-        steps.append(f"政府投资或公民合资：县（区）配套由当地确定或双方协商 = {yuan(row['fund.county'])}")
+        steps.append(Step(f"政府投资或公民合资：县（区）配套由当地确定或双方协商 = {yuan(row['fund.county'])}",
+                          f"Government or public-private investment: the county's part is set locally or agreed = "
+                          f"{yuan_en(row['fund.county'])}"))
     else:
-        steps.append(f"县（区）负担{percent(row['x.county_share'])} = {yuan(row['fund.county'])}")
-    steps.append(f"合计 = {yuan(row['amount'])}")
+        steps.append(Step(f"县（区）负担{percent(row['x.county_share'])} = {yuan(row['fund.county'])}",
+                          f"The county pays {percent(row['x.county_share'])} = {yuan_en(row['fund.county'])}"))
+    steps.append(Step(f"合计 = {yuan(row['amount'])}", f"Total = {yuan_en(row['amount'])}"))
     return steps
 
 
@@ -628,12 +683,17 @@ def _childcare_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     funding_to_level(f, out, out["amount"], "childcare_operation.funding_level")
 
 
-def _childcare_operation_steps(row: Mapping) -> list[str]:
-    steps = [f"实际收托{number(row['fact.enrolled_under_3'])}人×每人每月{yuan(row['x.per_child'])} = {yuan(row['amount'])}，"
-             f"由{level_zh(row['x.funding_level'])}负担"]
+def _childcare_operation_steps(row: Mapping) -> list[Step]:
+    steps = [Step(f"实际收托{number(row['fact.enrolled_under_3'])}人×每人每月{yuan(row['x.per_child'])} = {yuan(row['amount'])}，"
+                  f"由{level_zh(row['x.funding_level'])}负担",
+                  f"{number(row['fact.enrolled_under_3'])} children enrolled × {yuan_en(row['x.per_child'])} per child "
+                  f"per month = {yuan_en(row['amount'])}, paid by {level_en(row['x.funding_level'])}")]
     if truth(row["warn.guidance_above_market_share"]):
-        steps.append(f"提示：普惠指导价{yuan(row['fact.local_inclusive_price'])}高于市场平均价的{percent(row['x.price_share'])}"
-                     f"（{yuan(row['x.price_limit'])}），不影响本项补助 / the guide price is above the target share")
+        steps.append(Step(f"提示：普惠指导价{yuan(row['fact.local_inclusive_price'])}高于市场平均价的{percent(row['x.price_share'])}"
+                          f"（{yuan(row['x.price_limit'])}），不影响本项补助",
+                          f"Note: the inclusive guide price {yuan_en(row['fact.local_inclusive_price'])} is above "
+                          f"{percent(row['x.price_share'])} of the market average ({yuan_en(row['x.price_limit'])}); "
+                          f"this subsidy is paid all the same"))
     return steps
 
 

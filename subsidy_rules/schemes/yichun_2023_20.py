@@ -14,6 +14,8 @@ import pandas as pd
 from care_services import vocabulary as v
 from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, select, truth, yuan
 from subsidy_rules.parameters import Reference
+from subsidy_rules.schemes.common import english, yuan_en
+from subsidy_rules.steps import Step
 
 YC = "宜府办发〔2023〕20号"
 
@@ -26,7 +28,11 @@ def _scope(number: str, quote: str) -> Reference:
 
 FUND_LABELS = {"two_subsidies": "残疾人两项补贴", "elderly_allowance": "老龄（高龄）补贴", "dibao": "低保金",
                "other_care": "其它生活和护理类补贴"}
+FUND_LABELS_EN = {"two_subsidies": "the two disability allowances", "elderly_allowance": "the elderly allowance",
+                  "dibao": "the minimum living allowance (dibao)", "other_care": "other living and care benefits"}
 INSTITUTION_TYPES = {"comprehensive_disability": "残疾人综合托养服务机构", "private": "民办机构", "public_elderly": "公办养老机构"}
+INSTITUTION_TYPES_EN = {"comprehensive_disability": "comprehensive disability care institution",
+                        "private": "private institution", "public_elderly": "public elderly-care institution"}
 ADL_FACTS = ("adl_eating", "adl_dressing", "adl_transfer", "adl_toileting", "adl_walking_indoors", "adl_bathing")
 DISABILITY_CRITERIA = (
     Criterion("yichun_hukou", "具有宜春户籍", "Yichun hukou", ("hukou_division_code",), _scope("1", "具有宜春户籍")),
@@ -120,24 +126,38 @@ def _disability_formula(inputs: Inputs, out: pd.DataFrame) -> None:
         out["first_payment_month"] = f.unknown("period[M]")
 
 
-def _disability_steps(row: Mapping) -> list[str]:
+def _disability_steps(row: Mapping) -> list[Step]:
     service = row["fact.requested_service"]
-    label = v.SERVICE_TYPE.get(service, "—")
+    label, label_en = v.SERVICE_TYPE.get(service, "—"), english(service)
     if service == "institutional_care":
-        label += f"（{INSTITUTION_TYPES.get(row['fact.institution_type'], '机构类型未填')}）"
-    steps = [f"6项指标中{number(row['x.adl_failed'])}项不能达到；年龄{number(row['x.age'])}岁"]
+        place = row["fact.institution_type"]
+        label += f"（{INSTITUTION_TYPES.get(place, '机构类型未填')}）"
+        label_en += f" ({INSTITUTION_TYPES_EN.get(place, 'type of institution not given')})"
+    steps = [Step(f"6项指标中{number(row['x.adl_failed'])}项不能达到；年龄{number(row['x.age'])}岁",
+                  f"{number(row['x.adl_failed'])} of the 6 daily activities cannot be done unaided; "
+                  f"aged {number(row['x.age'])}")]
     if truth(row["x.public_not_configured"]):
-        steps.append("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额 / "
-                     "the 特困 support and care standard is not configured yet")
+        steps.append(Step("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额",
+                          "Care in a public elderly-care institution follows the support and care standard for "
+                          "people in extreme poverty (tekun); that standard is not configured yet, so there is no amount"))
     else:
-        steps.append(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）")
-    steps.append(f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
-                 f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）")
+        steps.append(Step(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）",
+                          f"{label_en.capitalize()}: {yuan_en(row['amount'])} per person per month (not below the standard)"))
+    steps.append(Step(
+        f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
+        f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）",
+        f"The person's funds that may be integrated: {yuan_en(row['x.integrable_available'])}; integrated "
+        f"{yuan_en(row['fund.integrated'])}; finance fallback {yuan_en(row['fund.finance_fallback'])} "
+        f"(funds not entered count as 0)"))
     for name, label in FUND_LABELS.items():
         if truth(row.get(f"x.integrated.{name}")):
-            steps.append(f"统筹整合{label} {yuan(row[f'x.integrated.{name}'])}，剩余 {yuan(row[f'remaining.{name}'])}由本人继续享受")
+            steps.append(Step(
+                f"统筹整合{label} {yuan(row[f'x.integrated.{name}'])}，剩余 {yuan(row[f'remaining.{name}'])}由本人继续享受",
+                f"Integrated from {FUND_LABELS_EN[name]}: {yuan_en(row[f'x.integrated.{name}'])}; the remaining "
+                f"{yuan_en(row[f'remaining.{name}'])} stays the person's own"))
     if not pd.isna(row.get("first_payment_month")):
-        steps.append(f"审批后次月起发放：{row['first_payment_month']}")
+        steps.append(Step(f"审批后次月起发放：{row['first_payment_month']}",
+                          f"Paid from the month after approval: {row['first_payment_month']}"))
     return steps
 
 

@@ -103,6 +103,8 @@ def test_cli_evaluate_below_a_floor_runs_flagged(tmp_path, capsys):
     assert flag["floor_value"] == 600 and flag["text_zh"].startswith("低于政策底线")
     assert not any("（不低于标准）" in step for step in answer["steps"])  # the steps no longer call it the floor
     assert any("低于政策底线" in step for step in answer["steps"])
+    assert any("below the policy floor" in step for step in answer["steps_en"])  # and so does the English
+    assert not any("not below the standard" in step for step in answer["steps_en"])
     assert "警告 / warning：低于政策底线" in captured.err
 
 

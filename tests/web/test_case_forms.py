@@ -81,7 +81,16 @@ def test_the_print_view_in_english_and_a_form_not_yet_done(web_app, county, logi
     zhao = login("zhao")
     english = zhao.post(f"/cases/{case_id}/forms/approval?lang=en", data={"format": "html"})
     assert english.status_code == 200
-    assert "Print on A4 portrait" in english.get_data(as_text=True) and "Back to the case" in english.get_data(as_text=True)
+    page = english.get_data(as_text=True)
+    assert "Print on A4 portrait" in page and "Back to the case" in page
+    # the paper is the annex's Chinese form whatever the page's language: marked as Chinese, with its own labels
+    # (性别, not "Sex"), and the English page says so around it
+    assert '<html lang="en">' in page and '<main class="sheet" id="approval-form" lang="zh-CN">' in page
+    sheet = page[page.index('<main class="sheet"'):page.index("</main>")]
+    assert "性别" in sheet and "（尚未办理）" in sheet and not ENGLISH_WORD.search(_visible_text(sheet))
+    chrome = _visible_text(page[:page.index('<main class="sheet"')])
+    assert "official form of the policy" in chrome and "printed in Chinese" in chrome
+    assert not re.search(r"[\u4e00-\u9fff]", chrome), chrome
 
 
 def test_the_approval_workbook_prints_on_a4_and_keeps_user_text_as_text(web_app, county, login):
@@ -121,6 +130,11 @@ def test_the_rejection_letter_names_the_failed_condition_its_clause_and_how_to_a
     assert "乡镇（街道）残联或民政所初审" in page  # at which step it was refused
     text = _visible_text(page)
     assert not SNAKE_CASE.search(text) and not ENGLISH_WORD.search(text), text
+    english = login("zhao").post(f"/cases/{case_id}/forms/rejection?lang=en", data={"format": "html"})
+    english = english.get_data(as_text=True)  # the same Chinese letter, explained in English around it
+    assert '<main class="sheet letter" id="rejection-letter" lang="zh-CN">' in english
+    assert "视力残疾不在本政策范围" in english and "printed in Chinese" in english
+    assert not ENGLISH_WORD.search(_visible_text(english[english.index('<main class="sheet'):]))
     workbook = load_workbook(io.BytesIO(_post(login("zhao"), case_id, "rejection", "xlsx").data))
     sheet = workbook["不予批准告知书"]
     assert sheet["A1"].value == LETTER_TITLE and sheet.page_setup.paperSize == 9

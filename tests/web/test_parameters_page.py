@@ -1,4 +1,4 @@
-"""The parameters page as staff read it: Chinese names (ids only folded on the English page), shares in %,
+"""The parameters page as staff read it: names first (no ids, in either language), shares in %,
 jurisdictions by name, and an override form of pickers whose value is typed in its unit and whose effective date is
 checked."""
 
@@ -38,8 +38,12 @@ def test_names_first_shares_in_per_cent_and_places_by_name(web_app):
     english = client.get("/parameters?lang=en").get_data(as_text=True)
     en_rows = _cells(english, "parameters")
     assert {"Jiangxi Province", "Jiujiang", "Yichun"} <= {row[1] for row in en_rows}
-    assert "<summary>identifier</summary><code>disability_care.home_care_month</code>" in english
-    en_names = " ".join(re.sub(r"identifier.*", "", row[0]) for row in en_rows)
+    # like the Chinese page, the English one names parameters and the facts its readings mention, never their ids
+    en_seen = _visible(english)
+    assert "disability_care.home_care_month" not in english and not SNAKE_CASE.findall(en_seen), \
+        SNAKE_CASE.findall(en_seen)[:5]
+    assert "the fact “other government living or care benefits the person receives per month”" in english
+    en_names = " ".join(row[0] for row in en_rows)
     assert not re.search(r"[\u4e00-\u9fff]", en_names), re.findall(r"[\u4e00-\u9fff]+", en_names)[:5]
 
 

@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.web.test_pages import page_login
-from tests.workflow.conftest import STEPS, SUBMITTED, submit, walk
+from tests.workflow.conftest import STEPS, SUBMITTED, act_on, staff, submit, walk
 
 # Latin words a Chinese page or workbook may show: the product's name, file formats staff know by these names (Excel,
 # xlsx, PDF, YAML), codes of standards (GB 11643) and the ADL scale's abbreviation.
@@ -153,14 +153,21 @@ def _get(client, url: str, status: int = 200) -> str:
 
 @pytest.fixture
 def cases(county, clock):
-    """A case just filed, one past the township's review, one paid (its notice published, its roll generated)."""
+    """A case just filed, one past the township's review, one paid (its notice published, its roll generated), one
+    rejected by the township (its refusal letter is printed)."""
+    from care_services.db import session_scope
+
     filed = submit(county, 41)
     reviewed = submit(county, 42)
     walk(county, reviewed, until="township_reviewed")
     paid = submit(county, 43)
     walk(county, paid)
+    rejected = submit(county, 44)
+    with session_scope(county) as session:
+        act_on(SUBMITTED + dt.timedelta(days=1), session, staff(session, "li"), rejected, "reject",
+               reason="户籍不在宜春市")
     clock.travel_to(SUBMITTED + dt.timedelta(days=STEPS[-1][3] + 20))
-    return {"filed": filed, "reviewed": reviewed, "paid": paid}
+    return {"filed": filed, "reviewed": reviewed, "paid": paid, "rejected": rejected}
 
 
 def _client(web_app, username: str | None, lang: str):
@@ -222,11 +229,13 @@ def _pages_of_others(web_app, cases, lang: str) -> tuple[dict[str, str], dict[st
     add("case page, filed, as the township reviewer", None, _get(li, f"/cases/{cases['filed']}"))
     wang, _ = _client(web_app, "wang", lang)
     add("case page, reviewed, as the health assessor", None, _get(wang, f"/cases/{cases['reviewed']}"))
-    zhao, _ = _client(web_app, "zhao", lang)
-    # the English page still shows the scheme's steps (subsidy_rules/schemes: Chinese sentences only)
-    add("case page, paid, as the federation", "schemes' steps" if lang == "en" else None,
-        _get(zhao, f"/cases/{cases['paid']}"))
+    zhao, zhao_token = _client(web_app, "zhao", lang)
+    add("case page, paid, as the federation", None, _get(zhao, f"/cases/{cases['paid']}"))
     add("/cases/notice", None, _get(zhao, "/cases/notice?jurisdiction=360902"))
+    add("case papers page, paid", None, _get(zhao, f"/cases/{cases['paid']}/forms"))
+    add("print view: approval form, paid", None, _paper(zhao, zhao_token, cases["paid"], "approval"))
+    add("print view: approval form, rejected", None, _paper(zhao, zhao_token, cases["rejected"], "approval"))
+    add("print view: refusal letter", None, _paper(zhao, zhao_token, cases["rejected"], "rejection"))
     zhou, token = _client(web_app, "zhou", lang)
     add("/cases as finance", "hq: cases.html", _get(zhou, "/cases"))
     generated = zhou.post(f"/cases/payroll/{MONTH}", data={"csrf_token": token, "jurisdiction": "360902"})
@@ -234,12 +243,19 @@ def _pages_of_others(web_app, cases, lang: str) -> tuple[dict[str, str], dict[st
     add(f"/cases/payroll/{MONTH}", "hq: payroll.html", _get(zhou, f"/cases/payroll/{MONTH}?jurisdiction=360902"))
     add("/budget", None, _get(zhou, "/budget"))
     add("/planning", "planning form", _get(zhou, "/planning"))
-    add("/parameters", "English readings of the parameters", _get(anonymous, "/parameters"))
+    add("/parameters", None, _get(anonymous, "/parameters"))
     admin, _ = _client(web_app, "admin", lang)
-    add("/parameters as the administrator", "English readings of the parameters", _get(admin, "/parameters"))
+    add("/parameters as the administrator", None, _get(admin, "/parameters"))
     add(f"/cases/payroll/{MONTH} city summary", "hq: payroll.html",
         _get(admin, f"/cases/payroll/{MONTH}?jurisdiction=360900"))
     return pages, owners
+
+
+def _paper(client, token: str, case_id: int, form: str) -> str:
+    """A case paper's print view (a POST: producing one is audited)."""
+    answer = client.post(f"/cases/{case_id}/forms/{form}", data={"csrf_token": token, "format": "html"})
+    assert answer.status_code == 200, f"{form} of case {case_id}: HTTP {answer.status_code}"
+    return answer.get_data(as_text=True)
 
 
 def _job(client, url: str, body: dict) -> dict:
