@@ -4,6 +4,7 @@ application states for a later step to confirm (issue 17), Chinese and English; 
 from __future__ import annotations
 
 CASE_TEXT = {
+    "our_reading": ("本系统的理解（文件未写明）", "Our reading (the document is silent)"),
     "action.send_back": ("退回补正", "send back for correction"),
     "send_back_to": ("退回到", "Send back to"),
     "send_back_reason": ("退回原因（申请人可见）", "Reason (shown to the applicant)"),

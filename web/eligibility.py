@@ -297,7 +297,8 @@ def guide(scheme, answer: dict, raw: dict) -> dict:
     if how and answer["in_force"] and answer["eligible"] is not False:
         lang = "en" if english else "zh"
         steps = {"where": how[f"where_{lang}"], "bring": list(how[f"bring_{lang}"]), "after": how[f"after_{lang}"],
-                 "reference": how["reference"], "office": place_label(raw[HUKOU]) if raw.get(HUKOU) else None}
+                 "reference": how["reference"], "office": place_label(raw[HUKOU]) if raw.get(HUKOU) else None,
+                 "interpretation": how.get(f"interpretation_{lang}")}  # where the document is silent: our reading
     return {"reasons": reasons, "yearly": yearly, "applies_in": applies_in, "how_to_apply": steps,
             "here": _named(answer["jurisdiction"]) if not answer["in_force"] else None}
 
