@@ -4,6 +4,12 @@ application states for a later step to confirm (issue 17), Chinese and English; 
 from __future__ import annotations
 
 CASE_TEXT = {
+    # the 补正通知书 (care_services.case_forms.correction_notice, case_form_correction.html)
+    "form.correction": ("补正通知书", "notice to correct or supply materials"),
+    "form_button.correction.html": ("打印补正通知书（A4）", "Print the correction notice (A4)"),
+    "form_button.correction.xlsx": ("下载补正通知书（电子表格）", "Download the correction notice (Excel)"),
+    "form.legal_basis": ("依据", "Basis"),
+    "form.correction_hint": ("申请人凭此通知书补正，补正后申请继续办理。", "The applicant corrects with this notice; the case then goes on."),
     "our_reading": ("本系统的理解（文件未写明）", "Our reading (the document is silent)"),
     "action.send_back": ("退回补正", "send back for correction"),
     "send_back_to": ("退回到", "Send back to"),
