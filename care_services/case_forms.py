@@ -399,17 +399,27 @@ def write_approval(target: str | IO[bytes], form: dict[str, Any]) -> None:
         sheet.line(f"制表时间：{form['made_at']}（系统生成，依据{POLICY}附件）", WIDTH)
 
 
-def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
-    """The 不予批准告知书 as a workbook (A4 portrait)."""
-    a = letter["applicant"]
-    with _paper(target, "不予批准告知书", letter["title"]) as sheet:
-        for text in letter_lines(letter):
+def _letter(target: str | IO[bytes], name: str, paper: dict[str, Any], lines: list[str],
+            clauses: tuple = ()) -> None:
+    """A letter to the applicant as a workbook (A4 portrait): its body, the clauses it rests on, the issuing
+    department's seal and date, and the receipt the applicant signs."""
+    with _paper(target, name, paper["title"]) as sheet:
+        for text in lines:
             sheet.line(text, WIDTH)
         sheet.skip()
-        sheet.line(f"{letter['issuer']}（盖章）", WIDTH, align="right")
-        sheet.line(letter["date"], WIDTH, align="right")
+        for document, clause, quote in clauses:
+            sheet.line(f"{document} {clause}：“{quote}”", WIDTH)
+        if clauses:
+            sheet.skip()
+        sheet.line(f"{paper['issuer']}（盖章）", WIDTH, align="right")
+        sheet.line(paper["date"], WIDTH, align="right")
         sheet.skip()
-        sheet.line(f"送达：申请人（或监护人）{a['name']} 签收：__________　　年　月　日", WIDTH)
+        sheet.line(f"送达：申请人（或监护人）{paper['applicant']['name']} 签收：__________　　年　月　日", WIDTH)
+
+
+def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
+    """The 不予批准告知书 as a workbook (A4 portrait)."""
+    _letter(target, "不予批准告知书", letter, letter_lines(letter))
 
 
 def letter_lines(letter: dict[str, Any]) -> list[str]:
@@ -434,30 +444,18 @@ def letter_lines(letter: dict[str, Any]) -> list[str]:
 def notice_lines(notice: dict[str, Any]) -> list[str]:
     """The 补正通知书's body, paragraph by paragraph (the workbook writes these; the print view lays them out)."""
     a = notice["applicant"]
-    lines = [f"{a['name']}（身份证号：{a['id_number']}）：",
-             f"　　您（或监护人）于{notice['submitted_on']}提出的{notice['scheme']}申请（申请编号{notice['case_id']}），"
-             f"经{notice['step'] or '审核'}，于{notice['sent_back_on']}退回{notice['to_step']}补正。",
-             f"　　退回原因：{notice['reason'] or '—'}",
-             f"　　需要补正：{notice['what']}",
-             f"　　请携带：{'、'.join(notice['bring'])}。",
-             f"　　补正材料请交到：{notice['hand_in']}。补正后，申请按程序继续办理，不需要重新提出申请。"]
-    return lines
+    return [f"{a['name']}（身份证号：{a['id_number']}）：",
+            f"　　您（或监护人）于{notice['submitted_on']}提出的{notice['scheme']}申请（申请编号{notice['case_id']}），"
+            f"经{notice['step'] or '审核'}，于{notice['sent_back_on']}退回{notice['to_step']}补正。",
+            f"　　退回原因：{notice['reason'] or '—'}",
+            f"　　需要补正：{notice['what']}",
+            f"　　请携带：{'、'.join(notice['bring'])}。",
+            f"　　补正材料请交到：{notice['hand_in']}。补正后，申请按程序继续办理，不需要重新提出申请。"]
 
 
 def write_correction(target: str | IO[bytes], notice: dict[str, Any]) -> None:
     """The 补正通知书 as a workbook (A4 portrait), every user text (the reviewer's reason) written as text."""
-    a = notice["applicant"]
-    with _paper(target, "补正通知书", notice["title"]) as sheet:
-        for text in notice_lines(notice):
-            sheet.line(text, WIDTH)
-        sheet.skip()
-        for document, clause, quote in (notice["work_clause"], notice["hand_in_clause"]):
-            sheet.line(f"{document} {clause}：“{quote}”", WIDTH)
-        sheet.skip()
-        sheet.line(f"{notice['issuer']}（盖章）", WIDTH, align="right")
-        sheet.line(notice["date"], WIDTH, align="right")
-        sheet.skip()
-        sheet.line(f"送达：申请人（或监护人）{a['name']} 签收：__________　　年　月　日", WIDTH)
+    _letter(target, "补正通知书", notice, notice_lines(notice), (notice["work_clause"], notice["hand_in_clause"]))
 
 
 WRITERS = {"approval": write_approval, "rejection": write_rejection, "correction": write_correction}

@@ -9,10 +9,15 @@ from tests.workflow.conftest import application
 
 def _file_visual_application(page, server) -> str:
     """The township reviewer enters a paper form whose certificate decodes to 视力残疾; returns the case's URL."""
-    log_in(page, server, "li")
-    page.goto(f"{server}/cases/new")
     data = application(11)
     data["disability_certificate_number"] = data["id_number"] + "11"  # category 1 (视力), grade 1
+    return _file_application(page, server, data)
+
+
+def _file_application(page, server, data: dict) -> str:
+    """The township reviewer li enters the paper form ``data``; returns the case's URL."""
+    log_in(page, server, "li")
+    page.goto(f"{server}/cases/new")
     for name in ("name", "id_number", "disability_certificate_number", "township_name", "community_name",
                  "carer_or_institution", "bank_account"):
         page.fill(f"#{name}", data[name])
@@ -78,18 +83,7 @@ def test_a_queue_row_opens_its_case_and_the_refusal_letter_prints_on_a4(page, se
 def test_a_case_sent_back_prints_its_correction_notice_on_one_a4_page(page, server):
     """The health assessor sends a case back to the township; the notice is opened from the case page's sent-back
     box and prints on one A4 sheet with the reason as typed and where to hand in the correction."""
-    log_in(page, server, "li")
-    page.goto(f"{server}/cases/new")
-    data = application(12)
-    for name in ("name", "id_number", "disability_certificate_number", "township_name", "community_name",
-                 "carer_or_institution", "bank_account"):
-        page.fill(f"#{name}", data[name])
-    page.select_option("#division_code", "360902100")
-    page.select_option("#requested_service", "home_care")
-    page.check("#dibao_household")
-    page.click("#application-submit")
-    page.wait_for_selector("#case-state")
-    case_url = page.url.split("?")[0]
+    case_url = _file_application(page, server, application(12))
     page.click("#do-township_review")
     page.wait_for_selector("#case-state[data-state='township_reviewed']")
     page.context.clear_cookies()
