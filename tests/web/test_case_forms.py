@@ -251,11 +251,13 @@ def test_the_correction_notice_only_while_the_case_waits_for_correction(web_app,
     page = zhao.get(f"/cases/{sent_back}").get_data(as_text=True)
     assert f'action="/cases/{sent_back}/forms/correction"' in page and 'id="sent-back-notice"' in page
     assert 'id="correction-xlsx"' in page
+    assert 'id="correction-html"' in zhao.get(f"/cases/{sent_back}/forms").get_data(as_text=True)  # the papers page
     with session_scope(county) as session:  # the assessment taken again: the correction is done
         act_on(SUBMITTED + dt.timedelta(days=5), session, staff(session, "wang"), sent_back, "assess",
                doctor="王医生", failed_activities=FOUR_FAILED, assessed_on=SUBMITTED + dt.timedelta(days=5))
     page = zhao.get(f"/cases/{sent_back}").get_data(as_text=True)
     assert "/forms/correction" not in page
+    assert "/forms/correction" not in zhao.get(f"/cases/{sent_back}/forms").get_data(as_text=True)
     assert _post(zhao, sent_back, "correction").status_code == 409
 
 
