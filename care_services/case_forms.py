@@ -9,7 +9,12 @@
   department (五（五）: "对不符合条件的，由民政或残联部门及时予以反馈并说明原因") and how to appeal (行政复议 within
   60 days, 行政诉讼 within 6 months, each with its article).
 
-``approval_form`` / ``rejection_letter`` build plain dictionaries (the print views render them, the workbooks write
+- the 补正通知书 of a case sent back for correction (退回补正): to whom, which application, which step sent it back
+  and on which day, the reason in the reviewer's words, what to correct or bring (by the step that owns the fact:
+  the application's materials of 五（一）, the assessment of 五（三）, the funds to integrate of 四), where to hand it
+  in (the township's 残联或民政所, 五（二）), the issuing department and the day of the notice (the server's clock).
+
+``approval_form`` / ``rejection_letter`` / ``correction_notice`` build plain dictionaries (the print views render them, the workbooks write
 them through care_services.workbook, so both show the same); ``record_production`` audits each production, since
 both papers hold personal data (ID number, bank account).
 """
@@ -38,8 +43,9 @@ DECLARATION = ("本申请人自愿提出申请，本申请人（监护人或代�
                "如有虚假，愿承担相应责任。")
 SEXES = {"male": "男", "female": "女"}
 GRADES = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-FORMS = ("approval", "rejection")
-FORM_NAMES = {"approval": "审批表", "rejection": "不予批准告知书"}
+CORRECTION_TITLE = "困难重度失能残疾人照护和托养申请补正通知书"
+FORMS = ("approval", "rejection", "correction")
+FORM_NAMES = {"approval": "审批表", "rejection": "不予批准告知书", "correction": "补正通知书"}
 
 # The annex's department boxes in its order: (the step, the box's heading, whose signature, the annex's wording)
 BOXES = (
@@ -64,6 +70,34 @@ APPEALS = (
      "quote": "公民、法人或者其他组织直接向人民法院提起诉讼的，应当自知道或者应当知道作出行政行为之日起六个月内提出"},
 )
 ISSUER_CLAUSE = (POLICY, "五（五）", "对不符合条件的，由民政或残联部门及时予以反馈并说明原因")
+
+
+# 退回补正: what the applicant corrects or brings, by the step the case went back to (FACT_OWNERS), with the clause
+# that says what that step works from. The reviewer's reason says what exactly is wrong; this is the standing list.
+CORRECTION_WORK = {
+    "township_review": {
+        "what": "请按上述原因更正或补齐申请材料，到乡镇（街道）重新办理初审。",
+        "bring": ("户口本", "居民身份证", "残疾人证", "低保证（复印件）", "银行卡", "与上述原因有关的其他证明材料"),
+        "clause": (POLICY, "五（一）个人申请", "提出申请时，个人须携带户口本、居民身份证、残疾人证、低保证（复印件）、"
+                   "银行卡等其他相关证明材料"),
+    },
+    "assess": {
+        "what": "需由县级卫健部门派出医生重新进行生活自理能力6项指标评估，请按乡镇（街道）通知的时间配合评估。",
+        "bring": ("居民身份证", "残疾人证", "与上述原因有关的病历、诊断证明等材料（如有）"),
+        "clause": (POLICY, "五（三）失能评估", "县级卫健部门派出医生对申请困难重度失能照护和托养的残疾人进行生活自理能力"
+                   "6项指标评估，并填写综合评估意见，反馈给乡镇（街道）残联或民政所"),
+    },
+    "sector_review": {
+        "what": "请补充或更正本人现享受的政府性生活和护理类补贴情况，以便统筹整合资金。",
+        "bring": ("残疾人两项补贴、低保金、老龄（高龄）补贴等的发放证明（如银行流水或发放通知）", "居民身份证"),
+        "clause": (POLICY, "四、补贴标准", "统筹整合残疾人两项补贴、低保、老龄补贴等政府性生活和护理类资金"),
+    },
+}
+HAND_IN_CLAUSE = (POLICY, "五（二）乡镇（街道）初审", "乡镇（街道）残联或者民政所对申报材料进行初审")
+# The county department that signs a notice, by the role of the reviewer who sent the case back.
+DEPARTMENTS = {"health_assessor": "卫生健康委员会", "disability_federation_reviewer": "残疾人联合会",
+               "civil_affairs_reviewer": "民政局", "rural_revitalisation_officer": "乡村振兴局",
+               "finance_approver": "财政局", "township_reviewer": "残疾人联合会"}
 
 
 class FormError(Exception):
@@ -253,8 +287,42 @@ def rejection_letter(session: Session, case: CareCase) -> dict[str, Any]:
     }
 
 
+def correction_notice(session: Session, case: CareCase) -> dict[str, Any]:
+    """The 补正通知书 of a case waiting for correction (退回补正 not yet taken again; FormError for any other):
+    filled from the send-back's audit entry, dated by the server's clock on the day it is produced."""
+    from subsidy_rules.engine import get_scheme
+
+    _check_scheme(case)
+    entries = casework.history(session, case.id)
+    entry = casework.open_send_back(entries)
+    if entry is None or case.state not in wf.CORRECTABLE_STATES:
+        raise FormError("该申请未退回补正，没有补正通知书", "the case is not waiting for correction: there is no notice")
+    to_step = (entry.details or {}).get("send_back_to")
+    flow = casework.as_workflow_case(case, entries)
+    step = wf.PROCEDURES["disability_care"].awaited.get(entry.from_state)
+    applicant = _applicant(session, case)
+    township = applicant["township"]
+    work = CORRECTION_WORK.get(to_step, CORRECTION_WORK["township_review"])
+    return {
+        "kind": "correction", "title": CORRECTION_TITLE, "case_id": case.id, "applicant": applicant,
+        "scheme": get_scheme(case.scheme).title_zh, "policy": POLICY, "submitted_on": applicant["submitted_on"],
+        "step": wf.ROLES.get(wf.role_for(flow, step), "") if step else "",
+        "to_step": wf.FACT_OWNERS.get(to_step, ("", ""))[0],
+        "sent_back_on": _chinese_date(clock.local_date(entry.at)), "reason": entry.reason or "",
+        "what": work["what"], "bring": list(work["bring"]), "work_clause": work["clause"],
+        "hand_in": f"{township}残联或民政所" if township else "户籍所在地乡镇（街道）残联或民政所",
+        "hand_in_clause": HAND_IN_CLAUSE,
+        "issuer": f"{applicant['county']}{DEPARTMENTS.get(entry.role, '残疾人联合会')}",
+        "recorded_by": _people(session, [entry]).get(entry.username, entry.username),
+        "date": _chinese_date(clock.today()),
+    }
+
+
+BUILDERS = {"approval": approval_form, "rejection": rejection_letter, "correction": correction_notice}
+
+
 def build(session: Session, case: CareCase, form: str) -> dict[str, Any]:
-    return approval_form(session, case) if form == "approval" else rejection_letter(session, case)
+    return BUILDERS[form](session, case)
 
 
 def record_production(session: Session, user: User, case: CareCase, form: str, file_format: str) -> None:
@@ -332,17 +400,27 @@ def write_approval(target: str | IO[bytes], form: dict[str, Any]) -> None:
         sheet.line(f"制表时间：{form['made_at']}（系统生成，依据{POLICY}附件）", WIDTH)
 
 
-def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
-    """The 不予批准告知书 as a workbook (A4 portrait)."""
-    a = letter["applicant"]
-    with _paper(target, "不予批准告知书", letter["title"]) as sheet:
-        for text in letter_lines(letter):
+def _letter(target: str | IO[bytes], name: str, paper: dict[str, Any], lines: list[str],
+            clauses: tuple = ()) -> None:
+    """A letter to the applicant as a workbook (A4 portrait): its body, the clauses it rests on, the issuing
+    department's seal and date, and the receipt the applicant signs."""
+    with _paper(target, name, paper["title"]) as sheet:
+        for text in lines:
             sheet.line(text, WIDTH)
         sheet.skip()
-        sheet.line(f"{letter['issuer']}（盖章）", WIDTH, align="right")
-        sheet.line(letter["date"], WIDTH, align="right")
+        for document, clause, quote in clauses:
+            sheet.line(f"{document} {clause}：“{quote}”", WIDTH)
+        if clauses:
+            sheet.skip()
+        sheet.line(f"{paper['issuer']}（盖章）", WIDTH, align="right")
+        sheet.line(paper["date"], WIDTH, align="right")
         sheet.skip()
-        sheet.line(f"送达：申请人（或监护人）{a['name']} 签收：__________　　年　月　日", WIDTH)
+        sheet.line(f"送达：申请人（或监护人）{paper['applicant']['name']} 签收：__________　　年　月　日", WIDTH)
+
+
+def write_rejection(target: str | IO[bytes], letter: dict[str, Any]) -> None:
+    """The 不予批准告知书 as a workbook (A4 portrait)."""
+    _letter(target, "不予批准告知书", letter, letter_lines(letter))
 
 
 def letter_lines(letter: dict[str, Any]) -> list[str]:
@@ -362,3 +440,23 @@ def letter_lines(letter: dict[str, Any]) -> list[str]:
                  f"（{second['law']}）。")
     lines.append("　　情况发生变化或补齐材料后，可以向户籍所在地乡镇（街道）重新提出申请。")
     return lines
+
+
+def notice_lines(notice: dict[str, Any]) -> list[str]:
+    """The 补正通知书's body, paragraph by paragraph (the workbook writes these; the print view lays them out)."""
+    a = notice["applicant"]
+    return [f"{a['name']}（身份证号：{a['id_number']}）：",
+            f"　　您（或监护人）于{notice['submitted_on']}提出的{notice['scheme']}申请（申请编号{notice['case_id']}），"
+            f"经{notice['step'] or '审核'}，于{notice['sent_back_on']}退回{notice['to_step']}补正。",
+            f"　　退回原因：{notice['reason'] or '—'}",
+            f"　　需要补正：{notice['what']}",
+            f"　　请携带：{'、'.join(notice['bring'])}。",
+            f"　　补正材料请交到：{notice['hand_in']}。补正后，申请按程序继续办理，不需要重新提出申请。"]
+
+
+def write_correction(target: str | IO[bytes], notice: dict[str, Any]) -> None:
+    """The 补正通知书 as a workbook (A4 portrait), every user text (the reviewer's reason) written as text."""
+    _letter(target, "补正通知书", notice, notice_lines(notice), (notice["work_clause"], notice["hand_in_clause"]))
+
+
+WRITERS = {"approval": write_approval, "rejection": write_rejection, "correction": write_correction}

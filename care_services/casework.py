@@ -192,8 +192,20 @@ def _text(value: Any) -> str | None:
 
 
 # What a pre-check (or the applicant) states that a later step confirms: the category and grade the family gave (the
-# certificate number decides; a difference is shown to the reviewer) and the ADL answers (the assessment's to record)
-PROPOSED_FACTS = ("disability_category", "disability_grade", *wf.ADL_ACTIVITIES)
+# certificate number decides; a difference is shown to the reviewer), the ADL answers (the assessment's to record)
+# and the birth date the family gave (the ID number decides; a difference is shown, identifiers.id_disagreements)
+PROPOSED_FACTS = ("disability_category", "disability_grade", *wf.ADL_ACTIVITIES, "birth_date")
+
+
+def _stated_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
 
 
 def check_proposals(proposed: Any) -> tuple[dict[str, Any], dict[str, dict]]:
@@ -215,6 +227,12 @@ def check_proposals(proposed: Any) -> tuple[dict[str, Any], dict[str, dict]]:
             errors[f"proposed.{name}"] = problem("残疾等级应为一级至四级", "a grade of 1 to 4")
         elif name in wf.ADL_ACTIVITIES and not isinstance(value, bool):
             errors[f"proposed.{name}"] = problem("请选择是或否", "yes or no")
+        elif name == "birth_date":
+            stated = _stated_date(value)
+            if stated is None:
+                errors[f"proposed.{name}"] = problem("出生日期格式应为年-月-日", "a date (YYYY-MM-DD)")
+            else:
+                kept[name] = stated.isoformat()  # stored in the filing's JSON details
         else:
             kept[name] = value
     return kept, errors

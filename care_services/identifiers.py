@@ -168,6 +168,44 @@ def read_certificate(number: str | None) -> dict | None:
             "grade_digit": number[19], "grade": int(number[19])}
 
 
+def read_resident_id(number: str | None) -> dict | None:
+    """What a (valid) ID number says under GB 11643: the address code (characters 1-6: where the hukou was first
+    registered, which a move does not change), the birth date (characters 7-14) and the sex (character 17)."""
+    try:
+        number = validate_resident_id(number or "")
+    except IdentifierError:
+        return None
+    return {"address_code": number[:6], "birth_date": birth_date_from_id(number), "sex": sex_from_id(number)}
+
+
+def id_disagreements(id_number: str | None, *, birth_date: dt.date | str | None = None,
+                     division_code: str | None = None) -> list[dict]:
+    """The stated facts a valid ID number disagrees with, for a reviewer to check (never to override them):
+
+    - ``birth_date``: a birth date stated (on the pre-check or the paper form) other than characters 7-14;
+    - ``hukou``: a place of hukou whose county is not the ID's address code (characters 1-6). The address code is
+      where the number was first issued; after a move of hukou the two differ lawfully, so this is a prompt to
+      look at the 户口本, not an error.
+
+    Each: {"fact", "stated", "decoded", "characters"} (the dates as ISO text)."""
+    reading = read_resident_id(id_number)
+    if reading is None:
+        return []
+    found = []
+    if birth_date:
+        try:
+            stated = birth_date if isinstance(birth_date, dt.date) else dt.date.fromisoformat(str(birth_date)[:10])
+        except ValueError:
+            stated = None
+        if stated is not None and stated != reading["birth_date"]:
+            found.append({"fact": "birth_date", "stated": stated.isoformat(),
+                          "decoded": reading["birth_date"].isoformat(), "characters": "7–14"})
+    if division_code and re.fullmatch(r"\d{6}|\d{9}", division_code) and division_code[:6] != reading["address_code"]:
+        found.append({"fact": "hukou", "stated": division_code[:6], "decoded": reading["address_code"],
+                      "characters": "1–6"})
+    return found
+
+
 # ------------------------------------------------------------------------------------------------ free text
 
 def normalise_digits(value: str | None) -> str:

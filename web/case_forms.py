@@ -1,7 +1,7 @@
-"""Case forms area: the printable 《审批表》 (宜府办发〔2023〕20号 附件) and 不予批准告知书 of a case, as an A4 print
-view and as a workbook (care_services.case_forms fills both).
+"""Case forms area: the printable 《审批表》 (宜府办发〔2023〕20号 附件), 不予批准告知书 and 补正通知书 of a case, as
+an A4 print view and as a workbook (care_services.case_forms fills both).
 
-Both hold the applicant's ID number and bank account, so producing one is a change — an audit line saying who,
+Each holds the applicant's ID number and bank account, so producing one is a change — an audit line saying who,
 when and which — and therefore a POST from the case page (GET never changes the database), never a link.
 """
 
@@ -38,13 +38,15 @@ def forms_page(case_id: int):
 
     case = casework.get_case(db_session(), current_user(), case_id)
     person = casework.applicant_of(case)
+    entries = casework.history(db_session(), case.id)
     return render_template("case_forms_page.html", case={
         "id": case.id, "state": case.state, "scheme": case.scheme,
+        "sent_back": casework.open_send_back(entries) is not None and case.state in wf.CORRECTABLE_STATES,
         "applicant": person.name if person else case.carer_or_institution,
         "state_zh": wf.PROCEDURES[casework.procedure_of(case)].states.get(case.state, case.state)})
 
 
-@bp.post("/cases/<int(max=2147483647):case_id>/forms/<any(approval, rejection):form>")
+@bp.post("/cases/<int(max=2147483647):case_id>/forms/<any(approval, rejection, correction):form>")
 @login_required
 def produce(case_id: int, form: str):
     from flask import request
@@ -62,8 +64,7 @@ def produce(case_id: int, form: str):
     case_forms.record_production(session, user, case, form, query["format"])
     session.commit()
     if query["format"] == "xlsx":
-        write = case_forms.write_approval if form == "approval" else case_forms.write_rejection
-        return xlsx_download(lambda file: write(file, data),
+        return xlsx_download(lambda file: case_forms.WRITERS[form](file, data),
                              f"{case_forms.FORM_NAMES[form]}-{case_id}.xlsx")
-    template = "case_form_approval.html" if form == "approval" else "case_form_rejection.html"
-    return render_template(template, form=data, lines=case_forms.letter_lines(data) if form == "rejection" else [])
+    lines = {"rejection": case_forms.letter_lines, "correction": case_forms.notice_lines}.get(form)
+    return render_template(f"case_form_{form}.html", form=data, lines=lines(data) if lines else [])

@@ -4,6 +4,31 @@ application states for a later step to confirm (issue 17), Chinese and English; 
 from __future__ import annotations
 
 CASE_TEXT = {
+    # what the ID number says (GB 11643), beside what the application states (new_case.html, case.html, id_check.js)
+    "id_reading": ("身份证号解读", "The ID number says"),
+    "id_reading_text": ("第1–6位为{address}（首次登记户口地）；第7–14位为出生日期{birth}；第17位为{sex_digit}：{sex}",
+                        "characters 1–6: {address} (where the hukou was first registered); 7–14: born {birth}; "
+                        "17: {sex_digit}, {sex}"),
+    "id_check_character": ("身份证号校验码不符：按前17位应为{expected}，请核对", "the check character should be {expected} for the first 17 digits: check the number"),
+    "sex.male": ("男", "male"),
+    "sex.female": ("女", "female"),
+    "certificate_other_id": ("残疾人证号前18位与身份证号不一致，请核对", "the certificate's first 18 characters differ from the ID number: check both"),
+    "stated_birth_date": ("填报的出生日期", "Birth date stated"),
+    "birth_date_conflict": ("填报的出生日期为{stated}，与身份证号第7–14位（{decoded}）不一致，请核实证件；规则按身份证号中的出生日期计算年龄。",
+                            "The birth date stated ({stated}) differs from characters 7–14 of the ID number ({decoded}); "
+                            "check the documents. The rules take the age from the ID number."),
+    "hukou_conflict": ("所选户籍地为{stated}，与身份证号第1–6位（{decoded}）不一致：身份证号前6位是首次登记户口的地方，迁移户口后可以不同，"
+                       "请核对户口本；规则按所选户籍地认定。",
+                       "The place of hukou chosen ({stated}) differs from characters 1–6 of the ID number ({decoded}): "
+                       "they show where the hukou was first registered and stay after a move, so check the hukou "
+                       "booklet. The rules take the place chosen."),
+    # the 补正通知书 (care_services.case_forms.correction_notice, case_form_correction.html)
+    "form.correction": ("补正通知书", "notice to correct or supply materials"),
+    "form_button.correction.html": ("打印补正通知书（A4）", "Print the correction notice (A4)"),
+    "form_button.correction.xlsx": ("下载补正通知书（电子表格）", "Download the correction notice (Excel)"),
+    "form.legal_basis": ("依据", "Basis"),
+    "form.correction_hint": ("申请人凭此通知书补正，补正后申请继续办理。", "The applicant corrects with this notice; the case then goes on."),
+    "our_reading": ("本系统的理解（文件未写明）", "Our reading (the document is silent)"),
     "action.send_back": ("退回补正", "send back for correction"),
     "send_back_to": ("退回到", "Send back to"),
     "send_back_reason": ("退回原因（申请人可见）", "Reason (shown to the applicant)"),

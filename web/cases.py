@@ -126,6 +126,7 @@ def case_detail(case: CareCase) -> dict:
         "send_back_targets": list(wf.send_back_targets(flow)),
         "proposed": casework.proposals(entries),
         "certificate": certificate_reading(case),
+        "identity_conflicts": _identity_conflicts(case, casework.proposals(entries)),
         "verdict": verdict_of(next((e.explanation for e in reversed(entries) if e.explanation), None)),
     })
     detail["provisional_verdict"] = provisional_verdict(case, person, detail["verdict"], detail["proposed"])
@@ -195,6 +196,16 @@ def certificate_reading(case: CareCase) -> dict | None:
     conflicts = [name for name, key in (("disability_category", "category"), ("disability_grade", "grade"))
                  if stated.get(name) is not None and stated[name] != reading[key]]
     return {**reading, "conflicts": conflicts}
+
+
+def _identity_conflicts(case: CareCase, proposed: dict) -> list[dict]:
+    """The stated facts the applicant's ID number disagrees with (the birth date the application stated, the place
+    of hukou chosen), each with its sentence: for the reviewer to check, the case's facts unchanged."""
+    if case.scheme != casework.SCHEME or not case.person_id_number:
+        return []
+    from web.identity import identity_reading
+
+    return identity_reading(case.person_id_number, None, proposed.get("birth_date"), case.division_code)["conflicts"]
 
 
 def blocks_for(case: CareCase, user) -> list[dict]:
@@ -507,7 +518,12 @@ def divisions_of(user) -> list[dict]:
 def _application_form(scheme: str, values: dict, errors: dict, status: int = 200):
     from subsidy_rules.engine import get_scheme
 
+    from web.identity import identity_reading, live_settings
+
+    identity = identity_reading(values.get("id_number"), values.get("disability_certificate_number"),
+                                values.get("proposed.birth_date"), values.get("division_code"))
     return render_template("new_case.html", scheme=get_scheme(scheme).describe(), values=values, errors=errors,
+                           identity=identity, identity_settings=live_settings(),
                            counties=divisions_of(current_user()), services=localized(v.SERVICE_TYPE),
                            institution_types=localized(v.INSTITUTION_TYPE), applied_by=localized(v.APPLIED_BY),
                            areas=localized(v.AREA), person=scheme == casework.SCHEME,
@@ -534,6 +550,8 @@ def _prefilled_application(facts: dict, jurisdiction: str) -> dict:
             values[f"proposed.{name}"] = "true"
         elif facts.get(name) in _NO:
             values[f"proposed.{name}"] = "false"
+    if facts.get("birth_date"):  # the ID number decides; a different date is shown to the clerk and the reviewer
+        values["proposed.birth_date"] = str(facts["birth_date"])[:10]
     if facts.get("disability_category") in v.DISABILITY_CATEGORY:
         values["proposed.disability_category"] = facts["disability_category"]
     if str(facts.get("disability_grade") or "") in ("1", "2", "3", "4"):

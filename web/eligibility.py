@@ -9,6 +9,7 @@ A place where the scheme is not in force is answered so ("本政策适用于宜�
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from web.database import session as db_session
 from web.divisions import division_tree, place_name
 from web.downloads import xlsx_download
 from web.i18n import TEXT as _TEXT
-from web.i18n import english_label, is_id_list, t
+from web.i18n import english_label, in_language, is_id_list, t
 from web.schemas import BatchRequest, CityQuery, EvaluateRequest, ValidationError, applied_scenario, load, load_facts
 from web.security import anonymous_rate_limited
 
@@ -76,6 +77,24 @@ def missing_title(scheme_id: str, name: str) -> str:
     if name.startswith("adl_") and name in _TEXT:
         return t("adl_missing") + t(name)
     return fact_title(scheme_id, name)
+
+
+# Explanations stored before the engine named the missing facts itself end their undecided step with the
+# developer's pointer "见 missing_facts"; a page says which facts instead (the answer carries their list).
+LEGACY_MISSING_POINTER = re.compile(r"[，,]?\s*见\s*missing_facts")
+
+
+@bp.app_template_global()
+def step_text(answer: dict, step) -> str:
+    """One step of an explanation, stored or fresh, in the page's language, with the legacy pointer to the
+    missing facts (old stored explanations) replaced by the facts' names."""
+    text = in_language(step)
+    if "missing_facts" not in text:
+        return text
+    names = t("list_separator").join(missing_title(answer.get("scheme", ""), name)
+                                     for name in answer.get("missing_facts") or ())
+    wording = (f" ({names})" if _english() else f"（{names}）") if names else ""
+    return LEGACY_MISSING_POINTER.sub(wording, text).replace("missing_facts", t("missing_facts"))
 
 
 @bp.app_template_global()
@@ -278,7 +297,8 @@ def guide(scheme, answer: dict, raw: dict) -> dict:
     if how and answer["in_force"] and answer["eligible"] is not False:
         lang = "en" if english else "zh"
         steps = {"where": how[f"where_{lang}"], "bring": list(how[f"bring_{lang}"]), "after": how[f"after_{lang}"],
-                 "reference": how["reference"], "office": place_label(raw[HUKOU]) if raw.get(HUKOU) else None}
+                 "reference": how["reference"], "office": place_label(raw[HUKOU]) if raw.get(HUKOU) else None,
+                 "interpretation": how.get(f"interpretation_{lang}")}  # where the document is silent: our reading
     return {"reasons": reasons, "yearly": yearly, "applies_in": applies_in, "how_to_apply": steps,
             "here": _named(answer["jurisdiction"]) if not answer["in_force"] else None}
 

@@ -297,6 +297,9 @@ class ProposedFacts(Base):
     adl_toileting = fields.Boolean(**OPTIONAL)
     adl_walking_indoors = fields.Boolean(**OPTIONAL)
     adl_bathing = fields.Boolean(**OPTIONAL)
+    birth_date = fields.Date(**OPTIONAL, metadata={
+        "description": "申请时填报的出生日期（以身份证号为准，不一致时提示审核人员） / the birth date stated (the ID "
+                       "number decides; a difference is shown to the reviewer)"})
 
     @pre_load
     def _blank_is_missing(self, data, **kwargs):

@@ -1,9 +1,11 @@
-"""What the schemes of every document share: funding to a level, the failed-criteria text, level names, and the
-words of the steps in both languages (subsidy_rules.steps.Step)."""
+"""What the schemes of every document share: funding to a level, the failed-criteria text, level names, the words
+of the steps in both languages (subsidy_rules.steps.Step), and the pre-check's plain sentences for applicants (the
+loop over the failed conditions, a parameter as the answer cites it, the age from the birth date)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -51,3 +53,35 @@ def english(value, missing: str = "—") -> str:
     """A stored value of the vocabularies (care_services.vocabulary) in an English step."""
     return missing if value is None or (not isinstance(value, str) and pd.isna(value)) \
         else ENGLISH.get(value, str(value).replace("_", " "))
+# ------------------------------------------------------------------- the pre-check's words for applicants
+
+
+def used_parameter(answer: Mapping, name: str, default=None):
+    """A parameter's value as the explained answer cites it (``default`` where the formula did not use it), so a
+    sentence quotes the value in force where the person lives, not the document's."""
+    return next((p["value"] for p in answer.get("parameters") or () if p["name"] == name), default)
+
+
+def years_on(birth, on) -> int | None:
+    """Full years from a birth date (ISO text or date) to the answer's date."""
+    if not birth:
+        return None
+    b, d = dt.date.fromisoformat(str(birth)[:10]), dt.date.fromisoformat(str(on)[:10])
+    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+
+Sentence = Callable[[str, Mapping, Mapping], "tuple[str, str] | None"]
+
+
+def plain_reasons(answer: Mapping, sentence: Sentence) -> list[dict]:
+    """One plain sentence per failed, applicable condition of an explained answer: ``sentence(criterion id, the
+    facts it used, the answer)`` words it as (zh, en), or None where no sentence fits — then the condition itself
+    ("不符合：<title>"), so a family is never left without a reason."""
+    reasons = []
+    for criterion in answer.get("criteria") or ():
+        if criterion["passed"] is not False or not criterion.get("applicable", True):
+            continue
+        worded = sentence(criterion["id"], criterion.get("facts") or {}, answer)
+        zh, en = worded or (f"不符合：{criterion['title_zh']}", f"Not met: {criterion['title_en']}")
+        reasons.append({"criterion": criterion["id"], "zh": zh, "en": en})
+    return reasons

@@ -39,6 +39,9 @@ from subsidy_rules.schemes.common import (
     funding_to_level,
     level_en,
     level_zh,
+    plain_reasons,
+    used_parameter,
+    years_on,
     yuan_en,
 )
 from subsidy_rules.steps import Step
@@ -88,10 +91,57 @@ def _home_care_steps(row: Mapping) -> list[Step]:
     return [Step(f"{number(row['x.age'])}岁：每人每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
                  f"Aged {number(row['x.age'])}: {yuan_en(row['amount'])} per person per month, paid by "
                  f"{level_en(row['x.funding_level'])}")]
+def _home_care_sentence(kind: str, facts: Mapping, answer: Mapping) -> tuple[str, str] | None:
+    """A failed condition of 附件2 第3项 as the older person's family reads it: what the facts say, then whom the
+    service is for; the age threshold as the answer cites it (老年人权益保障法 第二条, configurable)."""
+    if kind == "elderly":
+        minimum = used_parameter(answer, "home_care_service.min_age", 60)
+        age = years_on(facts.get("birth_date"), answer["date"])
+        if age is None:
+            return None
+        return (f"未满{minimum}周岁（按出生日期，今天{age}岁）：本服务面向{minimum}周岁以上的老年人",
+                f"Under {minimum} (aged {age} today): the service is for people aged {minimum} or over")
+    if kind == "special_hardship":
+        return ("未认定为特殊困难老年人：本服务面向特殊困难老年人",
+                "Not recognised as an elderly person in special hardship: the service is for elderly people in "
+                "special hardship")
+    if kind == "living_at_home":
+        return ("未居住在家（如已入住养老机构）：本服务面向居住在家的老年人",
+                "Not living at home (for example, living in a care institution): the service is for elderly people "
+                "who live at home")
+    return None
+
+
+HOME_CARE_HOW_TO_APPLY = {
+    # 附件2 第3项 names the service, the standard and 市民政局 as responsible, but not where to apply nor what to
+    # bring: the reading below (where_* and bring_*) is ours, said as such beside it (interpretation_*).
+    "where_zh": "本人或家属到户籍所在地乡镇人民政府（街道办事处）民政所提出申请，也可请村（居）民委员会协助提出。",
+    "where_en": ("The person or their family applies at the civil-affairs office of the township government "
+                 "(subdistrict office) of the place of hukou registration; the village or residents' committee can "
+                 "help to file it."),
+    "bring_zh": ("居民身份证", "户口本", "特殊困难情况的证明（如低保证、特困人员证、残疾人证等）"),
+    "bring_en": ("the resident identity card", "the household register (hukou booklet)",
+                 "proof of the special hardship (for example a minimum-living-allowance, extreme-poverty or "
+                 "disability certificate)"),
+    "after_zh": ("经民政部门核实符合条件的，由当地提供生活照料、康复护理、精神慰藉等居家养老服务（以上门服务形式提供，"
+                 "不直接发放现金）。"),
+    "after_en": ("Once civil affairs confirm the conditions, the locality provides home care services — daily care, "
+                 "rehabilitation nursing and emotional support — as services at home, not as cash."),
+    "interpretation_zh": ("文件只写明由市民政局负责，未写明申请地点和所需材料；本系统按民政服务的通常做法，理解为向户籍所在地"
+                          "乡镇（街道）民政所申请，并携带身份和困难情况证明。各地另有规定的，以当地规定为准。"),
+    "interpretation_en": ("The document names the city civil-affairs bureau as responsible but says "
+                          "neither where to apply nor what to bring; we read it as civil-affairs services usually "
+                          "work: apply at the township (subdistrict) civil-affairs office of the place of hukou, "
+                          "with proof of identity and of the hardship. Local rules, where they exist, prevail."),
+    "reference": Reference(JJ, "附件2 第3项", "为居住在家的特殊困难老年人提供生活照料、康复护理、精神慰藉等基本养老"
+                           "服务……对符合条件的服务对象按照每人每月200元的标准提供居家养老服务（责任单位：市民政局）"),
+}
 
 
 register(Scheme(
     id="home_care_service",
+    reasons=lambda answer: plain_reasons(answer, _home_care_sentence),
+    how_to_apply=HOME_CARE_HOW_TO_APPLY,
     period="monthly",
     sector="elderly",
     in_force="home_care_service.per_person_month",

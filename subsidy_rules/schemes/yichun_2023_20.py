@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,7 +13,8 @@ import pandas as pd
 from care_services import vocabulary as v
 from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, select, truth, yuan
 from subsidy_rules.parameters import Reference
-from subsidy_rules.schemes.common import english, yuan_en
+from subsidy_rules.schemes.common import english, used_parameter, years_on, yuan_en
+from subsidy_rules.schemes.common import plain_reasons as common_plain_reasons
 from subsidy_rules.steps import Step
 
 YC = "宜府办发〔2023〕20号"
@@ -170,8 +170,7 @@ CATEGORY_ORDER = ("mental", "intellectual", "physical")  # as 三（一）4 list
 
 
 def _used(answer: Mapping, name: str):
-    """A parameter's value as the answer cites it (None where the formula did not use it)."""
-    return next((p["value"] for p in answer.get("parameters") or () if p["name"] == name), None)
+    return used_parameter(answer, name)
 
 
 def _listed_zh(items) -> str:
@@ -183,67 +182,56 @@ def _listed_en(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _years(birth: str | None, on: str) -> int | None:
-    if not birth:
+def _sentence(kind: str, facts: Mapping, answer: Mapping) -> tuple[str, str] | None:
+    """A failed condition of 三（一） as an applicant's family reads it: what the facts say, then what the policy
+    asks ("听力残疾不在本政策范围：仅限精神、智力、肢体残疾"); None where no sentence fits the combination."""
+    if kind == "yichun_hukou":
+        return "户籍不在宜春市：本政策仅限宜春户籍", "The hukou is not in Yichun: the policy is for Yichun residents only"
+    if kind == "age_16_plus":
+        minimum, age = _used(answer, "disability_care.min_age") or 16, years_on(facts.get("birth_date"), answer["date"])
+        return (f"未满{minimum}周岁（按出生日期，今天{age}岁）：本政策要求年满{minimum}周岁",
+                f"Under {minimum} (aged {age} today): the policy requires the age of {minimum} or over")
+    if kind == "low_income":
+        if _used(answer, "disability_care.low_income_requires_both"):
+            return ("须同时是低保户和易返贫致贫人口",
+                    "The policy requires both a minimum-living-allowance household and being at risk of poverty")
+        return ("既不是低保户，也不是易返贫致贫人口：本政策仅限低保户和易返贫致贫人口",
+                "Neither in a minimum-living-allowance household nor at risk of poverty: the policy covers only "
+                "these two groups")
+    if kind == "certificate":
+        accepted = _used(answer, "disability_care.accepted_categories") or ()
+        categories = [c for c in CATEGORY_ORDER if c in accepted] + [c for c in accepted if c not in CATEGORY_ORDER]
+        grades = sorted(_used(answer, "disability_care.accepted_grades") or ())
+        category, grade = facts.get("disability_category"), facts.get("disability_grade")
+        if facts.get("has_disability_certificate") is False:
+            return ("没有残疾人证：须持有中华人民共和国残疾人证",
+                    "No disability certificate: the policy requires a certificate of the People's Republic of China")
+        if category is not None and categories and category not in categories:
+            return (f"{v.DISABILITY_CATEGORY.get(category, category)}残疾不在本政策范围："
+                    f"仅限{_listed_zh(v.DISABILITY_CATEGORY.get(c, c) for c in categories)}残疾",
+                    f"A {CATEGORY_EN.get(category, category)} disability is outside the policy: only "
+                    f"{_listed_en([CATEGORY_EN.get(c, c) for c in categories])} disabilities are covered")
+        if grade is not None and grades and grade not in grades:
+            return (f"{GRADE_ZH.get(grade, grade)}残疾不在本政策范围：仅限"
+                    f"{_listed_zh(GRADE_ZH.get(g, str(g)).rstrip('级') for g in grades)}级残疾",
+                    f"A grade {grade} disability is outside the policy: only grades "
+                    f"{_listed_en([str(g) for g in grades])} are covered")
         return None
-    b, d = dt.date.fromisoformat(str(birth)[:10]), dt.date.fromisoformat(on)
-    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+    if kind == "not_tekun":
+        return ("已纳入特困人员救助供养：特困供养人员不在本政策范围",
+                "Already supported as a person in extreme poverty: such persons are outside the policy")
+    if kind == "severe_adl":
+        minimum = _used(answer, "disability_care.min_adl_failed") or 4
+        failed = sum(1 for name in ADL_FACTS if facts.get(name) is True)
+        return (f"6项日常活动中{failed}项不能自理：须有{minimum}—6项不能达到（重度失能）",
+                f"{failed} of the 6 daily activities cannot be done unaided: the policy requires {minimum} to 6")
+    return None
 
 
 def plain_reasons(answer: Mapping) -> list[dict]:
-    """One sentence per failed condition of 三（一）, as an applicant's family reads it: what the facts say, then
-    what the policy asks ("听力残疾不在本政策范围：仅限精神、智力、肢体残疾"). Read from the explained answer: the
-    facts the criterion used and the parameters in force, so a county that widens the scope is quoted as it is."""
-    reasons = []
-    for criterion in answer.get("criteria") or ():
-        if criterion["passed"] is not False or not criterion.get("applicable", True):
-            continue
-        facts, kind = criterion["facts"], criterion["id"]
-        zh = en = None
-        if kind == "yichun_hukou":
-            zh, en = "户籍不在宜春市：本政策仅限宜春户籍", "The hukou is not in Yichun: the policy is for Yichun residents only"
-        elif kind == "age_16_plus":
-            minimum, age = _used(answer, "disability_care.min_age") or 16, _years(facts.get("birth_date"), answer["date"])
-            zh = f"未满{minimum}周岁（按出生日期，今天{age}岁）：本政策要求年满{minimum}周岁"
-            en = f"Under {minimum} (aged {age} today): the policy requires the age of {minimum} or over"
-        elif kind == "low_income":
-            if _used(answer, "disability_care.low_income_requires_both"):
-                zh = "须同时是低保户和易返贫致贫人口"
-                en = "The policy requires both a minimum-living-allowance household and being at risk of poverty"
-            else:
-                zh = "既不是低保户，也不是易返贫致贫人口：本政策仅限低保户和易返贫致贫人口"
-                en = ("Neither in a minimum-living-allowance household nor at risk of poverty: the policy covers "
-                      "only these two groups")
-        elif kind == "certificate":
-            categories = [c for c in CATEGORY_ORDER if c in (_used(answer, "disability_care.accepted_categories") or ())]
-            categories += [c for c in _used(answer, "disability_care.accepted_categories") or () if c not in categories]
-            grades = sorted(_used(answer, "disability_care.accepted_grades") or ())
-            category, grade = facts.get("disability_category"), facts.get("disability_grade")
-            if facts.get("has_disability_certificate") is False:
-                zh, en = ("没有残疾人证：须持有中华人民共和国残疾人证",
-                          "No disability certificate: the policy requires a certificate of the People's Republic of China")
-            elif category is not None and categories and category not in categories:
-                zh = (f"{v.DISABILITY_CATEGORY.get(category, category)}残疾不在本政策范围："
-                      f"仅限{_listed_zh(v.DISABILITY_CATEGORY.get(c, c) for c in categories)}残疾")
-                en = (f"A {CATEGORY_EN.get(category, category)} disability is outside the policy: only "
-                      f"{_listed_en([CATEGORY_EN.get(c, c) for c in categories])} disabilities are covered")
-            elif grade is not None and grades and grade not in grades:
-                zh = (f"{GRADE_ZH.get(grade, grade)}残疾不在本政策范围：仅限"
-                      f"{_listed_zh(GRADE_ZH.get(g, str(g)).rstrip('级') for g in grades)}级残疾")
-                en = (f"A grade {grade} disability is outside the policy: only grades "
-                      f"{_listed_en([str(g) for g in grades])} are covered")
-        elif kind == "not_tekun":
-            zh, en = ("已纳入特困人员救助供养：特困供养人员不在本政策范围",
-                      "Already supported as a person in extreme poverty: such persons are outside the policy")
-        elif kind == "severe_adl":
-            minimum = _used(answer, "disability_care.min_adl_failed") or 4
-            failed = sum(1 for name in ADL_FACTS if facts.get(name) is True)
-            zh = f"6项日常活动中{failed}项不能自理：须有{minimum}—6项不能达到（重度失能）"
-            en = f"{failed} of the 6 daily activities cannot be done unaided: the policy requires {minimum} to 6"
-        if zh is None:  # a combination the sentences above do not word: the condition itself
-            zh, en = f"不符合：{criterion['title_zh']}", f"Not met: {criterion['title_en']}"
-        reasons.append({"criterion": kind, "zh": zh, "en": en})
-    return reasons
+    """One sentence per failed condition of 三（一）, read from the explained answer: the facts the criterion used
+    and the parameters in force, so a county that widens the scope is quoted as it is."""
+    return common_plain_reasons(answer, _sentence)
 
 
 HOW_TO_APPLY = {  # 五（一）个人申请, and what follows it (五（二）—（五）)

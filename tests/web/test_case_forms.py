@@ -13,7 +13,7 @@ from sqlalchemy import select
 from care_services.case_forms import COPIES_NOTE, FORM_TITLE, LETTER_TITLE
 from care_services.db import session_scope
 from care_services.model import AuditEntry
-from tests.workflow.conftest import STAFF, SUBMITTED, act_on, staff, submit, walk
+from tests.workflow.conftest import FOUR_FAILED, STAFF, SUBMITTED, act_on, staff, submit, walk
 
 FORMULA = '=HYPERLINK("http://evil.example/","点击")'
 SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -190,3 +190,101 @@ def test_the_links_include_offers_the_letter_only_for_a_rejected_case(web_app, c
     assert "打印不予批准告知书（A4）" in rejected and 'target="_blank"' in rejected
     assert "/forms/rejection" not in active and "下载审批表（电子表格）" in active
     assert other.strip() == ""
+
+
+# ------------------------------------------------------------------------------------------ 补正通知书
+
+SEND_BACK_REASON = "评估表缺医生签字，请补签后重新评估"
+
+
+def _sent_back(county, *, to_step: str = "assess", reason: str = SEND_BACK_REASON) -> int:
+    """An assessed case the federation (zhao) sends back on day 4."""
+    case_id = submit(county, 1)
+    walk(county, case_id, until="assessed")
+    with session_scope(county) as session:
+        act_on(SUBMITTED + dt.timedelta(days=4), session, staff(session, "zhao"), case_id, "send_back",
+               send_back_to=to_step, reason=reason)
+    return case_id
+
+
+def test_the_correction_notice_tells_the_applicant_what_to_correct_and_where(web_app, county, login):
+    from care_services.case_forms import CORRECTION_TITLE
+    from tests.conftest import travel
+
+    case_id = _sent_back(county)
+    travel(SUBMITTED + dt.timedelta(days=6))  # printed two days later: dated by the server's clock, that day
+    answer = _post(login("zhao"), case_id, "correction")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    page = answer.get_data(as_text=True)
+    assert CORRECTION_TITLE in page and "欧阳建国" in page and "困难重度失能残疾人照护和托养补助" in page
+    assert SEND_BACK_REASON in page  # the reviewer's own words
+    assert "经县级残联审核，于2024年03月05日退回失能评估补正" in page  # which step sent it back, when, to which
+    assert "重新进行生活自理能力6项指标评估" in page and "五（三）失能评估" in page  # what to do, from its clause
+    assert "居民身份证、残疾人证" in page  # what to bring
+    assert "补正材料请交到：测试镇残联或民政所" in page and "五（二）" in page  # where to hand it in
+    assert 'id="issuer">袁州区残疾人联合会（盖章）' in page
+    assert 'id="notice-date">2024年03月07日' in page  # the server's today, not the send-back's day
+    text = _visible_text(page)
+    assert not SNAKE_CASE.search(text) and not ENGLISH_WORD.search(text), text
+    assert 'id="print-button"' in page and "<script>" not in page
+
+
+def test_a_notice_sent_back_to_the_township_lists_the_application_materials(web_app, county, login):
+    case_id = _sent_back(county, to_step="township_review", reason="户口本页与身份证住址不一致")
+    page = _post(login("zhao"), case_id, "correction").get_data(as_text=True)
+    assert "退回申请人信息（乡镇初审）补正" in page and "户口本页与身份证住址不一致" in page
+    for item in ("户口本", "居民身份证", "残疾人证", "低保证（复印件）", "银行卡"):
+        assert item in page
+    assert "五（一）个人申请" in page
+
+
+def test_the_correction_workbook_prints_on_a4_and_keeps_the_reason_as_text(web_app, county, login):
+    case_id = _sent_back(county, reason=FORMULA)
+    answer = _post(login("zhao"), case_id, "correction", "xlsx")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    assert "attachment" in answer.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(answer.data))["补正通知书"]
+    assert sheet["A1"].value == "困难重度失能残疾人照护和托养申请补正通知书"
+    assert sheet.page_setup.paperSize == 9 and sheet.page_setup.orientation == "portrait"
+    cells = [c for row in sheet.iter_rows() for c in row if c.value]
+    text = "\n".join(str(c.value) for c in cells)
+    assert "测试镇残联或民政所" in text and "袁州区残疾人联合会（盖章）" in text and "五（三）失能评估" in text
+    assert f"退回原因：{FORMULA}" in text  # the reason, as the reviewer typed it, inside its line: never a formula
+    assert not any(c.data_type == "f" for c in cells)
+
+
+def test_the_correction_notice_only_while_the_case_waits_for_correction(web_app, county, login):
+    zhao = login("zhao")
+    case_id = submit(county, 1)
+    refused = _post(zhao, case_id, "correction")
+    assert refused.status_code == 409 and "未退回补正" in refused.get_data(as_text=True)
+    with session_scope(county) as session:
+        act_on(SUBMITTED, session, staff(session, "li"), case_id, "reject", reason="本人申请撤回")
+    sent_back = _sent_back(county)  # (the same person: the first case is closed)
+    assert zhao.get(f"/cases/{sent_back}/forms/correction").status_code == 405  # a GET never produces
+    page = zhao.get(f"/cases/{sent_back}").get_data(as_text=True)
+    assert f'action="/cases/{sent_back}/forms/correction"' in page and 'id="sent-back-notice"' in page
+    assert 'id="correction-xlsx"' in page
+    assert 'id="correction-html"' in zhao.get(f"/cases/{sent_back}/forms").get_data(as_text=True)  # the papers page
+    with session_scope(county) as session:  # the assessment taken again: the correction is done
+        act_on(SUBMITTED + dt.timedelta(days=5), session, staff(session, "wang"), sent_back, "assess",
+               doctor="王医生", failed_activities=FOUR_FAILED, assessed_on=SUBMITTED + dt.timedelta(days=5))
+    page = zhao.get(f"/cases/{sent_back}").get_data(as_text=True)
+    assert "/forms/correction" not in page
+    assert "/forms/correction" not in zhao.get(f"/cases/{sent_back}/forms").get_data(as_text=True)
+    assert _post(zhao, sent_back, "correction").status_code == 409
+
+
+def test_producing_a_correction_notice_is_audited(web_app, county, login):
+    case_id = _sent_back(county)
+    zhao = login("zhao")
+    _post(zhao, case_id, "correction")
+    _post(zhao, case_id, "correction", "xlsx")
+    with session_scope(county) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "print_form")
+                                  .order_by(AuditEntry.id)).all()
+        assert [(e.username, e.entity_key, e.details) for e in entries] == [
+            ("zhao", str(case_id), {"case_form": "form.correction", "file_format": "format.html"}),
+            ("zhao", str(case_id), {"case_form": "form.correction", "file_format": "format.xlsx"})]
+    page = zhao.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "文书：补正通知书；格式：网页" in page

@@ -202,3 +202,79 @@ def test_the_schemes_of_a_city_are_those_in_force_there(client):
     assert 'id="scheme-home_care_service"' in jiujiang and 'id="scheme-disability_care"' not in jiujiang
     assert client.get("/check?city=abc").status_code == 400
     assert chinese_page_problems(yichun) == []
+
+
+# ------------------------------------------------------------ 九府办字[2022]113号 附件2 第3项: home care service
+
+HOME_CARE = {"jurisdiction": "360402", "fact.birth_date": "1950-05-01", "fact.special_hardship": "是",
+             "fact.living_at_home": "是"}
+
+
+def post_home_care(client, data: dict, lang: str = "zh"):
+    token = token_of(client.get(f"/check/home_care_service?lang={lang}").get_data(as_text=True))
+    return client.post(f"/check/home_care_service?lang={lang}", data={"csrf_token": token, **data})
+
+
+def _reasons(page: str) -> list[str]:
+    start = page.index('id="reasons"')
+    return re.findall(r"<li>([^<]+)</li>", page[start:page.index("</ul>", start)])
+
+
+def test_the_home_care_service_answers_each_failed_condition_in_a_plain_sentence(client):
+    young = post_home_care(client, {**HOME_CARE, "fact.birth_date": "1970-05-01"}).get_data(as_text=True)
+    assert "✘ 不符合条件" in young
+    age = next(r for r in _reasons(young) if "周岁" in r)
+    assert re.fullmatch(r"未满60周岁（按出生日期，今天\d\d岁）：本服务面向60周岁以上的老年人", age), age
+    assert "不符合：" not in young and chinese_page_problems(young) == []
+    page = post_home_care(client, {**HOME_CARE, "fact.special_hardship": "否", "fact.living_at_home": "否"}
+                          ).get_data(as_text=True)
+    assert _reasons(page) == ["未认定为特殊困难老年人：本服务面向特殊困难老年人",
+                              "未居住在家（如已入住养老机构）：本服务面向居住在家的老年人"]
+    english = post_home_care(client, {**HOME_CARE, "fact.living_at_home": "否", "fact.birth_date": "1970-05-01"},
+                             lang="en").get_data(as_text=True)
+    reasons = _reasons(english)
+    assert any(r.startswith("Under 60 (aged ") and r.endswith("the service is for people aged 60 or over")
+               for r in reasons), reasons
+    assert any("the service is for elderly people who live at home" in r for r in reasons)
+    assert not re.search(r"[\u4e00-\u9fff]", " ".join(reasons))
+
+
+def test_the_home_care_age_sentence_reads_the_threshold_in_force(client):
+    """A sentence quotes the parameter as the answer cites it, not a number written in the sentence."""
+    from subsidy_rules.schemes.jiujiang_2022_113 import _home_care_sentence
+
+    answer = {"date": "2026-12-01", "parameters": [{"name": "home_care_service.min_age", "value": 65}]}
+    zh, en = _home_care_sentence("elderly", {"birth_date": "1963-01-01"}, answer)
+    assert zh == "未满65周岁（按出生日期，今天63岁）：本服务面向65周岁以上的老年人" and "aged 63 today" in en
+
+
+def test_an_eligible_older_person_reads_what_to_do_next_with_the_clause_and_our_reading(client):
+    page = post_home_care(client, HOME_CARE).get_data(as_text=True)
+    assert "✔ 符合条件" in page
+    steps = page[page.index('id="next-steps"'):]
+    steps = steps[:steps.index("</div>")]
+    assert "户籍所在地乡镇人民政府（街道办事处）民政所提出申请" in steps
+    for item in ("居民身份证", "户口本", "特殊困难情况的证明"):
+        assert item in steps
+    assert "九府办字[2022]113号 附件2 第3项" in steps and "为居住在家的特殊困难老年人提供" in steps  # the clause quoted
+    reading = steps[steps.index('id="how-interpretation"'):]
+    assert "本系统的理解（文件未写明）" in reading and "未写明申请地点和所需材料" in reading
+    assert chinese_page_problems(page) == []
+    english = post_home_care(client, HOME_CARE, lang="en").get_data(as_text=True)
+    steps = english[english.index('id="next-steps"'):]
+    steps = without_quoted_chinese(steps[:steps.index("</div>")])
+    assert "Our reading (the document is silent)" in steps and "says neither where to apply nor what to bring" in steps
+    assert "civil-affairs office of the township government" in steps and "the resident identity card" in steps
+
+
+def test_the_disability_care_reasons_still_read_as_before_through_the_shared_loop():
+    from subsidy_rules.engine import get_scheme
+
+    answer = {"date": "2026-12-01", "parameters": [], "criteria": [
+        {"id": "not_tekun", "passed": False, "applicable": True, "facts": {}, "title_zh": "未纳入特困", "title_en": "x"},
+        {"id": "certificate", "passed": False, "applicable": True, "facts": {"has_disability_certificate": True},
+         "title_zh": "持残疾人证，一、二级精神、智力或肢体残疾", "title_en": "grade 1-2"},
+        {"id": "age_16_plus", "passed": True, "applicable": True, "facts": {}, "title_zh": "", "title_en": ""}]}
+    reasons = get_scheme("disability_care").reasons(answer)
+    assert [r["zh"] for r in reasons] == ["已纳入特困人员救助供养：特困供养人员不在本政策范围",
+                                          "不符合：持残疾人证，一、二级精神、智力或肢体残疾"]  # no sentence fits: the condition

@@ -153,21 +153,27 @@ def _get(client, url: str, status: int = 200) -> str:
 
 @pytest.fixture
 def cases(county, clock):
-    """A case just filed, one past the township's review, one paid (its notice published, its roll generated), one
-    rejected by the township (its refusal letter is printed)."""
+    """A case just filed, one past the township's review, one the health assessor sent back to the township for
+    correction, one paid (its notice published, its roll generated), one rejected by the township (its refusal letter
+    is printed)."""
     from care_services.db import session_scope
 
     filed = submit(county, 41)
     reviewed = submit(county, 42)
     walk(county, reviewed, until="township_reviewed")
+    sent_back = submit(county, 44)
+    walk(county, sent_back, until="township_reviewed")
+    with session_scope(county) as session:
+        act_on(SUBMITTED + dt.timedelta(days=2), session, staff(session, "wang"), sent_back, "send_back",
+               send_back_to="township_review", reason="户口本页与身份证住址不一致，请核实后补正")
     paid = submit(county, 43)
     walk(county, paid)
-    rejected = submit(county, 44)
+    rejected = submit(county, 45)
     with session_scope(county) as session:
         act_on(SUBMITTED + dt.timedelta(days=1), session, staff(session, "li"), rejected, "reject",
                reason="户籍不在宜春市")
     clock.travel_to(SUBMITTED + dt.timedelta(days=STEPS[-1][3] + 20))
-    return {"filed": filed, "reviewed": reviewed, "paid": paid, "rejected": rejected}
+    return {"filed": filed, "reviewed": reviewed, "paid": paid, "rejected": rejected, "sent_back": sent_back}
 
 
 def _client(web_app, username: str | None, lang: str):
@@ -229,6 +235,9 @@ def _pages_of_others(web_app, cases, lang: str) -> tuple[dict[str, str], dict[st
     add("case page, filed, as the township reviewer", None, _get(li, f"/cases/{cases['filed']}"))
     wang, _ = _client(web_app, "wang", lang)
     add("case page, reviewed, as the health assessor", None, _get(wang, f"/cases/{cases['reviewed']}"))
+    add("case page, sent back for correction, as the health assessor", None, _get(wang, f"/cases/{cases['sent_back']}"))
+    li_client, li_token = _client(web_app, "li", lang)
+    add("补正通知书 (print view)", None, _paper(li_client, li_token, cases["sent_back"], "correction"))
     zhao, zhao_token = _client(web_app, "zhao", lang)
     add("case page, paid, as the federation", None, _get(zhao, f"/cases/{cases['paid']}"))
     add("/cases/notice", None, _get(zhao, "/cases/notice?jurisdiction=360902"))
@@ -323,6 +332,7 @@ def test_every_workbook_speaks_chinese(web_app, login, cases):
     assert generated.status_code in (200, 201), generated.get_data(as_text=True)[:300]
     add("payroll", zhou.get(f"/cases/payroll/{MONTH}?jurisdiction=360902&format=xlsx"))
     add("notice", login("zhao").get("/cases/notice?jurisdiction=360902&format=xlsx"))
+    add("补正通知书", login("li").post(f"/cases/{cases['sent_back']}/forms/correction", data={"format": "xlsx"}))
     add("batch result", zhou.post(
         "/api/v1/schemes/disability_care/evaluate-batch?format=xlsx", headers={"X-CSRF-Token": zhou.token},
         json={"jurisdiction": "360902", "date": "2024-04-01", "cases": [
