@@ -315,6 +315,19 @@ class LinearRows:
         self._terms.extend((row, v, c) for v, c in terms)
         return row
 
+    def covering(self, terms, lb: float) -> int:
+        """``Σ terms ≥ lb`` over non-negative variables and coefficients (a level plus its shortfall reaching a
+        requirement), with each 0/1 variable's coefficient lowered to ``lb``: one such choice meets the requirement
+        on its own either way, so every integer point keeps its feasibility and its least shortfall, while the LP
+        relaxation can no longer meet a small requirement with a sliver of a large project (coefficient
+        strengthening; tests/allocator/test_reformulations.py)."""
+        summed: dict[int, float] = {}
+        for v, c in terms:
+            summed[v] = summed.get(v, 0) + c
+        if lb > 0 and all(c >= 0 and self._lower[v] >= 0 for v, c in summed.items()):
+            summed = {v: (min(c, lb) if self._integer[v] and self._upper[v] <= 1 else c) for v, c in summed.items()}
+        return self.constraint(summed.items(), lb=lb)
+
     def model(self) -> tuple[mathopt.Model, list[mathopt.Variable]]:
         proto = model_pb2.ModelProto(name=self.name)
         n = len(self._lower)
