@@ -68,6 +68,11 @@ Exact reductions and how a large model is solved
     Years: without yearly budgets only the window between checkpoints matters, so x_pt exists for the earliest
     year of each window; a fixed-size project with den·g_p ≥ num·c_p for every share target of its kind (g_p its
     qualifying places) only gains from being built sooner, and is offered its earliest window alone.
+    Coefficient strengthening: in each row "level + s ≥ b" a 0/1 choice counts min(a, b), not its a (capacity,
+    sites, m²); in z ≤ Σ k x + f a choice counts min(k, n_Lu − c_Lu), and in the county pool min(k, Σ_u gaps).
+    One such choice meets the requirement alone either way, so every whole-numbered plan keeps its feasibility and
+    its least shortfall; only the LP relaxation loses the slivers of large projects that met small requirements
+    (Jiujiang's township model: LP bound 76,129 → 77,429, optimum 78,267; tests/allocator/test_reformulations.py).
     Flows z, f are continuous for the MIP backends (integral at an optimum for integral x), integer for CP-SAT.
     The model is written as plain (variable, coefficient) rows and created in one step (solver.LinearRows).
     From 500 choices on, each phase starts from relax and fix (solver.relax_and_fix): the LP relaxation (its
@@ -93,7 +98,7 @@ from allocator.facility_location import CapacitatedFacilityLocation, MaximalCove
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import (STATUS_ZH, LinearRows, Progress, SolverOptions, SolveStats, WarmStart,
-                              linear_expression, relax_and_fix, solve_model)
+                              fixed_search, linear_expression, relax_and_fix, solve_model)
 from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
 from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
                              achieved, as_fraction, counts_for, share_required)
@@ -586,12 +591,15 @@ class PlacementProblem:
             covered_new[key] = None
             if gap == 0:
                 return None
-            terms = [(choose[(i, t)], -k) for i, k in self._direct[layer].get(row_code, []) if i in inside
+            # k capped at the gap: a project covering more sub-units than are left uncovered covers the gap, no more
+            # (exact for whole x; a far tighter LP relaxation than z ≤ k x with k > gap)
+            terms = [(choose[(i, t)], -(min(k, gap) if self.STRENGTHEN else k))
+                     for i, k in self._direct[layer].get(row_code, []) if i in inside
                      for t in by_project_year[i] if t <= year]
             county = self.units.county_of_row[row_code]
             if self._pooled[layer].get(county) and any(i in inside for i, _ in self._pooled[layer][county]):
                 f = m.variable(0, gap, integer_flows)
-                pools[(layer, county, year)].append((f, 1))
+                pools[(layer, county, year)].append((f, gap))
                 terms.append((f, -1))
             if not terms:
                 return None
@@ -651,11 +659,14 @@ class PlacementProblem:
                 terms = adapted(row.unit, year)
             else:  # households_per_year
                 base, terms = 0, adapted(row.unit, year, only_year=True)
-            m.constraint([*terms, *slack], lb=row.required - base)  # level + s ≥ required
+            reach = m.covering if self.STRENGTHEN else m.constraint
+            reach([*terms, *slack], lb=row.required - base)  # level + s ≥ required
         for (layer, county, year), shares in pools.items():
             pooled = dict(self._pooled[layer][county])
-            capacity = built([i for i in pooled if i in inside], year, lambda i: pooled[i])
-            m.constraint([*shares, *((v, -c) for v, c in capacity)], ub=0)  # Σ f ≤ Σ k x (the county pool)
+            room = sum(gap for _, gap in shares)  # the most the pool can serve: k capped there, as for z
+            capacity = built([i for i in pooled if i in inside], year,
+                             lambda i: min(pooled[i], room) if self.STRENGTHEN else pooled[i])
+            m.constraint([*((f, 1) for f, _ in shares), *((v, -c) for v, c in capacity)], ub=0)  # Σ f ≤ Σ k x
         household_cost = round(self.household_cost or 0)
         spend = [*cost.values(), *((h, household_cost) for h in households.values())]
         budget_rows = []
@@ -765,8 +776,13 @@ class PlacementProblem:
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
-        warm = self._warm_start(built, options, self._left(options, started) * 0.6)
-        first, stats1 = self._search(built, options, on_progress, warm, self._left(options, started))
+        first_ends = self._elapsed(started) + self._left(options, started, 1 - self.SECOND_PHASE_SHARE)
+
+        def first_left() -> float:
+            return max(first_ends - self._elapsed(started), options.time_limit_s * self.LAST_TRY_SHARE)
+
+        warm = self._warm_start(built, options, first_left() * 0.85)
+        first, stats1 = self._search(built, options, on_progress, warm, first_left())
         phases = [("最小缺口 shortfall", stats1)]
         if first is None:
             return self._result("shortfall", phases, _NoSolution(), built)
@@ -793,10 +809,16 @@ class PlacementProblem:
                                          hint=mathopt.SolutionHint(variable_values=values))
             final = second if second.has_primal_feasible_solution() else _Solved(values)
         else:
-            warm = self._warm_start(built, options, self._left(options, started) * 0.8)
+            # the cheapest plan in the neighbourhood of phase 1's relaxation (no second relaxation: on a province
+            # it costs as long as the rest of the phase), then the whole model from there if time is left
             spent = mathopt.evaluate_expression(built.spend, values)
-            if warm.hint is None or warm.objective > spent:  # phase 1's plan is the better start
-                warm = WarmStart(mathopt.SolutionHint(variable_values=values), spent, warm.bound, warm.seconds)
+            warm = WarmStart(mathopt.SolutionHint(variable_values=values), spent, None, 0.0, warm.relaxed)
+            if warm.relaxed is not None:
+                cheaper, stats = fixed_search(model, warm.relaxed, options, self._left(options, started) * 0.6,
+                                              hint=warm.hint)
+                if cheaper.has_primal_feasible_solution() and cheaper.objective_value() < spent:
+                    warm = WarmStart(mathopt.SolutionHint(variable_values=cheaper.variable_values()),
+                                     cheaper.objective_value(), None, stats.seconds, warm.relaxed)
             final, stats2 = self._search(built, options, on_progress, warm, self._left(options, started))
             final = final or _Solved(values)
         phases.append(("最省投资 cost", stats2))
@@ -810,7 +832,9 @@ class PlacementProblem:
                 time_limit_s: float):
         """One phase from its warm start: (a solution or None, stats). The backend runs only when the warm start
         is not already within the gap asked for."""
-        if warm is not None and warm.hint is not None and warm.gap is not None and warm.gap <= options.relative_gap:
+        if warm is not None and warm.hint is not None and (
+                (warm.gap is not None and warm.gap <= options.relative_gap)
+                or time_limit_s < options.time_limit_s * self.SEARCH_FROM_SHARE):
             return _Solved(warm.hint.variable_values), warm.stats("highs")
         result, stats = solve_model(built.model, options, on_progress, time_limit_s=time_limit_s,
                                     hint=None if warm is None else warm.hint)
@@ -917,6 +941,10 @@ class PlacementProblem:
                 return False
         return True
 
+    # Coefficients capped where one choice meets a requirement alone (solver.LinearRows.covering, and k ≤ gap in
+    # coverage): the same integer optima, a tighter relaxation. False builds the plain model (for the tests that
+    # check both agree).
+    STRENGTHEN = True
     WARM_START_FROM = 500  # candidate decisions; smaller models are solved outright
 
     def _warm_start(self, built: _Model, options: SolverOptions, time_limit_s: float) -> WarmStart | None:
@@ -926,11 +954,27 @@ class PlacementProblem:
             return None
         return relax_and_fix(built.model, list(built.choose.values()), options, time_limit_s, integral=True)
 
-    @staticmethod
-    def _left(options: SolverOptions, started: dt.datetime) -> float:
-        """What is left of the time limit, never less than a tenth of it (so a last phase still gets a try)."""
+    # The time limit covers the whole call: building, solving and the explanation. This share of it is kept for
+    # reading the plan and explaining it (a province's 913 target rows: ~5 s, bench/allocator.py), and the first
+    # phase of the lexicographic objective leaves this share of what is left to the second.
+    EXPLANATION_SHARE = 0.1
+    SECOND_PHASE_SHARE = 0.25
+    LAST_TRY_SHARE = 0.02  # the least a phase gets when the time is up, so it still reads a plan
+    # A large model's backend search from its warm start runs only with this share of the limit left: HiGHS cannot
+    # stop in its presolve of a province's 60,000 variables (asked for 8.5 s it took 19.6 s, for 1.2 s 11.6 s)
+    SEARCH_FROM_SHARE = 0.35
+
+    @classmethod
+    def _left(cls, options: SolverOptions, started: dt.datetime, share: float = 1.0) -> float:
+        """``share`` of what is left of the time limit for solving (the explanation's share kept), never less
+        than LAST_TRY_SHARE of the limit."""
         used = (dt.datetime.now() - started).total_seconds()
-        return max(options.time_limit_s - used, options.time_limit_s * 0.1)
+        return max((options.time_limit_s * (1 - cls.EXPLANATION_SHARE) - used) * share,
+                   options.time_limit_s * cls.LAST_TRY_SHARE)
+
+    @staticmethod
+    def _elapsed(started: dt.datetime) -> float:
+        return (dt.datetime.now() - started).total_seconds()
 
     # ------------------------------------------------------------------------------------- reading
 
@@ -1095,7 +1139,14 @@ class PlacementProblem:
         afters = {year: self.figures(plan, year, adaptation) for year in years}
         befores = {year: self.figures(plan.iloc[0:0], year) for year in years}
         names = pd.concat([self.districts["name"], self._county_names()]).to_dict()
-        estimated = self.districts["estimated"].astype(bool)
+        estimated = self.districts["estimated"].astype(bool).to_dict()
+        estimated_units: dict[str, bool] = {}
+
+        def estimated_in(unit: str) -> bool:  # any estimated row in the unit (plain dicts: 913 rows, no pandas)
+            if unit not in estimated_units:
+                estimated_units[unit] = any(estimated[r] for r in self.units.rows_of[unit])
+            return estimated_units[unit]
+
         for row in self._rows:
             target, spec = row.target, row.target.spec
             required, achieved_after, shown_after = achieved(row, afters[target.year])
@@ -1110,7 +1161,7 @@ class PlacementProblem:
                 "before": shown_before, "after": shown_after, "met": shortfall == 0,
                 "shortfall": shortfall, "shortfall_unit": spec.unit_zh, "weight": target.weight, "reason": reason,
                 "reason_zh": REASONS[reason][0] if reason else None, "reason_en": REASONS[reason][1] if reason else None,
-                "estimated": bool(estimated[self.units.rows_of[row.unit]].any()),
+                "estimated": estimated_in(row.unit),
                 "citation": f"{target.reference.document} {target.reference.clause}",
             })
         columns = ["target", "target_zh", "target_en", "year", "value", "measure", "scope", "unit", "unit_name",
@@ -1153,67 +1204,90 @@ class PlacementProblem:
                                           "quote", "parameter", "status_zh", "status_en", "measured_on_zh",
                                           "reasons_zh", "reasons_en"])
 
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The candidates' columns the explanation reads, as numpy arrays by position (a province's 900 short rows
+        are explained in a second or two, not the twenty that pandas' per-row selections took)."""
+        if getattr(self, "_column_cache", None) is None:
+            p = self.projects
+            columns = {name: p[name].to_numpy() for name in (
+                "earliest_year", "inclusive", "social_operated", "facility_type", "division_code", "at_county_only",
+                "scalable", "capacity", "capacity_max", "unit_cost", "cost", "sites")}
+            columns["nursing_share"] = pd.to_numeric(p["nursing_share"], errors="coerce").fillna(0.0).to_numpy(float)
+            columns["floor_area"] = pd.to_numeric(p["floor_area"], errors="coerce").fillna(0.0).to_numpy(float)
+            columns["full_cost"] = np.where(columns["scalable"], columns["unit_cost"] * columns["capacity"],
+                                            columns["cost"])
+            for level in LEVELS:
+                columns[f"subsidy_full.{level}"] = p[f"subsidy_full.{level}"].to_numpy()
+            self._column_cache = columns
+        return self._column_cache
+
     def _reason(self, row: _TargetRow, shortfall: int, spending: Mapping, chosen: np.ndarray) -> str:
         """Why a target is short: nothing to build there, not enough even building everything, money, or a
         trade-off with another target."""
         spec, year = row.target.spec, row.target.year
         if spec.measure.startswith("households"):
             return "trade_off" if self._affordable_households(spending, year) else "budget"
-        members = [i for i in self._members(row.unit, spec.kind) if self._records[i].earliest_year <= year]
-        candidates = self._narrow.take(members)
-        useful = candidates[self._useful(spec, candidates)]
+        columns = self._columns()
+        members = self._members(row.unit, spec.kind).to_numpy(dtype=int)
+        members = members[columns["earliest_year"][members] <= year]
+        useful = members[self._useful(spec, members)]
         if spec.measure == "floor_space":
-            useful = useful[self.projects.loc[useful.index, "division_code"].eq(row.unit)]
+            useful = useful[columns["division_code"][useful] == row.unit]
         if spec.measure == "coverage" and row.unit in self.districts.index and self.units.township_level:
-            pooled = self._narrow.take(list(self.units.of(self.units.county_of_row[row.unit], spec.kind)))
-            pooled = pooled[self.projects.loc[pooled.index, "at_county_only"].to_numpy()]
-            useful = pd.concat([useful, pooled[self._useful(spec, pooled)]])  # the county pool serves the row too
-        if useful.empty:
+            pooled = self.units.of(self.units.county_of_row[row.unit], spec.kind).to_numpy(dtype=int)
+            pooled = pooled[columns["at_county_only"][pooled].astype(bool)]
+            useful = np.concatenate([useful, pooled[self._useful(spec, pooled)]])  # the county pool serves it too
+        if not len(useful):
             return "no_candidates"
         if not self._reachable(row, useful):
             return "capacity"
-        unchosen = useful[~chosen[useful.index.to_numpy(dtype=int)]]
-        if unchosen.empty or self._affordable(unchosen, spending, year):
+        unchosen = useful[~chosen[useful]]
+        if not len(unchosen) or self._affordable(unchosen, spending, year):
             return "trade_off"
         return "budget"
 
-    def _reachable(self, row: _TargetRow, useful: pd.DataFrame) -> bool:
-        """Would the target be met if every useful candidate were built (at its largest)?"""
-        spec = row.target.spec
+    def _reachable(self, row: _TargetRow, useful: np.ndarray) -> bool:
+        """Would the target be met if every useful candidate (by position) were built (at its largest)?"""
+        spec, columns = row.target.spec, self._columns()
+        largest = columns["capacity_max"][useful].astype(np.int64)
         if spec.measure == "share":
             total, _ = self._existing(row.unit, spec.kind)
             good = self.units.total(row.unit, QUALIFYING_EXISTING[spec.qualifying])
-            gained = {"nursing": nursing_beds_of(useful["nursing_share"], useful["capacity_max"]),
-                      "inclusive": useful["capacity_max"], "private": useful["capacity_max"]}[spec.qualifying].sum()
-            return good + gained >= share_required(row.share, total + int(useful["capacity_max"].sum()), spec.strict)
+            gained = (nursing_beds_of(columns["nursing_share"][useful], largest).sum()
+                      if spec.qualifying == "nursing" else largest.sum())
+            return good + gained >= share_required(row.share, total + int(largest.sum()), spec.strict)
         if spec.measure in ("per_1000", "total", "added"):
             base = 0 if spec.measure == "added" else self._existing(row.unit, spec.kind)[0]
-            return base + int(useful["capacity_max"].sum()) >= row.required
+            return base + int(largest.sum()) >= row.required
         if spec.measure == "count":
             base = self.units.total(row.unit, spec.existing_column) if spec.existing_column else 0
-            return base + int(useful["sites"].sum()) >= row.required
+            return base + int(columns["sites"][useful].astype(np.int64).sum()) >= row.required
         if spec.measure == "floor_space":
-            return self.units.total(row.unit, "elderly_floor_space") + int(useful["floor_area"].round().sum()) >= row.required
+            return (self.units.total(row.unit, "elderly_floor_space")
+                    + int(np.round(columns["floor_area"][useful]).sum()) >= row.required)
+        built = pd.DataFrame(index=pd.Index(useful))
         covered = 0
         for layer in spec.layers:
-            per_row = self.units.covered(layer, useful)
+            per_row = self.units.covered(layer, built)
             covered += int(per_row[self.units.rows_of[row.unit]].sum())
         return covered >= row.required
 
-    @staticmethod
-    def _useful(spec, candidates: pd.DataFrame) -> pd.Series:
-        """Candidates that can raise this target's figure."""
+    def _useful(self, spec, positions: np.ndarray) -> np.ndarray:
+        """Which of these candidates (by position) can raise this target's figure."""
+        columns = self._columns()
         if spec.measure == "share":
-            return {"nursing": candidates["nursing_share"] > 0, "inclusive": candidates["inclusive"],
-                    "private": candidates["social_operated"]}[spec.qualifying]
+            if spec.qualifying == "nursing":
+                return columns["nursing_share"][positions] > 0
+            return columns["inclusive" if spec.qualifying == "inclusive" else "social_operated"][positions].astype(bool)
         if spec.measure == "coverage":
-            types = {t for layer in spec.layers for t in LAYERS[layer][2]}
-            return candidates["facility_type"].isin(types)
+            types = [t for layer in spec.layers for t in LAYERS[layer][2]]
+            return np.isin(columns["facility_type"][positions], types)
         if spec.measure == "count":
-            return counts_for(spec, candidates) & (candidates["sites"] > 0)
+            return self._counted[spec.id][positions].astype(bool) & (columns["sites"][positions] > 0)
         if spec.measure == "floor_space":
-            return candidates["facility_type"].isin(FLOOR_SPACE_TYPES) & (candidates["floor_area"] > 0)
-        return pd.Series(True, index=candidates.index)
+            return (np.isin(columns["facility_type"][positions], list(FLOOR_SPACE_TYPES))
+                    & (columns["floor_area"][positions] > 0))
+        return np.ones(len(positions), dtype=bool)
 
     def _affordable_households(self, spending: Mapping, year: int) -> bool:
         """Could the money left pay for one more adapted home by ``year``?"""
@@ -1225,21 +1299,23 @@ class PlacementProblem:
                        for t in range(self.first_year, year + 1))
         return True
 
-    def _affordable(self, candidates: pd.DataFrame, spending: Mapping, year: int) -> bool:
-        """Could the money left buy at least one of these (unchosen) candidates by ``year``?"""
-        cost = np.where(candidates["scalable"], candidates["unit_cost"] * candidates["capacity"], candidates["cost"])
-        fits = pd.Series(True, index=candidates.index)
+    def _affordable(self, positions: np.ndarray, spending: Mapping, year: int) -> bool:
+        """Could the money left buy at least one of these (unchosen) candidates, by position, by ``year``?"""
+        columns = self._columns()
+        cost = columns["full_cost"][positions]
+        fits = np.ones(len(positions), dtype=bool)
         if self.budgets.total is not None:
             fits &= cost <= self.budgets.total - spending["total"]
         if self.budgets.per_year is not None:
-            room = pd.Series(False, index=candidates.index)
+            room = np.zeros(len(positions), dtype=bool)
+            earliest = columns["earliest_year"][positions]
             for t in range(self.first_year, year + 1):
                 limit = self.budgets.year(t)
                 left = float("inf") if limit is None else limit - spending["by_year"].get(t, 0.0)
-                room |= (candidates["earliest_year"] <= t) & (cost <= left)
+                room |= (earliest <= t) & (cost <= left)
             fits &= room
         for level, limit in (self.budgets.per_level or {}).items():
-            fits &= candidates[f"subsidy_full.{level}"] <= limit - spending["subsidies_by_level"][level]
+            fits &= columns[f"subsidy_full.{level}"][positions] <= limit - spending["subsidies_by_level"][level]
         return bool(fits.any())
 
     # ------------------------------------------------------------------------- spatial objectives

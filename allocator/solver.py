@@ -21,10 +21,25 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
+from ortools.sat import sat_parameters_pb2
 
 from allocator.names import AUTO, BACKEND_NAMES, DEFAULT_BACKEND  # noqa: F401  (AUTO and the default: part of this module's interface)
 
 BACKENDS = dict(zip(BACKEND_NAMES, (mathopt.SolverType.HIGHS, mathopt.SolverType.CP_SAT, mathopt.SolverType.GSCIP)))
+
+# CP-SAT's settings for these models, from bench/allocator.py (Jiujiang's township model, phase 1, load ~7 on 2
+# cores): linearization_level 2 puts the full LP relaxation with cuts into the search (the models are knapsacks
+# under a budget, where the LP bound is what proves optimality): 1.8-2.8 s against 6.7-10.5 s at the default
+# level 1. One worker: on a shared 2-core machine CP-SAT's parallel portfolio only time-slices (2 workers
+# 8.3-10.2 s, 4 workers 13 s, 8 workers 2-7 s at level 2); SolverOptions.threads asks for more.
+CP_SAT_LINEARIZATION_LEVEL = 2
+CP_SAT_DEFAULT_WORKERS = 1
+
+
+def cp_sat_parameters(threads: int | None) -> sat_parameters_pb2.SatParameters:
+    """The CP-SAT parameters every allocator model is solved with (see CP_SAT_LINEARIZATION_LEVEL)."""
+    return sat_parameters_pb2.SatParameters(linearization_level=CP_SAT_LINEARIZATION_LEVEL,
+                                            num_workers=threads or CP_SAT_DEFAULT_WORKERS)
 
 STATUS_ZH = {
     "optimal": "已证明最优",
@@ -156,8 +171,9 @@ def solve_model(
         relative_gap_tolerance=options.relative_gap,
         absolute_gap_tolerance=0.0,
         # HiGHS refuses a thread count through MathOpt; it uses its own default.
-        threads=None if options.backend == "highs" else options.threads,
+        threads=None if options.backend in ("highs", "cp-sat") else options.threads,
         enable_output=options.verbose,
+        **({"cp_sat": cp_sat_parameters(options.threads)} if options.backend == "cp-sat" else {}),
     )
     kwargs: dict = {}
     if hint is not None:
@@ -191,12 +207,15 @@ class WarmStart:
     """A first plan (relax and fix) and the bound of the LP relaxation it came from.
 
     The bound holds whatever backend then searches: no integer plan is better than the relaxation's optimum.
-    With an integral objective (whole places, yuan, weights) it is rounded up."""
+    With an integral objective (whole places, yuan, weights) it is rounded up. ``relaxed``: the decisions' values
+    in the relaxation, so a later phase can search the same neighbourhood (``fixed_search``) without solving it
+    again."""
 
     hint: mathopt.SolutionHint | None
     objective: float | None  # of the first plan
     bound: float | None
     seconds: float
+    relaxed: dict | None = None  # decision variable -> its value in the LP relaxation
 
     @property
     def gap(self) -> float | None:
@@ -216,14 +235,41 @@ class WarmStart:
         return SolveStats(stats.backend, status, stats.objective, bound, stats.seconds)
 
 
+def _fixing_backend(options: SolverOptions, time_limit_s: float) -> SolverOptions:
+    """The backend for the small MIPs left once the relaxation's integral decisions are fixed: HiGHS (its presolve
+    removes what is fixed at once; CP-SAT would carry the whole model)."""
+    return SolverOptions(options.backend if options.backend != "cp-sat" else "highs", time_limit_s,
+                         max(options.relative_gap, 1e-4))
+
+
+def fixed_search(model: mathopt.Model, relaxed: dict, options: SolverOptions, time_limit_s: float,
+                 free_fractional: bool = True, hint: mathopt.SolutionHint | None = None
+                 ) -> tuple[mathopt.SolveResult, SolveStats]:
+    """Solve ``model`` with every decision the relaxation left at 1 fixed at 1 and every one at 0 fixed at 0;
+    the fractional ones free (or at 0: a plan within the budget at once, since spending only falls). The bounds
+    are restored afterwards; the stats' bound holds for this neighbourhood only."""
+    saved = {v: (v.lower_bound, v.upper_bound) for v in relaxed}
+    for variable, value in relaxed.items():
+        if value >= 1 - 1e-6:
+            variable.lower_bound = 1
+        elif value <= 1e-6 or not free_fractional:
+            variable.upper_bound = 0
+    try:
+        return solve_model(model, _fixing_backend(options, time_limit_s), time_limit_s=time_limit_s, hint=hint)
+    finally:
+        for variable, (low, high) in saved.items():
+            variable.lower_bound, variable.upper_bound = low, high
+
+
 def relax_and_fix(model: mathopt.Model, decisions: list[mathopt.Variable], options: SolverOptions,
                   time_limit_s: float, integral: bool = False) -> WarmStart:
     """A good first plan for large instances: solve the LP relaxation (dual simplex: on these models it is several
-    times faster than the barrier), fix the decisions it leaves at 0 or 1, and solve the much smaller rest as a
-    MIP. On a province's model the relaxation leaves about 1.5% of the integers fractional; the plan found this way
-    was 5.7% above the bound there (bench/allocator.py). The bound is kept (WarmStart): the caller stops there
-    when the plan is within the gap asked for, and reports the better bound otherwise. ``integral``: the objective takes whole values only,
-    so its bound may be rounded up."""
+    times faster than the barrier, which finds nothing in 60 s on a province's; primal simplex 18 s against 12 s),
+    fix the decisions it leaves at 0 or 1, and solve the much smaller rest as a MIP. On a province's model the
+    relaxation leaves 336 of 36,253 choices fractional; the plan found this way is within 2.3% of the bound (the
+    neighbourhood's own bound is within 0.01% of it: bench/allocator.py). The bound is kept (WarmStart): the
+    caller stops there when the plan is within the gap asked for, and reports the better bound otherwise.
+    ``integral``: the objective takes whole values only, so its bound may be rounded up."""
     started = time.perf_counter()
     integer = [v for v in model.variables() if v.integer]
     for variable in integer:
@@ -242,33 +288,22 @@ def relax_and_fix(model: mathopt.Model, decisions: list[mathopt.Variable], optio
         bound = relaxed.objective_value()
         bound = math.ceil(bound - 1e-6) if integral else bound
     values = relaxed.variable_values()
-    backend = SolverOptions(options.backend if options.backend != "cp-sat" else "highs", time_limit_s,
-                            max(options.relative_gap, 1e-4))
+    at = {variable: values[variable] for variable in decisions}
     best: mathopt.SolveResult | None = None
-    # first every fractional decision at 0 (a plan within the budget, since spending only falls: solved in
-    # moments), then the fractional ones free; the better plan is kept
-    for free_fractional, share in ((False, 0.3), (True, 1.0)):
+    # first every fractional decision at 0 (solved in moments), then the fractional ones free from that plan;
+    # the better plan is kept
+    for free_fractional, share in ((False, 0.2), (True, 1.0)):
         left = max((time_limit_s - (time.perf_counter() - started)) * share, time_limit_s * 0.1)
-        saved = {v: (v.lower_bound, v.upper_bound) for v in decisions}
-        for variable in decisions:
-            if values[variable] >= 1 - 1e-6:
-                variable.lower_bound = 1
-            elif values[variable] <= 1e-6 or not free_fractional:
-                variable.upper_bound = 0
-        try:
-            fixed, _ = solve_model(model, backend, time_limit_s=left, hint=None if best is None else
-                                   mathopt.SolutionHint(variable_values=best.variable_values()))
-        finally:
-            for variable, (low, high) in saved.items():
-                variable.lower_bound, variable.upper_bound = low, high
+        fixed, _ = fixed_search(model, at, options, left, free_fractional, hint=None if best is None else
+                                mathopt.SolutionHint(variable_values=best.variable_values()))
         if fixed.has_primal_feasible_solution() and (best is None
                                                      or fixed.objective_value() < best.objective_value()):
             best = fixed
     seconds = time.perf_counter() - started
     if best is None:
-        return WarmStart(None, None, bound, seconds)
+        return WarmStart(None, None, bound, seconds, at)
     return WarmStart(mathopt.SolutionHint(variable_values=best.variable_values()), best.objective_value(), bound,
-                     seconds)
+                     seconds, at)
 
 
 class LinearRows:
@@ -298,6 +333,19 @@ class LinearRows:
         self._row_upper.append(ub)
         self._terms.extend((row, v, c) for v, c in terms)
         return row
+
+    def covering(self, terms, lb: float) -> int:
+        """``Σ terms ≥ lb`` over non-negative variables and coefficients (a level plus its shortfall reaching a
+        requirement), with each 0/1 variable's coefficient lowered to ``lb``: one such choice meets the requirement
+        on its own either way, so every integer point keeps its feasibility and its least shortfall, while the LP
+        relaxation can no longer meet a small requirement with a sliver of a large project (coefficient
+        strengthening; tests/allocator/test_reformulations.py)."""
+        summed: dict[int, float] = {}
+        for v, c in terms:
+            summed[v] = summed.get(v, 0) + c
+        if lb > 0 and all(c >= 0 and self._lower[v] >= 0 for v, c in summed.items()):
+            summed = {v: (min(c, lb) if self._integer[v] and self._upper[v] <= 1 else c) for v, c in summed.items()}
+        return self.constraint(summed.items(), lb=lb)
 
     def model(self) -> tuple[mathopt.Model, list[mathopt.Variable]]:
         proto = model_pb2.ModelProto(name=self.name)

@@ -93,8 +93,9 @@ def bench_planning(name: str, backends: list[str], time_limit: float) -> None:
           f"on {os.cpu_count()} cores")
     print(f"  {'backend':8} {'phase':22} {'status':10} {'objective':>18} {'bound':>18} {'gap':>9} {'seconds':>8} "
           f"{'total s':>8}")
-    totals = {}
+    totals, figures = {}, {}
     for backend in backends:
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         problem = PlacementProblem.from_frames(districts, projects, plan_year=2025, budget=budget, only_targets=targets)
         built = time.perf_counter() - started
@@ -111,10 +112,41 @@ def bench_planning(name: str, backends: list[str], time_limit: float) -> None:
               f"solver {solve_seconds:.2f} s, with model and explanation {totals[backend]:.2f} s; "
               f"indicators met {int((result.indicators['status'] == 'met').sum()) if len(result.indicators) else 0}"
               f"/{len(result.indicators)}")
+        first = result.phases[0][1] if result.phases else None
+        figures[backend] = {
+            "whole call s (model, solve, explanation)": totals[backend], "model built s": built,
+            "solver s": solve_seconds,
+            "first phase objective": None if first is None else first.objective,
+            "first phase gap": None if first is None else first.gap,
+            "worst gap": None if worst == float("inf") else worst,
+            "proven optimal (1 = yes)": float(proven),
+            "load average before (1 min)": load_before, "load average after (1 min)": os.getloadavg()[0]}
+    compare(figures)
     if BASELINE in totals:
         for backend, seconds in totals.items():
             print(f"  time ratio {backend} / {BASELINE}: {seconds / totals[BASELINE]:.2f}")
     print(f"  (default backend {DEFAULT_BACKEND!r}: {AUTO})")
+
+
+def compare(figures: dict[str, dict[str, float | None]]) -> None:
+    """Each figure of the run beside the other backend's, with their ratio to the baseline (HiGHS)."""
+    backends = list(figures)
+    if not backends:
+        return
+    others = [b for b in backends if b != BASELINE]
+    print(f"  {'figure':42} " + " ".join(f"{b:>16}" for b in backends)
+          + "".join(f" {b + ' / ' + BASELINE:>16}" for b in others if BASELINE in figures))
+    for name in figures[backends[0]]:
+        values = [figures[b][name] for b in backends]
+        shown = [_gap(v) if "gap" in name else _fmt(v) for v in values]
+        line = f"  {name:42} " + " ".join(f"{v:>16}" for v in shown)
+        if BASELINE in figures:
+            base = figures[BASELINE][name]
+            for b in others:
+                value = figures[b][name]
+                ratio = (value / base if value is not None and base not in (None, 0) else None)
+                line += f" {'—' if ratio is None else f'{ratio:.2f}':>16}"
+        print(line)
 
 
 def bench_orlib(backends: list[str], time_limit: float) -> None:
