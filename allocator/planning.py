@@ -75,9 +75,12 @@ Exact reductions and how a large model is solved
     (Jiujiang's township model: LP bound 76,129 → 77,429, optimum 78,267; tests/allocator/test_reformulations.py).
     Flows z, f are continuous for the MIP backends (integral at an optimum for integral x), integer for CP-SAT.
     The model is written as plain (variable, coefficient) rows and created in one step (solver.LinearRows).
-    From 500 choices on, each phase starts from relax and fix (solver.relax_and_fix): the LP relaxation (its
-    optimum, rounded up, is the phase's bound), then the rest as a MIP with the integral choices fixed; a phase
-    whose first plan is within the gap asked for stops there, else the backend searches on from it.
+    From 500 choices on, the first phase starts from relax and fix (solver.relax_and_fix): the LP relaxation (its
+    optimum, rounded up, is the phase's bound), then the rest as a MIP with the integral choices fixed; the
+    second phase searches the same neighbourhood for the cheapest plan (solver.fixed_search). A phase whose plan
+    is within the gap asked for stops there, else the backend searches on from it while a third of the time
+    limit is left. The time limit covers the whole call: a tenth is kept for the explanation, a quarter of the
+    rest for the second phase.
 """
 
 from __future__ import annotations
@@ -764,9 +767,10 @@ class PlacementProblem:
     def _solve_lexicographic(self, options: SolverOptions, on_progress) -> PlacementResult:
         """Least weighted shortfall first; then the cheapest plan with no more shortfall than that.
 
-        A large model starts each phase from relax and fix (``_warm_start``): when that plan is within the gap asked
-        for of the relaxation's bound the phase stops there, else the backend searches on from it and the bound
-        reported is the better of the two."""
+        A large model starts the first phase from relax and fix (``_warm_start``) and the second from the first's
+        plan in the same neighbourhood (``fixed_search``): when a plan is within the gap asked for of the
+        relaxation's bound the phase stops there, else the backend searches on from it (time allowing, see
+        SEARCH_FROM_SHARE) and the bound reported is the better of the two."""
         started = dt.datetime.now()
         if not any(row.unit == CITY_WIDE for row in self._rows) and not self.units.crosses_counties():
             found = self._lexicographic_by_district(options, on_progress, started)
@@ -812,13 +816,15 @@ class PlacementProblem:
             # the cheapest plan in the neighbourhood of phase 1's relaxation (no second relaxation: on a province
             # it costs as long as the rest of the phase), then the whole model from there if time is left
             spent = mathopt.evaluate_expression(built.spend, values)
-            warm = WarmStart(mathopt.SolutionHint(variable_values=values), spent, None, 0.0, warm.relaxed)
+            hint, seconds = mathopt.SolutionHint(variable_values=values), 0.0
             if warm.relaxed is not None:
                 cheaper, stats = fixed_search(model, warm.relaxed, options, self._left(options, started) * 0.6,
-                                              hint=warm.hint)
+                                              hint=hint)
+                seconds = stats.seconds
                 if cheaper.has_primal_feasible_solution() and cheaper.objective_value() < spent:
-                    warm = WarmStart(mathopt.SolutionHint(variable_values=cheaper.variable_values()),
-                                     cheaper.objective_value(), None, stats.seconds, warm.relaxed)
+                    spent = cheaper.objective_value()
+                    hint = mathopt.SolutionHint(variable_values=cheaper.variable_values())
+            warm = WarmStart(hint, spent, None, seconds, warm.relaxed)
             final, stats2 = self._search(built, options, on_progress, warm, self._left(options, started))
             final = final or _Solved(values)
         phases.append(("最省投资 cost", stats2))

@@ -114,7 +114,7 @@ def bench_planning(name: str, backends: list[str], time_limit: float) -> None:
               f"/{len(result.indicators)}")
         first = result.phases[0][1] if result.phases else None
         figures[backend] = {
-            "whole call s (model, solve, explanation)": totals[backend], "model built s": built,
+            "whole call s (model, solve, explanation)": totals[backend], "tables prepared s (from_frames)": built,
             "solver s": solve_seconds,
             "first phase objective": None if first is None else first.objective,
             "first phase gap": None if first is None else first.gap,
