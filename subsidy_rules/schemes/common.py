@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from care_services.vocabulary import ENGLISH
-from subsidy_rules.engine import Criterion, Inputs, falsity, yuan
+from subsidy_rules.engine import Criterion, Inputs, falsity
 
 LEVELS = ("province", "city", "county")
 
@@ -44,9 +44,11 @@ def level_en(level) -> str:
 
 
 def yuan_en(value) -> str:
-    """An amount in an English step: 1,234.5 -> 'CNY 1,234.50' (as yuan() writes '1,234.50元')."""
-    text = yuan(value)
-    return text if text == "—" else f"CNY {text.removesuffix('元')}"
+    """An amount in an English step: 1,234.5 -> 'CNY 1,234.50' (as yuan() writes '1,234.50元'). The values of a
+    row are floats, None or pd.NA: checked without pd.isna, since every answer's steps call this several times."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "—"
+    return f"CNY {float(value):,.2f}"
 
 
 def english(value, missing: str = "—") -> str:

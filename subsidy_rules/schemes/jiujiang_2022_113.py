@@ -88,8 +88,9 @@ def _home_care_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
 
 def _home_care_steps(row: Mapping) -> list[Step]:
-    return [Step(f"{number(row['x.age'])}岁：每人每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
-                 f"Aged {number(row['x.age'])}: {yuan_en(row['amount'])} per person per month, paid by "
+    age = number(row['x.age'])
+    return [Step(f"{age}岁：每人每月 {yuan(row['amount'])}，由{level_zh(row['x.funding_level'])}负担",
+                 f"Aged {age}: {yuan_en(row['amount'])} per person per month, paid by "
                  f"{level_en(row['x.funding_level'])}")]
 def _home_care_sentence(kind: str, facts: Mapping, answer: Mapping) -> tuple[str, str] | None:
     """A failed condition of 附件2 第3项 as the older person's family reads it: what the facts say, then whom the
@@ -235,11 +236,12 @@ def _construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
 
 
 def _construction_steps(row: Mapping) -> list[Step]:
+    ordinary, nursing = number(row['fact.ordinary_beds']), number(row['fact.nursing_beds'])
     steps = [Step(
-        f"省级建设补助：普通型床位{number(row['fact.ordinary_beds'])}张、护理型床位{number(row['fact.nursing_beds'])}张，"
+        f"省级建设补助：普通型床位{ordinary}张、护理型床位{nursing}张，"
         f"按每张{yuan(row['x.province_rate_ordinary'])}、{yuan(row['x.province_rate_nursing'])}计 = {yuan(row['x.province_before_factor'])}",
-        f"Provincial construction subsidy: {number(row['fact.ordinary_beds'])} ordinary and "
-        f"{number(row['fact.nursing_beds'])} nursing beds at {yuan_en(row['x.province_rate_ordinary'])} and "
+        f"Provincial construction subsidy: {ordinary} ordinary and "
+        f"{nursing} nursing beds at {yuan_en(row['x.province_rate_ordinary'])} and "
         f"{yuan_en(row['x.province_rate_nursing'])} a bed = {yuan_en(row['x.province_before_factor'])}")]
     if truth(row["x.leased"]):
         steps.append(Step(f"租赁用房或公建民营，减半（×{row['x.factor']}）= {yuan(row['fund.province'])}",
@@ -249,10 +251,11 @@ def _construction_steps(row: Mapping) -> list[Step]:
         for kind, label, label_en in (("ordinary", "普通型", "ordinary"), ("nursing", "护理型", "nursing")):
             raw = (row[f"fact.{kind}_beds"] or 0) * (row[f"x.city_rate_{kind}"] or 0)
             capped = raw > (row[f"x.city_cap_{kind}"] or 0)
+            beds = number(row[f'fact.{kind}_beds'])
             steps.append(Step(
-                f"市级{label}：{number(row[f'fact.{kind}_beds'])}张×{yuan(row[f'x.city_rate_{kind}'])}，"
+                f"市级{label}：{beds}张×{yuan(row[f'x.city_rate_{kind}'])}，"
                 f"上限{yuan(row[f'x.city_cap_{kind}'])} = {yuan(row[f'x.city_{kind}'])}{'（达到上限）' if capped else ''}",
-                f"City, {label_en} beds: {number(row[f'fact.{kind}_beds'])} × {yuan_en(row[f'x.city_rate_{kind}'])}, "
+                f"City, {label_en} beds: {beds} × {yuan_en(row[f'x.city_rate_{kind}'])}, "
                 f"capped at {yuan_en(row[f'x.city_cap_{kind}'])} = {yuan_en(row[f'x.city_{kind}'])}"
                 f"{' (the cap is reached)' if capped else ''}"))
     else:
@@ -260,8 +263,9 @@ def _construction_steps(row: Mapping) -> list[Step]:
         reasons_en = failed_criteria_en(row, CONSTRUCTION_CRITERIA, "city")
         steps.append(Step(f"市级补助：{yuan(row['fund.city'])}" + (f"（{reasons}）" if reasons else ""),
                           f"City subsidy: {yuan_en(row['fund.city'])}" + (f" ({reasons_en})" if reasons_en else "")))
-    steps.append(Step(f"县级叠加：省级补助×{percent(row['x.county_share'])} = {yuan(row['fund.county'])}",
-                      f"County top-up: the provincial subsidy × {percent(row['x.county_share'])} = "
+    share = percent(row['x.county_share'])
+    steps.append(Step(f"县级叠加：省级补助×{share} = {yuan(row['fund.county'])}",
+                      f"County top-up: the provincial subsidy × {share} = "
                       f"{yuan_en(row['fund.county'])}"))
     steps.append(Step(f"合计 = {yuan(row['amount'])}", f"Total = {yuan_en(row['amount'])}"))
     return steps

@@ -133,9 +133,9 @@ def _disability_steps(row: Mapping) -> list[Step]:
         place = row["fact.institution_type"]
         label += f"（{INSTITUTION_TYPES.get(place, '机构类型未填')}）"
         label_en += f" ({INSTITUTION_TYPES_EN.get(place, 'type of institution not given')})"
-    steps = [Step(f"6项指标中{number(row['x.adl_failed'])}项不能达到；年龄{number(row['x.age'])}岁",
-                  f"{number(row['x.adl_failed'])} of the 6 daily activities cannot be done unaided; "
-                  f"aged {number(row['x.age'])}")]
+    failed, age = number(row['x.adl_failed']), number(row['x.age'])
+    steps = [Step(f"6项指标中{failed}项不能达到；年龄{age}岁",
+                  f"{failed} of the 6 daily activities cannot be done unaided; aged {age}")]
     if truth(row["x.public_not_configured"]):
         steps.append(Step("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额",
                           "Care in a public elderly-care institution follows the support and care standard for "

@@ -27,6 +27,9 @@ def test_evaluate_answers_like_the_command_line(login):
     assert answer.status_code == 200 and body["eligible"] is True and body["amount"] == 6000
     assert all(c["reference"]["document"] == "九府办字[2022]113号" for c in body["criteria"])
     assert body["funding"] and body["steps"] and body["parameters"]
+    # the steps in Chinese and, one for one, in English (issue 17)
+    assert body["steps"][0] == "实际收托30人×每人每月200.00元 = 6,000.00元，由县级负担"
+    assert body["steps_en"] == ["30 children enrolled × CNY 200.00 per child per month = CNY 6,000.00, paid by the county"]
     short = client.post("/api/v1/schemes/childcare_operation/evaluate",
                         json={"facts": {"inclusive": True}, "jurisdiction": "360403"}).get_json()
     assert short["eligible"] is None and "monthly_fee" in short["missing_facts"]
