@@ -317,8 +317,9 @@ class AppliedScenario:
                                                           "text_zh", "text_en")}
         if described["below_floor"]:
             answer["steps"] = [step.replace("（不低于标准）", "（方案值，低于政策底线）") for step in answer.get("steps", [])]
-            answer["steps_en"] = [step.replace("(not below the standard)", "(the scenario's value, below the policy floor)")
-                                  for step in answer.get("steps_en", [])]
+            answer["steps_en"] = [
+                step.replace("(not below the standard)", "(the scenario's value, below the policy floor)")
+                for step in answer.get("steps_en", [])]
         answer["scenario"] = described
         return answer
 

@@ -109,8 +109,8 @@ def shown_value(value, unit: str, en: bool) -> str:
     if isinstance(value, list) or isinstance(value, str):
         words = _words(unit, en)
         items = value if isinstance(value, list) else [value]
-        return (", " if en else "、").join(words.get(item) or (english_label(item) if en else str(item).replace("_", " "))
-                                           for item in items)
+        shown = [words.get(item) or (english_label(item) if en else str(item).replace("_", " ")) for item in items]
+        return (", " if en else "、").join(shown)
     return value_text(value, unit)
 
 

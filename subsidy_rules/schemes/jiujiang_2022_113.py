@@ -667,7 +667,8 @@ def _childcare_construction_steps(row: Mapping) -> list[Step]:
     area = v.AREA.get(row["fact.area"], "—")
     steps = [Step(f"{area}{kind}：新增托位{number(row['fact.slots_added'])}个×{yuan(row['x.rate'])} = {yuan(row['x.total'])}",
                   f"{english(row['fact.area']).capitalize()}, {english(row['fact.construction'])}: "
-                  f"{number(row['fact.slots_added'])} places added × {yuan_en(row['x.rate'])} = {yuan_en(row['x.total'])}"),
+                  f"{number(row['fact.slots_added'])} places added × {yuan_en(row['x.rate'])} = "
+                  f"{yuan_en(row['x.total'])}"),
              Step(f"市级负担{percent(row['x.city_share'])} = {yuan(row['fund.city'])}",
                   f"The city pays {percent(row['x.city_share'])} = {yuan_en(row['fund.city'])}")]
     if truth(row["x.county_set_locally"]):

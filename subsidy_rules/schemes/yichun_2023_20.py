@@ -139,10 +139,12 @@ def _disability_steps(row: Mapping) -> list[Step]:
     if truth(row["x.public_not_configured"]):
         steps.append(Step("公办养老机构托养参照特困人员供养和护理费标准，该标准尚未配置，无法计算金额",
                           "Care in a public elderly-care institution follows the support and care standard for "
-                          "people in extreme poverty (tekun); that standard is not configured yet, so there is no amount"))
+                          "people in extreme poverty (tekun); that standard is not configured yet, so there is no "
+                          "amount"))
     else:
         steps.append(Step(f"{label}：每人每月 {yuan(row['amount'])}（不低于标准）",
-                          f"{label_en.capitalize()}: {yuan_en(row['amount'])} per person per month (not below the standard)"))
+                          f"{label_en.capitalize()}: {yuan_en(row['amount'])} per person per month "
+                          f"(not below the standard)"))
     steps.append(Step(
         f"可统筹整合的个人资金 {yuan(row['x.integrable_available'])}，统筹整合 {yuan(row['fund.integrated'])}，"
         f"财政兜底 {yuan(row['fund.finance_fallback'])}（未填写的资金按0计）",

@@ -29,7 +29,8 @@ def test_evaluate_answers_like_the_command_line(login):
     assert body["funding"] and body["steps"] and body["parameters"]
     # the steps in Chinese and, one for one, in English (issue 17)
     assert body["steps"][0] == "实际收托30人×每人每月200.00元 = 6,000.00元，由县级负担"
-    assert body["steps_en"] == ["30 children enrolled × CNY 200.00 per child per month = CNY 6,000.00, paid by the county"]
+    assert body["steps_en"] == [
+        "30 children enrolled × CNY 200.00 per child per month = CNY 6,000.00, paid by the county"]
     short = client.post("/api/v1/schemes/childcare_operation/evaluate",
                         json={"facts": {"inclusive": True}, "jurisdiction": "360403"}).get_json()
     assert short["eligible"] is None and "monthly_fee" in short["missing_facts"]
