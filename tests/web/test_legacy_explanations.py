@@ -24,6 +24,7 @@ def _store_legacy_explanation(county, case_id: int, missing: list[str]) -> None:
                                  .order_by(AuditEntry.id.desc())).first()
         explanation = copy.deepcopy(latest.explanation)
         explanation.update(eligible=None, amount=None, steps=[LEGACY_STEP], missing_facts=missing)
+        explanation.pop("steps_en", None)  # stored before the steps had an English list of their own
         session.add(AuditEntry(username="li", role="township_reviewer", entity="case", entity_key=str(case_id),
                                action="correct_facts", from_state="submitted", to_state="submitted",
                                reason="旧版本记录", explanation=explanation))
