@@ -14,6 +14,15 @@ def problem():
                                         only_targets=SYNTHETIC_TOWNSHIP_TARGETS), budget
 
 
+def shortfall_model():
+    """The first phase's model of problem() as the large models' path builds it (continuous flows, HiGHS)."""
+    large, _ = problem()
+    large._continuous_flows = True
+    built = large._build(allow_shortfall=True)
+    built.model.minimize(built.weighted)
+    return built
+
+
 def weighted_shortfall(result):
     return (result.targets["shortfall"] * result.targets["weight"]).sum()
 
@@ -36,10 +45,7 @@ def test_relax_and_fix_plans_are_bounded_by_the_exact_optimum_and_keep_their_sho
 
 
 def test_a_fixed_search_leaves_the_bounds_as_they_were():
-    large, _ = problem()
-    large._continuous_flows = True
-    built = large._build(allow_shortfall=True)
-    built.model.minimize(built.weighted)
+    built = shortfall_model()
     choices = list(built.choose.values())
     # a few at 1 (they fit the budget: 3% of what every candidate costs), a third at 0, the rest free
     relaxed = {x: (1.0 if k % 60 == 0 else 0.0 if k % 3 == 1 else 0.5) for k, x in enumerate(choices)}
@@ -53,10 +59,7 @@ def test_a_fixed_search_leaves_the_bounds_as_they_were():
 
 
 def test_rounding_the_relaxation_up_from_a_share_fixes_those_choices_and_never_plans_more_shortfall():
-    large, _ = problem()
-    large._continuous_flows = True
-    built = large._build(allow_shortfall=True)
-    built.model.minimize(built.weighted)
+    built = shortfall_model()
     choices = list(built.choose.values())
     before = [(x.lower_bound, x.upper_bound) for x in choices]
 
@@ -83,10 +86,7 @@ def test_relax_and_fix_keeps_a_valid_bound_and_a_plan_no_better_than_the_optimum
     exact = exact_problem.solve("shortfall", SolverOptions("highs", 120))
     assert exact.status == "optimal"
     optimum = exact.phases[0][1].objective
-    large, _ = problem()
-    large._continuous_flows = True
-    built = large._build(allow_shortfall=True)
-    built.model.minimize(built.weighted)
+    built = shortfall_model()
     warm = relax_and_fix(built.model, list(built.choose.values()), SolverOptions("highs", 60), 60, integral=True)
     assert warm.hint is not None
     assert warm.bound <= optimum + 1e-6 <= warm.objective + 1e-6
