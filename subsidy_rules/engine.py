@@ -724,8 +724,11 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
     if kind == "date":
         if any(isinstance(v, pd.Timestamp) for v in values):
             return Column(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(), None, "M")
-        return Column(np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                               dtype="datetime64[s]"), None, "M")
+        try:  # dates (None: NaT) converted by numpy in one pass
+            days = np.array(values, dtype="datetime64[D]")
+        except (TypeError, ValueError):
+            days = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values])
+        return Column(days.astype("datetime64[s]"), None, "M")
     if spec.choices:
         position = {value: i for i, value in enumerate(spec.choices)}
         codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
