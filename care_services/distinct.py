@@ -59,11 +59,13 @@ def _negative_zeros(array: np.ndarray, codes: np.ndarray, distinct: list) -> tup
     for code in zeros:
         positions = np.flatnonzero(codes == code)
         negative = positions[np.signbit(array[positions].astype(float))]
+        kind = type(distinct[code])
         if len(negative) and len(negative) < len(positions):
             codes[negative] = len(distinct)
-            distinct.append(type(distinct[code])(-0.0))
+            distinct.append(kind(-0.0))
+            distinct[code] = kind(0.0)  # whichever came first stood for both
         elif len(negative):
-            distinct[code] = type(distinct[code])(-0.0)
+            distinct[code] = kind(-0.0)
     return codes, distinct
 
 

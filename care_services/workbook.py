@@ -196,6 +196,7 @@ class StreamingWorksheet(xlsxwriter.worksheet.Worksheet):
 
 
 RENDER_ROWS = 8192  # rows rendered at once: bounded memory, and long enough columns for per-value rendering
+BY_VALUE_FROM = 256  # rows from which each column's distinct values are rendered once (below: each cell)
 _ABSENT = object()  # the missing cells of a row shorter than the table: nothing is written there
 
 
@@ -282,7 +283,7 @@ class _ColumnCells:
     def _pieces(self, values: Sequence) -> tuple[list, list, list]:
         """Per cell: the element after the reference, the width, the addend (each distinct value rendered once;
         see :mod:`care_services.distinct`)."""
-        if len(values) < 256:  # a short table: cell by cell (and no numpy for a notice)
+        if len(values) < BY_VALUE_FROM:  # a short table: cell by cell (and no numpy for a notice)
             rendered = [("", None, None) if value is _ABSENT else self.cell(value) for value in values]
             return [r[0] for r in rendered], [r[1] for r in rendered], [r[2] for r in rendered]
         from care_services.distinct import distinct_values, spread
