@@ -23,8 +23,13 @@ MIN_PASSWORD_LENGTH = 12  # OWASP ASVS 2.1.1
 MAX_PASSWORD_LENGTH = 128  # ASVS 2.1.2 allows 64 at least; scrypt hashes any length, this bounds the work
 MIN_DISTINCT_CHARACTERS = 4  # aaaaaaaaaaaa, 121212121212 are not passwords
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
-# check_password_hash against this when the user does not exist, so a wrong name and a wrong password take as long
-_DUMMY_HASH = generate_password_hash("carecalc-no-such-user")
+
+
+@functools.cache  # made on the first login attempt, not on every import (scrypt costs ~0.2 s on each CLI start)
+def _dummy_hash() -> str:
+    """check_password_hash against this when the user does not exist, so a wrong name and a wrong password take as
+    long."""
+    return generate_password_hash("carecalc-no-such-user")
 
 
 class InputError(ValueError):
@@ -104,7 +109,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (without telling which of the two was wrong)."""
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
 

@@ -259,13 +259,15 @@ def cmd_evaluate(args) -> int:
                 print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return EXIT_OK
-    from subsidy_rules.batch import evaluate_cases, read_cases, write_results
+    from subsidy_rules.batch import evaluate_cases, read_cases, timed_phase, write_results
 
     if not args.output:
         raise UsageError("批量测算需要 --output FILE.xlsx", "a batch needs --output FILE.xlsx")
     output = _writable(args.output, (".xlsx",))
+    timings: dict[str, list[float]] = {}
     try:
-        cases = read_cases(_existing_file(args.input), scheme)
+        with timed_phase(timings, "read"):
+            cases = read_cases(_existing_file(args.input), scheme)
     except ValueError as error:
         raise UsageError(str(error), "check the header row") from None
     if "jurisdiction" not in cases and not args.jurisdiction:
@@ -281,9 +283,13 @@ def cmd_evaluate(args) -> int:
                                               parameters=parameters, progress=tick)
         else:
             results = evaluate_cases(scheme.id, cases, date=args.date, jurisdiction=args.jurisdiction,
-                                     parameters=parameters, progress=tick)
+                                     parameters=parameters, progress=tick, timings=timings)
     described = _batch_scenario(scenario, cases, args)
-    write_results(output, scheme, cases, results, scenario=described)
+    with timed_phase(timings, "write"):
+        write_results(output, scheme, cases, results, scenario=described)
+    if args.timings:  # one line per phase: wall and CPU seconds, as bench/cli_round_trip.py reads them
+        for phase, (wall, cpu) in timings.items():
+            print(f"timing {phase} {wall:.3f} {cpu:.3f}", file=sys.stderr)
     for mark in (described or {}).get("changes", []):  # as the single answer does; the sheet 方案说明 lists them
         print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
     bad = int(results["fact_errors"].map(bool).sum()) if "fact_errors" in results else 0
@@ -520,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--date", type=_iso_date, default=None, help="evaluation date (default today)")
     evaluate.add_argument("--jurisdiction", help="county code, e.g. 360902 (or a column in the workbook)")
     evaluate.add_argument("--scenario", action="append", metavar="FILE.yaml", help="reform: parameter overrides")
+    evaluate.add_argument("--timings", action="store_true",
+                          help="print each phase's seconds (read, evaluate, explain, write) on stderr (bench/)")
     from subsidy_rules.budget_command import add_cluster_arguments
 
     add_cluster_arguments(evaluate)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl.utils import get_column_letter, quote_sheetname
+from xlsxwriter.utility import xl_col_to_name
 from sqlalchemy import Boolean, Date, Float, Integer
 
 from care_services.identifiers import (
@@ -241,7 +241,15 @@ def _to_boolean(value: Any) -> bool:
     raise CellError(f"应填“是”或“否”，实际为“{value}”", f"expected yes (是) or no (否), got '{value}'")
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as typed most often: no folding needed
+
+
 def _to_date(value: Any) -> dt.date:
+    if type(value) is str and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # 2023-02-30: the general path below gives the message
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -597,7 +605,7 @@ def parse_rows(spec: EntitySpec, rows: Sequence[Sequence], sheet_name: str) -> I
             continue
         record: dict[str, Any] = {c.key: None for c in absent if not c.required}
         row_errors: list[RowError] = []
-        letters = {c.key: get_column_letter(i + 1) for i, c in header_map.items()}
+        letters = {c.key: xl_col_to_name(i) for i, c in header_map.items()}
         for column, value in cells.items():
             try:
                 record[column.key] = convert_cell(column, value)
@@ -692,7 +700,9 @@ def add_validations(book: ReportBook, sheet: ReportSheet, columns: Sequence[Colu
         for row, label in enumerate(labels):
             sheet_.cell(row, column, label, fit=False)
         lists[1] = column + 1
-        letter = get_column_letter(column + 1)
+        from openpyxl.utils import quote_sheetname  # openpyxl is not imported on every command for this alone
+
+        letter = xl_col_to_name(column)
         return f"={quote_sheetname(sheet_.name)}!${letter}$1:${letter}${len(labels)}"
 
     for index, column in enumerate(columns):

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import numbers
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -175,21 +177,126 @@ class StreamingWorksheet(xlsxwriter.worksheet.Worksheet):
     and appends it to the sheet's row file; everything else (styles, widths, merges, validation, print set-up,
     charts) stays xlsxwriter's. ``tests/test_workbook.py`` checks both paths read back the same."""
 
-    def append_rendered_rows(self, first_row: int, rows_xml: Iterable[str], last_col: int) -> int:
-        """Append rendered ``<row>`` elements from ``first_row`` (0-based) on; returns how many."""
+    def append_rendered_rows(self, first_row: int, chunks: Iterable[tuple[int, str]], last_col: int) -> int:
+        """Append rendered ``<row>`` elements from ``first_row`` (0-based) on, given as (how many rows, their XML);
+        returns how many rows."""
         if not self.constant_memory:
             raise RuntimeError("rendered rows need constant_memory mode")
         if first_row > self.previous_row:
             self._write_single_row(first_row)  # flush the pending row (e.g. the header) first
         write, count = self.fh.write, 0
-        for xml in rows_xml:
+        for rows, xml in chunks:
             write(xml)
-            count += 1
+            count += rows
         if count:
             self._check_dimensions(first_row, 0)
             self._check_dimensions(first_row + count - 1, last_col)
             self.previous_row = first_row + count - 1
         return count
+
+
+RENDER_ROWS = 8192  # rows rendered at once: bounded memory, and long enough columns for per-value rendering
+BY_VALUE_FROM = 256  # rows from which each column's distinct values are rendered once (below: each cell)
+_ABSENT = object()  # the missing cells of a row shorter than the table: nothing is written there
+
+
+class ByColumn(list):
+    """A table's values column by column (one list per column, all as long as the table), as a batch result
+    has them: written without building rows first. ``sheet.table(columns, ByColumn(data))``."""
+
+    def chunks(self, size: int) -> Iterable[list[Sequence]]:
+        length = len(self[0]) if self else 0
+        for start in range(0, length, size):
+            yield [values[start:start + size] for values in self]
+
+
+def _column_chunks(rows: Iterable[Sequence], size: int) -> Iterable[list[Sequence]]:
+    """Rows as column chunks (the cells a short row lacks are ``_ABSENT``)."""
+    rows = iter(rows)
+    while chunk := [list(values) for values in itertools.islice(rows, size)]:
+        yield [list(values) for values in itertools.zip_longest(*chunk, fillvalue=_ABSENT)]
+
+
+class _ColumnCells:
+    """The ``<c>`` elements of one table column, written as xlsxwriter writes them: text as inline strings (quote
+    prefix where it would read as a formula), numbers (money rounded to the fen), dates as serial days, blanks
+    with the column's format. A column repeats a few values (是/否, 待定, a county, 600.0): each distinct value
+    is rendered once and the cells are assembled from those pieces."""
+
+    def __init__(self, column: Column, letter: str, plain: int | None, quoted: int, dated: int):
+        """``plain``, ``quoted``, ``dated``: the indices of the column's format, its quote-prefixed and date forms."""
+        self.shown = f' s="{plain}"' if plain else ""
+        self.quoted = f' s="{quoted}"'
+        self.dated = f' s="{dated}"'
+        self.blank = f'"{self.shown}/>' if self.shown else ""
+        self.money, self.summed = column.kind in ("money", "wan"), column.total
+        self.prefix = '<c r="' + letter
+        self.texts: dict[str, tuple[str, float]] = {}
+
+    def cell(self, value: Any) -> tuple[str, float | None, Any]:
+        """One value as (the element after its reference, its width or None, what it adds to the total or None);
+        the element is '' where nothing is written."""
+        kind = type(value)
+        if kind is str:
+            return (*self._text(value), None)
+        if value is None or kind.__name__ in ("NAType", "NaTType") or (kind is float and value != value):
+            return self.blank, None, None
+        if kind is bool or kind.__name__ == "bool_":
+            return self._text("是" if value else "否")[0], None, None
+        if kind is int or kind is float or (kind.__module__ == "numpy"
+                                             and kind.__name__.startswith(("int", "uint", "float"))):
+            if value != value or value in (math.inf, -math.inf):
+                return self.blank, None, None
+            if self.money:
+                value = round_fen(float(value))
+            width = len(f"{value:,.2f}") if kind is not int else len(f"{value:,}") + 1
+            return f'"{self.shown}><v>{value:.16G}</v></c>', width, value if self.summed else None
+        if isinstance(value, dt.datetime) or hasattr(value, "to_pydatetime"):
+            value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+            if value.time() == dt.time():
+                value = value.date()
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value.year >= 1901:
+            return f'"{self.dated}><v>{(value - EXCEL_EPOCH).days}</v></c>', 11, None
+        # anything else (a time of day, an old date, an object) as its text
+        return f'"{self.shown} t="inlineStr">{_inline_text(str(value))}</c>', None, None
+
+    def _text(self, value: str) -> tuple[str, float]:
+        known = self.texts.get(value)
+        if known is None:
+            shown_text = _SURROGATES.sub("\ufffd", value) if _SURROGATES.search(value) else value
+            attr = self.quoted if shown_text.startswith(FORMULA_STARTS) else self.shown
+            width = (len(shown_text.encode("utf-8")) + len(shown_text)) / 2 + 0.5
+            known = (f'"{attr} t="inlineStr">{_inline_text(shown_text)}</c>', width)
+            if len(self.texts) < 20_000:  # repeated texts rendered once
+                self.texts[value] = known
+        return known
+
+    def render(self, values: Sequence, numbers: Sequence[str], fitted: int) -> tuple[list[str], float | None, list]:
+        """The column's cells for rows ``numbers`` (Excel's), the widest of the first ``fitted``, and the values
+        the column's total adds, in row order."""
+        pieces, widths, addends = self._pieces(values)
+        prefix = self.prefix
+        xml = [prefix + number + piece if piece else "" for number, piece in zip(numbers, pieces)]
+        fit = [w for w in widths[:fitted] if w is not None] if fitted else []
+        return xml, max(fit, default=None), [a for a in addends if a is not None] if self.summed else []
+
+    def _pieces(self, values: Sequence) -> tuple[list, list, list]:
+        """Per cell: the element after the reference, the width, the addend (each distinct value rendered once;
+        see :mod:`care_services.distinct`)."""
+        if len(values) < BY_VALUE_FROM:  # a short table: cell by cell (and no numpy for a notice)
+            rendered = [("", None, None) if value is _ABSENT else self.cell(value) for value in values]
+            return [r[0] for r in rendered], [r[1] for r in rendered], [r[2] for r in rendered]
+        from care_services.distinct import distinct_values, spread
+
+        codes, distinct = distinct_values(values)
+        blank = self.cell(None)
+        shown, summed = self.shown, self.summed
+        rendered = [("", None, None) if value is _ABSENT
+                    # row numbers and counts, often each distinct: made directly
+                    else ('"' + shown + "><v>" + str(value) + "</v></c>", len(f"{value:,}") + 1,
+                          value if summed else None) if type(value) is int and not self.money and -10**15 < value < 10**15
+                    else self.cell(value) for value in distinct]
+        return tuple(spread([r[i] for r in rendered], codes, blank[i]) for i in range(3))
 
 
 class ReportBook:
@@ -412,92 +519,43 @@ class ReportSheet:
 
     def _rows(self, columns: Sequence[Column], styles: list[Style], rows: Iterable[Sequence], totals: list[float],
               fit_rows: int | None) -> int:
-        """Write the table body; returns the number of rows. In constant-memory mode each row is rendered as XML
-        at once (see :class:`StreamingWorksheet`); otherwise cell by cell."""
+        """Write the table body; returns the number of rows. In constant-memory mode the rows are rendered as XML
+        a few thousand at a time, column by column (see :class:`StreamingWorksheet` and :class:`_ColumnCells`);
+        otherwise cell by cell. ``rows`` are rows, or :class:`ByColumn` (the values column by column)."""
         if not (self.book.constant_memory and isinstance(self.ws, StreamingWorksheet)):
             count = 0
-            for count, values in enumerate(rows, start=1):
+            for count, values in enumerate(zip(*rows) if isinstance(rows, ByColumn) else rows, start=1):
                 for index, value in enumerate(values):
                     value = _total_value(columns[index], value, totals, index)
                     self.cell(self.row, index, value, styles[index], fit=fit_rows is None or count <= fit_rows)
                 self.row += 1
             return count
-        letters = [xlsxwriter.utility.xl_col_to_name(i) for i in range(len(columns))]
+        # the formats' indices in the order they have always been made: the plain ones, quoted text, dates
         plain = [s.plain._get_xf_index() if s.plain is not None else None for s in styles]
         quoted = [s.quoted._get_xf_index() for s in styles]
         dated = [s.date._get_xf_index() for s in styles]
-        blank = [f' s="{x}"' if x else "" for x in plain]
-        shown = [f' s="{x}"' if x else "" for x in plain]
-        quote_attr = [f' s="{x}"' for x in quoted]
-        date_attr = [f' s="{x}"' for x in dated]
-        money = [c.kind in ("money", "wan") for c in columns]
-        summed = [c.total for c in columns]
+        cells = [_ColumnCells(column, xlsxwriter.utility.xl_col_to_name(index), plain[index], quoted[index],
+                              dated[index]) for index, column in enumerate(columns)]
         widths, first = self.widths, self.row
-
-        texts: list[dict[str, tuple[str, float]]] = [{} for _ in columns]  # per column: text → (cell XML, width)
-
-        def text_cell(index: int, value: str) -> tuple[str, float]:
-            known = texts[index].get(value)
-            if known is None:
-                shown_text = _SURROGATES.sub("\ufffd", value) if _SURROGATES.search(value) else value
-                attr = quote_attr[index] if shown_text.startswith(FORMULA_STARTS) else shown[index]
-                width = (len(shown_text.encode("utf-8")) + len(shown_text)) / 2 + 0.5
-                known = (f'{attr} t="inlineStr">{_inline_text(shown_text)}</c>', width)
-                if len(texts[index]) < 20_000:  # repeated texts (是/否, a county, a scheme) rendered once
-                    texts[index][value] = known
-            return known
+        chunks = rows.chunks(RENDER_ROWS) if isinstance(rows, ByColumn) else _column_chunks(rows, RENDER_ROWS)
 
         def render():
-            for count, values in enumerate(rows, start=1):
-                number = str(first + count)  # Excel's row number (1-based) of this row
-                fit = fit_rows is None or count <= fit_rows
-                parts = [f'<row r="{number}">']
-                for index, value in enumerate(values):
-                    kind = type(value)
-                    if kind is str:
-                        xml, width = text_cell(index, value)
-                        parts.append(f'<c r="{letters[index]}{number}"{xml}')
-                        if fit and width > widths.get(index, 0):
-                            widths[index] = width
-                        continue
-                    ref = letters[index] + number
-                    if value is None or kind.__name__ in ("NAType", "NaTType") or (kind is float and value != value):
-                        if blank[index]:
-                            parts.append(f'<c r="{ref}"{blank[index]}/>')
-                        continue
-                    if kind is bool or kind.__name__ == "bool_":
-                        xml, width = text_cell(index, "是" if value else "否")
-                        parts.append(f'<c r="{ref}"{xml}')
-                        continue
-                    if kind is int or kind is float or (kind.__module__ == "numpy"
-                                                         and kind.__name__.startswith(("int", "uint", "float"))):
-                        if value != value or value in (math.inf, -math.inf):
-                            if blank[index]:
-                                parts.append(f'<c r="{ref}"{blank[index]}/>')
-                            continue
-                        if money[index]:
-                            value = round_fen(float(value))
-                        if summed[index]:
-                            totals[index] += value
-                        parts.append(f'<c r="{ref}"{shown[index]}><v>{value:.16G}</v></c>')
-                        if fit:
-                            width = len(f"{value:,.2f}") if kind is not int else len(f"{value:,}") + 1
-                            if width > widths.get(index, 0):
-                                widths[index] = width
-                        continue
-                    if isinstance(value, dt.datetime) or hasattr(value, "to_pydatetime"):
-                        value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-                        if value.time() == dt.time():
-                            value = value.date()
-                    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value.year >= 1901:
-                        parts.append(f'<c r="{ref}"{date_attr[index]}><v>{(value - EXCEL_EPOCH).days}</v></c>')
-                        if fit and widths.get(index, 0) < 11:
-                            widths[index] = 11
-                        continue
-                    text = str(value)  # anything else (a time of day, an old date, an object) as its text
-                    parts.append(f'<c r="{ref}"{shown[index]} t="inlineStr">{_inline_text(text)}</c>')
-                parts.append("</row>")
-                yield "".join(parts)
+            done = 0
+            for chunk in chunks:
+                size = len(chunk[0]) if chunk else 0
+                numbers = [str(first + done + k) for k in range(1, size + 1)]  # Excel's row numbers (1-based)
+                fitted = size if fit_rows is None else max(0, min(size, fit_rows - done))
+                rendered = []
+                for index, (column, values) in enumerate(zip(cells, chunk)):
+                    xml, width, addends = column.render(values, numbers, fitted)
+                    rendered.append(xml)
+                    if width is not None and width > widths.get(index, 0):
+                        widths[index] = width
+                    if addends:
+                        totals[index] = functools.reduce(operator.add, addends, totals[index])  # in row order
+                opened = ['<row r="' + number + '">' for number in numbers]
+                yield size, "".join(map("".join, zip(opened, *rendered, itertools.repeat("</row>", size))))
+                done += size
 
         count = self.ws.append_rendered_rows(first, render(), len(columns) - 1)
         self.row = first + count

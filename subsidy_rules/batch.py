@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import functools
+import itertools
+import time
 from collections.abc import Callable, Iterable
 from importlib import resources
 from dataclasses import dataclass, replace
@@ -13,9 +16,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from care_services.spreadsheet import KIND_LABELS, ColumnSpec, displayed, find_header, is_blank, is_example, read_sheets
+from care_services.spreadsheet import (
+    EXAMPLE_MARK, KIND_LABELS, ColumnSpec, displayed, find_header, is_blank, read_sheets,
+)
 from care_services.vocabulary import UNIT
-from care_services.workbook import Column, ReportBook
+from care_services.workbook import ByColumn, Column, ReportBook
 from subsidy_rules.engine import Scheme, evaluate_frame, get_scheme
 from subsidy_rules.parameters import ParameterSet
 
@@ -56,18 +61,42 @@ def read_cases(path: str | Path, scheme: Scheme, engine: str = "calamine") -> pd
         elif not is_blank(cell):
             keys[index] = f"{INPUT_PREFIX}{str(cell).strip()}"
             order.append((keys[index], str(cell).strip()))
-    records, numbers = [], []
-    for number, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-        values = {key: (row[i] if i < len(row) else None) for i, key in keys.items()}
-        if all(is_blank(values[c.key]) for c in header_map.values()):
-            continue
-        if is_example(row):
-            continue
-        records.append({k: (None if is_blank(v) else v) for k, v in values.items()})
-        numbers.append(number)
-    frame = pd.DataFrame(records, index=pd.Index(numbers, name="row"), columns=list(keys.values()))
+    frame = _case_frame(rows[header_index + 1:], keys, list(header_map), first=header_index + 2)
     frame.attrs["input_columns"] = order
     return frame
+
+
+def _case_frame(body: list[list], keys: dict[int, str], facts: list[int], *, first: int) -> pd.DataFrame:
+    """The rows under the header as a frame, column by column: blank cells (empty, spaces, NaN) as None, rows
+    with every fact blank and the template's example row left out, indexed by the row number Excel shows.
+    Values are kept as typed; pandas infers each column's type as it would from the rows one by one."""
+    n = len(body)
+    cells = list(itertools.zip_longest(*body)) if n else []  # the sheet's columns (short rows padded with None)
+    numbers = np.arange(first, first + n)
+    columns, blanks = {}, {}
+    for index in keys:
+        values = np.empty(n, dtype=object)
+        if index < len(cells):
+            values[:] = cells[index]
+        else:
+            values[:] = None
+        blanks[index] = _blank_cells(values)
+        values[blanks[index]] = None
+        columns[index] = values
+    keep = ~np.logical_and.reduce([blanks[index] for index in facts]) if facts else np.ones(n, dtype=bool)
+    for column in cells:
+        if EXAMPLE_MARK in column:  # a C-speed scan; the few marked rows are then found one by one
+            keep[[row for row, value in enumerate(column) if isinstance(value, str) and value == EXAMPLE_MARK]] = False
+    frame = pd.DataFrame({keys[index]: values[keep] for index, values in columns.items()},
+                         index=pd.Index(numbers[keep], name="row"), columns=list(keys.values()))
+    return frame.infer_objects()
+
+
+def _blank_cells(values: np.ndarray) -> np.ndarray:
+    """Which cells are blank (:func:`is_blank`), deciding once per distinct value (a column repeats a few)."""
+    codes, uniques = pd.factorize(values)  # None, NaN, NA and NaT: -1
+    blank_unique = np.array([is_blank(value) for value in uniques] + [True], dtype=bool)
+    return blank_unique[codes]
 
 
 def evaluate_cases(
@@ -78,25 +107,47 @@ def evaluate_cases(
     jurisdiction: str | None,
     parameters: ParameterSet | None = None,
     progress: Callable[[int], None] | None = None,
+    timings: dict[str, list[float]] | None = None,
 ) -> pd.DataFrame:
     """Evaluate in chunks (bounded memory, a progress tick per chunk) and add the explanation columns.
 
     Missing facts and failed criteria come from the evaluation's columns for the whole chunk at once (rows with
-    the same pattern share one answer), not from the rows one by one.
+    the same pattern share one answer), not from the rows one by one. ``timings`` (if given) gains the seconds
+    spent evaluating and explaining ([wall, cpu] seconds).
     """
     get_scheme(scheme_id)
-    parts = []
+    parts, timings = [], timings if timings is not None else {}
     for start in range(0, len(cases), CHUNK_ROWS):
         chunk = cases.iloc[start:start + CHUNK_ROWS]
-        result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
+        with timed_phase(timings, "evaluate"):
+            result = evaluate_frame(scheme_id, chunk, date=date, jurisdiction=jurisdiction, parameters=parameters)
         evaluation = result.attrs["context"]
-        result["missing_facts"] = [", ".join(names) for names in evaluation.missing_facts()]
-        result["failed_criteria"] = [", ".join(names) for names in evaluation.in_force_failures()]
-        result["warnings"] = [", ".join(names) for names in evaluation.warnings()]
+        with timed_phase(timings, "explain"):
+            result["missing_facts"] = _joined(evaluation.missing_facts())
+            result["failed_criteria"] = _joined(evaluation.in_force_failures())
+            result["warnings"] = _joined(evaluation.warnings())
         parts.append(result)
         if progress:
             progress(min(start + CHUNK_ROWS, len(cases)))
     return pd.concat(parts) if parts else pd.DataFrame()
+
+
+@contextlib.contextmanager
+def timed_phase(timings: dict[str, list[float]], phase: str):
+    """Add the block's wall and CPU seconds to ``timings[phase]`` ([wall, cpu]; bench/cli_round_trip.py)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        spent = timings.setdefault(phase, [0.0, 0.0])
+        spent[0] += time.perf_counter() - wall
+        spent[1] += time.process_time() - cpu
+
+
+def _joined(names_by_row: list[list[str]]) -> list[str]:
+    """Each row's ids joined by ', ' (rows share the same few lists: each joined once)."""
+    joined: dict[tuple[str, ...], str] = {}
+    return [joined.get(key) or joined.setdefault(key, ", ".join(key)) for key in map(tuple, names_by_row)]
 
 
 def _input_column(spec: ColumnSpec | None, header: str) -> Column:
@@ -110,9 +161,12 @@ def _input_values(column: pd.Series, spec: ColumnSpec | None) -> list:
     """A column of the input as typed (dates as dates, blanks as blanks, a choice by its Chinese label: the sheet is
     read by staff, who never see a choice's id) for the result sheet."""
     values = column.astype(object).where(column.notna(), None).tolist()
-    labels = spec.choices if spec is not None and spec.choices else {}
-    return [v.date() if isinstance(v, pd.Timestamp) else labels.get(v, v) if isinstance(v, str) else v
-            for v in values]
+    if any(issubclass(kind, pd.Timestamp) for kind in set(map(type, values))):
+        values = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
+    if spec is not None and spec.choices:
+        label = spec.choices.get  # only a text can equal a choice's id: other values are kept as they are
+        values = [label(v, v) for v in values]
+    return values
 
 
 def _decisions(column: pd.Series) -> list[str]:
@@ -122,12 +176,17 @@ def _decisions(column: pd.Series) -> list[str]:
 
 
 def _titles(column: pd.Series, titles: dict[str, str]) -> list[str | None]:
-    """Ids joined by ', ' (or lists of ids) as their Chinese titles joined by '、'."""
-    shown = []
-    for value in column.tolist():
+    """Ids joined by ', ' (or lists of ids) as their Chinese titles joined by '、' (each distinct text once: rows
+    share a few patterns)."""
+    def shown(value) -> str | None:
         ids = value.split(", ") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
-        shown.append("、".join(titles.get(i, i) for i in ids if i) or None)
-    return shown
+        return "、".join(titles.get(i, i) for i in ids if i) or None
+
+    values = column.tolist()
+    if not all(kind is str for kind in set(map(type, values))):
+        return [shown(value) for value in values]
+    distinct = {value: shown(value) for value in set(values)}
+    return [distinct[value] for value in values]
 
 
 def _amounts(column: pd.Series) -> list[float]:
@@ -175,7 +234,7 @@ def write_results(path: str | Path, scheme: Scheme, cases: pd.DataFrame, results
     columns, data = result_table(scheme, cases, results)
     with ReportBook(path) as book:
         sheet = book.sheet("测算结果")
-        sheet.table(columns, zip(*data), total_label="合计", freeze=1, autofilter=True, fit_rows=2000, borders=False)
+        sheet.table(columns, ByColumn(data), total_label="合计", freeze=1, autofilter=True, fit_rows=2000, borders=False)
         sheet.print_setup()
         if scenario is not None:
             from subsidy_rules.scenario import write_scenario_sheet

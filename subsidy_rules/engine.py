@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from care_services.distinct import MISSING, distinct_values, spread
 from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
@@ -629,37 +630,25 @@ def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dic
                     column = column.mask(below)
             converted[spec.key] = column
             continue
-        values = []
         # Cells repeat (是/否, a county's code, a category): each distinct cell is converted once, its answer or
-        # its error shared by every row that has it (keyed by type too: True, 1 and 1.0 are different cells).
-        answers: dict[tuple[type, Any], Any] = {}
-        for position, value in enumerate(frame[spec.key].tolist()):
-            key = (type(value), value) if _hashable(value) else None
-            answer = answers.get(key, _UNCONVERTED) if key is not None else _UNCONVERTED
-            if answer is _UNCONVERTED:
-                try:
-                    answer = convert_cell(spec, value)
-                except (CellError, IdentifierError) as error:
-                    answer = error
-                if key is not None and len(answers) < 100_000:
-                    answers[key] = answer
-            if isinstance(answer, (CellError, IdentifierError)):
+        # its error shared by every row that has it (True, 1 and 1.0 are different cells: care_services.distinct).
+        codes, distinct = distinct_values(frame[spec.key].tolist())
+        answers = []
+        for value in [*distinct, None]:  # None: the blank cells
+            try:
+                answers.append(convert_cell(spec, value))
+            except (CellError, IdentifierError) as error:
+                answers.append(error)
+        failed = [code for code, answer in enumerate(answers) if isinstance(answer, (CellError, IdentifierError))]
+        if failed:
+            cell_codes = np.where(codes == MISSING, len(distinct), codes)  # the blank cells' answer is the last
+            for position in np.flatnonzero(np.isin(cell_codes, failed)).tolist():
+                answer = answers[cell_codes[position]]
                 errors.setdefault(position, {})[spec.key] = {"reason_zh": answer.reason_zh, "reason_en": answer.reason_en}
-                answer = None
-            values.append(answer)
+            answers = [None if isinstance(answer, (CellError, IdentifierError)) else answer for answer in answers]
+        values = spread(answers[:-1], codes, answers[-1])
         converted[spec.key] = _from_values(spec, values, errors)
     return _indexed(converted, frame.index), errors
-
-
-_UNCONVERTED = object()
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return value == value  # NaN is never equal to itself: not a key
 
 
 def convert_records(scheme: Scheme, records: list[Mapping[str, Any]]) -> tuple[FactColumns, dict[int, dict]]:
@@ -736,8 +725,11 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
     if kind == "date":
         if any(isinstance(v, pd.Timestamp) for v in values):
             return Column(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(), None, "M")
-        return Column(np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                               dtype="datetime64[s]"), None, "M")
+        try:  # dates (None: NaT) converted by numpy in one pass
+            days = np.array(values, dtype="datetime64[D]")
+        except (TypeError, ValueError):
+            days = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values])
+        return Column(days.astype("datetime64[s]"), None, "M")
     if spec.choices:
         position = {value: i for i, value in enumerate(spec.choices)}
         codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
