@@ -297,16 +297,20 @@ def content_security_policy() -> str:
 
 
 def _headers(response):
+    """Each header unless the view set its own: one pass over the response's headers (werkzeug's setdefault scans
+    them, raising and catching a KeyError, once per header)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name in headers.keys()}
+    wanted = [("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"]),
+              ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+              ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin")]
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000"))
     if not request.path.startswith("/static/"):
-        headers.setdefault("Cache-Control", "no-store")  # pages and answers hold personal data (ASVS 8.2.1)
+        wanted.append(("Cache-Control", "no-store"))  # pages and answers hold personal data (ASVS 8.2.1)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
