@@ -6,14 +6,12 @@ built, and in another server process on the same database — while requests wit
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
+import urllib.error
 import urllib.request
 
 import pytest
 
+from tests.test_scale_out import _serve
 from tests.test_serve import free_port
 from tests.workflow.conftest import FOUR_FAILED, PASSWORD, STAFF, prepared_database
 
@@ -48,23 +46,6 @@ def test_the_next_evaluation_sees_a_county_raising_its_floor(web_app, login):
     assert anyone.post(EVALUATE, json=REQUEST).get_json()["amount"] == before + 150
 
 
-def _serve(port: int, url: str, log) -> subprocess.Popen:
-    env = {**os.environ, "CARECALC_SECRET_KEY": "fresh-parameters-test", "CARECALC_DATABASE_URL": url}
-    server = subprocess.Popen([sys.executable, "-m", "care_services.cli", "serve", "--port", str(port),
-                               "--job-workers", "0"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                server.wait(timeout=30)
-                raise AssertionError(f"the server on port {port} did not start")
-            time.sleep(0.3)
-
-
 def _call(opener, port: int, path: str, body: dict | None = None, token: str | None = None):
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST" if body else "GET",
                                      data=json.dumps(body).encode() if body else None,
@@ -86,7 +67,7 @@ def test_another_server_process_sees_the_raised_floor_on_its_next_request(tmp_pa
     port_a, port_b = free_port(), free_port()
     servers = []
     try:
-        servers = [_serve(port_a, url, log), _serve(port_b, url, log)]
+        servers = [_serve(port_a, log=log, url=url), _serve(port_b, log=log, url=url)]
         anonymous = urllib.request.build_opener()
         status, answer = _call(anonymous, port_a, EVALUATE, REQUEST)  # process A builds and keeps its set
         assert status == 200, answer
@@ -103,12 +84,7 @@ def test_another_server_process_sees_the_raised_floor_on_its_next_request(tmp_pa
         assert (status, answer["amount"]) == (200, before + 100)
     finally:
         for server in servers:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
+            server.stop()
         log.close()
 
 
