@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from care_services.accounts import InputError, problem
@@ -22,6 +22,10 @@ from subsidy_rules.parameters import Change, ParameterError, ParameterSet, defau
 
 _CACHE: dict[tuple, ParameterSet] = {}
 _LOCK = threading.Lock()
+# The columns the set is built from, as plain rows through Core (one statement, compiled once): every evaluation
+# asks, and the ORM's path (a Session, loading into it) cost five times the query itself (bench/web_load.py).
+_ROWS = select(ParameterOverride.id, ParameterOverride.name, ParameterOverride.jurisdiction_code,
+               ParameterOverride.start, ParameterOverride.value).order_by(ParameterOverride.id)
 
 
 def _changes(rows) -> list[Change]:
@@ -29,11 +33,20 @@ def _changes(rows) -> list[Change]:
 
 
 def effective_parameters(session: Session) -> ParameterSet:
-    """The shipped parameters with every county override applied (cached until an override is added)."""
-    # The columns the set is built from, as plain rows: every request asks, and loading ORM objects into the
-    # session cost more than the query itself.
-    o = ParameterOverride
-    rows = session.execute(select(o.id, o.name, o.jurisdiction_code, o.start, o.value).order_by(o.id)).all()
+    """The shipped parameters with every county override applied, as the session's transaction sees them."""
+    if session.autoflush and session.new:  # an override added but not yet flushed counts, as with an ORM query
+        session.flush()
+    return parameters_on(session.connection())
+
+
+def parameters_on(connection: Connection) -> ParameterSet:
+    """The shipped parameters with every county override the connection sees applied.
+
+    The overrides are read on every call — one small query, no cache to go stale: a county's value written by any
+    process (or a restored backup) is seen by the next evaluation in every process. Only building the set is
+    cached, keyed by the rows' whole content, so the same rows give the very same ParameterSet (the batcher groups
+    by it) and new rows a new one."""
+    rows = connection.execute(_ROWS).all()
     if not rows:
         return default_parameters()
     key = tuple((row.id, row.name, row.jurisdiction_code, row.start, repr(row.value)) for row in rows)

@@ -38,8 +38,8 @@ def _empty_database(url: str) -> None:
 
 
 class Process:
-    def __init__(self, *args: str, log):
-        env = {**os.environ, "CARECALC_SECRET_KEY": "scale-out-test", "CARECALC_DATABASE_URL": URL}
+    def __init__(self, *args: str, log, url: str | None = None):
+        env = {**os.environ, "CARECALC_SECRET_KEY": "scale-out-test", "CARECALC_DATABASE_URL": url or URL}
         self.popen = subprocess.Popen([sys.executable, "-m", "care_services.cli", *args], env=env, stdout=log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -53,8 +53,9 @@ class Process:
                 self.popen.wait(timeout=10)
 
 
-def _serve(port: int, *extra: str, log) -> Process:
-    server = Process("serve", "--port", str(port), "--job-workers", "0", *extra, log=log)
+def _serve(port: int, *extra: str, log, url: str | None = None) -> Process:
+    """`carecalc serve` on ``port`` (on ``url``, else $CARECALC_TEST_POSTGRES_URL), once it answers /healthz."""
+    server = Process("serve", "--port", str(port), "--job-workers", "0", *extra, log=log, url=url)
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 from care_services import clock
 from care_services.casework import SCHEME, institution_schemes
 from subsidy_rules.engine import UnknownScheme, all_schemes, evaluate_frame, explain_rows, get_scheme, where_in_force
-from subsidy_rules.overrides import effective_parameters
+from web.database import current_parameters
 from web.database import session as db_session
 from web.divisions import division_tree, place_name
 from web.downloads import xlsx_download
@@ -158,14 +158,14 @@ def in_force_places(scheme, today: dt.date, parameters=None) -> list[str] | None
     if not scheme.in_force:
         return None
     day = today.isoformat()
-    spans = where_in_force(scheme, parameters or effective_parameters(db_session()))
+    spans = where_in_force(scheme, parameters or current_parameters())
     return sorted({s["jurisdiction"] for s in spans if s["from"] <= day and (s["until"] is None or day < s["until"])})
 
 
 def run(scheme_id: str, facts: dict, date: dt.date | None, jurisdiction: str, scenario: dict | None = None) -> dict:
     """One evaluation, computed together with any others arriving at the same time (web/batcher.py); under a
     what-if ``scenario`` (checked by the schema) the answer marks each changed value (subsidy_rules/scenario.py)."""
-    parameters = effective_parameters(db_session())
+    parameters = current_parameters()
     applied = applied_scenario(scenario, parameters)
     answer = current_app.extensions["carecalc_batcher"].evaluate(
         scheme_id, facts, date=date, jurisdiction=jurisdiction, parameters=applied.parameters if applied else parameters)
@@ -186,7 +186,7 @@ def schemes_page():
     except ValidationError as error:
         return render_template("error.html", status=400, zh="查询参数有误", en="bad query", fields=error.messages), 400
     today = clock.today()
-    parameters = effective_parameters(db_session())
+    parameters = current_parameters()
     schemes = [{**s.describe(), "places": in_force_places(s, today, parameters)} for s in all_schemes()]
     if query["city"]:
         inside = code_prefix(query["city"])
@@ -367,7 +367,7 @@ def evaluate_batch(scheme_id: str):
     """A JSON array of {facts, date, jurisdiction} (or {cases: [...], date, jurisdiction}), or an .xlsx upload
     (field ``file``; ``jurisdiction`` and ``date`` as form fields). ?format=xlsx answers with the result workbook."""
     scheme = scheme_or_404(scheme_id)
-    parameters = effective_parameters(db_session())
+    parameters = current_parameters()
     if request.files:
         frame, date, jurisdiction = _uploaded_cases(scheme)
     else:

@@ -297,24 +297,53 @@ def content_security_policy() -> str:
 
 
 def _headers(response):
+    """Each header unless the view set its own: one pass over the response's headers (werkzeug's setdefault scans
+    them, raising and catching a KeyError, once per header)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name in headers.keys()}
+    wanted = [("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"]),
+              ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+              ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin")]
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000"))
     if not request.path.startswith("/static/"):
-        headers.setdefault("Cache-Control", "no-store")  # pages and answers hold personal data (ASVS 8.2.1)
+        wanted.append(("Cache-Control", "no-store"))  # pages and answers hold personal data (ASVS 8.2.1)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, Secure also whenever the request itself is HTTPS."""
+    """Flask's signed cookie, Secure also whenever the request itself is HTTPS.
+
+    A request without the cookie (an API client, the anonymous pre-check, /healthz) has nothing to verify, and an
+    empty session nobody touched has nothing to write: both skip what Flask would build for nothing (the signer, the
+    cookie's attributes), which cost more per request than the JSON API's own checks (bench/web_load.py). The
+    signer is made once per secret key. Verification itself is Flask's own, unchanged."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get("carecalc_session_signer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions["carecalc_session_signer"] = cached
+        return cached[1]
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:  # as Flask does: no cookie to set or delete
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
