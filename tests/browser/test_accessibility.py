@@ -9,6 +9,7 @@ itself is tested in test_csp.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Callable
 
 import pytest
 
+from care_services.identifiers import make_resident_id
 from tests.browser.conftest import log_in
 from tests.workflow.conftest import PASSWORD, application
 from tests.browser.conftest import pick_hukou
@@ -47,21 +49,31 @@ def _api_session(request_context, server: str, username: str) -> str:
 
 @pytest.fixture(scope="module")
 def cases(browser, server) -> dict[str, int]:
-    """Two applications filed through the API: one just submitted (the township's step is due), one past the
-    township's review (the health assessor's form, with its checkboxes)."""
+    """Three applications filed through the API: one just submitted (the township's step is due), one past the
+    township's review (the health assessor's form, with its checkboxes), one the health assessor sent back to the
+    township for correction (its 补正通知书)."""
     context = browser.new_context()
     token = _api_session(context.request, server, "li")
     headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
     created = {}
-    for name, sequence in (("submitted", 31), ("reviewed", 32)):
+    for name, sequence in (("submitted", 31), ("reviewed", 32), ("sent_back", 33)):
         answer = context.request.post(f"{server}/api/v1/cases", data=json.dumps(application(sequence)), headers=headers)
         assert answer.status == 201, answer.text()
         created[name] = answer.json()["id"]
-    case = created["reviewed"]
-    version = context.request.get(f"{server}/api/v1/cases/{case}").json()["version"]
-    answer = context.request.post(f"{server}/api/v1/cases/{case}/transitions", headers=headers,
-                                  data=json.dumps({"action": "township_review", "version": version}))
-    assert answer.ok, answer.text()
+
+    def act(case: int, headers: dict, **body) -> None:
+        version = context.request.get(f"{server}/api/v1/cases/{case}").json()["version"]
+        answer = context.request.post(f"{server}/api/v1/cases/{case}/transitions", headers=headers,
+                                      data=json.dumps({**body, "version": version}))
+        assert answer.ok, answer.text()
+
+    for case in (created["reviewed"], created["sent_back"]):
+        act(case, headers, action="township_review")
+    context.close()
+    context = browser.new_context()
+    token = _api_session(context.request, server, "wang")
+    act(created["sent_back"], {"X-CSRF-Token": token, "Content-Type": "application/json"}, action="send_back",
+        send_back_to="township_review", reason="户口本户主页与身份证住址不一致，请核实后补正")
     context.close()
     return created
 
@@ -71,8 +83,10 @@ class Page:
     name: str
     url: str
     user: str | None = None
-    then: Callable | None = None  # what to do on the page before axe looks (submit a form, wait for a result)
+    then: Callable | None = None  # what to do on the page before axe looks (submit a form, wait for a result);
+    # it may return another page (a paper opened in a new tab), which axe then looks at
     status: int = 200
+    paper: bool = False  # a printed paper: the page's chrome is in the reader's language, the sheet in Chinese
 
 
 def _check_answer(page):
@@ -99,6 +113,23 @@ def _planning_result(page):
 def _roll_generated(page):
     page.click("#roll-generate")
     page.wait_for_selector("#roll-status, #roll-counties")
+
+
+def _paper(button: str):
+    """Open a case paper's print view (a POST into a new tab, as the papers page does) for axe to look at."""
+    def open_paper(page):
+        with page.expect_popup() as opened:
+            page.click(button)
+        paper = opened.value
+        paper.wait_for_load_state()
+        return paper
+    return open_paper
+
+
+def _identity_hints(page):
+    page.fill("#id_number", make_resident_id("360981", dt.date(1960, 5, 1), 7))
+    page.select_option("#division_code", "360902100")
+    page.wait_for_selector("#hukou-conflict")
 
 
 def _login_error(page):
@@ -129,6 +160,10 @@ PAGES = [
     Page("case-assessor", "/cases/{reviewed}", user="wang"),
     Page("case-federation", "/cases/{reviewed}", user="zhao"),
     Page("new-case", "/cases/new", user="li"),
+    Page("new-case-identity-hints", "/cases/new", user="li", then=_identity_hints),
+    Page("case-papers", "/cases/{reviewed}/forms", user="zhao"),
+    Page("approval-form", "/cases/{reviewed}/forms", user="zhao", then=_paper("#approval-html"), paper=True),
+    Page("correction-notice", "/cases/{sent_back}", user="li", then=_paper("#sent-back-notice"), paper=True),
     Page("notice", "/cases/notice?jurisdiction=360902", user="zhao"),
     Page("payroll", f"/cases/payroll/{MONTH}?jurisdiction=360902", user="zhou", then=_roll_generated),
     Page("payroll-city", f"/cases/payroll/{MONTH}?jurisdiction=360900", user="admin"),
@@ -187,10 +222,13 @@ def test_axe_finds_no_critical_or_serious_violation(browser, server, cases, axe_
         answer = page.goto(server + spec.url.format(**cases))
         assert answer.status == spec.status, f"{spec.url}: HTTP {answer.status}"
         if spec.then:
-            spec.then(page)
+            page = spec.then(page) or page
+            page.on("pageerror", lambda error: errors.append(str(error)))
         expected_lang = "en" if lang == "en" else "zh-CN"
         if spec.name != "notice":  # the notice is a print form of its own (Chinese, as posted in the village)
             assert page.get_attribute("html", "lang") == expected_lang
+        if spec.paper:
+            assert page.locator(".sheet[lang='zh-CN']").count() == 1
         violations = _axe(page, axe_source)
         assert not violations, f"{spec.name} ({lang}) {page.url}:\n{_report(violations)}"
         assert not errors, f"JavaScript errors on {spec.name}: {errors}"
