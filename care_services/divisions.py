@@ -38,5 +38,10 @@ def unknown_division(code: str) -> bool:
         return True
     if code[:2] == "36" and len(code) >= 4 and code[2:4] != "00" and code[:4] not in JIANGXI_CITIES:
         return True
-    held_cities = {c[:4] for c in _names() if c[4:] != "00"}
-    return len(code) == 6 and code[:4] in held_cities and code[4:] != "00" and code not in _names()
+    return len(code) == 6 and code[:4] in _held_cities() and code[4:] != "00" and code not in _names()
+
+
+@lru_cache(maxsize=1)
+def _held_cities() -> frozenset[str]:
+    """The cities whose counties the system holds (read once: every case checks its county against them)."""
+    return frozenset(c[:4] for c in _names() if c[4:] != "00")

@@ -237,15 +237,20 @@ class Column:
         if am is None and bm is None:
             data = av & bv if name == "and" else av | bv if name == "or" else av ^ bv
             return self._new(_vector(data, len(self.data)), None, "b")
-        unknown = _union(am, bm, len(self.data))
         if name == "and":  # a known False decides; otherwise unknown stays unknown (values are False where unknown)
             data = av & bv
             # unknown, and neither side a known False: each side true or unknown
-            mask = unknown & (av | am if am is not None else av) & (bv | bm if bm is not None else bv)
+            if am is None:
+                mask = bm & av
+            elif bm is None:
+                mask = am & bv
+            else:
+                mask = (am | bm) & (av | am) & (bv | bm)
         elif name == "or":  # a known True decides (values are False where unknown)
             data = av | bv
-            mask = unknown & ~data
+            mask = _and_not(_union(am, bm, len(self.data)), data)
         else:
+            unknown = _union(am, bm, len(self.data))
             mask = unknown
             data = (av ^ bv) & ~mask
         return self._new(_vector(data, len(self.data)), _vector(mask, len(self.data)), "b")
@@ -288,9 +293,12 @@ class Column:
             if self.unknown is None and self.kind == "f":
                 mask = mask | np.isnan(self.data)
             if b.unknown is None and b.kind == "f":
-                mask = mask | np.isnan(b.data)
+                if not b.scalar:
+                    mask = mask | np.isnan(b.data)
+                elif b.data != b.data:  # a NaN number: unknown everywhere (decided once, not per row)
+                    mask = mask | True
             mask = _vector(mask, len(self.data))
-            return self._new(_vector(data, len(self.data)) & ~mask, mask, "b")
+            return self._new(_and_not(_vector(data, len(self.data)), mask), mask, "b")
         if name in ("eq", "ne") and self.unknown is None and b.unknown is None and (
                 (kind == "O" and b.kind in "Obif") or (kind == "M" and b.kind == "M")):
             data = op(self.data, b.data)
@@ -417,7 +425,7 @@ class Column:
     def round(self, decimals: int = 0) -> Column:
         if self.kind != "f":
             return self if self.kind in "bi" else self._pandas_method("round", decimals)
-        return self._new(np.round(self.data, decimals), self.unknown, "f")
+        return self._new(self.data.round(decimals), self.unknown, "f")
 
     # ------------------------------------------------------------------------------ choosing and filling
 
@@ -498,13 +506,7 @@ class Column:
     def isin(self, values) -> Column:
         values = list(values)
         if self.kind == "c":  # one lookup per category, then one gather over the rows
-            codes = _codes_of(self.meta)
-            table = np.zeros(len(codes) + 1, dtype=bool)  # the last entry answers for unknown (-1)
-            for value in values:
-                code = codes.get(value) if _hashable(value) else None
-                if code is not None:
-                    table[code] = True
-            return self._new(table[self.data], None, "b")
+            return self._new(category_table(self.meta, ("isin", *values), _isin_table)[self.data], None, "b")
         if self.kind in _NUMERIC and all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in values):
             found = np.isin(self.data, values) if len(values) > 8 else _any_equal(self.data, values)
             if self.unknown is None:
@@ -764,15 +766,26 @@ def _known(cond, length: int, value: bool) -> np.ndarray:
     return ~data if column.unknown is None else ~data & ~column.unknown
 
 
+try:  # numpy's count_nonzero without its Python-level dispatch (a quarter of the call's cost on one row)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - another numpy layout
+    _count_nonzero = np.count_nonzero
+
+
 def all_true(flags: np.ndarray) -> bool:
     """``flags.all()`` of a boolean array; count_nonzero skips numpy's Python-level reduction (a fixed cost that
     dominates on one row)."""
-    return np.count_nonzero(flags) == flags.size
+    return _count_nonzero(flags) == flags.size
 
 
 def any_true(flags: np.ndarray) -> bool:
     """``flags.any()`` of a boolean array, as :func:`all_true`."""
-    return np.count_nonzero(flags) > 0
+    return _count_nonzero(flags) > 0
+
+
+def _and_not(flags: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """``flags & ~unknown`` in one numpy call (on yes/no arrays, True > False is the only true comparison)."""
+    return flags > unknown
 
 
 def _union(a, b, length: int):
@@ -804,6 +817,35 @@ def _codes_of(dtype: pd.CategoricalDtype) -> dict:
             _CATEGORY_CODES.clear()
         found = _CATEGORY_CODES[id(dtype)] = (dtype, {c: i for i, c in enumerate(dtype.categories.tolist())})
     return found[1]
+
+
+_CATEGORY_TABLES: dict[tuple, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+
+
+def category_table(dtype: pd.CategoricalDtype, key: tuple, build) -> np.ndarray:
+    """An answer per category (and a last one for unknown, code -1), ``build(categories, key)``, made once per dtype
+    and key: a text fact's rows are then answered by one gather (``table[codes]``). Read-only (tables are shared)."""
+    try:
+        found = _CATEGORY_TABLES.get((id(dtype), key))
+    except TypeError:  # a key that cannot be hashed (e.g. lists among the values): built each time
+        return build(list(_codes_of(dtype)), key)
+    if found is None or found[0] is not dtype:
+        if len(_CATEGORY_TABLES) > 10_000:
+            _CATEGORY_TABLES.clear()
+        table = build(list(_codes_of(dtype)), key)
+        table.setflags(write=False)
+        found = _CATEGORY_TABLES[(id(dtype), key)] = (dtype, table)
+    return found[1]
+
+
+def _isin_table(categories: list, key: tuple) -> np.ndarray:
+    codes = {category: code for code, category in enumerate(categories)}
+    table = np.zeros(len(codes) + 1, dtype=bool)  # the last entry answers for unknown (-1)
+    for value in key[1:]:
+        code = codes.get(value) if _hashable(value) else None
+        if code is not None:
+            table[code] = True
+    return table
 
 
 def _any_equal(data: np.ndarray, values: list) -> np.ndarray:

@@ -25,7 +25,7 @@ import pandas as pd
 from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
-from subsidy_rules.columns import NA, Column, all_true, as_column
+from subsidy_rules.columns import NA, Column, all_true, as_column, category_table
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 from subsidy_rules.periods import months_complete
 
@@ -222,9 +222,12 @@ class Inputs:
         """Whether each value is in the row's parameter list (unknown where either is missing)."""
         column = Column.of(series, self.index)
         missing = column.missing()
+        by_value = self.rows_by_value(name)
+        if len(by_value) == 1 and all_true(by_value[0][1]):  # one list for every row (one county and date)
+            return Column(column.isin(by_value[0][0]).data & ~missing, missing, "b", index=self.index)
         data = np.zeros(len(self), dtype=bool)
         unknown = np.ones(len(self), dtype=bool)
-        for allowed, rows in self.rows_by_value(name):
+        for allowed, rows in by_value:
             found = column.isin(allowed).data
             if all_true(rows):
                 data, unknown = found, np.zeros(len(self), dtype=bool)
@@ -237,43 +240,77 @@ class Inputs:
     def startswith_param(self, series: Column | pd.Series, name: str) -> Column:
         """Whether each text starts with the row's parameter prefix; computed on distinct texts, then broadcast."""
         column = Column.of(series, self.index)
-        if column.kind == "c":
-            codes, texts = column.data, list(column.meta.categories)
+        if column.kind == "c":  # the answer for each category is remembered with the categories
+            codes = column.data
+            answers_to = functools.partial(_category_starts_with, column.meta)
         else:
             codes, texts = pd.factorize(column.to_series())
-            texts = list(texts)
+            answers_to = functools.partial(_starts_with, list(texts))
+        by_value = self.rows_by_value(name)
+        if len(by_value) == 1 and all_true(by_value[0][1]):  # one prefix for every row (one county and date)
+            return Column(answers_to(by_value[0][0])[codes], codes < 0, "b", index=self.index)
         data = np.zeros(len(self), dtype=bool)
         unknown = np.ones(len(self), dtype=bool)
-        for prefix, rows in self.rows_by_value(name):
-            answers = np.array([str(t).startswith(prefix) for t in texts] + [False])
-            data = np.where(rows, answers[codes], data)
+        for prefix, rows in by_value:
+            data = np.where(rows, answers_to(prefix)[codes], data)
             unknown = unknown & ~rows
         unknown = unknown | (codes < 0)
         return Column(data & ~unknown, unknown, "b", index=self.index)
 
     def p(self, name: str) -> Column:
         """A parameter as a column (numeric where it can be; unknown where it is not in force or not configured)."""
-        values, _ = self._note_used(name)
-        present = [v for v in values.tolist() if v is not None]
-        if present and all(isinstance(v, bool) for v in present):
-            per_group = np.array([bool(v) for v in values.tolist()], dtype=bool)
-            missing = np.array([v is None for v in values.tolist()], dtype=bool)
-            return Column(self._broadcast(per_group), self._broadcast(missing), "b", index=self.index)
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-            # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
-            per_group = np.array([np.nan if v is None else float(v) for v in values.tolist()], dtype=float)
-            column = self._broadcast(per_group)
-            return Column(column, np.isnan(column), "f", index=self.index)
-        return Column(self._broadcast(values), None, "O", index=self.index)
+        data, unknown, kind = self._parameter_column(name, "value")
+        return Column(data, unknown, kind, index=self.index)
 
     def flag(self, name: str) -> Column:
         return self.p(name).astype("boolean")
 
     def configured(self, name: str) -> Column:
         """Whether the parameter is in force for each row (decided per group, then broadcast)."""
+        data, _, _ = self._parameter_column(name, "configured")
+        return Column(data, None, "b", index=self.index)
+
+    def _parameter_column(self, name: str, what: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """(values, unknown, kind) of a parameter's column. For a case, or a few rows of one county and date, the
+        arrays are remembered with the parameter set (read-only), so the next case of that county and date finds
+        them made: a parameter costs a case one dictionary lookup, not a dozen small numpy calls."""
         values, _ = self._note_used(name)
-        per_group = np.array([v is not None for v in values.tolist()], dtype=bool)
-        return Column(self._broadcast(per_group), None, "b", index=self.index)
+        if self._codes is not None or not self._groups or self._length > 64:
+            return self._parameter_arrays(values, what)
+        shared = _cache_of(self.parameters)
+        key = ("column", what, name, self._groups[0], self._length)
+        found = shared.get(key)
+        if found is None:
+            found = self._parameter_arrays(values, what)
+            for array in found[:2]:
+                if array is not None:
+                    array.setflags(write=False)
+            shared[key] = found
+        return found
+
+    def _parameter_arrays(self, values: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+        if what == "configured":
+            return self._broadcast(np.array([v is not None for v in values.tolist()], dtype=bool)), None, "b"
+        present = [v for v in values.tolist() if v is not None]
+        if present and all(isinstance(v, bool) for v in present):
+            per_group = np.array([bool(v) for v in values.tolist()], dtype=bool)
+            missing = np.array([v is None for v in values.tolist()], dtype=bool)
+            return self._broadcast(per_group), self._broadcast(missing), "b"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
+            per_group = np.array([np.nan if v is None else float(v) for v in values.tolist()], dtype=float)
+            column = self._broadcast(per_group)
+            return column, np.isnan(column), "f"
+        return self._broadcast(values), None, "O"
+
+
+def _starts_with(texts: list, prefix: str) -> np.ndarray:
+    """Whether each text starts with ``prefix``, and a last False for unknown texts (code -1)."""
+    return np.array([str(t).startswith(prefix) for t in texts] + [False], dtype=bool)
+
+
+def _category_starts_with(dtype: pd.CategoricalDtype, prefix: str) -> np.ndarray:
+    return category_table(dtype, ("startswith", prefix), lambda texts, key: _starts_with(texts, key[1]))
 
 
 def _cache_of(parameters: ParameterSet) -> dict:
@@ -1082,15 +1119,22 @@ class Evaluation:
         return answers
 
     def _parameters_by_group(self) -> list[list[dict]]:
-        """The parameters the formula used, with value and citation, for each (county, date) group."""
+        """The parameters the formula used, with value and citation, for each (county, date) group (a group's
+        list is remembered with the parameter set: which parameters apply to a county and date never changes)."""
         inputs = self.inputs
+        cache = _cache_of(inputs.parameters)
+        names = tuple(inputs.used)
         found = []
-        for group, (_, date) in enumerate(inputs._groups):
-            entries = []
-            for name, sources in inputs.used.items():
-                source = sources[group]
-                if source is not None:
-                    entries.append(_cited(inputs.parameters, name, source, date))
+        for group, (jurisdiction, date) in enumerate(inputs._groups):
+            key = ("cited group", names, jurisdiction, date)
+            entries = cache.get(key)
+            if entries is None:
+                entries = []
+                for name, sources in inputs.used.items():
+                    source = sources[group]
+                    if source is not None:
+                        entries.append(_cited(inputs.parameters, name, source, date))
+                cache[key] = entries
             found.append(entries)
         return found
 
@@ -1160,6 +1204,8 @@ _NEVER_ABSENT = frozenset((bool, int, str))  # the common values of an answer, d
 def _absent(value: Any) -> bool:
     if value is None or type(value) in _NEVER_ABSENT:
         return value is None
+    if type(value) is float:  # NaN is the only float pd.isna calls missing
+        return value != value
     return not isinstance(value, (list, tuple)) and pd.isna(value)
 
 
