@@ -25,7 +25,7 @@ import pandas as pd
 from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
-from subsidy_rules.columns import NA, Column, all_true, as_column, category_table
+from subsidy_rules.columns import NA, Column, all_of, all_true, any_true, as_column, category_table
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 from subsidy_rules.periods import months_complete
 
@@ -459,6 +459,17 @@ def age_on(birth, date) -> Column:
     return Column(years, b_missing | d_missing, "i", index=_index_of(birth))
 
 
+def count_yes(columns: list) -> tuple[Column, Column]:
+    """Row by row, how many of these yes/no columns are known yes, and how many are yes or unknown (small integers:
+    the least and the most the count can turn out to be)."""
+    columns = [Column.of(column).astype("boolean") for column in columns]
+    values = np.array([column.data for column in columns], dtype=bool)  # False where unknown
+    unknown = np.array([column.missing() for column in columns], dtype=bool)
+    index = columns[0].index
+    return (Column(values.sum(axis=0, dtype=np.int8), None, "i", index=index),
+            Column((values | unknown).sum(axis=0, dtype=np.int8), None, "i", index=index))
+
+
 def months_between(start, end) -> Column:
     """Whole months from ``start`` to ``end``, counted as 民法典 第二百零二条 counts them (subsidy_rules.periods)."""
     sy, sm, sd, s_missing = _ymd(start)
@@ -637,7 +648,17 @@ def _few_text_categories(texts: tuple[str, ...]) -> pd.CategoricalDtype:
 
 
 def _small_codes(codes: np.ndarray, count: int) -> np.ndarray:
-    return codes.astype(np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32, copy=False)
+    return codes.astype(_code_type(count), copy=False)
+
+
+def _code_type(count: int) -> type:
+    """The smallest integer type for the codes of ``count`` categories (and -1 for unknown)."""
+    return np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32
+
+
+@functools.cache
+def _choice_codes(spec: ColumnSpec) -> dict:
+    return {value: i for i, value in enumerate(spec.choices)}
 
 
 def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dict[int, dict]]:
@@ -768,21 +789,21 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
             return _from_values(spec, values, errors)
     if kind == "number":
         data = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        return Column(data, missing | np.isnan(data), "f")
+        return Column(data, np.array([v is None or v != v for v in values], dtype=bool), "f")  # NaN: unknown
     if kind == "date":
         if any(isinstance(v, pd.Timestamp) for v in values):
             return Column(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(), None, "M")
         return Column(np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
                                dtype="datetime64[s]"), None, "M")
     if spec.choices:
-        position = {value: i for i, value in enumerate(spec.choices)}
-        codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
-        return Column(_small_codes(codes, len(position)), None, "c", _categories(spec))
+        position = _choice_codes(spec)
+        codes = np.array([-1 if v is None else position[v] for v in values], dtype=_code_type(len(position)))
+        return Column(codes, None, "c", _categories(spec))
     present = [v for v in values if v is not None]
     texts = list(dict.fromkeys(present)) if keep_order else sorted(set(present))
     position = {value: i for i, value in enumerate(texts)}
-    codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
-    return Column(_small_codes(codes, len(texts)), None, "c", _text_categories(texts))
+    codes = np.array([-1 if v is None else position[v] for v in values], dtype=_code_type(len(texts)))
+    return Column(codes, None, "c", _text_categories(texts))
 
 
 def _unknown(spec: ColumnSpec, n: int) -> Column:
@@ -884,10 +905,7 @@ def _evaluate(scheme: Scheme, inputs: Inputs, errors: dict[int, dict]) -> Evalua
         for criterion in scheme.criteria:
             out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(in_force, False)
     main = [out[f"crit.{c.id}"] for c in scheme.criteria if c.component in scheme.main_components]
-    eligible = main[0]
-    for criterion in main[1:]:
-        eligible = eligible & criterion
-    eligible = eligible.astype("boolean")
+    eligible = all_of(main).astype("boolean")
     if errors:
         bad = np.zeros(n, dtype=bool)
         bad[list(errors)] = True
@@ -1012,15 +1030,16 @@ class Evaluation:
     def missing_facts(self) -> list[list[str]]:
         """Per row, the facts that are missing and would decide something: used by an unknown criterion, or by
         the amount of an eligible case whose amount is unknown. Computed for every row at once."""
-        scheme, columns = self.scheme, self.columns
-        missing = {name: column.missing() for name, column in self.facts.items()}
+        scheme, columns, facts = self.scheme, self.columns, self.facts
         pairs: list[tuple[str, np.ndarray]] = []
         for criterion in scheme.criteria:
             unknown = columns[f"crit.{criterion.id}"].missing()
-            pairs += [(name, unknown & missing[name]) for name in criterion.facts]
+            if any_true(unknown):  # a criterion known in every row needs none of its facts
+                pairs += [(name, unknown & facts[name].missing()) for name in criterion.facts]
         eligible = columns["eligible"]
         needs_amount = eligible.data & ~eligible.missing() & columns["amount"].missing()
-        pairs += [(name, needs_amount & missing[name]) for name in scheme.amount_facts]
+        if any_true(needs_amount):
+            pairs += [(name, needs_amount & facts[name].missing()) for name in scheme.amount_facts]
         return _names_by_row(pairs, len(self))
 
     def failed_criteria(self) -> list[list[str]]:
