@@ -172,6 +172,8 @@ class Column:
         if kind in "pMx":
             return self.to_series().tolist()
         values = self.data.tolist()
+        if self.unknown is not None and len(values) <= 8:  # a case or a few: one pass, no search for the unknown
+            return [na if unknown else value for value, unknown in zip(values, self.unknown.tolist())]
         if self.unknown is not None and any_true(self.unknown):
             for position in np.flatnonzero(self.unknown).tolist():
                 values[position] = na
@@ -729,7 +731,7 @@ def _operand(other, length: int) -> _Operand | None:
     if kind is str:
         return _Operand(other, None, "O", scalar=True)
     if other is NA or other is None:  # before the isinstance checks below: the default of where/mask
-        return _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)
+        return _NA_OPERAND
     if isinstance(other, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)):
         if isinstance(other, np.ndarray) and other.ndim == 0:
             return _operand(other.item(), length)
@@ -750,6 +752,9 @@ def _operand(other, length: int) -> _Operand | None:
     if isinstance(other, str):
         return _Operand(other, None, "O", scalar=True)
     return None
+
+
+_NA_OPERAND = _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)  # unknown, as a scalar (never changed)
 
 
 def _known(cond, length: int, value: bool) -> np.ndarray:
@@ -921,8 +926,21 @@ def _from_extension(array, index) -> Column:
 
 
 def _category_list(column: Column) -> list:
-    categories = list(_codes_of(column.meta))
+    categories = _categories_of(column.meta)
     return [categories[code] if code >= 0 else np.nan for code in column.data.tolist()]
+
+
+def _categories_of(dtype: pd.CategoricalDtype) -> tuple:
+    """The categories of a dtype as a tuple of Python values, built once per dtype (as :func:`_codes_of`)."""
+    found = _CATEGORY_TUPLES.get(id(dtype))
+    if found is None or found[0] is not dtype:
+        if len(_CATEGORY_TUPLES) > 10_000:
+            _CATEGORY_TUPLES.clear()
+        found = _CATEGORY_TUPLES[id(dtype)] = (dtype, tuple(_codes_of(dtype)))
+    return found[1]
+
+
+_CATEGORY_TUPLES: dict[int, tuple[pd.CategoricalDtype, tuple]] = {}
 
 
 def _to_pandas(value, owner: Column):

@@ -774,6 +774,9 @@ def _cell(spec: ColumnSpec, value: Any) -> Any:
 def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_order: bool = False) -> Column:
     """A fact column from converted Python values (None: unknown)."""
     n = len(values)
+    if n == 1 and _few_states(spec, values[0]):  # one case: most facts are yes, no, a choice or missing
+        data, unknown, kind, meta = _one_row_arrays(spec, values[0])
+        return Column(data, unknown, kind, meta)
     missing = np.array([v is None for v in values], dtype=bool)
     kind = spec.kind
     if kind == "boolean":
@@ -804,6 +807,22 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
     position = {value: i for i, value in enumerate(texts)}
     codes = np.array([-1 if v is None else position[v] for v in values], dtype=_code_type(len(texts)))
     return Column(codes, None, "c", _text_categories(texts))
+
+
+def _few_states(spec: ColumnSpec, value: Any) -> bool:
+    """Whether the value is one of the few a fact can take (missing, yes / no, one of its choices)."""
+    return value is None or (spec.kind == "boolean" and type(value) is bool) or (
+        spec.kind == "text" and spec.choices is not None and type(value) is str and value in spec.choices)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_row_arrays(spec: ColumnSpec, value: Any) -> tuple:
+    """The arrays of a one-row fact column holding ``value`` (see _few_states), made once and shared read-only."""
+    column = _from_values(spec, [value, value], {}, keep_order=True).take([0])
+    for array in (column.data, column.unknown):
+        if array is not None:
+            array.setflags(write=False)
+    return column.data, column.unknown, column.kind, column.meta
 
 
 def _unknown(spec: ColumnSpec, n: int) -> Column:
@@ -1287,10 +1306,15 @@ def evaluate(
 
 def check_fact_names(scheme: Scheme, facts: Mapping[str, Any]) -> None:
     """FactError naming every fact the scheme does not have (a frame would silently ignore them)."""
-    unknown = sorted(set(facts) - set(scheme.fact_names))
+    unknown = sorted(set(facts) - _fact_name_set(scheme.facts))
     if unknown:
         raise FactError({name: {"reason_zh": "不是该补贴项目的事实项", "reason_en": f"not a fact of {scheme.id}"}
                          for name in unknown})
+
+
+@functools.lru_cache(maxsize=1024)
+def _fact_name_set(facts: tuple[ColumnSpec, ...]) -> frozenset[str]:
+    return frozenset(spec.key for spec in facts)
 
 
 def yuan(value: Any) -> str:
