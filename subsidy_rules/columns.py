@@ -759,6 +759,8 @@ _NA_OPERAND = _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)  # 
 
 def _known(cond, length: int, value: bool) -> np.ndarray:
     """Where ``cond`` is known to be ``value`` (unknown is neither), as a numpy boolean array."""
+    if type(cond) is np.ndarray and cond.dtype == np.bool_ and cond.shape == (length,):  # plain yes/no: never unknown
+        return cond if value else ~cond
     if isinstance(cond, (bool, np.bool_)):
         return np.full(length, bool(cond) == value)
     column = cond if isinstance(cond, Column) else Column.of(np.asarray(cond) if isinstance(cond, list) else cond)
@@ -769,7 +771,7 @@ def _known(cond, length: int, value: bool) -> np.ndarray:
     data = column.data  # False where unknown
     if value:
         return data
-    return ~data if column.unknown is None else ~data & ~column.unknown
+    return ~data if column.unknown is None else ~(data | column.unknown)
 
 
 try:  # numpy's count_nonzero without its Python-level dispatch (a quarter of the call's cost on one row)

@@ -462,7 +462,7 @@ def age_on(birth, date) -> Column:
 def count_yes(columns: list) -> tuple[Column, Column]:
     """Row by row, how many of these yes/no columns are known yes, and how many are yes or unknown (small integers:
     the least and the most the count can turn out to be)."""
-    columns = [Column.of(column).astype("boolean") for column in columns]
+    columns = [c if type(c) is Column and c.kind == "b" else Column.of(c).astype("boolean") for c in columns]
     values = np.array([column.data for column in columns], dtype=bool)  # False where unknown
     unknown = np.array([column.missing() for column in columns], dtype=bool)
     index = columns[0].index
@@ -488,6 +488,8 @@ def select(conditions: list, choices: list, default=NA) -> Column:
     for condition, choice in reversed(list(zip(conditions, choices))):  # the first condition is applied last
         chosen = as_column(choice, length, index).astype("Float64")
         taken = Column.of(condition).astype("boolean").data  # known true (False where unknown)
+        if not any_true(taken):  # chosen nowhere (a case takes one choice of several)
+            continue
         data, unknown = np.where(taken, chosen.data, data), np.where(taken, chosen.unknown, unknown)
     return Column(data, unknown, "f", index=index)
 
@@ -851,7 +853,12 @@ def _date_values(frame: pd.DataFrame, date: dt.date | str | None) -> Coded:
 
 
 def _stamp(date: dt.date | str | None) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(date or dt.date.today()).to_datetime64(), "ns")
+    return _stamp_of(date or dt.date.today())
+
+
+@functools.lru_cache(maxsize=4096)  # cases come in on a few dates
+def _stamp_of(date: dt.date | str) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(date).to_datetime64(), "ns")
 
 
 def _jurisdiction_values(frame: pd.DataFrame, jurisdiction: str | None) -> Coded:
