@@ -25,6 +25,7 @@ see a Column as an array (unknown yes/no values read as False there, as pandas' 
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any
 
@@ -171,6 +172,8 @@ class Column:
         if kind in "pMx":
             return self.to_series().tolist()
         values = self.data.tolist()
+        if self.unknown is not None and len(values) <= 8:  # a case or a few: one pass, no search for the unknown
+            return [na if unknown else value for value, unknown in zip(values, self.unknown.tolist())]
         if self.unknown is not None and any_true(self.unknown):
             for position in np.flatnonzero(self.unknown).tolist():
                 values[position] = na
@@ -237,15 +240,20 @@ class Column:
         if am is None and bm is None:
             data = av & bv if name == "and" else av | bv if name == "or" else av ^ bv
             return self._new(_vector(data, len(self.data)), None, "b")
-        unknown = _union(am, bm, len(self.data))
         if name == "and":  # a known False decides; otherwise unknown stays unknown (values are False where unknown)
             data = av & bv
             # unknown, and neither side a known False: each side true or unknown
-            mask = unknown & (av | am if am is not None else av) & (bv | bm if bm is not None else bv)
+            if am is None:
+                mask = bm & av
+            elif bm is None:
+                mask = am & bv
+            else:
+                mask = (am | bm) & (av | am) & (bv | bm)
         elif name == "or":  # a known True decides (values are False where unknown)
             data = av | bv
-            mask = unknown & ~data
+            mask = _and_not(_union(am, bm, len(self.data)), data)
         else:
+            unknown = _union(am, bm, len(self.data))
             mask = unknown
             data = (av ^ bv) & ~mask
         return self._new(_vector(data, len(self.data)), _vector(mask, len(self.data)), "b")
@@ -288,9 +296,12 @@ class Column:
             if self.unknown is None and self.kind == "f":
                 mask = mask | np.isnan(self.data)
             if b.unknown is None and b.kind == "f":
-                mask = mask | np.isnan(b.data)
+                if not b.scalar:
+                    mask = mask | np.isnan(b.data)
+                elif b.data != b.data:  # a NaN number: unknown everywhere (decided once, not per row)
+                    mask = mask | True
             mask = _vector(mask, len(self.data))
-            return self._new(_vector(data, len(self.data)) & ~mask, mask, "b")
+            return self._new(_and_not(_vector(data, len(self.data)), mask), mask, "b")
         if name in ("eq", "ne") and self.unknown is None and b.unknown is None and (
                 (kind == "O" and b.kind in "Obif") or (kind == "M" and b.kind == "M")):
             data = op(self.data, b.data)
@@ -417,7 +428,7 @@ class Column:
     def round(self, decimals: int = 0) -> Column:
         if self.kind != "f":
             return self if self.kind in "bi" else self._pandas_method("round", decimals)
-        return self._new(np.round(self.data, decimals), self.unknown, "f")
+        return self._new(self.data.round(decimals), self.unknown, "f")
 
     # ------------------------------------------------------------------------------ choosing and filling
 
@@ -498,13 +509,7 @@ class Column:
     def isin(self, values) -> Column:
         values = list(values)
         if self.kind == "c":  # one lookup per category, then one gather over the rows
-            codes = _codes_of(self.meta)
-            table = np.zeros(len(codes) + 1, dtype=bool)  # the last entry answers for unknown (-1)
-            for value in values:
-                code = codes.get(value) if _hashable(value) else None
-                if code is not None:
-                    table[code] = True
-            return self._new(table[self.data], None, "b")
+            return self._new(category_table(self.meta, ("isin", *values), _isin_table)[self.data], None, "b")
         if self.kind in _NUMERIC and all(isinstance(v, (int, float, bool, np.number, np.bool_)) for v in values):
             found = np.isin(self.data, values) if len(values) > 8 else _any_equal(self.data, values)
             if self.unknown is None:
@@ -726,7 +731,7 @@ def _operand(other, length: int) -> _Operand | None:
     if kind is str:
         return _Operand(other, None, "O", scalar=True)
     if other is NA or other is None:  # before the isinstance checks below: the default of where/mask
-        return _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)
+        return _NA_OPERAND
     if isinstance(other, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray, list, tuple)):
         if isinstance(other, np.ndarray) and other.ndim == 0:
             return _operand(other.item(), length)
@@ -749,8 +754,13 @@ def _operand(other, length: int) -> _Operand | None:
     return None
 
 
+_NA_OPERAND = _Operand(np.float64(0.0), np.True_, "f", scalar=True, na=True)  # unknown, as a scalar (never changed)
+
+
 def _known(cond, length: int, value: bool) -> np.ndarray:
     """Where ``cond`` is known to be ``value`` (unknown is neither), as a numpy boolean array."""
+    if type(cond) is np.ndarray and cond.dtype == np.bool_ and cond.shape == (length,):  # plain yes/no: never unknown
+        return cond if value else ~cond
     if isinstance(cond, (bool, np.bool_)):
         return np.full(length, bool(cond) == value)
     column = cond if isinstance(cond, Column) else Column.of(np.asarray(cond) if isinstance(cond, list) else cond)
@@ -761,18 +771,29 @@ def _known(cond, length: int, value: bool) -> np.ndarray:
     data = column.data  # False where unknown
     if value:
         return data
-    return ~data if column.unknown is None else ~data & ~column.unknown
+    return ~data if column.unknown is None else ~(data | column.unknown)
+
+
+try:  # numpy's count_nonzero without its Python-level dispatch (a quarter of the call's cost on one row)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # pragma: no cover - another numpy layout
+    _count_nonzero = np.count_nonzero
 
 
 def all_true(flags: np.ndarray) -> bool:
     """``flags.all()`` of a boolean array; count_nonzero skips numpy's Python-level reduction (a fixed cost that
     dominates on one row)."""
-    return np.count_nonzero(flags) == flags.size
+    return _count_nonzero(flags) == flags.size
 
 
 def any_true(flags: np.ndarray) -> bool:
     """``flags.any()`` of a boolean array, as :func:`all_true`."""
-    return np.count_nonzero(flags) > 0
+    return _count_nonzero(flags) > 0
+
+
+def _and_not(flags: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """``flags & ~unknown`` in one numpy call (on yes/no arrays, True > False is the only true comparison)."""
+    return flags > unknown
 
 
 def _union(a, b, length: int):
@@ -804,6 +825,35 @@ def _codes_of(dtype: pd.CategoricalDtype) -> dict:
             _CATEGORY_CODES.clear()
         found = _CATEGORY_CODES[id(dtype)] = (dtype, {c: i for i, c in enumerate(dtype.categories.tolist())})
     return found[1]
+
+
+_CATEGORY_TABLES: dict[tuple, tuple[pd.CategoricalDtype, np.ndarray]] = {}
+
+
+def category_table(dtype: pd.CategoricalDtype, key: tuple, build) -> np.ndarray:
+    """An answer per category (and a last one for unknown, code -1), ``build(categories, key)``, made once per dtype
+    and key: a text fact's rows are then answered by one gather (``table[codes]``). Read-only (tables are shared)."""
+    try:
+        found = _CATEGORY_TABLES.get((id(dtype), key))
+    except TypeError:  # a key that cannot be hashed (e.g. lists among the values): built each time
+        return build(list(_codes_of(dtype)), key)
+    if found is None or found[0] is not dtype:
+        if len(_CATEGORY_TABLES) > 10_000:
+            _CATEGORY_TABLES.clear()
+        table = build(list(_codes_of(dtype)), key)
+        table.setflags(write=False)
+        found = _CATEGORY_TABLES[(id(dtype), key)] = (dtype, table)
+    return found[1]
+
+
+def _isin_table(categories: list, key: tuple) -> np.ndarray:
+    codes = {category: code for code, category in enumerate(categories)}
+    table = np.zeros(len(codes) + 1, dtype=bool)  # the last entry answers for unknown (-1)
+    for value in key[1:]:
+        code = codes.get(value) if _hashable(value) else None
+        if code is not None:
+            table[code] = True
+    return table
 
 
 def _any_equal(data: np.ndarray, values: list) -> np.ndarray:
@@ -878,8 +928,21 @@ def _from_extension(array, index) -> Column:
 
 
 def _category_list(column: Column) -> list:
-    categories = list(_codes_of(column.meta))
+    categories = _categories_of(column.meta)
     return [categories[code] if code >= 0 else np.nan for code in column.data.tolist()]
+
+
+def _categories_of(dtype: pd.CategoricalDtype) -> tuple:
+    """The categories of a dtype as a tuple of Python values, built once per dtype (as :func:`_codes_of`)."""
+    found = _CATEGORY_TUPLES.get(id(dtype))
+    if found is None or found[0] is not dtype:
+        if len(_CATEGORY_TUPLES) > 10_000:
+            _CATEGORY_TUPLES.clear()
+        found = _CATEGORY_TUPLES[id(dtype)] = (dtype, tuple(_codes_of(dtype)))
+    return found[1]
+
+
+_CATEGORY_TUPLES: dict[int, tuple[pd.CategoricalDtype, tuple]] = {}
 
 
 def _to_pandas(value, owner: Column):
@@ -897,6 +960,26 @@ def _from_result(result, index):
     if isinstance(result, (pd.Series, pd.api.extensions.ExtensionArray)):
         return Column.of(result, index)._reindexed(index)
     return result
+
+
+def all_of(columns: list[Column]) -> Column:
+    """``columns[0] & columns[1] & …`` of yes/no columns in one pass (Kleene's logic, as ``&``): False where any is
+    known false, True where all are known true, else unknown. Seven numpy calls for any number of columns."""
+    first = columns[0]
+    if len(columns) == 1:
+        return first
+    if any(type(c) is not Column or c.kind != "b" for c in columns):
+        return functools.reduce(operator.and_, columns)
+    n = len(first.data)
+    values = np.array([c.data for c in columns], dtype=bool)  # False where unknown
+    data = np.logical_and.reduce(values, axis=0)
+    masks = [c.unknown for c in columns if c.unknown is not None]
+    if not masks:
+        return first._new(data, None, "b")
+    unknown = np.array([np.zeros(n, dtype=bool) if c.unknown is None else c.unknown for c in columns], dtype=bool)
+    # unknown somewhere, and known false nowhere (each column true or unknown)
+    mask = np.logical_or.reduce(unknown, axis=0) & np.logical_and.reduce(values | unknown, axis=0)
+    return first._new(data, mask, "b")
 
 
 def as_column(value, length: int, index: pd.Index | None = None) -> Column:

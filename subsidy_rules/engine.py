@@ -26,7 +26,7 @@ from care_services.distinct import MISSING, distinct_values, spread
 from care_services.divisions import division_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
-from subsidy_rules.columns import NA, Column, all_true, as_column
+from subsidy_rules.columns import NA, Column, all_of, all_true, any_true, as_column, category_table
 from subsidy_rules.parameters import ParameterNotFound, ParameterSet, Range, Reference, default_parameters
 from subsidy_rules.periods import months_complete
 from subsidy_rules.steps import Step, texts
@@ -224,9 +224,12 @@ class Inputs:
         """Whether each value is in the row's parameter list (unknown where either is missing)."""
         column = Column.of(series, self.index)
         missing = column.missing()
+        by_value = self.rows_by_value(name)
+        if len(by_value) == 1 and all_true(by_value[0][1]):  # one list for every row (one county and date)
+            return Column(column.isin(by_value[0][0]).data & ~missing, missing, "b", index=self.index)
         data = np.zeros(len(self), dtype=bool)
         unknown = np.ones(len(self), dtype=bool)
-        for allowed, rows in self.rows_by_value(name):
+        for allowed, rows in by_value:
             found = column.isin(allowed).data
             if all_true(rows):
                 data, unknown = found, np.zeros(len(self), dtype=bool)
@@ -239,43 +242,77 @@ class Inputs:
     def startswith_param(self, series: Column | pd.Series, name: str) -> Column:
         """Whether each text starts with the row's parameter prefix; computed on distinct texts, then broadcast."""
         column = Column.of(series, self.index)
-        if column.kind == "c":
-            codes, texts = column.data, list(column.meta.categories)
+        if column.kind == "c":  # the answer for each category is remembered with the categories
+            codes = column.data
+            answers_to = functools.partial(_category_starts_with, column.meta)
         else:
             codes, texts = pd.factorize(column.to_series())
-            texts = list(texts)
+            answers_to = functools.partial(_starts_with, list(texts))
+        by_value = self.rows_by_value(name)
+        if len(by_value) == 1 and all_true(by_value[0][1]):  # one prefix for every row (one county and date)
+            return Column(answers_to(by_value[0][0])[codes], codes < 0, "b", index=self.index)
         data = np.zeros(len(self), dtype=bool)
         unknown = np.ones(len(self), dtype=bool)
-        for prefix, rows in self.rows_by_value(name):
-            answers = np.array([str(t).startswith(prefix) for t in texts] + [False])
-            data = np.where(rows, answers[codes], data)
+        for prefix, rows in by_value:
+            data = np.where(rows, answers_to(prefix)[codes], data)
             unknown = unknown & ~rows
         unknown = unknown | (codes < 0)
         return Column(data & ~unknown, unknown, "b", index=self.index)
 
     def p(self, name: str) -> Column:
         """A parameter as a column (numeric where it can be; unknown where it is not in force or not configured)."""
-        values, _ = self._note_used(name)
-        present = [v for v in values.tolist() if v is not None]
-        if present and all(isinstance(v, bool) for v in present):
-            per_group = np.array([bool(v) for v in values.tolist()], dtype=bool)
-            missing = np.array([v is None for v in values.tolist()], dtype=bool)
-            return Column(self._broadcast(per_group), self._broadcast(missing), "b", index=self.index)
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-            # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
-            per_group = np.array([np.nan if v is None else float(v) for v in values.tolist()], dtype=float)
-            column = self._broadcast(per_group)
-            return Column(column, np.isnan(column), "f", index=self.index)
-        return Column(self._broadcast(values), None, "O", index=self.index)
+        data, unknown, kind = self._parameter_column(name, "value")
+        return Column(data, unknown, kind, index=self.index)
 
     def flag(self, name: str) -> Column:
         return self.p(name).astype("boolean")
 
     def configured(self, name: str) -> Column:
         """Whether the parameter is in force for each row (decided per group, then broadcast)."""
+        data, _, _ = self._parameter_column(name, "configured")
+        return Column(data, None, "b", index=self.index)
+
+    def _parameter_column(self, name: str, what: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """(values, unknown, kind) of a parameter's column. For a case, or a few rows of one county and date, the
+        arrays are remembered with the parameter set (read-only), so the next case of that county and date finds
+        them made: a parameter costs a case one dictionary lookup, not a dozen small numpy calls."""
         values, _ = self._note_used(name)
-        per_group = np.array([v is not None for v in values.tolist()], dtype=bool)
-        return Column(self._broadcast(per_group), None, "b", index=self.index)
+        if self._codes is not None or not self._groups or self._length > 64:
+            return self._parameter_arrays(values, what)
+        shared = _cache_of(self.parameters)
+        key = ("column", what, name, self._groups[0], self._length)
+        found = shared.get(key)
+        if found is None:
+            found = self._parameter_arrays(values, what)
+            for array in found[:2]:
+                if array is not None:
+                    array.setflags(write=False)
+            shared[key] = found
+        return found
+
+    def _parameter_arrays(self, values: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+        if what == "configured":
+            return self._broadcast(np.array([v is not None for v in values.tolist()], dtype=bool)), None, "b"
+        present = [v for v in values.tolist() if v is not None]
+        if present and all(isinstance(v, bool) for v in present):
+            per_group = np.array([bool(v) for v in values.tolist()], dtype=bool)
+            missing = np.array([v is None for v in values.tolist()], dtype=bool)
+            return self._broadcast(per_group), self._broadcast(missing), "b"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            # Numbers (or nothing in force: unknown, and comparisons with it stay unknown) broadcast as floats.
+            per_group = np.array([np.nan if v is None else float(v) for v in values.tolist()], dtype=float)
+            column = self._broadcast(per_group)
+            return column, np.isnan(column), "f"
+        return self._broadcast(values), None, "O"
+
+
+def _starts_with(texts: list, prefix: str) -> np.ndarray:
+    """Whether each text starts with ``prefix``, and a last False for unknown texts (code -1)."""
+    return np.array([str(t).startswith(prefix) for t in texts] + [False], dtype=bool)
+
+
+def _category_starts_with(dtype: pd.CategoricalDtype, prefix: str) -> np.ndarray:
+    return category_table(dtype, ("startswith", prefix), lambda texts, key: _starts_with(texts, key[1]))
 
 
 def _cache_of(parameters: ParameterSet) -> dict:
@@ -424,6 +461,17 @@ def age_on(birth, date) -> Column:
     return Column(years, b_missing | d_missing, "i", index=_index_of(birth))
 
 
+def count_yes(columns: list) -> tuple[Column, Column]:
+    """Row by row, how many of these yes/no columns are known yes, and how many are yes or unknown (small integers:
+    the least and the most the count can turn out to be)."""
+    columns = [c if type(c) is Column and c.kind == "b" else Column.of(c).astype("boolean") for c in columns]
+    values = np.array([column.data for column in columns], dtype=bool)  # False where unknown
+    unknown = np.array([column.missing() for column in columns], dtype=bool)
+    index = columns[0].index
+    return (Column(values.sum(axis=0, dtype=np.int8), None, "i", index=index),
+            Column((values | unknown).sum(axis=0, dtype=np.int8), None, "i", index=index))
+
+
 def months_between(start, end) -> Column:
     """Whole months from ``start`` to ``end``, counted as 民法典 第二百零二条 counts them (subsidy_rules.periods)."""
     sy, sm, sd, s_missing = _ymd(start)
@@ -442,6 +490,8 @@ def select(conditions: list, choices: list, default=NA) -> Column:
     for condition, choice in reversed(list(zip(conditions, choices))):  # the first condition is applied last
         chosen = as_column(choice, length, index).astype("Float64")
         taken = Column.of(condition).astype("boolean").data  # known true (False where unknown)
+        if not any_true(taken):  # chosen nowhere (a case takes one choice of several)
+            continue
         data, unknown = np.where(taken, chosen.data, data), np.where(taken, chosen.unknown, unknown)
     return Column(data, unknown, "f", index=index)
 
@@ -602,7 +652,17 @@ def _few_text_categories(texts: tuple[str, ...]) -> pd.CategoricalDtype:
 
 
 def _small_codes(codes: np.ndarray, count: int) -> np.ndarray:
-    return codes.astype(np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32, copy=False)
+    return codes.astype(_code_type(count), copy=False)
+
+
+def _code_type(count: int) -> type:
+    """The smallest integer type for the codes of ``count`` categories (and -1 for unknown)."""
+    return np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32
+
+
+@functools.cache
+def _choice_codes(spec: ColumnSpec) -> dict:
+    return {value: i for i, value in enumerate(spec.choices)}
 
 
 def convert_facts(scheme: Scheme, frame: pd.DataFrame) -> tuple[FactColumns, dict[int, dict]]:
@@ -706,6 +766,9 @@ def _cell(spec: ColumnSpec, value: Any) -> Any:
 def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_order: bool = False) -> Column:
     """A fact column from converted Python values (None: unknown)."""
     n = len(values)
+    if n == 1 and _few_states(spec, values[0]):  # one case: most facts are yes, no, a choice or missing
+        data, unknown, kind, meta = _one_row_arrays(spec, values[0])
+        return Column(data, unknown, kind, meta)
     missing = np.array([v is None for v in values], dtype=bool)
     kind = spec.kind
     if kind == "boolean":
@@ -721,7 +784,7 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
             return _from_values(spec, values, errors)
     if kind == "number":
         data = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        return Column(data, missing | np.isnan(data), "f")
+        return Column(data, np.array([v is None or v != v for v in values], dtype=bool), "f")  # NaN: unknown
     if kind == "date":
         if any(isinstance(v, pd.Timestamp) for v in values):
             return Column(pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(), None, "M")
@@ -731,14 +794,30 @@ def _from_values(spec: ColumnSpec, values: list, errors: dict[int, dict], keep_o
             days = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values])
         return Column(days.astype("datetime64[s]"), None, "M")
     if spec.choices:
-        position = {value: i for i, value in enumerate(spec.choices)}
-        codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
-        return Column(_small_codes(codes, len(position)), None, "c", _categories(spec))
+        position = _choice_codes(spec)
+        codes = np.array([-1 if v is None else position[v] for v in values], dtype=_code_type(len(position)))
+        return Column(codes, None, "c", _categories(spec))
     present = [v for v in values if v is not None]
     texts = list(dict.fromkeys(present)) if keep_order else sorted(set(present))
     position = {value: i for i, value in enumerate(texts)}
-    codes = np.array([-1 if v is None else position[v] for v in values], dtype=np.int64)
-    return Column(_small_codes(codes, len(texts)), None, "c", _text_categories(texts))
+    codes = np.array([-1 if v is None else position[v] for v in values], dtype=_code_type(len(texts)))
+    return Column(codes, None, "c", _text_categories(texts))
+
+
+def _few_states(spec: ColumnSpec, value: Any) -> bool:
+    """Whether the value is one of the few a fact can take (missing, yes / no, one of its choices)."""
+    return value is None or (spec.kind == "boolean" and type(value) is bool) or (
+        spec.kind == "text" and spec.choices is not None and type(value) is str and value in spec.choices)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_row_arrays(spec: ColumnSpec, value: Any) -> tuple:
+    """The arrays of a one-row fact column holding ``value`` (see _few_states), made once and shared read-only."""
+    column = _from_values(spec, [value, value], {}, keep_order=True).take([0])
+    for array in (column.data, column.unknown):
+        if array is not None:
+            array.setflags(write=False)
+    return column.data, column.unknown, column.kind, column.meta
 
 
 def _unknown(spec: ColumnSpec, n: int) -> Column:
@@ -767,7 +846,12 @@ def _date_values(frame: pd.DataFrame, date: dt.date | str | None) -> Coded:
 
 
 def _stamp(date: dt.date | str | None) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(date or dt.date.today()).to_datetime64(), "ns")
+    return _stamp_of(date or dt.date.today())
+
+
+@functools.lru_cache(maxsize=4096)  # cases come in on a few dates
+def _stamp_of(date: dt.date | str) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(date).to_datetime64(), "ns")
 
 
 def _jurisdiction_values(frame: pd.DataFrame, jurisdiction: str | None) -> Coded:
@@ -840,10 +924,7 @@ def _evaluate(scheme: Scheme, inputs: Inputs, errors: dict[int, dict]) -> Evalua
         for criterion in scheme.criteria:
             out[f"crit.{criterion.id}"] = out[f"crit.{criterion.id}"].where(in_force, False)
     main = [out[f"crit.{c.id}"] for c in scheme.criteria if c.component in scheme.main_components]
-    eligible = main[0]
-    for criterion in main[1:]:
-        eligible = eligible & criterion
-    eligible = eligible.astype("boolean")
+    eligible = all_of(main).astype("boolean")
     if errors:
         bad = np.zeros(n, dtype=bool)
         bad[list(errors)] = True
@@ -968,15 +1049,16 @@ class Evaluation:
     def missing_facts(self) -> list[list[str]]:
         """Per row, the facts that are missing and would decide something: used by an unknown criterion, or by
         the amount of an eligible case whose amount is unknown. Computed for every row at once."""
-        scheme, columns = self.scheme, self.columns
-        missing = {name: column.missing() for name, column in self.facts.items()}
+        scheme, columns, facts = self.scheme, self.columns, self.facts
         pairs: list[tuple[str, np.ndarray]] = []
         for criterion in scheme.criteria:
             unknown = columns[f"crit.{criterion.id}"].missing()
-            pairs += [(name, unknown & missing[name]) for name in criterion.facts]
+            if any_true(unknown):  # a criterion known in every row needs none of its facts
+                pairs += [(name, unknown & facts[name].missing()) for name in criterion.facts]
         eligible = columns["eligible"]
         needs_amount = eligible.data & ~eligible.missing() & columns["amount"].missing()
-        pairs += [(name, needs_amount & missing[name]) for name in scheme.amount_facts]
+        if any_true(needs_amount):
+            pairs += [(name, needs_amount & facts[name].missing()) for name in scheme.amount_facts]
         return _names_by_row(pairs, len(self))
 
     def failed_criteria(self) -> list[list[str]]:
@@ -1078,15 +1160,22 @@ class Evaluation:
         return answers
 
     def _parameters_by_group(self) -> list[list[dict]]:
-        """The parameters the formula used, with value and citation, for each (county, date) group."""
+        """The parameters the formula used, with value and citation, for each (county, date) group (a group's
+        list is remembered with the parameter set: which parameters apply to a county and date never changes)."""
         inputs = self.inputs
+        cache = _cache_of(inputs.parameters)
+        names = tuple(inputs.used)
         found = []
-        for group, (_, date) in enumerate(inputs._groups):
-            entries = []
-            for name, sources in inputs.used.items():
-                source = sources[group]
-                if source is not None:
-                    entries.append(_cited(inputs.parameters, name, source, date))
+        for group, (jurisdiction, date) in enumerate(inputs._groups):
+            key = ("cited group", names, jurisdiction, date)
+            entries = cache.get(key)
+            if entries is None:
+                entries = []
+                for name, sources in inputs.used.items():
+                    source = sources[group]
+                    if source is not None:
+                        entries.append(_cited(inputs.parameters, name, source, date))
+                cache[key] = entries
             found.append(entries)
         return found
 
@@ -1156,6 +1245,8 @@ _NEVER_ABSENT = frozenset((bool, int, str))  # the common values of an answer, d
 def _absent(value: Any) -> bool:
     if value is None or type(value) in _NEVER_ABSENT:
         return value is None
+    if type(value) is float:  # NaN is the only float pd.isna calls missing
+        return value != value
     return not isinstance(value, (list, tuple)) and pd.isna(value)
 
 
@@ -1219,10 +1310,15 @@ def evaluate(
 
 def check_fact_names(scheme: Scheme, facts: Mapping[str, Any]) -> None:
     """FactError naming every fact the scheme does not have (a frame would silently ignore them)."""
-    unknown = sorted(set(facts) - set(scheme.fact_names))
+    unknown = sorted(set(facts) - _fact_name_set(scheme.facts))
     if unknown:
         raise FactError({name: {"reason_zh": "不是该补贴项目的事实项", "reason_en": f"not a fact of {scheme.id}"}
                          for name in unknown})
+
+
+@functools.lru_cache(maxsize=1024)
+def _fact_name_set(facts: tuple[ColumnSpec, ...]) -> frozenset[str]:
+    return frozenset(spec.key for spec in facts)
 
 
 def yuan(value: Any) -> str:

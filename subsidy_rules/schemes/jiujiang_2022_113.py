@@ -28,6 +28,7 @@ from subsidy_rules.engine import (
     number,
     percent,
     register,
+    select,
     truth,
     yuan,
 )
@@ -513,7 +514,7 @@ def _care_operation_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["crit.disabled_or_semi"] = isin(f["care_level"], ("disabled", "semi_disabled"))
     disabled = f.p("elderly_disability_care_operation.per_disabled_resident_month")
     semi = f.p("elderly_disability_care_operation.per_semi_disabled_resident_month")
-    amount = pd.Series(np.where(f["care_level"] == "disabled", disabled, semi), index=out.index).astype("Float64")
+    amount = select([f["care_level"] == "disabled"], [disabled], default=semi)
     out["amount"] = amount.where(f["care_level"].notna())
     funding_to_level(f, out, out["amount"], "elderly_disability_care_operation.funding_level")
 
@@ -575,17 +576,17 @@ def _placement_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     out["applies.local_person"] = required
     urban, care = f["area"] == "urban", f["care_level"]
     cared = isin(care, ("disabled", "semi_disabled")).fillna(False)  # unknown care level: the amount stays unknown below
-    support = pd.Series(np.select(
+    support = select(
         [urban, ~urban & cared, ~urban & ~cared],
         [f.p("supported_elderly_placement.support_month.urban"),
          f.p("supported_elderly_placement.support_month.rural_disabled_or_semi"),
-         f.p("supported_elderly_placement.support_month.rural")], default=np.nan), index=out.index) \
-        .astype("Float64").mask(f["area"].isna() | (~urban & care.isna()))
-    care_part = pd.Series(np.select(
+         f.p("supported_elderly_placement.support_month.rural")]) \
+        .mask(f["area"].isna() | (~urban & care.isna()))
+    care_part = select(
         [care == "disabled", care == "semi_disabled", care == "independent"],
         [f.p("supported_elderly_placement.care_month.disabled"), f.p("supported_elderly_placement.care_month.semi_disabled"),
-         f.p("supported_elderly_placement.care_month.independent")], default=np.nan), index=out.index) \
-        .astype("Float64").mask(care.isna())
+         f.p("supported_elderly_placement.care_month.independent")]) \
+        .mask(care.isna())
     out["x.support"], out["x.care"] = support, care_part
     out["amount"] = support + care_part
     funding_to_level(f, out, out["amount"], "supported_elderly_placement.funding_level")
@@ -642,12 +643,11 @@ def _childcare_construction_formula(inputs: Inputs, out: pd.DataFrame) -> None:
     f = inputs
     new = f["construction"] == "new"
     urban = f["area"] == "urban"
-    rate = pd.Series(np.select(
+    rate = select(
         [new & urban, new & ~urban, ~new & urban, ~new & ~urban],
         [f.p("childcare_construction.per_slot.urban_new"), f.p("childcare_construction.per_slot.rural_new"),
          f.p("childcare_construction.per_slot.urban_expansion"), f.p("childcare_construction.per_slot.rural_expansion")],
-        default=np.nan,
-    ), index=out.index).astype("Float64").mask(f["construction"].isna() | f["area"].isna())
+    ).mask(f["construction"].isna() | f["area"].isna())
     out["crit.planning_or_construction"] = boolean(f["in_planning_or_construction"])
     total = f["slots_added"].astype("Float64") * rate
     out["x.rate"], out["x.total"] = rate, total

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from care_services import vocabulary as v
-from subsidy_rules.engine import Criterion, Inputs, Payer, Scheme, age_on, boolean, fact, number, register, select, truth, yuan
+from subsidy_rules.engine import (Criterion, Inputs, Payer, Scheme, age_on, boolean, count_yes, fact, number, register,
+                                  select, truth, yuan)
 from subsidy_rules.parameters import Reference
 from subsidy_rules.schemes.common import english, used_parameter, years_on, yuan_en
 from subsidy_rules.schemes.common import plain_reasons as common_plain_reasons
@@ -50,9 +51,7 @@ DISABILITY_CRITERIA = (
 
 def _adl_test(f: Inputs, minimum: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Known failures decide early: 4 known failures pass, too few possible failures fail, else unknown."""
-    known = sum(f[name].to_numpy(dtype=bool, na_value=False).astype(np.int8) for name in ADL_FACTS)
-    possible = sum(f[name].to_numpy(dtype=bool, na_value=True).astype(np.int8) for name in ADL_FACTS)
-    known = f.column(known)
+    known, possible = count_yes([f[name] for name in ADL_FACTS])  # failures known; failures known or possible
     result = f.unknown("boolean")
     result = result.mask(known >= minimum, True).mask(possible < minimum, False)
     return result, known

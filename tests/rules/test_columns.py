@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subsidy_rules.columns import Column
+from subsidy_rules.columns import Column, all_of
 
 ROWS = 9
 FLAGS = pd.Series(pd.array([True, False, None, True, None, False, True, False, None], dtype="boolean"))
@@ -42,6 +42,16 @@ def test_three_valued_logic(left, right, operator):
     same(operator(Column.of(a), True), operator(a, True))
     same(operator(b.to_numpy(dtype=bool, na_value=False), Column.of(a)), operator(b.to_numpy(dtype=bool, na_value=False), a))
     same(~Column.of(a), ~a)
+
+
+@pytest.mark.parametrize("names", [names for k in (1, 2, 3, 4) for names in itertools.product(LOGICAL, repeat=k)])
+def test_all_of_is_and_in_one_pass(names):
+    """all_of (eligibility: every main criterion) answers as ``a & b & …``, unknowns included."""
+    series = [LOGICAL[name] for name in names]
+    expected = series[0]
+    for other in series[1:]:
+        expected = expected & other
+    same(all_of([Column.of(s) for s in series]), expected)
 
 
 @pytest.mark.parametrize("left, right", list(itertools.product(NUMERIC, repeat=2)))
