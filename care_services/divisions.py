@@ -24,6 +24,21 @@ def division_name(code: str) -> str:
     return _names().get(code.ljust(6, "0"), code)
 
 
+# English names of the province, the two cities the schemes name as their jurisdiction and the counties that set
+# parameters of their own; other divisions are named by the city that holds them and their code (the division list
+# holds Chinese names only).
+ENGLISH_NAMES = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun", "360402": "Lianxi District",
+                 "360403": "Xunyang District", "360404": "Chaisang District", "360902": "Yuanzhou District"}
+
+
+def english_name(code: str) -> str:
+    """A code or prefix as an English page names it: Yichun; a division of Yichun (360902); the code if unknown."""
+    if code in ENGLISH_NAMES:
+        return ENGLISH_NAMES[code]
+    city = ENGLISH_NAMES.get(code[:4])
+    return f"a division of {city} ({code})" if city else code
+
+
 # GB/T 2260 province-level codes, and Jiangxi's eleven cities (南昌…上饶): a code outside them names no division.
 PROVINCE_CODES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
                   "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"}

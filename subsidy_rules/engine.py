@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from care_services.distinct import MISSING, distinct_values, spread
-from care_services.divisions import division_name, unknown_division
+from care_services.divisions import division_name, english_name, unknown_division
 from care_services.spreadsheet import CellError, ColumnSpec, below_minimum, convert_cell
 from care_services.identifiers import IdentifierError
 from subsidy_rules.columns import NA, Column, all_of, all_true, any_true, as_column, category_table
@@ -1189,15 +1189,15 @@ def _warning(advisory: Criterion) -> dict:
 def _not_in_force(answer: dict, scheme: Scheme, spans: list[dict], jurisdiction: str, date: dt.date) -> None:
     """The answer for a place or date where the scheme is not in force: the policy's places and dates, no criteria."""
     places = "、".join(f"{s['name_zh']}（{s['from']}起{'至' + s['until'] if s['until'] else ''}）" for s in spans) or "无"
-    places_en = "; ".join(f"{s['jurisdiction']} from {s['from']}" + (f" until {s['until']}" if s['until'] else "")
+    places_en = "; ".join(f"{english_name(s['jurisdiction'])} from {s['from']}" + (f" until {s['until']}" if s['until'] else "")
                           for s in spans) or "nowhere"
     answer.update({
         "in_force": False, "eligible": False, "missing_facts": [], "criteria": [], "warnings": [], "funding": {},
         "not_in_force": {"document": scheme.source, "in_force_in": [dict(s) for s in spans],
                          "message_zh": f"{scheme.source}在{division_name(jurisdiction)}（{jurisdiction}）、{date.isoformat()}"
                                        f"不适用：该政策适用于{places}",
-                         "message_en": f"{scheme.source} is not in force in {jurisdiction} on {date.isoformat()}; "
-                                       f"it is in force in {places_en}"},
+                         "message_en": f"“{scheme.title_en}” is not in force in {english_name(jurisdiction)} on "
+                                       f"{date.isoformat()}; it is in force in {places_en}"},
     })
     answer["steps"], answer["steps_en"] = [answer["not_in_force"]["message_zh"]], [answer["not_in_force"]["message_en"]]
 

@@ -10,16 +10,13 @@ from web.schemas import CityQuery, ValidationError, load
 
 bp = Blueprint("divisions", __name__)
 
-# The English names of the places the schemes name as their jurisdiction (pages in English say "Yichun", not 宜春市).
-PLACE_EN = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun"}
-
-
 def place_name(prefix: str, lang: str = "zh") -> str:
-    """A jurisdiction (a code or a 2-/4-/6-digit prefix) as a reader names it."""
-    from care_services.divisions import division_name
+    """A jurisdiction (a code or a 2-/4-/6-digit prefix) as a reader names it (pages in English say "Yichun", not
+    宜春市)."""
+    from care_services.divisions import ENGLISH_NAMES, division_name
 
     if lang == "en":
-        return PLACE_EN.get(prefix, prefix)
+        return ENGLISH_NAMES.get(prefix, prefix)
     return division_name(prefix)
 
 

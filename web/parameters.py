@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from care_services import clock
 from care_services.accounts import InputError
+from care_services.divisions import ENGLISH_NAMES
 from care_services.model import Division, ParameterOverride, User
 from subsidy_rules.overrides import add_override, effective_parameters
 from web.database import session as db_session
@@ -21,17 +22,12 @@ from web.security import current_user, roles_required
 
 bp = Blueprint("parameters", __name__)
 
-# The places parameters are set for, in English (the division list holds Chinese names only).
-PLACE_EN = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun", "360402": "Lianxi District",
-            "360403": "Xunyang District", "360404": "Chaisang District"}
-
-
 def place_name(code: str, en: bool) -> str:
     """A parameter's jurisdiction (a 2-, 4- or 6-digit code) by name: 江西省, 九江市, 濂溪区…"""
     from care_services.divisions import division_name
 
     if en:
-        return PLACE_EN.get(code) or PLACE_EN.get(code.rstrip("0")) or code
+        return ENGLISH_NAMES.get(code) or ENGLISH_NAMES.get(code.rstrip("0")) or code
     return division_name(code)
 
 
@@ -208,7 +204,7 @@ def override_choices(parameters, user, en: bool) -> dict:
         if not any(code.startswith(prefix) for prefix in prefixes):
             continue
         city = cities.setdefault(code[:4], {"name": place_name(code[:4], en), "counties": []})
-        city["counties"].append({"code": code, "name": place_name(code, en) if en and code in PLACE_EN else name})
+        city["counties"].append({"code": code, "name": place_name(code, en) if en and code in ENGLISH_NAMES else name})
     return {"parameters": choices, "cities": list(cities.values())}
 
 

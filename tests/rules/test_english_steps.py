@@ -71,3 +71,10 @@ def test_a_plain_text_step_of_a_scheme_from_elsewhere_serves_both_languages():
     assert as_step("合计 = 100.00元 / Total = CNY 100.00") == Step("合计 = 100.00元", "Total = CNY 100.00")
     assert as_step("合计 = 100.00元") == Step("合计 = 100.00元", "合计 = 100.00元")
     assert texts([Step("甲", "A"), "乙 / B"]) == (["甲", "乙"], ["A", "B"])
+
+
+def test_a_scheme_not_in_force_is_told_in_english_by_its_title_and_places():
+    answer = evaluate("disability_care", {"hukou_division_code": "360402"}, jurisdiction="360402", date="2024-04-01")
+    message = answer["not_in_force"]["message_en"]
+    assert "Care for people in hardship with severe disabilities" in message and "Lianxi District" in message
+    assert "Yichun" in message and not re.search(r"[\u4e00-\u9fff]", message), message
