@@ -32,9 +32,10 @@ ENGLISH_NAMES = {"36": "Jiangxi Province", "3604": "Jiujiang", "3609": "Yichun",
 
 
 def english_name(code: str) -> str:
-    """A code or prefix as an English page names it: Yichun; a division of Yichun (360902); the code if unknown."""
+    """A code or prefix as an English sentence names it: Yichun; Lianxi District (360402); a division of Yichun
+    (360981); the code if unknown. A county keeps its code beside its name, as the Chinese messages do."""
     if code in ENGLISH_NAMES:
-        return ENGLISH_NAMES[code]
+        return ENGLISH_NAMES[code] + (f" ({code})" if len(code) == 6 else "")
     city = ENGLISH_NAMES.get(code[:4])
     return f"a division of {city} ({code})" if city else code
 
