@@ -10,13 +10,14 @@ from web.schemas import CityQuery, ValidationError, load
 
 bp = Blueprint("divisions", __name__)
 
+
 def place_name(prefix: str, lang: str = "zh") -> str:
     """A jurisdiction (a code or a 2-/4-/6-digit prefix) as a reader names it (pages in English say "Yichun", not
     宜春市)."""
     from care_services.divisions import ENGLISH_NAMES, division_name
 
-    if lang == "en":
-        return ENGLISH_NAMES.get(prefix, prefix)
+    if lang == "en":  # a six-digit city code (360900) is named as its prefix
+        return ENGLISH_NAMES.get(prefix) or ENGLISH_NAMES.get(prefix.rstrip("0")) or prefix
     return division_name(prefix)
 
 

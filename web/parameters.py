@@ -14,6 +14,7 @@ from care_services.accounts import InputError
 from care_services.divisions import ENGLISH_NAMES
 from care_services.model import Division, ParameterOverride, User
 from subsidy_rules.overrides import add_override, effective_parameters
+from web import divisions
 from web.database import session as db_session
 from web.errors import flatten, input_fields
 from web.i18n import english_label, t, value_text
@@ -24,11 +25,7 @@ bp = Blueprint("parameters", __name__)
 
 def place_name(code: str, en: bool) -> str:
     """A parameter's jurisdiction (a 2-, 4- or 6-digit code) by name: 江西省, 九江市, 濂溪区…"""
-    from care_services.divisions import division_name
-
-    if en:
-        return ENGLISH_NAMES.get(code) or ENGLISH_NAMES.get(code.rstrip("0")) or code
-    return division_name(code)
+    return divisions.place_name(code, "en" if en else "zh")
 
 
 def listing(query: str | None) -> list[dict]:
