@@ -109,7 +109,7 @@ def main() -> int:
             for _ in range(args.requests):
                 client.post(path, json=body)
             profile.disable()
-            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "25")))
     return 0
 
 
