@@ -1,9 +1,11 @@
 """Load on POST /api/v1/schemes/<scheme>/evaluate: throughput and p50/p99 latency at 1, 16 and 64 clients.
 
-The server runs as its own process (`carecalc serve`, waitress, the sample database in a temporary directory);
-this process is the load generator, on loopback, one persistent HTTP connection per client thread. By default
-the server runs as many web processes as the README recommends: one per CPU core this process may use (gunicorn;
-one is waitress). The baseline,
+The server runs as its own process (`carecalc serve`, the sample database in a temporary directory), as many web
+processes as the README recommends: one per CPU core this process may use (granian; one is waitress);
+``--server gunicorn`` serves the same app with gunicorn's gthread workers instead, for comparison. The load
+generator is wrk (Debian's package, written in C: it takes little of the CPU the server shares with it) where it
+is installed, else this process, one thread per client; either way one persistent HTTP connection per client on
+loopback (``--load-generator``). The baseline,
 measured the same way in the same run, is GET /healthz (the server and HTTP stack with no work): the ratio says how
 much of the time the rules engine itself takes. The server's output goes to a file (printed if it fails): a pipe
 nobody reads fills with waitress's queue warnings under load and stops the server. Nothing waits without a bound:
@@ -12,6 +14,7 @@ and after, since a busy machine slows /healthz and evaluate alike. Target (issue
 50 ms at 64 clients.
 
     python bench/web_load.py [--seconds 5] [--workers N] [--threads 16] [--scheme disability_care]
+                             [--server carecalc|gunicorn] [--load-generator wrk|python]
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -60,16 +65,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(workdir: Path, port: int, threads: int, log: Path, workers: int = 1) -> subprocess.Popen:
+def start_server(workdir: Path, port: int, threads: int, log: Path, workers: int = 1,
+                 server_kind: str = "carecalc") -> subprocess.Popen:
     environment = {**os.environ, "PYTHONPATH": str(REPO), "CARECALC_SECRET_KEY": "bench",
                    "CARECALC_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}"}
     cli = [sys.executable, "-m", "care_services.cli"]
     subprocess.run([*cli, "sample", "load"], cwd=workdir, env=environment, check=True, capture_output=True,
                    timeout=300)
+    command = [*cli, "serve", "--port", str(port), "--threads", str(threads), "--workers", str(workers),
+               "--job-workers", "0"]
+    if server_kind == "gunicorn":  # the same app under gunicorn's gthread workers (not a dependency: installed by hand)
+        environment["CARECALC_JOB_WORKERS"] = "0"
+        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+                   "-b", f"127.0.0.1:{port}", "--timeout", "360", "web:create_app()"]
     with log.open("wb") as output:  # the child keeps its own handle: the file takes everything, nothing blocks
-        server = subprocess.Popen([*cli, "serve", "--port", str(port), "--threads", str(threads),
-                                   "--workers", str(workers), "--job-workers", "0"], cwd=workdir,
-                                  env=environment, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -84,7 +94,7 @@ def start_server(workdir: Path, port: int, threads: int, log: Path, workers: int
 
 
 def stop(server: subprocess.Popen) -> None:
-    """Terminate the server (gunicorn stops its workers on SIGTERM); killed if it has not ended in 30 s."""
+    """Terminate the server (granian and gunicorn stop their workers on SIGTERM); killed if not ended in 30 s."""
     server.terminate()
     try:
         server.wait(timeout=30)
@@ -107,7 +117,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started (gunicorn's workers), by their parent in /proc."""
+    """The processes ``pid`` started (the server's workers), by their parent in /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -168,6 +178,46 @@ def load(port: int, clients: int, seconds: float, method: str, path: str, body: 
             "failures": sum(failures), "cpu_ms": cpu_ms}
 
 
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def load_wrk(port: int, clients: int, seconds: float, method: str, path: str, body: bytes | None,
+             server_pid: int | None = None) -> dict:
+    """The same measurement by wrk: ``clients`` connections from one wrk thread; its 50th and 99th percentiles."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f"wrk.method = {json.dumps(method)}\n")
+        if body:
+            script.write('wrk.headers["Content-Type"] = "application/json"\n')
+            script.write(f"wrk.body = [==[{body.decode()}]==]\n")  # a Lua long string: the bytes as they are
+    try:
+        cpu_before = cpu_seconds(server_pid) if server_pid else None
+        began = time.perf_counter()
+        output = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency",
+                                 f"--timeout={REQUEST_TIMEOUT:g}s", "-s", script.name, f"http://127.0.0.1:{port}{path}"],
+                                capture_output=True, text=True, timeout=seconds + REQUEST_TIMEOUT + 30).stdout
+        elapsed = time.perf_counter() - began
+        cpu_after = cpu_seconds(server_pid) if server_pid else None
+    finally:
+        os.unlink(script.name)
+
+    def latency(percentile: str) -> float | None:
+        found = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(found[1]) * _WRK_UNITS[found[2]] if found else None
+
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    requests = int(total[1]) if total else 0
+    failures = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    failures += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    ok = max(0, requests - failures)
+    if not ok:
+        return {"requests": 0, "per_second": 0.0, "p50_ms": None, "p99_ms": None, "failures": failures,
+                "cpu_ms": None}
+    cpu_ms = (cpu_after - cpu_before) / requests * 1000 if cpu_before is not None and cpu_after is not None else None
+    per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]) if "Requests/sec" in output else ok / elapsed
+    return {"requests": ok, "per_second": per_second, "p50_ms": latency("50"), "p99_ms": latency("99"),
+            "failures": failures, "cpu_ms": cpu_ms}
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -177,8 +227,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement (default 5)")
     parser.add_argument("--threads", type=int, default=16, help="threads per web process (default 16, as carecalc serve)")
     parser.add_argument("--workers", type=int, default=recommended_workers(),
-                        help="web processes (carecalc serve --workers: 1 is waitress, more is gunicorn; default: "
+                        help="web processes (carecalc serve --workers: 1 is waitress, more is granian; default: "
                              f"one per CPU core as the README says, here {recommended_workers()})")
+    parser.add_argument("--server", choices=("carecalc", "gunicorn"), default="carecalc",
+                        help="carecalc serve (default), or the same app under gunicorn's gthread workers")
+    parser.add_argument("--load-generator", choices=("wrk", "python"),
+                        default="wrk" if shutil.which("wrk") else "python",
+                        help="wrk (the default where installed: apt install wrk) or this process's threads")
     parser.add_argument("--scheme", choices=sorted(FACTS), default="disability_care")
     parser.add_argument("--clients", default="1,16,64")
     args = parser.parse_args()
@@ -188,23 +243,28 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()
         log = Path(scratch) / "server.log"
-        server = start_server(Path(scratch), port, args.threads, log, args.workers)
+        server = start_server(Path(scratch), port, args.threads, log, args.workers, args.server)
+        measure = load_wrk if args.load_generator == "wrk" else load
         try:
             check = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             check.request("POST", evaluate_path, body=body, headers={"Content-Type": "application/json"})
             answer = json.loads(check.getresponse().read())
             assert answer["eligible"] is True, answer
-            served = f"waitress, {args.threads} threads" if args.workers == 1 else \
-                f"gunicorn, {args.workers} processes of {args.threads} threads"
-            print(f"POST {evaluate_path} ({served}; {os.cpu_count()} CPUs), {args.seconds:g} s per level; "
-                  f"baseline GET /healthz measured the same way; cpu ms: the server's CPU time per request")
+            if args.server == "gunicorn":
+                served = f"gunicorn gthread, {args.workers} processes of {args.threads} threads"
+            else:
+                served = f"waitress, {args.threads} threads" if args.workers == 1 else \
+                    f"granian, {args.workers} processes of {args.threads} threads"
+            print(f"POST {evaluate_path} ({served}; {os.cpu_count()} CPUs; load from {args.load_generator}), "
+                  f"{args.seconds:g} s per level; baseline GET /healthz measured the same way; cpu ms: the server's "
+                  f"CPU time per request")
             print(f"load average before: {_load()}")
             print(f"{'clients':>7} {'evaluate/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'healthz/s':>10} "
                   f"{'p50 ms':>8} {'p99 ms':>8} {'p99 ÷ healthz':>13} {'cpu ms/ev':>9} {'cpu ms/hz':>9} {'errors':>6}")
             for clients in (int(c) for c in args.clients.split(",")):
-                baseline = load(port, clients, args.seconds, "GET", "/healthz", None, server.pid)
+                baseline = measure(port, clients, args.seconds, "GET", "/healthz", None, server.pid)
                 time.sleep(1.0)  # let the server drop the last phase's connections (waitress keeps at most 100)
-                measured = load(port, clients, args.seconds, "POST", evaluate_path, body, server.pid)
+                measured = measure(port, clients, args.seconds, "POST", evaluate_path, body, server.pid)
                 time.sleep(1.0)
                 if not measured["requests"] or not baseline["requests"]:
                     print(f"{clients:>7} no successful requests (errors: {measured['failures']} / {baseline['failures']})")

@@ -356,40 +356,16 @@ def cmd_test(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """waitress (one process, threads), or with --workers N on Linux gunicorn's N processes of threads."""
-    if args.workers < 1 or args.job_workers < 0:
-        raise UsageError("--workers 至少为1，--job-workers 不能为负数", "--workers must be ≥ 1, --job-workers ≥ 0")
+    """waitress (one process, threads), or with --workers N granian's N processes of threads."""
+    if args.workers < 1 or args.job_workers < 0 or args.threads < 1:
+        raise UsageError("--workers、--threads 至少为1，--job-workers 不能为负数",
+                         "--workers and --threads must be ≥ 1, --job-workers ≥ 0")
     os.environ["CARECALC_JOB_WORKERS"] = str(args.job_workers)  # read by create_app in every web process
-    from web import create_app
-
     if args.workers > 1:
-        from care_services.db import database_url
-
-        if database_url(args.database).startswith("sqlite"):
-            print("提示：多个网页进程共用SQLite只适合试用，生产环境请用PostgreSQL / note: several web processes on "
-                  "SQLite are for trials; use PostgreSQL in production", file=sys.stderr)
-        try:
-            from gunicorn.app.base import BaseApplication
-        except ImportError:  # Windows: gunicorn does not run there
-            raise UsageError("多进程需要gunicorn（Linux）；Windows下请用单进程", "--workers needs gunicorn (Linux); "
-                             "on Windows serve one process") from None
-
-        class Server(BaseApplication):
-            def load_config(self):
-                # gthread: each process serves --threads requests at once (a long ?wait= poll holds only a thread)
-                for key, value in {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
-                                   "worker_class": "gthread", "timeout": 360, "graceful_timeout": 30,
-                                   "accesslog": None, "preload_app": False}.items():
-                    self.cfg.set(key, value)
-
-            def load(self):  # in each process after the fork: its own database pool and threads
-                return create_app({"DATABASE_URL": args.database})
-
-        open_database(args.database).dispose()  # migrate once, before the processes start
-        print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port} ({args.workers} processes)", flush=True)
-        Server().run()
-        return EXIT_OK
+        return _serve_processes(args)
     from waitress.server import create_server
+
+    from web import create_app
 
     app = create_app({"DATABASE_URL": args.database})
     try:  # bind first: a busy port is said before anything claims to be serving
@@ -400,6 +376,42 @@ def cmd_serve(args) -> int:
                          f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
     print(f"carecalc 正在运行 / serving on http://{args.host}:{server.effective_port}", flush=True)
     server.run()
+    return EXIT_OK
+
+
+def _serve_processes(args) -> int:
+    """``args.workers`` web processes of ``args.threads`` request threads each, under granian (HTTP parsed in Rust,
+    outside the GIL): on the same cores it spends half the CPU of gunicorn's gthread workers on a light request and
+    less on an evaluation (bench/web_load.py --server gunicorn). Each process builds its own app
+    (database pool, batcher, job threads) from the environment: web:create_app as a factory."""
+    import socket
+
+    from care_services.db import database_url
+
+    url = database_url(args.database)
+    if url.startswith("sqlite"):
+        print("提示：多个网页进程共用SQLite只适合试用，生产环境请用PostgreSQL / note: several web processes on "
+              "SQLite are for trials; use PostgreSQL in production", file=sys.stderr)
+    try:
+        from granian import Granian
+    except ImportError:
+        raise UsageError("多进程需要granian：pip install granian；或用单进程（不加 --workers）",
+                         "--workers needs granian (pip install granian); or serve one process") from None
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: refused only if listened on
+        try:  # a busy port is said before anything claims to be serving (granian would only log it)
+            probe.bind((args.host, args.port))
+        except OSError as error:
+            raise UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
+                             f"请用 --port 换一个端口",
+                             f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
+    open_database(args.database).dispose()  # migrate once, before the processes start
+    os.environ["CARECALC_DATABASE_URL"] = url  # every process opens the same database
+    print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port} ({args.workers} processes)", flush=True)
+    # blocking threads: each request (a long ?wait= poll too) holds one while the app works, as a thread would
+    Granian("web:create_app", factory=True, interface="wsgi", address=args.host, port=args.port,
+            workers=args.workers, blocking_threads=args.threads, websockets=False, log_access=False,
+            respawn_failed_workers=True, workers_kill_timeout=30).serve()
     return EXIT_OK
 
 
@@ -551,13 +563,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin(commands)
     add_roster(commands)
 
-    serve = commands.add_parser("serve", help="启动网页服务 / serve the web app with waitress")
+    serve = commands.add_parser("serve", help="启动网页服务 / serve the web app (waitress; granian with --workers)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=16,
                        help="请求线程数；并发的测算请求会合并计算 / request threads; concurrent evaluations are computed together")
     serve.add_argument("--workers", type=int, default=1,
-                       help="网页进程数（>1时用gunicorn，需PostgreSQL） / web processes (gunicorn when > 1; use PostgreSQL)")
+                       help="网页进程数（>1时用granian，需PostgreSQL） / web processes (granian when > 1; use PostgreSQL)")
     serve.add_argument("--job-workers", type=int, default=int(os.environ.get("CARECALC_JOB_WORKERS", 2)),
                        help="每个网页进程内运行任务的线程数；0表示由carecalc worker运行 / job threads in each web process "
                             "(0: leave the jobs to `carecalc worker`)")

@@ -83,12 +83,14 @@ def test_scenario_forms():
         normalise(["a"], "x")
 
 
-def test_serve_on_a_busy_port_says_so_first(tmp_path):
+@pytest.mark.parametrize("processes", [[], ["--workers", "2"]], ids=["waitress", "granian"])
+def test_serve_on_a_busy_port_says_so_first(tmp_path, processes):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        answer = run("--database", f"sqlite:///{tmp_path / 's.sqlite3'}", "serve", "--port", str(port), timeout=120)
+        answer = run("--database", f"sqlite:///{tmp_path / 's.sqlite3'}", "serve", "--port", str(port), *processes,
+                     timeout=120)
     refused(answer, "端口", "--port")
     assert "正在运行" not in answer.stdout and "serving" not in answer.stdout
 

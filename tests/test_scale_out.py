@@ -1,5 +1,5 @@
 """Several server processes on one PostgreSQL: a job started through one web server is run by a `carecalc worker`
-process, survives that worker being killed, and is finished and downloaded through another web server (gunicorn,
+process, survives that worker being killed, and is finished and downloaded through another web server (granian,
 two processes), and county values recorded through one server are used by the evaluations of every process. Needs $CARECALC_TEST_POSTGRES_URL; skipped without it."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Process:
 
     def stop(self, sig=signal.SIGTERM) -> None:
         if self.popen.poll() is None:
-            os.killpg(self.popen.pid, sig)  # gunicorn's master and its processes
+            os.killpg(self.popen.pid, sig)  # granian's main process and its workers
             try:
                 self.popen.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -91,7 +91,7 @@ def test_a_job_started_on_one_server_is_downloaded_through_another(tmp_path):
     processes = []
     try:
         processes.append(_serve(port_a, log=log))  # waitress, one process
-        processes.append(_serve(port_b, "--workers", "2", log=log))  # gunicorn, two processes
+        processes.append(_serve(port_b, "--workers", "2", log=log))  # granian, two processes
         jar = http.cookiejar.CookieJar()  # one browser: the signed session cookie goes to both servers
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
