@@ -364,10 +364,13 @@ def _json_body():
 @bp.post("/api/v1/schemes/<scheme_id>/evaluate-batch")
 @anonymous_rate_limited("batch")
 def evaluate_batch(scheme_id: str):
-    """A JSON array of {facts, date, jurisdiction} (or {cases: [...], date, jurisdiction}), or an .xlsx upload
-    (field ``file``; ``jurisdiction`` and ``date`` as form fields). ?format=xlsx answers with the result workbook."""
+    """A JSON array of {facts, date, jurisdiction} (or {cases: [...], date, jurisdiction, scenario}), or an .xlsx
+    upload (field ``file``; ``jurisdiction`` and ``date`` as form fields). ?format=xlsx answers with the result
+    workbook. Under a what-if ``scenario`` every answer marks the changed values it used, as a single evaluation's
+    does; the workbook has no such marks, so a scenario is answered in JSON only."""
     scheme = scheme_or_404(scheme_id)
     parameters = current_parameters()
+    applied = None
     if request.files:
         frame, date, jurisdiction = _uploaded_cases(scheme)
     else:
@@ -382,10 +385,17 @@ def evaluate_batch(scheme_id: str):
             if not (case["jurisdiction"] or batch["jurisdiction"]):
                 errors[f"cases.{index}.jurisdiction"] = ["缺少行政区划代码 / jurisdiction is required"]
             rows.append({**facts, "jurisdiction": case["jurisdiction"] or batch["jurisdiction"],
-                         "date": case["date"] or batch["date"] or dt.date.today()})
+                         "date": case["date"] or batch["date"] or clock.today()})
         if errors:
             raise ValidationError(errors)
         frame, date, jurisdiction = pd.DataFrame(rows), None, None
+        applied = applied_scenario(batch["scenario"], parameters)
+        if applied:
+            if request.args.get("format") == "xlsx":
+                raise ValidationError({"scenario": ["方案测算的结果只以JSON返回（结果表不标注方案值），请去掉 format=xlsx / "
+                                                    "a scenario is answered in JSON only (the workbook would not mark "
+                                                    "its values): drop format=xlsx"]})
+            parameters = applied.parameters
     if request.args.get("format") == "xlsx":
         from subsidy_rules.batch import evaluate_cases, write_results
 
@@ -393,6 +403,8 @@ def evaluate_batch(scheme_id: str):
         return xlsx_download(lambda file: write_results(file, scheme, frame, results), f"carecalc-{scheme.id}-结果.xlsx")
     result = evaluate_frame(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
     answers = explain_rows(result)  # every row's explanation in one pass over the columns
+    if applied:
+        answers = [applied.mark_answer(answer) for answer in answers]
     if "row" == frame.index.name:
         for answer, row in zip(answers, frame.index):
             answer["row"] = int(row)

@@ -185,6 +185,7 @@ class BatchRequest(Base):
     cases = fields.List(fields.Nested(BatchCase), required=True, validate=validate.Length(min=1, max=10_000))
     date = fields.Date(load_default=None)
     jurisdiction = fields.String(load_default=None, validate=EVALUATION_JURISDICTION)
+    scenario = ScenarioField(load_default=None, allow_none=True, metadata={"description": SCENARIO_DESCRIPTION})
 
     @pre_load
     def _array(self, data, **kwargs):

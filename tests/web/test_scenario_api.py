@@ -43,6 +43,37 @@ def test_a_bad_scenario_is_a_422_naming_the_field(login):
         assert "scenario" in str(response.get_json()), scenario
 
 
+def test_a_batch_under_a_scenario_marks_every_answer(login):
+    client = login()
+    cases = [{"facts": PERSON, "jurisdiction": "360902"}, {"facts": {**PERSON, "disability_grade": 3}}]
+    body = {"cases": cases, "jurisdiction": "360902", "date": "2024-04-01", "scenario": {HOME_CARE: 700}}
+    response = client.post("/api/v1/schemes/disability_care/evaluate-batch", json=body)
+    assert response.status_code == 200
+    eligible, ineligible = response.get_json()["results"]
+    assert eligible["amount"] == 700 and ineligible["amount"] == 0
+    for answer in (eligible, ineligible):  # each answer says what was changed, as a single evaluation's does
+        [mark] = answer["scenario"]["changes"]
+        assert (mark["name"], mark["scenario_value"], mark["original_value"]) == (HOME_CARE, 700, 600)
+    single = client.post("/api/v1/schemes/disability_care/evaluate", json={
+        "facts": PERSON, "jurisdiction": "360902", "date": "2024-04-01", "scenario": {HOME_CARE: 700}}).get_json()
+    assert single == eligible  # the same answer alone or in a batch
+    plain = client.post("/api/v1/schemes/disability_care/evaluate-batch",
+                        json={k: v for k, v in body.items() if k != "scenario"}).get_json()["results"]
+    assert plain[0]["amount"] == 600 and "scenario" not in plain[0]
+
+
+def test_a_batch_scenario_is_checked_and_answered_in_json_only(login):
+    client = login()
+    cases = [{"facts": PERSON, "jurisdiction": "360902"}]
+    bad = client.post("/api/v1/schemes/disability_care/evaluate-batch",
+                      json={"cases": cases, "scenario": {HOME_CARE: "500元"}})
+    assert bad.status_code == 422 and "scenario" in bad.get_json()["error"]["fields"]
+    workbook = client.post("/api/v1/schemes/disability_care/evaluate-batch?format=xlsx",
+                           json={"cases": cases, "scenario": {HOME_CARE: 700}})
+    assert workbook.status_code == 422
+    assert "只以JSON返回" in str(workbook.get_json()["error"]["fields"]["scenario"])
+
+
 def test_a_budget_below_the_floor_is_projected_and_flagged_on_the_page(login):
     client = login("zhou")
     answer = client.post("/api/v1/budget/projections?wait=60", json={
