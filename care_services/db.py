@@ -52,7 +52,30 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True)
+    if parsed.get_backend_name() == "postgresql":
+        @event.listens_for(engine, "connect")
+        def _lock_timeout(dbapi_connection, _record):  # pragma: no cover - exercised by the PostgreSQL runs
+            # A change waits for another's row lock at most as long as SQLite's busy wait, then fails with
+            # lock_not_available (55P03): the web answers 503 "try again" (web/errors.py) rather than hanging a
+            # request thread on a lock held by a stuck session. SET is transactional in PostgreSQL: committed here.
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = {lock_timeout_ms():d}")
+            cursor.close()
+            dbapi_connection.commit()
+    return engine
+
+
+LOCK_TIMEOUT_VARIABLE = "CARECALC_LOCK_TIMEOUT_MS"
+
+
+def lock_timeout_ms() -> int:
+    """Milliseconds a PostgreSQL statement waits for a lock ($CARECALC_LOCK_TIMEOUT_MS, default 5000: SQLite's own
+    busy wait); 0 waits for ever, as PostgreSQL does by default."""
+    try:
+        return max(0, int(os.environ.get(LOCK_TIMEOUT_VARIABLE, "5000")))
+    except ValueError:
+        return 5000
 
 
 class SchemaMismatch(RuntimeError):

@@ -49,3 +49,33 @@ def test_an_operational_error_that_is_not_a_lock_stays_a_logged_500(web_app, log
     monkeypatch.setitem(web_app.view_functions, "cases.list_cases", broken)
     answer = zhao.get("/api/v1/cases")
     assert answer.status_code == 500 and "Traceback" not in answer.get_data(as_text=True)
+
+
+def test_a_postgresql_row_lock_held_elsewhere_is_answered_busy_within_the_lock_timeout(county, monkeypatch):
+    """A change that waits for another session's row lock gives up after CARECALC_LOCK_TIMEOUT_MS (55P03, busy)
+    instead of holding its request for ever."""
+    if county.url.get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout; SQLite's busy wait is tested above")
+    import time
+
+    from sqlalchemy import text
+
+    from care_services.db import make_engine
+
+    monkeypatch.setenv("CARECALC_LOCK_TIMEOUT_MS", "300")
+    url = county.url.render_as_string(hide_password=False)
+    holder_engine, waiter_engine = make_engine(url), make_engine(url)
+    try:
+        with holder_engine.connect() as holder, waiter_engine.connect() as waiter:
+            assert waiter.execute(text("SHOW lock_timeout")).scalar() == "300ms"
+            waiter.rollback()
+            holder.execute(text("SELECT id FROM users ORDER BY id LIMIT 1 FOR UPDATE"))
+            began = time.monotonic()
+            with pytest.raises(OperationalError) as failed:
+                waiter.execute(text("SELECT id FROM users ORDER BY id LIMIT 1 FOR UPDATE"))
+            assert time.monotonic() - began < 5
+            assert database_busy(failed.value)
+            holder.rollback()
+    finally:
+        holder_engine.dispose()
+        waiter_engine.dispose()
