@@ -218,6 +218,16 @@ def load_wrk(port: int, clients: int, seconds: float, method: str, path: str, bo
             "failures": failures, "cpu_ms": cpu_ms}
 
 
+def latency_floor(clients: int, cpu_ms: float, cores: int) -> str:
+    """What the server's CPU per request allows at best: ``clients`` closed-loop clients each waiting for its
+    answer keep ``clients`` requests in the system, so (Little's law) their mean latency is clients ÷ throughput,
+    and the throughput is at most cores ÷ CPU per request (more if the load generator took no CPU at all)."""
+    most_per_second = cores / (cpu_ms / 1000)
+    return (f"at {cpu_ms:.2f} ms of server CPU per request, {cores} cores answer at most {most_per_second:.0f} a second; "
+            f"{clients} clients then wait {clients / most_per_second * 1000:.0f} ms on average at the least "
+            f"(Little's law: clients ÷ throughput), before any spread")
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -277,6 +287,8 @@ def main() -> int:
                 if clients == 64:
                     verdict = "met" if measured["p99_ms"] < 50 else "NOT met"
                     print(f"  64 clients: p99 {measured['p99_ms']:.1f} ms (target: under 50 ms: {verdict})")
+                    if measured["cpu_ms"]:
+                        print("  " + latency_floor(clients, measured["cpu_ms"], recommended_workers()))
         except BaseException:
             print("server output (last lines):\n" + log.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
