@@ -71,7 +71,10 @@ def _case_frame(body: list[list], keys: dict[int, str], facts: list[int], *, fir
     with every fact blank and the template's example row left out, indexed by the row number Excel shows.
     Values are kept as typed; pandas infers each column's type as it would from the rows one by one."""
     n = len(body)
-    cells = list(itertools.zip_longest(*body)) if n else []  # the sheet's columns (short rows padded with None)
+    if n and len(set(map(len, body))) == 1:  # a reader's rectangular grid: one 2-D array, its columns as views
+        cells = list(np.array(body, dtype=object).T) if len(body[0]) else []
+    else:
+        cells = list(itertools.zip_longest(*body)) if n else []  # the sheet's columns (short rows padded with None)
     numbers = np.arange(first, first + n)
     columns, blanks = {}, {}
     for index in keys:
