@@ -263,11 +263,18 @@ def cmd_evaluate(args) -> int:
                 print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return EXIT_OK
-    from subsidy_rules.batch import evaluate_cases, read_cases, timed_phase, write_results
+    from subsidy_rules.batch import few_collections
 
     if not args.output:
         raise UsageError("批量测算需要 --output FILE.xlsx", "a batch needs --output FILE.xlsx")
-    output = _writable(args.output, (".xlsx",))
+    with few_collections():
+        return _evaluate_workbook(args, scheme, parameters, scenario, _writable(args.output, (".xlsx",)))
+
+
+def _evaluate_workbook(args, scheme, parameters, scenario, output) -> int:
+    """``evaluate --input``: the workbook of cases read, evaluated in chunks, and the result workbook written."""
+    from subsidy_rules.batch import evaluate_cases, read_cases, timed_phase, write_results
+
     timings: dict[str, list[float]] = {}
     try:
         with timed_phase(timings, "read"):

@@ -176,3 +176,15 @@ def test_the_result_workbook_packed_fast_holds_the_parts_xlsxwriter_packs(tmp_pa
         sheet = ours.getinfo("xl/worksheets/sheet1.xml")
         assert sheet.compress_type == zipfile.ZIP_DEFLATED
         assert sheet.compress_size > theirs.getinfo("xl/worksheets/sheet1.xml").compress_size
+
+
+def test_a_command_line_batch_runs_the_collector_less_often_and_puts_it_back():
+    import gc
+
+    from subsidy_rules.batch import few_collections
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with few_collections(12_345):
+        assert gc.get_threshold()[0] == 12_345 and gc.get_freeze_count() > frozen
+        assert gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
