@@ -43,9 +43,8 @@ def cmd_db_init(args) -> int:
 
 
 def cmd_sample_load(args) -> int:
-    from care_services.store import load_sample
-
     from care_services.model import ENTITY_MODELS
+    from care_services.store import load_sample
 
     counts = load_sample(_engine(args))
     for entity, count in counts.items():

@@ -11,9 +11,8 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from care_services.model import Base
-
 from care_services.db_url import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH, database_url  # noqa: F401
+from care_services.model import Base
 
 
 def private_file(path: Path) -> None:
