@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side; the median is reported")
     args = parser.parse_args()
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    load_before = os.getloadavg()  # the machine may be shared: wall time is only comparable under the same load
     ours: list[dict[str, float]] = []
     theirs_runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -109,6 +110,8 @@ def main() -> int:
 
     print(f"disability_care, {args.rows:,}-row workbook in, result workbook out ({table.shape[1]} columns), "
           f"median of {args.repeat} run(s)")
+    print(f"  load average (1, 5, 15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
+          f"after {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     print("  phase      carecalc wall / cpu    anchor (pandas, I/O only) wall / cpu    ratio wall / cpu")
     anchors = {"read": "read_excel", "write": "to_excel"}
     for phase in ("read", "evaluate", "explain", "write"):

@@ -13,8 +13,7 @@ import sys
 from collections.abc import Callable
 
 from care_services import __version__
-from care_services.db import SchemaMismatch
-from care_services.model import ENTITY_MODELS
+from care_services.vocabulary import ENTITIES
 
 from care_services.cli_common import (  # noqa: F401  (re-exported for the command modules)
     EXIT_BAD_INPUT,
@@ -44,6 +43,7 @@ def cmd_db_init(args) -> int:
 
 
 def cmd_sample_load(args) -> int:
+    from care_services.model import ENTITY_MODELS
     from care_services.store import load_sample
 
     counts = load_sample(_engine(args))
@@ -139,6 +139,7 @@ def cmd_export(args) -> int:
     from sqlalchemy import select
 
     from care_services.db import session_scope
+    from care_services.model import ENTITY_MODELS
     from care_services.spreadsheet import write_workbook
 
     output = _writable(args.output, (".xlsx",))
@@ -160,6 +161,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_entities(args) -> int:
+    from care_services.model import ENTITY_MODELS
+
     for name, model in ENTITY_MODELS.items():
         print(f"{name:24} {model.__title_zh__}")
     return EXIT_OK
@@ -197,7 +200,7 @@ def _scenario(args):
 
 def _check_jurisdiction(args) -> None:
     """--jurisdiction names a division carecalc knows (the bundled list, and the database's when there is one)."""
-    from care_services.db import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH
+    from care_services.db_url import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH
     from care_services.identifiers import IdentifierError, bundled_division_codes, check_known_division
 
     if not args.jurisdiction:
@@ -259,11 +262,18 @@ def cmd_evaluate(args) -> int:
                 print(f"方案“{scenario.name}” / scenario：{mark['text_zh']}", file=sys.stderr)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return EXIT_OK
-    from subsidy_rules.batch import evaluate_cases, read_cases, timed_phase, write_results
+    from subsidy_rules.batch import few_collections
 
     if not args.output:
         raise UsageError("批量测算需要 --output FILE.xlsx", "a batch needs --output FILE.xlsx")
-    output = _writable(args.output, (".xlsx",))
+    with few_collections():
+        return _evaluate_workbook(args, scheme, parameters, scenario, _writable(args.output, (".xlsx",)))
+
+
+def _evaluate_workbook(args, scheme, parameters, scenario, output) -> int:
+    """``evaluate --input``: the workbook of cases read, evaluated in chunks, and the result workbook written."""
+    from subsidy_rules.batch import evaluate_cases, read_cases, timed_phase, write_results
+
     timings: dict[str, list[float]] = {}
     try:
         with timed_phase(timings, "read"):
@@ -486,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL (default: $CARECALC_DATABASE_URL or sqlite:///instance/carecalc.sqlite3)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    entities = list(ENTITY_MODELS)
+    entities = list(ENTITIES)  # the names only: the parser imports no SQLAlchemy (start-up of `evaluate`)
 
     db = commands.add_parser("db", help="数据库 / database").add_subparsers(dest="db_command", metavar="ACTION")
     db.add_parser("init", help="创建数据表 / create the tables").set_defaults(handler=cmd_db_init)
@@ -612,7 +622,7 @@ def _run(handler, args) -> int:
     except UploadTooLarge as error:
         print(f"错误 / error: {error.reason_zh}\n{error.reason_en}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (UsageError, SchemaMismatch) as error:
+    except UsageError as error:
         print(f"错误 / error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `carecalc schemes | head`: the reader left, nothing to report
@@ -622,10 +632,20 @@ def _run(handler, args) -> int:
         print("已中断 / interrupted", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as error:  # never a traceback for users; developers can ask for one
+        if _schema_mismatch(error):
+            print(f"错误 / error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if os.environ.get("CARECALC_DEBUG"):
             raise
         print(f"内部错误 / internal error: {type(error).__name__}: {redact(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _schema_mismatch(error: Exception) -> bool:
+    """A database made by another version of carecalc (bad input, exit 2). Only a command that opened a database
+    can raise it, and that command has imported care_services.db: the others never import SQLAlchemy for this."""
+    database = sys.modules.get("care_services.db")
+    return database is not None and isinstance(error, database.SchemaMismatch)
 
 
 if __name__ == "__main__":  # pragma: no cover

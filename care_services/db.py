@@ -11,15 +11,8 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from care_services.db_url import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_PATH, database_url  # noqa: F401
 from care_services.model import Base
-
-DATABASE_URL_VARIABLE = "CARECALC_DATABASE_URL"
-DEFAULT_DATABASE_PATH = Path("instance") / "carecalc.sqlite3"
-
-
-def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else $CARECALC_DATABASE_URL, else instance/carecalc.sqlite3."""
-    return url or os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
 
 
 def private_file(path: Path) -> None:

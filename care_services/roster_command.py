@@ -66,7 +66,7 @@ def cmd_roster_check(args) -> int:
 
 
 def add_parser(commands) -> None:
-    from care_services.rosters import ROSTERS
+    from care_services.roster_kinds import ROSTERS
 
     roster = commands.add_parser("roster", help="低保、监测、死亡、特困名册核查 / other departments' rosters") \
         .add_subparsers(dest="roster_command", metavar="ACTION")

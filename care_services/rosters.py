@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from care_services.accounts import InputError, problem
 from care_services.identifiers import within
 from care_services.model import AuditEntry, CareCase, Division, Person, RosterEntry, RosterImport
+from care_services.roster_kinds import ROSTERS, Roster  # noqa: F401  (Roster: part of this module's interface)
 from care_services.spreadsheet import CellError, ColumnSpec, convert_cell, find_header, is_blank, read_sheets
 from subsidy_rules.parameters import ParameterSet
 
@@ -36,20 +37,6 @@ YC = "宜府办发〔2023〕20号"
 EXIT_CLAUSE = "三（二）建立动态管理机制：因死亡或退出低保等因素不再符合照护和托养条件的，应及时做好退出管理"
 
 
-@dataclass(frozen=True)
-class Roster:
-    id: str
-    zh: str
-    date_zh: str  # what the date column means
-    snapshot: bool  # True: each import is the whole list as of its date; False: events that accumulate
-
-
-ROSTERS = {r.id: r for r in (
-    Roster("dibao", "低保对象名册", "纳入低保日期", True),
-    Roster("monitoring", "易返贫致贫监测对象名单", "纳入监测日期", True),
-    Roster("deaths", "死亡人员名单", "死亡日期", False),
-    Roster("tekun", "特困人员救助供养名册", "纳入特困供养日期", False),
-)}
 ID_COLUMN = ColumnSpec("id_number", "身份证号", "text", True, aliases=("公民身份号码", "身份证号码", "证件号码"),
                        check="resident_id")
 

@@ -19,10 +19,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
-from sqlalchemy import Boolean, Date, Float, Integer
 
 from care_services.identifiers import (
     IdentifierError,
@@ -31,12 +30,14 @@ from care_services.identifiers import (
     validate_disability_certificate,
     validate_resident_id,
 )
-from care_services.model import ENTITY_MODELS, Base
 from care_services.periods import parse_period
 from care_services.vocabulary import BOOLEAN, DIVISION_LEVEL
 from care_services.workbook import (
     DATE, TEXT, Column, ReportBook, ReportSheet,
 )
+
+if TYPE_CHECKING:  # the model (and SQLAlchemy) is imported where an entity is read or written, not by the batch path
+    from care_services.model import Base
 
 # Chosen by bench/xlsx_read.py: python-calamine read 3.6x as fast as openpyxl (20,000 applicant rows, validation
 # included, 2-core machine, 2026-11) and pandas' calamine engine a little slower than calamine itself.
@@ -96,6 +97,8 @@ class EntitySpec:
 
 
 def _kind(column) -> str:
+    from sqlalchemy import Boolean, Date, Float, Integer
+
     if isinstance(column.type, Boolean):
         return "boolean"
     if isinstance(column.type, Integer):
@@ -126,6 +129,8 @@ def _column_spec(column) -> ColumnSpec:
 
 @functools.cache  # specs are immutable; one per entity keeps the per-column caches below bounded
 def entity_spec(name: str) -> EntitySpec:
+    from care_services.model import ENTITY_MODELS
+
     try:
         model = ENTITY_MODELS[name]
     except KeyError:
@@ -733,6 +738,8 @@ def write_workbook(
 ) -> None:
     """Write rows (dicts or model instances) in the template layout; with no rows this is the template
     (with ``example``, one example row that the reader skips, marked 示例)."""
+    from care_services.model import Base
+
     spec = entity_spec(entity)
     with ReportBook(target) as book:
         sheet = book.sheet(spec.title_zh)

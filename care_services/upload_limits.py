@@ -10,6 +10,7 @@ Every read path goes through care_services.spreadsheet.read_sheets, which calls 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -117,11 +118,19 @@ def _stream(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: UploadLimit
 
 
 # The regular form Excel, WPS, openpyxl and xlsxwriter write: <row r="7" ...>, <c r="B7" ...>, r first, no prefix.
-_ODD_TAGS = re.compile(rb"<(?:c|row)[\t\r\n>/]")  # a cell or row without attributes, or split by other blanks
-_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: namespace-prefixed
+# Anything else (a cell or row without attributes, split by other blanks, another attribute first, <x:c ...>) is
+# found by one of these searches; a name going on with a letter is another element (<cols>, <rowBreaks>).
+_IRREGULAR = (re.compile(rb'<c(?:[^ a-zA-Z]| (?!r="))'), re.compile(rb'<row(?:[^ a-zA-Z]| (?!r="))'),
+              re.compile(rb":(?:c|row)[\s/>]"))
 _ROW_NUMBERS = re.compile(rb'<row r="(\d{1,7})"')
-_THREE_LETTERS = re.compile(rb'<c r="([A-Z]{3})\d')
-_TWO_LETTERS = re.compile(rb'<c r="([A-Z]{2})\d')
+
+
+@functools.cache
+def _wide_or_far_cells(digits: int) -> re.Pattern:
+    """The cells whose reference the scan reads: two or three letters (the widest column), or a row number of
+    ``digits`` digits or more (a cell's own row past its row's: a reader places it by its own). A sheet of up to 26
+    columns has none: one pass that finds nothing."""
+    return re.compile(rb'<c r="([A-Z](?:[A-Z][A-Z]?|(?=\d{%d})))(\d+)' % digits)
 
 
 class _Shape:
@@ -146,22 +155,19 @@ class _Shape:
                                  422)
 
     def scan(self, text: bytes) -> None:
-        """In the regular form (every row and cell carrying its reference first) a few C-speed scans find the
+        """In the regular form (every row and cell carrying its reference first) a few C-speed passes find the
         highest row and the widest column; anything else is walked tag by tag, counting positions as a reader."""
-        cells, rows = text.count(b"<c "), text.count(b"<row ")
-        regular = (cells == text.count(b'<c r="') and rows == text.count(b'<row r="')
-                   and not _ODD_TAGS.search(text) and not _PREFIXED.search(text))
-        if regular:
+        if not any(pattern.search(text) for pattern in _IRREGULAR):
             highest = max(map(int, _ROW_NUMBERS.findall(text)), default=0)
-            digits = len(str(self.limits.rows))  # a cell's own row number beyond the rows' (a reader uses the cell's)
-            beyond = re.findall(rb'<c r="[A-Z]{1,3}(\d{%d,})"' % digits, text)
-            highest = max(highest, max(map(int, beyond), default=0))
-            widest = 26 if cells else 0  # one letter: A-Z
-            for pattern in (_THREE_LETTERS, _TWO_LETTERS):
-                letters = set(pattern.findall(text))
-                if letters:
-                    widest = _column_number(max(letters))
-                    break
+            widest = 26 if b"<c " in text else 0  # one letter: A-Z
+            digits = len(str(self.limits.rows))
+            found = _wide_or_far_cells(digits).findall(text)
+            if found:
+                names, numbers = zip(*found)
+                wide = [name for name in set(names) if len(name) > 1]
+                if wide:
+                    widest = _column_number(max(wide, key=lambda name: (len(name), name)))
+                highest = max(highest, max((int(n) for n in numbers if len(n) >= digits), default=0))
             self.row, self.column = max(self.row, highest), max(self.column, widest)
             self.grow(highest, widest)
             return

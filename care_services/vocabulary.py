@@ -104,3 +104,9 @@ UNIT = {
     "level": "级", "grades": "级", "activities": "项", "categories": "类", "ownerships": "类", "funds": "项资金",
     "flag": "标记", "code": "代码",
 }
+
+# The entities a workbook imports and exports, in loading order (parents before children): the keys of
+# care_services.model.ENTITY_MODELS (tests/test_cli.py holds them equal), named here without SQLAlchemy so the
+# command line's parser knows them at start-up and `carecalc evaluate` never imports the database layer.
+ENTITIES = ("divisions", "population", "plan_indicators", "supply", "elderly_institutions", "childcare_institutions",
+            "projects", "people")

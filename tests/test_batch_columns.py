@@ -149,3 +149,42 @@ def test_many_rows_keep_user_text_as_text_in_the_result(tmp_path):
             assert_kept_as_text(path, payload)
     table = read_sheets(path)["测算结果"]()
     assert table[-1][0] == "合计" and len(table) == 1 + 598 + 1
+
+
+def test_the_result_workbook_packed_fast_holds_the_parts_xlsxwriter_packs(tmp_path, monkeypatch):
+    """The write path packs the workbook in two ways of its own (the row file copied as bytes into the sheet, the
+    zip deflated at level 1): every part of the result workbook is byte for byte the part xlsxwriter's own packing
+    writes, and the fast file is deflated less (larger: that is the trade)."""
+    import xlsxwriter.worksheet
+
+    scheme = get_scheme("disability_care")
+    source = tmp_path / "cases.xlsx"
+    _awkward_sheet(source)
+    cases = read_cases(source, scheme)
+    results = evaluate_cases(scheme.id, cases, date=dt.date(2024, 4, 1), jurisdiction="360902")
+    fast, stock = tmp_path / "fast.xlsx", tmp_path / "stock.xlsx"
+    write_results(fast, scheme, cases, results)
+    monkeypatch.setattr(workbook.StreamingWorksheet, "_write_optimized_sheet_data",
+                        xlsxwriter.worksheet.Worksheet._write_optimized_sheet_data)
+    monkeypatch.setattr(workbook, "ZIP_LEVEL", None)  # zipfile's default: zlib's level 6
+    write_results(stock, scheme, cases, results)
+    with zipfile.ZipFile(fast) as ours, zipfile.ZipFile(stock) as theirs:
+        assert ours.namelist() == theirs.namelist()
+        for name in ours.namelist():
+            if name != "docProps/core.xml":  # the time it was made, to the second
+                assert ours.read(name) == theirs.read(name), name
+        sheet = ours.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.compress_type == zipfile.ZIP_DEFLATED
+        assert sheet.compress_size > theirs.getinfo("xl/worksheets/sheet1.xml").compress_size
+
+
+def test_a_command_line_batch_runs_the_collector_less_often_and_puts_it_back():
+    import gc
+
+    from subsidy_rules.batch import few_collections
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with few_collections(12_345):
+        assert gc.get_threshold()[0] == 12_345 and gc.get_freeze_count() > frozen
+        assert gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

@@ -1,5 +1,6 @@
 """The carecalc command: every path answers with a message and an exit code, never a traceback."""
 
+import os
 import subprocess
 import sys
 
@@ -101,3 +102,40 @@ def test_stale_database_is_refused_with_advice(tmp_path):
     connection.close()
     result = run("--database", f"sqlite:///{path}", "sample", "load")
     assert result.returncode == 2 and "jurisdiction_code" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_parsers_entity_names_are_the_models():
+    from care_services.model import ENTITY_MODELS
+    from care_services.roster_kinds import ROSTERS
+    from care_services.rosters import ROSTERS as checked
+    from care_services.vocabulary import ENTITIES
+
+    assert ENTITIES == tuple(ENTITY_MODELS) and checked is ROSTERS
+
+
+def test_a_batch_evaluation_starts_without_the_database_layer(tmp_path):
+    """`carecalc evaluate --input` with no database about imports neither SQLAlchemy nor the model (~0.7 s of start-up
+    on a 2-core machine, issue 19); the result is written all the same."""
+    from tests.test_batch_columns import _awkward_sheet
+
+    source, output = tmp_path / "cases.xlsx", tmp_path / "result.xlsx"
+    _awkward_sheet(source, rows=50)
+    script = ("import sys\nfrom care_services.cli import main\ncode = main(sys.argv[1:])\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or m == 'care_services.model'))\n"
+              "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script, "evaluate", "disability_care", "--input", str(source),
+                           "--output", str(output), "--date", "2024-04-01", "--jurisdiction", "360902"],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "CARECALC_DATABASE_URL": ""})
+    assert done.returncode in (0, 2), done.stderr  # 2: the awkward sheet has bad facts on purpose
+    assert done.stdout.splitlines()[-1] == "[]" and output.exists()
+
+
+def test_a_database_of_another_version_exits_2(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as connection:  # tables, no alembic_version, a column missing
+        connection.execute("CREATE TABLE divisions (code TEXT PRIMARY KEY)")
+    monkeypatch.setenv("CARECALC_DATABASE_URL", f"sqlite:///{path}")
+    assert main(["db", "upgrade"]) == 2
+    assert "数据库结构与当前版本不一致" in capsys.readouterr().err
