@@ -85,6 +85,7 @@ Exact reductions and how a large model is solved
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -101,7 +102,7 @@ from allocator.facility_location import CapacitatedFacilityLocation, MaximalCove
 from allocator.names import OBJECTIVES
 from allocator.sample import largest_remainder
 from allocator.solver import (STATUS_ZH, LinearRows, Progress, SolverOptions, SolveStats, WarmStart,
-                              fixed_search, linear_expression, relax_and_fix, solve_model)
+                              fixed_search, linear_expression, neighbourhood_search, relax_and_fix, solve_model)
 from allocator.targets import LAYERS, MEASURED_ON_ZH, SPECS, Target, load_targets
 from allocator.units import (CITY_WIDE, FLOOR_SPACE_TYPES, QUALIFYING_EXISTING, SUPPLY_COLUMNS, Units, _TargetRow,
                              achieved, as_fraction, counts_for, share_required)
@@ -786,6 +787,7 @@ class PlacementProblem:
             return max(first_ends - self._elapsed(started), options.time_limit_s * self.LAST_TRY_SHARE)
 
         warm = self._warm_start(built, options, first_left() * 0.85)
+        warm, searched = self._neighbourhoods(built, options, warm, first_left(), options.relative_gap)
         first, stats1 = self._search(built, options, on_progress, warm, first_left())
         phases = [("最小缺口 shortfall", stats1)]
         if first is None:
@@ -817,7 +819,12 @@ class PlacementProblem:
             # it costs as long as the rest of the phase), then the whole model from there if time is left
             spent = mathopt.evaluate_expression(built.spend, values)
             hint, seconds = mathopt.SolutionHint(variable_values=values), 0.0
-            if warm.relaxed is not None:
+            if searched:  # the plan left the relaxation's neighbourhood: the cheapest one near it, county by county
+                cheaper, _ = self._neighbourhoods(built, options, WarmStart(hint, spent, None, 0.0),
+                                                  self._left(options, started) * 0.6, 0.0)
+                seconds = cheaper.seconds
+                hint, spent = cheaper.hint, cheaper.objective
+            elif warm.relaxed is not None:
                 cheaper, stats = fixed_search(model, warm.relaxed, options, self._left(options, started) * 0.6,
                                               hint=hint)
                 seconds = stats.seconds
@@ -833,6 +840,42 @@ class PlacementProblem:
             result.messages.append(("方案由线性松弛后固定求得（HiGHS），与界的差距见上", "the plan comes from relax and "
                                     "fix (the LP relaxation, then the rest as a MIP, by HiGHS); its gap is shown above"))
         return result
+
+    # the neighbourhood search's moves: counties freed together, and the most one move may take (s); on the
+    # province's township model (bench/allocator.py) two counties take 0.3-1 s a move, eight 3 s and more
+    COUNTIES_PER_MOVE = 2
+    MOVE_TIME_S = 3.0
+
+    def _neighbourhoods(self, built: _Model, options: SolverOptions, warm: WarmStart | None, time_limit_s: float,
+                        gap: float) -> tuple[WarmStart | None, bool]:
+        """A large model's warm start improved county by county (solver.neighbourhood_search) while it is further
+        than ``gap`` from its bound: (the warm start, the better plan when one was found; whether one was). Only
+        for a model with a warm start's plan and decisions in more than one county."""
+        if (warm is None or warm.hint is None or warm.objective is None
+                or (warm.gap is not None and warm.gap <= gap)):
+            return warm, False
+        county = self.projects["county"].astype(str).to_numpy()
+        groups = {x: county[i] for (i, _), x in built.choose.items()}
+        if len(set(groups.values())) < 2:
+            return warm, False
+        stop_at = None if warm.bound is None else math.floor(warm.bound / (1 - gap) + 1e-9) if gap else warm.bound
+        found = neighbourhood_search(built.model, warm.hint.variable_values, groups, options, time_limit_s,
+                                     groups_per_move=self.COUNTIES_PER_MOVE, move_time_s=self.MOVE_TIME_S,
+                                     stop_at=stop_at, priority=self._rounding_losses(warm, built, county))
+        if found.objective >= warm.objective - 1e-6:
+            return dataclasses.replace(warm, seconds=warm.seconds + found.seconds), False
+        return WarmStart(mathopt.SolutionHint(variable_values=found.values), found.objective, warm.bound,
+                         warm.seconds + found.seconds, warm.relaxed), True
+
+    @staticmethod
+    def _rounding_losses(warm: WarmStart, built: _Model, county: np.ndarray) -> dict[str, int]:
+        """Where relax and fix had to round: each county's decisions the relaxation left fractional (the
+        neighbourhood search visits those counties first)."""
+        losses: dict[str, int] = defaultdict(int)
+        for (i, _), x in built.choose.items():
+            if warm.relaxed is not None and 1e-6 < warm.relaxed.get(x, 0.0) < 1 - 1e-6:
+                losses[county[i]] += 1
+        return losses
 
     def _search(self, built: _Model, options: SolverOptions, on_progress, warm: WarmStart | None,
                 time_limit_s: float):
