@@ -274,8 +274,9 @@ def relax_and_fix(model: mathopt.Model, decisions: list[mathopt.Variable], optio
     """A good first plan for large instances: solve the LP relaxation (dual simplex: on these models it is several
     times faster than the barrier, which finds nothing in 60 s on a province's; primal simplex 18 s against 12 s),
     fix the decisions it leaves at 0 or 1, and solve the much smaller rest as a MIP. On a province's model the
-    relaxation leaves 336 of 36,253 choices fractional; the plan found this way is within 2.3% of the bound (the
-    neighbourhood's own bound is within 0.01% of it: bench/allocator.py). The bound is kept (WarmStart): the
+    relaxation leaves 336 of 36,253 choices fractional; the plan found this way is within 2.2% of the bound, and
+    optimal in its neighbourhood (whose own bound is 119,834 against the relaxation's 117,216), which is why the
+    caller goes on with ``neighbourhood_search``. The bound is kept (WarmStart): the
     caller stops there when the plan is within the gap asked for, and reports the better bound otherwise.
     ``integral``: the objective takes whole values only, so its bound may be rounded up."""
     started = time.perf_counter()
