@@ -798,7 +798,7 @@ class PlacementProblem:
             return max(first_ends - self._elapsed(started), options.time_limit_s * self.LAST_TRY_SHARE)
 
         warm = self._warm_start(built, options, first_left() * 0.85)
-        warm, searched = self._neighbourhoods(built, options, warm, first_left(), options.relative_gap)
+        warm, searched = self._neighbourhoods(built, options, warm, first_left(), options.relative_gap, on_progress)
         first, stats1 = self._search(built, options, on_progress, warm, first_left())
         phases = [("最小缺口 shortfall", stats1)]
         if first is None:
@@ -858,7 +858,8 @@ class PlacementProblem:
     MOVE_TIME_S = 3.0
 
     def _neighbourhoods(self, built: _Model, options: SolverOptions, warm: WarmStart | None, time_limit_s: float,
-                        gap: float) -> tuple[WarmStart | None, bool]:
+                        gap: float, on_progress: Callable[[Progress], None] | None = None
+                        ) -> tuple[WarmStart | None, bool]:
         """A large model's warm start improved county by county (solver.neighbourhood_search) while it is further
         than ``gap`` from its bound: (the warm start, the better plan when one was found; whether one was). Only
         for a model with a warm start's plan and decisions in more than one county."""
@@ -872,7 +873,9 @@ class PlacementProblem:
         stop_at = None if warm.bound is None else math.floor(warm.bound / (1 - gap) + 1e-9) if gap else warm.bound
         found = neighbourhood_search(built.model, warm.hint.variable_values, groups, options, time_limit_s,
                                      groups_per_move=self.COUNTIES_PER_MOVE, move_time_s=self.MOVE_TIME_S,
-                                     stop_at=stop_at, priority=self._rounding_losses(warm, built, county))
+                                     stop_at=stop_at, priority=self._rounding_losses(warm, built, county),
+                                     on_move=None if on_progress is None else lambda seconds, objective: on_progress(
+                                         Progress(warm.seconds + seconds, objective, warm.bound)))
         if found.objective >= warm.objective - 1e-6:
             return dataclasses.replace(warm, seconds=warm.seconds + found.seconds), False
         return WarmStart(mathopt.SolutionHint(variable_values=found.values), found.objective, warm.bound,

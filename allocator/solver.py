@@ -437,7 +437,8 @@ class NeighbourhoodSearch:
 def neighbourhood_search(model: mathopt.Model, values: Mapping, groups: Mapping, options: SolverOptions,
                          time_limit_s: float, *, groups_per_move: int = 8, stop_at: float | None = None,
                          move_time_s: float = 3.0, seed: int = 0,
-                         priority: Mapping | None = None) -> NeighbourhoodSearch:
+                         priority: Mapping | None = None,
+                         on_move: Callable[[float, float], None] | None = None) -> NeighbourhoodSearch:
     """Improve a feasible solution of ``model`` (minimising) by re-solving it a few groups at a time.
 
     ``groups`` maps each decision variable to its group (a county). A move frees the decisions of
@@ -451,7 +452,7 @@ def neighbourhood_search(model: mathopt.Model, values: Mapping, groups: Mapping,
     values (a hint), and its result replaces them only when it is better; so every solution kept is feasible for
     the whole model and the objective never rises. Groups are visited in a seeded shuffled order, each once per
     round (those of highest ``priority`` first), until ``time_limit_s`` is spent, a round improves nothing, or the
-    objective reaches ``stop_at``."""
+    objective reaches ``stop_at``. ``on_move`` hears (seconds, objective) after every move (a progress line)."""
     started = time.perf_counter()
     proto = model.export_model()
     variable_ids = np.asarray(proto.variables.ids, dtype=np.int64)
@@ -532,6 +533,8 @@ def neighbourhood_search(model: mathopt.Model, values: Mapping, groups: Mapping,
                 objective = offset + float(cost @ current)
                 improved += 1
                 improved_in_round = True
+            if on_move is not None:
+                on_move(time.perf_counter() - started, objective)
         if not improved_in_round:
             break
     return NeighbourhoodSearch(_values_of(model, by_id, variable_ids, current), objective, moves, improved,

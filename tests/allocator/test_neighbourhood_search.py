@@ -47,13 +47,17 @@ def two_counties():
 def test_one_county_at_a_time_reaches_the_optimum_of_the_hand_made_instance(first):
     model, start, groups = two_counties()
     assert feasible(model, start)
+    heard = []
     found = neighbourhood_search(model, start, groups, SolverOptions("highs", 30), 30, groups_per_move=1,
-                                 priority={first: 1})
+                                 priority={first: 1}, on_move=lambda seconds, objective: heard.append(objective))
     assert feasible(model, found.values)
     assert found.objective == pytest.approx(0)  # B first cannot move (no money left), then A, then B again
     assert found.objective == pytest.approx(mathopt.evaluate_expression(model.objective.as_linear_expression(),
                                                                         found.values))
     assert found.improved == 2 and found.moves >= 2
+    # a progress line after every move; the objective never rises
+    assert len(heard) == found.moves and heard == sorted(heard, reverse=True) and heard[-1] == pytest.approx(0)
+    assert heard[0] == pytest.approx(201 if first == "A" else 301)
     # the bounds of the model are as they were
     assert [(v.lower_bound, v.upper_bound) for v in model.variables()] == [(0, 1)] * 3 + [(0, 4)] * 3
 
