@@ -497,6 +497,26 @@ def neighbourhood_search(model: mathopt.Model, values: Mapping, groups: Mapping,
     local = ~decision_entry & (row_group[rows] >= 0)
     for c, g in zip(columns[local].tolist(), row_group[rows[local]].tolist()):
         owners[c].add(g)
+    # one step further, through the rows without decisions (a county's coverage row Σ z + s ≥ b): a variable
+    # met only in such rows, each of whose grouped variables belong to one group, belongs to those groups (the
+    # shortfall of a city-wide row, whose variables belong to every county, stays free in every move)
+    plain = ((first < 0) & ~spans)[rows] & (group[columns] < 0)
+    plain_rows, plain_columns = rows[plain].tolist(), columns[plain].tolist()
+    row_owners: dict[int, set[int]] = defaultdict(set)
+    for r, c in zip(plain_rows, plain_columns):
+        if c in owners:
+            row_owners[r] |= owners[c]
+    second: dict[int, set[int]] = defaultdict(set)
+    shared = set()
+    for r, c in zip(plain_rows, plain_columns):
+        if c not in owners:
+            if len(row_owners.get(r, ())) == 1:
+                second[c] |= row_owners[r]
+            else:
+                shared.add(c)
+    for c, gs in second.items():
+        if c not in shared and (group[c] < 0):
+            owners[c] = gs
     always_free = group < 0
     owned = np.zeros(n, dtype=bool)  # other variables with groups: free only when all of them are
     for c in owners:
