@@ -792,7 +792,9 @@ class PlacementProblem:
         built = self._build(allow_shortfall=True)
         model = built.model
         model.minimize(built.weighted)
-        first_ends = self._elapsed(started) + self._left(options, started, 1 - self.SECOND_PHASE_SHARE)
+        second_share = (self.SEARCHED_SECOND_PHASE_SHARE if len(built.choose) >= self.WARM_START_FROM
+                        else self.SECOND_PHASE_SHARE)
+        first_ends = self._elapsed(started) + self._left(options, started, 1 - second_share)
 
         def first_left() -> float:
             return max(first_ends - self._elapsed(started), options.time_limit_s * self.LAST_TRY_SHARE)
@@ -1022,6 +1024,9 @@ class PlacementProblem:
     # phase of the lexicographic objective leaves this share of what is left to the second.
     EXPLANATION_SHARE = 0.1
     SECOND_PHASE_SHARE = 0.25
+    # ... and this share when the model is large: its first phase may need the neighbourhood search's time (the
+    # province's township model: 15-25 s of moves to reach a 1% gap), its second phase is a few moves from there
+    SEARCHED_SECOND_PHASE_SHARE = 0.13
     LAST_TRY_SHARE = 0.02  # the least a phase gets when the time is up, so it still reads a plan
     # A large model's backend search from its warm start runs only with this share of the limit left: HiGHS cannot
     # stop in its presolve of a province's 60,000 variables (asked for 8.5 s it took 19.6 s, for 1.2 s 11.6 s)
