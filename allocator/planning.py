@@ -91,7 +91,8 @@ Exact reductions and how a large model is solved
     phase, when the first plan left the relaxation's neighbourhood, runs the same search for the cheapest plan
     (with Σ w s ≤ the first phase's optimum as one more row). A phase whose plan is still outside the gap
     asked for lets the backend search on from it while a third of the time limit is left. The time limit covers
-    the whole call: a tenth is kept for the explanation, a quarter of the rest for the second phase.
+    the whole call: a tenth is kept for the explanation, a quarter of the rest for the second phase (an eighth
+    when the model is large enough for relax and fix).
 """
 
 from __future__ import annotations
@@ -849,7 +850,12 @@ class PlacementProblem:
             final = final or _Solved(values)
         phases.append(("最省投资 cost", stats2))
         result = self._result("shortfall", phases, final, built)
-        if isinstance(final, _Solved):
+        if isinstance(final, _Solved) and searched:
+            result.messages.append(("方案由线性松弛后固定求得，再逐县邻域搜索改进（HiGHS），与界的差距见上",
+                                    "the plan comes from relax and fix (the LP relaxation, then the rest as a MIP), "
+                                    "improved county by county by a neighbourhood search (HiGHS); its gap is shown "
+                                    "above"))
+        elif isinstance(final, _Solved):
             result.messages.append(("方案由线性松弛后固定求得（HiGHS），与界的差距见上", "the plan comes from relax and "
                                     "fix (the LP relaxation, then the rest as a MIP, by HiGHS); its gap is shown above"))
         return result
