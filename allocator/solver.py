@@ -517,11 +517,9 @@ def neighbourhood_search(model: mathopt.Model, values: Mapping, groups: Mapping,
     for c, gs in second.items():
         if c not in shared and (group[c] < 0):
             owners[c] = gs
-    always_free = group < 0
-    owned = np.zeros(n, dtype=bool)  # other variables with groups: free only when all of them are
+    always_free = group < 0  # other variables with groups are free only when all of them are
     for c in owners:
         always_free[c] = False
-        owned[c] = True
     owner_lists = {c: np.fromiter(gs, dtype=np.int64) for c, gs in owners.items()}
     order = list(range(len(names)))
     random.Random(seed).shuffle(order)
