@@ -5,6 +5,7 @@ each field in the page's language with nothing stored; only the importing depart
 from __future__ import annotations
 
 import io
+import re
 import os
 import stat
 
@@ -191,3 +192,14 @@ def test_an_upload_that_is_no_workbook_or_too_large_is_refused_before_anything_i
     if status == 422:
         assert 'id="error-file"' in html and 'id="roster-form"' in html
     assert stored(county) == (0, 0, 0)
+
+
+def test_each_wrong_field_points_at_its_message(web_app, county):
+    from tests.web.test_accessible_forms import _described
+
+    client, token = client_of(web_app, "qian")
+    html = post(client, token, source_date="2024-03-05", source_department="").get_data(as_text=True)
+    assert "截至日期不能晚于今天" in _described(html, "roster-date")
+    assert "必须填写" in _described(html, "roster-department")
+    assert "请上传.xlsx文件" in _described(html, "roster-file")
+    assert 'aria-invalid="true"' not in re.search(r'<select[^>]*id="roster-kind"[^>]*>', html).group(0)
