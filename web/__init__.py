@@ -1,7 +1,8 @@
 """carecalc web app: the application factory (as in Flask's tutorial), one blueprint per area.
 
 Areas: divisions (home), downloads (import templates), auth (login), eligibility (pre-check and its API),
-cases (workflow, notice, payroll), budget, planning, parameters; the OpenAPI document describes the JSON API.
+cases (workflow, notice, payroll), budget, planning, parameters, rosters (other
+departments' lists); the OpenAPI document describes the JSON API.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["carecalc_engine"] = engine
 
     from web import auth, budget, case_forms, cases, database, divisions, downloads, eligibility, errors, i18n, openapi
-    from web import parameters, planning
+    from web import parameters, planning, rosters
     from web.batcher import EvaluationBatcher
     from web.jobs import job_queue
 
@@ -75,7 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
     json_input.init_app(app)
     errors.init_app(app)
     app.teardown_appcontext(database.close_session)
-    for area in (divisions, downloads, auth, eligibility, cases, case_forms, budget, planning, parameters, openapi):
+    for area in (divisions, downloads, auth, eligibility, cases, case_forms, budget, planning, parameters, rosters,
+                 openapi):
         app.register_blueprint(area.bp)
 
     @app.get("/healthz")

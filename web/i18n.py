@@ -542,6 +542,55 @@ from web.case_text import CASE_TEXT  # noqa: E402  (the case page's words, issue
 
 TEXT.update(CASE_TEXT)
 
+# the rosters page (web/rosters.py): other departments' lists, 宜府办发〔2023〕20号 三（二）
+TEXT.update({
+    "nav_rosters": ("名册核查", "Rosters"),
+    "rosters.intro": ("低保、易返贫致贫监测、死亡、特困供养名册由相关部门提供；生成发放花名册前，系统据最新名册核查在册对象，"
+                      "名册显示已死亡、纳入特困供养或退出低保的，暂停发放，待办理退出（宜府办发〔2023〕20号 三（二））。",
+                      "Other departments supply these lists; before a monthly roll is generated, every recipient is "
+                      "checked against the latest of them, and anyone they show as deceased, in extreme-poverty "
+                      "support or off the subsistence allowance has the payment suspended until the exit is recorded."),
+    "rosters.in_force": ("各名册最新导入情况", "Latest import of each roster"),
+    "rosters.place": ("区划", "Area"),
+    "rosters.none": ("尚未导入", "not imported yet"),
+    "rosters.as_of": ("截至", "as of"),
+    "rosters.import": ("导入名册", "Import a roster"),
+    "rosters.kind": ("名册类别", "Roster"),
+    "rosters.choose_kind": ("请选择名册类别", "Choose a roster"),
+    "rosters.department": ("提供部门", "Supplying department"),
+    "rosters.department_hint": ("如：袁州区民政局社会救助股", "the office that sent the list"),
+    "rosters.date": ("名册截至日期", "As-of date of the list"),
+    "rosters.date_hint": ("名册上写明的截至日期，不是导入日期", "the date the list itself is as of, not today's"),
+    "rosters.jurisdiction": ("名册覆盖区划", "Area the list covers"),
+    "rosters.choose_place": ("请选择区划", "Choose an area"),
+    "rosters.file": ("名册文件（.xlsx）", "Roster workbook (.xlsx)"),
+    "rosters.file_hint": ("第一张工作表须有“身份证号”列，可有日期列（如“死亡日期”）；任一行有误，整份名册不导入，并指明出错的行。",
+                          "The first sheet needs an ID-number column (headed 身份证号) and may have a date column; if "
+                          "any row is wrong nothing is imported and the row is named."),
+    "rosters.submit": ("导入", "Import"),
+    "rosters.imported": ("已导入", "Imported"),
+    "rosters.people": ("人", "people"),
+    "rosters.read_only": ("名册由民政、残联、乡村振兴部门工作人员或管理员导入；您可查看各名册的导入情况。",
+                          "Rosters are imported by civil-affairs, disability-federation and rural-revitalisation staff "
+                          "or administrators; you can see what is in force."),
+})
+
+ROSTER_NAMES_EN = {  # care_services.rosters.ROSTERS: their Chinese names stay there
+    "dibao": "Subsistence allowance (dibao) roster",
+    "monitoring": "Monitoring list of people at risk of falling (back) into poverty",
+    "deaths": "Deaths list",
+    "tekun": "Extreme-poverty (tekun) support roster",
+}
+
+
+def roster_name(roster_id: str) -> str:
+    """A roster as this page's language names it (低保对象名册 / Subsistence allowance (dibao) roster)."""
+    from care_services.rosters import ROSTERS
+
+    if g.get("lang") == "en":
+        return ROSTER_NAMES_EN.get(roster_id, roster_id.replace("_", " "))
+    return ROSTERS[roster_id].zh if roster_id in ROSTERS else roster_id
+
 UNITS = {**UNIT,  # care_services.vocabulary: the same words on pages and in workbooks; below, the units only
          # the parameters page shows (planning targets and their readings)
          "CNY/household": "元/户", "centres": "个", "facilities": "个", "households": "户", "households per year": "户/年",

@@ -795,3 +795,57 @@ class AllocationRequest(Base):
         if not hasattr(data, "items"):
             return data
         return {k: val for k, val in data.items() if not (isinstance(val, str) and not val.strip())}
+
+
+# ------------------------------------------------------------------------------------------------ rosters
+
+
+class RosterForm(Base):
+    """The rosters page's import form (care_services/rosters.py, 宜府办发〔2023〕20号 三（二）). The as-of date is a fact
+    the user states from the list (截至日期), never a timestamp: checked not to lie after the server's day. The
+    jurisdiction must lie within ``jurisdictions`` (the user's own and the divisions within it the page offers)."""
+
+    roster = fields.String(required=True, error_messages=TEXT)
+    source_department = Text(required=True, validate=validate.Length(min=1, max=100), error_messages=TEXT)
+    source_date = fields.Date(required=True, error_messages=DATE)
+    jurisdiction = fields.String(required=True, validate=ANY_DIVISION_CODE, error_messages=TEXT)
+    csrf_token = fields.String(load_default=None, load_only=True)
+
+    EARLIEST = dt.date(2000, 1, 1)  # a list older than this is a typing slip, not a roster in force
+
+    def __init__(self, jurisdictions: set[str], **kwargs):
+        super().__init__(**kwargs)
+        self.jurisdictions = jurisdictions
+
+    @pre_load
+    def _blank(self, data, **kwargs):
+        """An empty field is missing (必须填写), not malformed."""
+        return {k: val for k, val in data.items() if not (isinstance(val, str) and not val.strip())}
+
+    @validates_schema(skip_on_field_errors=False)  # every field's problem at once
+    def _facts(self, data, **kwargs):
+        from care_services import clock
+        from care_services.rosters import ROSTERS
+
+        errors = {}
+        if "roster" in data and data["roster"] not in ROSTERS:
+            errors["roster"] = ["请从列表中选择名册类别 / choose a roster from the list"]
+        if "jurisdiction" in data and data["jurisdiction"] not in self.jurisdictions:
+            errors["jurisdiction"] = ["只能导入本辖区的名册，请从列表中选择 / only a roster of your own jurisdiction; "
+                                      "choose one from the list"]
+        today = clock.today()
+        if "source_date" in data and data["source_date"] > today:
+            errors["source_date"] = [f"截至日期不能晚于今天（{today.isoformat()}） / the as-of date cannot be after "
+                                     f"today ({today.isoformat()})"]
+        elif "source_date" in data and data["source_date"] < self.EARLIEST:
+            errors["source_date"] = [f"截至日期不能早于{self.EARLIEST.isoformat()} / the as-of date cannot be before "
+                                     f"{self.EARLIEST.isoformat()}"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class RosterPageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    imported = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1))

@@ -173,6 +173,8 @@ PAGES = [
     Page("planning-result", "/planning", user="zhou", then=_planning_result),
     Page("parameters", "/parameters"),
     Page("parameters-admin", "/parameters", user="admin"),
+    Page("rosters", "/rosters", user="qian"),
+    Page("rosters-read-only", "/rosters", user="li"),
     Page("error-404", "/cases/987654", user="li", status=404),
     Page("error-403", f"/cases/payroll/{MONTH}?jurisdiction=360902", user="li", status=403),
     Page("error-422", "/cases/payroll/2024-13?jurisdiction=360902", user="zhou", status=422),

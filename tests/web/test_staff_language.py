@@ -257,7 +257,33 @@ def _pages_of_others(web_app, cases, lang: str) -> tuple[dict[str, str], dict[st
     add("/parameters as the administrator", None, _get(admin, "/parameters"))
     add(f"/cases/payroll/{MONTH} city summary", "hq: payroll.html",
         _get(admin, f"/cases/payroll/{MONTH}?jurisdiction=360900"))
+    _roster_pages(web_app, lang, add)  # last: an imported roster would change the roll above
     return pages, owners
+
+
+def _roster_pages(web_app, lang: str, add) -> None:
+    """The rosters page: its form, its errors, the message after an import, and the read-only view."""
+    from tests.web.test_rosters_page import person, workbook
+
+    qian, token = _client(web_app, "qian", lang)
+    add("/rosters as the civil-affairs reviewer", None, _get(qian, "/rosters"))
+    form = {"csrf_token": token, "roster": "dibao", "source_department": "袁州区民政局", "jurisdiction": "360902"}
+    wrong = qian.post("/rosters", data={**form, "roster": "", "source_date": "2099-01-01",
+                                        "file": (io.BytesIO(b"a,b"), "list.csv")}, content_type="multipart/form-data")
+    assert wrong.status_code == 422
+    add("/rosters with errors", None, wrong.get_data(as_text=True))
+    bad_row = qian.post("/rosters", data={**form, "source_date": "2024-03-20",
+                                          "file": (io.BytesIO(workbook([("某某", "123", None)])), "名册.xlsx")},
+                        content_type="multipart/form-data")
+    assert bad_row.status_code == 422
+    add("/rosters with a bad row", None, bad_row.get_data(as_text=True))
+    done = qian.post("/rosters", data={**form, "source_date": "2024-03-20",
+                                       "file": (io.BytesIO(workbook([("某某", person(41), None)])), "名册.xlsx")},
+                     content_type="multipart/form-data")
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    add("/rosters after an import", None, _get(qian, done.headers["Location"]))
+    li, _ = _client(web_app, "li", lang)
+    add("/rosters as the township reviewer (read-only)", None, _get(li, "/rosters"))
 
 
 def _paper(client, token: str, case_id: int, form: str) -> str:
