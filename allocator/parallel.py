@@ -54,10 +54,12 @@ def solve_parts(problem, parts: list[tuple[str, list, np.ndarray]], options,
         except (OSError, ValueError, AssertionError) as error:  # e.g. inside a daemonic process: no children
             log.warning("districts solved one after the other: %s", error)
     if pool is None:
-        for _, rows, positions in parts:
-            yield problem.solve_part(rows, positions, options, problem._left(options, started))
+        for number, (_, rows, positions) in enumerate(parts):
+            yield problem.solve_part(rows, positions, options, started, len(parts) - number)
         return
-    futures = [pool.submit(_solve_county, county, options, started) for county, _, _ in parts]
+    # the parts start in this order, ``processes`` at a time: the k-th shares what is left with the n - k after it
+    futures = [pool.submit(_solve_county, county, options, started, len(parts) - number, processes)
+               for number, (county, _, _) in enumerate(parts)]
     try:
         for future in futures:
             yield future.result()
@@ -83,6 +85,7 @@ def _adopt(state: dict, prepared: bool) -> None:
     global _PROBLEM
     from allocator.planning import PlacementProblem
 
+    _PARTS.clear()
     if prepared:
         _PROBLEM = PlacementProblem.__new__(PlacementProblem)
         _PROBLEM.__dict__.update(state)
@@ -92,8 +95,11 @@ def _adopt(state: dict, prepared: bool) -> None:
         _PROBLEM._prepare()
 
 
-def _solve_county(county: str, options, started: dt.datetime):
-    for name, rows, positions in _PROBLEM.independent_parts():
-        if name == county:
-            return _PROBLEM.solve_part(rows, positions, options, _PROBLEM._left(options, started))
-    raise KeyError(county)
+_PARTS: dict = {}  # county -> (rows, positions) of the problem in this process, found once (not once per county)
+
+
+def _solve_county(county: str, options, started: dt.datetime, parts_left: int, processes: int):
+    if not _PARTS:
+        _PARTS.update((name, (rows, positions)) for name, rows, positions in _PROBLEM.independent_parts())
+    rows, positions = _PARTS[county]
+    return _PROBLEM.solve_part(rows, positions, options, started, parts_left, processes)
