@@ -381,12 +381,17 @@ def cmd_serve(args) -> int:
     try:  # bind first: a busy port is said before anything claims to be serving
         server = create_server(app, host=args.host, port=args.port, threads=args.threads)
     except OSError as error:
-        raise UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
-                         f"请用 --port 换一个端口",
-                         f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
+        raise _port_refused(args, error) from None
     print(f"carecalc 正在运行 / serving on http://{args.host}:{server.effective_port}", flush=True)
     server.run()
     return EXIT_OK
+
+
+def _port_refused(args, error: OSError) -> UsageError:
+    """A port that cannot be served on (busy, or an address this host does not have), said in both languages."""
+    return UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
+                      f"请用 --port 换一个端口",
+                      f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port")
 
 
 def _serve_processes(args) -> int:
@@ -412,9 +417,7 @@ def _serve_processes(args) -> int:
         try:  # a busy port is said before anything claims to be serving (granian would only log it)
             probe.bind((args.host, args.port))
         except OSError as error:
-            raise UsageError(f"无法在{args.host}:{args.port}上启动：端口已被占用或地址不可用（{error.strerror}），"
-                             f"请用 --port 换一个端口",
-                             f"cannot serve on {args.host}:{args.port}: {error.strerror}; choose another --port") from None
+            raise _port_refused(args, error) from None
     open_database(args.database).dispose()  # migrate once, before the processes start
     os.environ["CARECALC_DATABASE_URL"] = url  # every process opens the same database
     print(f"carecalc 正在运行 / serving on http://{args.host}:{args.port} ({args.workers} processes)", flush=True)

@@ -371,6 +371,7 @@ def evaluate_batch(scheme_id: str):
     scheme = scheme_or_404(scheme_id)
     parameters = current_parameters()
     applied = None
+    as_workbook = request.args.get("format") == "xlsx"
     if request.files:
         frame, date, jurisdiction = _uploaded_cases(scheme)
     else:
@@ -391,12 +392,12 @@ def evaluate_batch(scheme_id: str):
         frame, date, jurisdiction = pd.DataFrame(rows), None, None
         applied = applied_scenario(batch["scenario"], parameters)
         if applied:
-            if request.args.get("format") == "xlsx":
+            if as_workbook:
                 raise ValidationError({"scenario": ["方案测算的结果只以JSON返回（结果表不标注方案值），请去掉 format=xlsx / "
                                                     "a scenario is answered in JSON only (the workbook would not mark "
                                                     "its values): drop format=xlsx"]})
             parameters = applied.parameters
-    if request.args.get("format") == "xlsx":
+    if as_workbook:
         from subsidy_rules.batch import evaluate_cases, write_results
 
         results = evaluate_cases(scheme.id, frame, date=date, jurisdiction=jurisdiction, parameters=parameters)
