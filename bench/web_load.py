@@ -170,12 +170,21 @@ def load(port: int, clients: int, seconds: float, method: str, path: str, body: 
     cpu_after = cpu_seconds(server_pid) if server_pid else None
     every = sorted(x for part in latencies for x in part)
     if not every:
-        return {"requests": 0, "per_second": 0.0, "p50_ms": None, "p99_ms": None, "failures": sum(failures),
+        return _figures(0, sum(failures))
+    return _figures(len(every), sum(failures), len(every) / elapsed, statistics.median(every) * 1000,
+                    every[min(len(every) - 1, int(len(every) * 0.99))] * 1000, cpu_before, cpu_after, len(every))
+
+
+def _figures(ok: int, failures: int, per_second: float = 0.0, p50_ms: float | None = None,
+             p99_ms: float | None = None, cpu_before: float | None = None, cpu_after: float | None = None,
+             served: int = 0) -> dict:
+    """One measurement's figures (both load generators): the server's CPU per request over the ``served`` ones."""
+    if not ok:
+        return {"requests": 0, "per_second": 0.0, "p50_ms": None, "p99_ms": None, "failures": failures,
                 "cpu_ms": None}
-    cpu_ms = (cpu_after - cpu_before) / len(every) * 1000 if cpu_before is not None and cpu_after is not None else None
-    return {"requests": len(every), "per_second": len(every) / elapsed,
-            "p50_ms": statistics.median(every) * 1000, "p99_ms": every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
-            "failures": sum(failures), "cpu_ms": cpu_ms}
+    cpu_ms = (cpu_after - cpu_before) / served * 1000 if cpu_before is not None and cpu_after is not None else None
+    return {"requests": ok, "per_second": per_second, "p50_ms": p50_ms, "p99_ms": p99_ms, "failures": failures,
+            "cpu_ms": cpu_ms}
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -210,12 +219,9 @@ def load_wrk(port: int, clients: int, seconds: float, method: str, path: str, bo
     failures += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     ok = max(0, requests - failures)
     if not ok:
-        return {"requests": 0, "per_second": 0.0, "p50_ms": None, "p99_ms": None, "failures": failures,
-                "cpu_ms": None}
-    cpu_ms = (cpu_after - cpu_before) / requests * 1000 if cpu_before is not None and cpu_after is not None else None
+        return _figures(0, failures)
     per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]) if "Requests/sec" in output else ok / elapsed
-    return {"requests": ok, "per_second": per_second, "p50_ms": latency("50"), "p99_ms": latency("99"),
-            "failures": failures, "cpu_ms": cpu_ms}
+    return _figures(ok, failures, per_second, latency("50"), latency("99"), cpu_before, cpu_after, requests)
 
 
 def latency_floor(clients: int, cpu_ms: float, cores: int) -> str:
