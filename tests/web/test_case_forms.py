@@ -154,6 +154,11 @@ def test_the_rejection_letter_only_for_a_rejected_case_and_only_by_post(web_app,
     assert login().post(f"/cases/{case_id}/forms/approval").status_code in (302, 400, 401)  # no login, no form
 
 
+def _printed_forms(session) -> list[AuditEntry]:
+    """The audit entries of papers produced (print_form), oldest first."""
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == "print_form").order_by(AuditEntry.id)).all()
+
+
 def test_each_production_is_audited_without_changing_the_case(web_app, county, login):
     case_id = _rejected(county)
     with session_scope(county) as session:
@@ -164,8 +169,7 @@ def test_each_production_is_audited_without_changing_the_case(web_app, county, l
     _post(zhao, case_id, "rejection")
     _post(zhao, case_id, "approval", "xlsx")
     with session_scope(county) as session:
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "print_form")
-                                  .order_by(AuditEntry.id)).all()
+        entries = _printed_forms(session)
         assert [(e.username, e.entity_key, e.details) for e in entries] == [
             ("zhao", str(case_id), {"case_form": "form.rejection", "file_format": "format.html"}),
             ("zhao", str(case_id), {"case_form": "form.approval", "file_format": "format.xlsx"})]
@@ -281,8 +285,7 @@ def test_producing_a_correction_notice_is_audited(web_app, county, login):
     _post(zhao, case_id, "correction")
     _post(zhao, case_id, "correction", "xlsx")
     with session_scope(county) as session:
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "print_form")
-                                  .order_by(AuditEntry.id)).all()
+        entries = _printed_forms(session)
         assert [(e.username, e.entity_key, e.details) for e in entries] == [
             ("zhao", str(case_id), {"case_form": "form.correction", "file_format": "format.html"}),
             ("zhao", str(case_id), {"case_form": "form.correction", "file_format": "format.xlsx"})]
